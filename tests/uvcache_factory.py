@@ -1,0 +1,215 @@
+"""Builds real uv caches for tests: wheels and sdists made here, installed by the real uv.
+
+Nothing is mocked: every cache entry is written by the `uv` binary from the test
+dependency group, offline, from `--find-links` directories these helpers fill.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def uv_binary() -> str:
+    """The real uv from the test dependency group (next to the interpreter), else PATH."""
+    candidate = Path(sys.executable).parent / "uv"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("uv")
+    if not found:
+        raise RuntimeError("the uv binary is missing: run `uv sync` (it is in the dev group)")
+    return found
+
+
+def _record_hash(data: bytes) -> str:
+    digest = hashlib.sha256(data).digest()
+    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def make_wheel(
+    dest: Path, name: str, version: str, modules: int = 3, module_bytes: int = 6000
+) -> Path:
+    """Write a pure-Python wheel with `modules` files of about `module_bytes` each."""
+    dist = name.replace("-", "_")
+    filename = dest / f"{dist}-{version}-py3-none-any.whl"
+    dest.mkdir(parents=True, exist_ok=True)
+    files: dict[str, bytes] = {}
+    for index in range(modules):
+        body = f"# module {index} of {name} {version}\n".encode()
+        filler = (f"VALUE_{index} = {index!r}\n" * (module_bytes // 16 + 1)).encode()
+        files[f"{dist}/mod{index}.py"] = body + filler[:module_bytes]
+    files[f"{dist}/__init__.py"] = f"__version__ = {version!r}\n".encode()
+    info = f"{dist}-{version}.dist-info"
+    files[f"{info}/METADATA"] = (
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+    )
+    files[f"{info}/WHEEL"] = (
+        b"Wheel-Version: 1.0\nGenerator: uvcache-tui-tests\nRoot-Is-Purelib: true\n"
+        b"Tag: py3-none-any\n"
+    )
+    record_lines = [f"{path},{_record_hash(data)},{len(data)}" for path, data in files.items()]
+    record_lines.append(f"{info}/RECORD,,")
+    files[f"{info}/RECORD"] = ("\n".join(record_lines) + "\n").encode()
+    with zipfile.ZipFile(filename, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+    return filename
+
+
+_BACKEND = '''
+"""A tiny in-tree PEP 517 backend so sdists build offline."""
+import base64, hashlib, os, zipfile
+
+NAME = {name!r}
+VERSION = {version!r}
+DIST = NAME.replace("-", "_")
+
+
+def _files():
+    return {{
+        f"{{DIST}}/__init__.py": f"__version__ = {{VERSION!r}}\\n".encode(),
+        f"{{DIST}}/core.py": (b"X = 1\\n" * 1500),
+    }}
+
+
+def _hash(data):
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    info = f"{{DIST}}-{{VERSION}}.dist-info"
+    files = _files()
+    files[f"{{info}}/METADATA"] = f"Metadata-Version: 2.1\\nName: {{NAME}}\\nVersion: {{VERSION}}\\n".encode()
+    files[f"{{info}}/WHEEL"] = b"Wheel-Version: 1.0\\nGenerator: t\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+    lines = [f"{{p}},{{_hash(d)}},{{len(d)}}" for p, d in files.items()] + [f"{{info}}/RECORD,,"]
+    files[f"{{info}}/RECORD"] = ("\\n".join(lines) + "\\n").encode()
+    name = f"{{DIST}}-{{VERSION}}-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as zf:
+        for p, d in files.items():
+            zf.writestr(p, d)
+    return name
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+'''
+
+
+def make_sdist(dest: Path, name: str, version: str) -> Path:
+    """Write an sdist whose in-tree backend builds a wheel without any download."""
+    import tarfile
+
+    dest.mkdir(parents=True, exist_ok=True)
+    dist = name.replace("-", "_")
+    base = f"{dist}-{version}"
+    staging = dest / f".staging-{base}"
+    root = staging / base
+    root.mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f"""
+            [project]
+            name = "{name}"
+            version = "{version}"
+
+            [build-system]
+            requires = []
+            build-backend = "tinybackend"
+            backend-path = ["."]
+            """
+        )
+    )
+    (root / "tinybackend.py").write_text(_BACKEND.format(name=name, version=version))
+    (root / "PKG-INFO").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    target = dest / f"{base}.tar.gz"
+    with tarfile.open(target, "w:gz") as archive:
+        archive.add(root, arcname=base)
+    shutil.rmtree(staging)
+    return target
+
+
+@dataclass
+class UvEnv:
+    """A sandbox: a cache dir, a find-links dir, and the environment to run uv in it."""
+
+    base: Path
+    cache: Path = field(init=False)
+    links: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cache = self.base / "cache"
+        self.links = self.base / "links"
+        self.links.mkdir(parents=True, exist_ok=True)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("UV_") and key not in ("VIRTUAL_ENV", "CONDA_PREFIX")
+        }
+        env.update(
+            UV_CACHE_DIR=str(self.cache),
+            UV_NO_CONFIG="1",
+            UV_PYTHON_DOWNLOADS="never",
+            UV_NO_PROGRESS="1",
+            HOME=str(self.base / "home"),
+            XDG_CONFIG_HOME=str(self.base / "home" / ".config"),
+        )
+        env.update(extra)
+        return env
+
+    def uv(self, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [uv_binary(), *args],
+            env=self.env(**extra),
+            cwd=self.base,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"uv {' '.join(args)} failed ({result.returncode}):\n{result.stderr}"
+            )
+        return result
+
+    def venv(self, name: str) -> Path:
+        path = self.base / name
+        self.uv("venv", "--python", sys.executable, str(path))
+        return path
+
+    def install(self, venv: Path, *requirements: str, link_mode: str = "hardlink") -> None:
+        self.uv(
+            "pip",
+            "install",
+            "--offline",
+            "--no-index",
+            "--find-links",
+            str(self.links),
+            "--link-mode",
+            link_mode,
+            "--python",
+            str(venv / "bin" / "python"),
+            *requirements,
+        )
+
+
+def du_bytes(path: Path) -> int:
+    """`du -sB1` of a path: the reference figure allocated bytes must equal."""
+    output = subprocess.run(
+        ["du", "-sB1", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    return int(output.split()[0])
+
+
+def uv_cache_size(env: UvEnv) -> int:
+    result = env.uv("cache", "size", "--output-format", "machine")
+    return int(result.stdout.strip())

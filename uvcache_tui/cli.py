@@ -1,0 +1,250 @@
+"""Headless interface: the same core as the TUI, as tables for people or `--json` for scripts.
+
+Exit codes: 0 success, 1 an action failed, 2 bad input or refused (never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import humanize
+
+from uvcache_tui import __version__
+from uvcache_tui.core.buckets import table_for
+from uvcache_tui.core.cache import CacheModel, NotACacheError, check_cache_dir, load_cache
+from uvcache_tui.core.locate import Discovery, discover
+from uvcache_tui.core.model import Location
+from uvcache_tui.core.report import cache_json, location_json
+from uvcache_tui.core.scan import scan
+from uvcache_tui.core.uvbin import UvBinary, UvError
+
+
+class UsageError(Exception):
+    """Bad input: printed as one line, exit code 2."""
+
+
+def size(value: int | None) -> str:
+    """Binary units, as uv prints them (`8.2 MiB`)."""
+    return "-" if value is None else humanize.naturalsize(value, binary=True, format="%.1f")
+
+
+@dataclass
+class Context:
+    """What every subcommand needs: the uv to use and the locations found."""
+
+    args: argparse.Namespace
+    uv: UvBinary | None
+    discovery: Discovery
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="uvcache-tui",
+        description="See where your uv caches live, what they cost on disk, and clean them safely. "
+        "Without a command, opens the TUI.",
+    )
+    parser.add_argument("--version", action="version", version=f"uvcache-tui {__version__}")
+    parser.add_argument("--uv", metavar="PATH", help="use this uv binary instead of the one on PATH")
+    parser.add_argument(
+        "--cache-dir",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="also show this uv cache (repeatable)",
+    )
+    parser.add_argument(
+        "--find",
+        metavar="ROOT",
+        action="append",
+        default=[],
+        help="discover uv caches under ROOT by their signature (repeatable)",
+    )
+    parser.add_argument(
+        "--read-only", action="store_true", help="TUI: hide every action that deletes"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ls = commands.add_parser("ls", help="list every location found, with sizes")
+    ls.add_argument("--json", action="store_true", help="machine-readable output")
+    ls.add_argument("--no-docker", action="store_true", help="skip BuildKit builders")
+    ls.set_defaults(func=cmd_ls)
+
+    show = commands.add_parser("show", help="one cache: totals, buckets, packages")
+    show.add_argument("path", nargs="?", help="cache dir (default: the active cache)")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(func=cmd_show)
+
+    _register_optional(commands)
+    return parser
+
+
+def _register_optional(commands: Any) -> None:
+    """Subcommands that live in their own modules."""
+    from uvcache_tui import cli_actions
+
+    cli_actions.register(commands)
+    try:
+        from uvcache_tui import cli_buildkit
+    except ImportError:  # pragma: no cover - during development only
+        return
+    cli_buildkit.register(commands)
+
+
+def make_context(args: argparse.Namespace) -> Context:
+    try:
+        uv = UvBinary.find(args.uv)
+    except UvError as exc:
+        raise UsageError(str(exc)) from exc
+    discovery = discover(uv, extra_caches=args.cache_dir, find_roots=args.find)
+    return Context(args, uv, discovery)
+
+
+def resolve_cache_arg(ctx: Context, path: str | None) -> str:
+    """The cache a command acts on: PATH if given, else the active cache."""
+    if path is None:
+        active = ctx.discovery.active_cache
+        if active is None:
+            raise UsageError("no active uv cache (UV_NO_CACHE is set); pass a PATH")
+        path = active.path
+    try:
+        return check_cache_dir(path)
+    except NotACacheError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def open_model(ctx: Context, path: str) -> CacheModel:
+    return load_cache(path, table_for(ctx.discovery.uv_version))
+
+
+def print_json(document: Any) -> None:
+    json.dump(document, sys.stdout, indent=2, sort_keys=False)
+    sys.stdout.write("\n")
+
+
+def _location_size(location: Location) -> int | None:
+    if not os.path.isdir(location.path):
+        return None
+    return scan(location.path).root.sub_alloc
+
+
+def cmd_ls(ctx: Context) -> int:
+    rows = [(loc, _location_size(loc)) for loc in ctx.discovery.locations]
+    builders: list[dict[str, Any]] = []
+    if not ctx.args.no_docker:
+        builders = _buildkit_rows()
+    if ctx.args.json:
+        print_json(
+            {
+                "uv_version": ctx.discovery.uv_version,
+                "uv_path": ctx.discovery.uv_path,
+                "locations": [location_json(loc, allocated) for loc, allocated in rows],
+                "builders": builders,
+                "notes": ctx.discovery.notes,
+            }
+        )
+        return 0
+    uv = ctx.discovery.uv_version or "not found"
+    print(f"uv {uv}" + (f" ({ctx.discovery.uv_path})" if ctx.discovery.uv_path else ""))
+    for loc, allocated in rows:
+        shown = size(allocated) if allocated is not None else "missing"
+        print(f"{loc.label:<26} {shown:>10}  {loc.path}  [{loc.source}]")
+    for builder in builders:
+        _print_builder_row(builder)
+    for note in ctx.discovery.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def _buildkit_rows() -> list[dict[str, Any]]:
+    try:
+        from uvcache_tui import cli_buildkit
+    except ImportError:  # pragma: no cover - during development only
+        return []
+    return list(cli_buildkit.builders_for_ls(timeout=10.0))
+
+
+def _print_builder_row(builder: dict[str, Any]) -> None:
+    name = f"buildkit {builder.get('name')}"
+    if builder.get("error"):
+        print(f"{name:<26} {'-':>10}  {builder['error']}")
+        return
+    mounts = builder.get("mounts", [])
+    total = sum(m.get("size_bytes") or 0 for m in mounts)
+    print(f"{name:<26} {size(total):>10}  {len(mounts)} cache mount(s) [{builder.get('driver')}]")
+    for mount in mounts:
+        flags = f" ({', '.join(mount['flags'])})" if mount.get("flags") else ""
+        print(
+            f"  {mount['kind']:<6} {size(mount.get('size_bytes')):>10}  {mount['target']}"
+            f"  id={mount['id'][:12]}{flags}"
+        )
+
+
+def cmd_show(ctx: Context) -> int:
+    path = resolve_cache_arg(ctx, ctx.args.path)
+    model = open_model(ctx, path)
+    if ctx.args.json:
+        print_json(cache_json(model))
+        return 0
+    totals = model.totals
+    print(f"{model.path}  (uv {model.uv_version})")
+    print(
+        f"allocated {size(totals.allocated)}  reclaimable {size(totals.reclaimable)}  "
+        f"apparent {size(totals.apparent)}  files {totals.files}  dirs {totals.dirs}"
+    )
+    print(f"lock: {model.lock.description}")
+    print()
+    print(f"{'BUCKET':<24} {'STATUS':<9} {'ALLOCATED':>10} {'RECLAIMABLE':>12} {'FILES':>8}")
+    for bucket in model.buckets:
+        print(
+            f"{bucket.name:<24} {bucket.status.value:<9} {size(bucket.sizes.allocated):>10} "
+            f"{size(bucket.sizes.reclaimable):>12} {bucket.sizes.files:>8}"
+        )
+    print()
+    print(f"{'PACKAGE':<32} {'VERSIONS':<24} {'ALLOCATED':>10} {'RECLAIMABLE':>12}")
+    for package in model.packages:
+        sizes = model.package_sizes(package)
+        versions = ", ".join(sorted(package.versions))
+        print(
+            f"{package.name:<32} {versions:<24} {size(sizes.allocated):>10} "
+            f"{size(sizes.reclaimable):>12}"
+        )
+    if model.scan.problems.total:
+        print(f"\n{model.scan.problems.total} problem(s) during the scan, e.g.:")
+        for problem in model.scan.problems.samples[:5]:
+            print(f"  {problem.kind.value}: {problem.path} {problem.detail}")
+    return 0
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    from uvcache_tui.tui.app import UvCacheApp
+
+    try:
+        uv = UvBinary.find(args.uv)
+    except UvError as exc:
+        raise UsageError(str(exc)) from exc
+    app = UvCacheApp(
+        uv=uv, extra_caches=args.cache_dir, find_roots=args.find, read_only=args.read_only
+    )
+    app.run()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            return run_tui(args)
+        return int(args.func(make_context(args)))
+    except UsageError as exc:
+        print(f"uvcache-tui: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("uvcache-tui: interrupted", file=sys.stderr)
+        return 130

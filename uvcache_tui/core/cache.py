@@ -1,0 +1,219 @@
+"""The model of one uv cache: a scan plus what uv's layout says each part is."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from uvcache_tui.core.buckets import (
+    BucketStatus,
+    BucketTable,
+    bucket_family,
+    bucket_version,
+    classify_entry,
+)
+from uvcache_tui.core.locate import CACHEDIR_SIGNATURE
+from uvcache_tui.core.lock import LockProbe, probe_lock
+from uvcache_tui.core.model import Sizes
+from uvcache_tui.core.packages import (
+    ARCHIVE_BUCKET,
+    ArchiveEntry,
+    ArchiveLink,
+    PackageEntry,
+    archive_label,
+    collect_packages,
+    find_archive_links,
+)
+from uvcache_tui.core.scan import CancelCheck, DirNode, ProgressCallback, ScanResult, scan
+
+
+@dataclass(frozen=True)
+class BucketEntry:
+    """A top-level entry of the cache root, classified against one uv version."""
+
+    name: str
+    family: str | None
+    version: int | None
+    status: BucketStatus
+    is_dir: bool
+    sizes: Sizes
+
+
+@dataclass(frozen=True)
+class CacheDirTag:
+    present: bool
+    valid: bool
+
+
+@dataclass
+class CacheModel:
+    """Everything the views and the CLI show about one cache; built once per scan."""
+
+    path: str
+    table: BucketTable
+    scan: ScanResult
+    buckets: list[BucketEntry]
+    packages: list[PackageEntry]
+    archives: list[ArchiveEntry]
+    environments: list[str]
+    """Relative paths of cached environments (`environments-v2/<digest>`)."""
+    links: list[ArchiveLink]
+    cachedir_tag: CacheDirTag
+    lock: LockProbe
+    _package_sizes: dict[str, Sizes] = field(default_factory=dict, repr=False)
+
+    @property
+    def uv_version(self) -> str:
+        return self.table.uv_version
+
+    @property
+    def totals(self) -> Sizes:
+        return self.scan.root.sizes
+
+    def nodes_for(self, relpaths: Iterable[str]) -> list[DirNode]:
+        nodes = (self.scan.node(path) for path in relpaths)
+        return [node for node in nodes if node is not None]
+
+    def package_sizes(self, package: PackageEntry) -> Sizes:
+        """A package is its dirs in every bucket plus the archives they link to."""
+        cached = self._package_sizes.get(package.name)
+        if cached is None:
+            paths = [*package.dirs, *(f"{ARCHIVE_BUCKET}/{aid}" for aid in package.archive_ids)]
+            cached = self.scan.selection_sizes(self.nodes_for(paths))
+            self._package_sizes[package.name] = cached
+        return cached
+
+    def selection_sizes(self, relpaths: Iterable[str]) -> Sizes:
+        """Sizes of any set of directories, given relative to the cache root."""
+        return self.scan.selection_sizes(self.nodes_for(relpaths))
+
+    @property
+    def dangling_archives(self) -> list[ArchiveEntry]:
+        return [a for a in self.archives if not a.referrers]
+
+
+def read_cachedir_tag(path: str) -> CacheDirTag:
+    try:
+        with open(os.path.join(path, "CACHEDIR.TAG"), encoding="utf-8", errors="replace") as tag:
+            return CacheDirTag(True, tag.read(len(CACHEDIR_SIGNATURE)) == CACHEDIR_SIGNATURE)
+    except OSError:
+        return CacheDirTag(False, False)
+
+
+def _top_level_entries(result: ScanResult, table: BucketTable) -> list[BucketEntry]:
+    entries: list[BucketEntry] = []
+    try:
+        listing = sorted(os.scandir(result.root_path), key=lambda e: e.name)
+    except OSError:
+        return entries
+    for entry in listing:
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        is_dir = stat.S_ISDIR(st.st_mode)
+        node = result.root.child(entry.name) if is_dir else None
+        if node is not None:
+            sizes = node.sizes
+        else:
+            alloc = st.st_blocks * 512
+            shared = st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode)
+            sizes = Sizes(alloc, st.st_size, 0 if shared else alloc, 1, 0)
+        entries.append(
+            BucketEntry(
+                name=entry.name,
+                family=bucket_family(entry.name),
+                version=bucket_version(entry.name),
+                status=classify_entry(entry.name, is_dir, table),
+                is_dir=is_dir,
+                sizes=sizes,
+            )
+        )
+    return entries
+
+
+def _environments(result: ScanResult, buckets: list[BucketEntry]) -> list[str]:
+    found: list[str] = []
+    for bucket in buckets:
+        if bucket.family != "environments" or not bucket.is_dir:
+            continue
+        try:
+            with os.scandir(os.path.join(result.root_path, bucket.name)) as entries:
+                found.extend(f"{bucket.name}/{e.name}" for e in entries)
+        except OSError:
+            continue
+    return sorted(found)
+
+
+def build_model(result: ScanResult, table: BucketTable) -> CacheModel:
+    """Classify the scanned tree: buckets, packages, archives and their referrers."""
+    root = result.root_path
+    buckets = _top_level_entries(result, table)
+    current_links = [
+        b.name
+        for b in buckets
+        if b.status is BucketStatus.CURRENT and b.family in ("wheels", "sdists")
+    ]
+    all_links = [b.name for b in buckets if b.is_dir and b.family in ("wheels", "sdists")]
+    links = find_archive_links(root, all_links)
+    packages = collect_packages(root, all_links, links)
+    referrers: dict[str, list[str]] = {}
+    current_prefixes = tuple(name + os.sep for name in current_links)
+    for link in links:
+        if link.referrer.startswith(current_prefixes):
+            referrers.setdefault(link.archive_id, []).append(link.referrer)
+    archives: list[ArchiveEntry] = []
+    archive_node = result.root.child(ARCHIVE_BUCKET)
+    for node in sorted(archive_node.iter_children() if archive_node else (), key=lambda n: n.name):
+        child_names = [c.name for c in node.iter_children()]
+        label, is_env = archive_label(os.path.join(root, ARCHIVE_BUCKET, node.name), child_names)
+        archives.append(
+            ArchiveEntry(node.name, label, is_env, tuple(sorted(referrers.get(node.name, ()))))
+        )
+    return CacheModel(
+        path=root,
+        table=table,
+        scan=result,
+        buckets=buckets,
+        packages=packages,
+        archives=archives,
+        environments=_environments(result, buckets),
+        links=links,
+        cachedir_tag=read_cachedir_tag(root),
+        lock=probe_lock(root),
+    )
+
+
+class NotACacheError(ValueError):
+    """The path given is not something uvcache-tui will treat as a uv cache."""
+
+
+def check_cache_dir(path: str) -> str:
+    """Absolute path of a uv cache dir, or NotACacheError with a one-line reason."""
+    from uvcache_tui.core.locate import is_uv_cache
+
+    absolute = os.path.abspath(path)
+    if not os.path.lexists(absolute):
+        raise NotACacheError(f"{path}: no such file or directory")
+    if not os.path.isdir(absolute):
+        raise NotACacheError(f"{path}: not a directory")
+    if not os.access(absolute, os.R_OK | os.X_OK):
+        raise NotACacheError(f"{path}: permission denied")
+    if not is_uv_cache(absolute):
+        raise NotACacheError(
+            f"{path}: not a uv cache (needs CACHEDIR.TAG with the standard signature, "
+            "a uv bucket dir, and no pyvenv.cfg)"
+        )
+    return absolute
+
+
+def load_cache(
+    path: str,
+    table: BucketTable,
+    progress: ProgressCallback | None = None,
+    cancelled: CancelCheck | None = None,
+) -> CacheModel:
+    """Scan a cache dir and build its model (the one call the CLI and the TUI make)."""
+    return build_model(scan(path, progress, cancelled), table)

@@ -1,0 +1,91 @@
+"""uv's cache lock (`<cache>/.lock`): probe it without ever holding it longer than the probe."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from enum import Enum
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+class LockState(str, Enum):
+    FREE = "free"
+    HELD = "held"
+    MISSING = "missing"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class LockProbe:
+    state: LockState
+    holders: tuple[int, ...] = ()
+    """PIDs holding a lock on the file, from /proc/locks (Linux) when they can be found."""
+    detail: str = ""
+
+    @property
+    def description(self) -> str:
+        if self.state is LockState.HELD:
+            who = ", ".join(f"pid {pid}" for pid in self.holders) or "another process"
+            return f"held by {who} (uv is running)"
+        if self.state is LockState.UNKNOWN:
+            return f"unknown ({self.detail})" if self.detail else "unknown"
+        return str(self.state.value)
+
+
+def lock_holders(path: str, proc_locks: str = "/proc/locks") -> tuple[int, ...]:
+    """PIDs with a flock on `path`, read from /proc/locks (`1: FLOCK ADVISORY READ 123 08:01:42 0 EOF`)."""
+    try:
+        st = os.stat(path)
+        with open(proc_locks, encoding="ascii", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return ()
+    pids: list[int] = []
+    for line in lines:
+        fields = line.split()
+        if "->" in fields:
+            continue  # a waiter, not a holder
+        if len(fields) < 6:
+            continue
+        try:
+            pid = int(fields[4])
+            _major, _minor, inode = fields[5].split(":")
+        except ValueError:
+            continue
+        if int(inode) == st.st_ino and pid not in pids:
+            pids.append(pid)
+    return tuple(pids)
+
+
+def probe_lock(cache_root: str) -> LockProbe:
+    """Try an exclusive non-blocking flock on `<cache>/.lock` and release it at once.
+
+    The file is opened without O_CREAT: probing must never create anything in the cache.
+    """
+    path = os.path.join(cache_root, ".lock")
+    if fcntl is None:
+        return LockProbe(LockState.UNKNOWN, detail="flock is not available on this platform")
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return LockProbe(LockState.MISSING)
+    except OSError as exc:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return LockProbe(LockState.UNKNOWN, detail=exc.strerror or str(exc))
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return LockProbe(LockState.HELD, lock_holders(path))
+        except OSError as exc:
+            return LockProbe(LockState.UNKNOWN, detail=exc.strerror or str(exc))
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return LockProbe(LockState.FREE)
+    finally:
+        os.close(fd)
