@@ -1,0 +1,97 @@
+"""The headless CLI, run as a real subprocess the way scripts and CI run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import RichCache
+from tests.uvcache_factory import du_bytes, uv_binary, uv_cache_size
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = dict(os.environ if env is None else env)
+    full_env["PATH"] = os.path.dirname(uv_binary()) + os.pathsep + full_env.get("PATH", "")
+    return subprocess.run(
+        [sys.executable, "-m", "uvcache_tui", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=full_env,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def show_json(path: Path) -> dict[str, Any]:
+    result = run_cli("show", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+def test_show_json_equals_du(rich_cache_template: RichCache) -> None:
+    document = show_json(rich_cache_template.cache)
+    totals = document["totals"]
+    assert totals["allocated_bytes"] == du_bytes(rich_cache_template.cache)
+    assert totals["allocated_bytes"] == uv_cache_size(rich_cache_template.env)
+    assert 0 < totals["reclaimable_bytes"] < totals["allocated_bytes"]
+    assert document["path"] == str(rich_cache_template.cache)
+    assert document["uv_version"][0].isdigit()
+    assert {"name", "version", "status", "allocated_bytes", "reclaimable_bytes", "files"} <= set(
+        document["buckets"][0]
+    )
+    names = {p["name"] for p in document["packages"]}
+    assert names == {"alpha", "beta", "delta-pkg", "gamma"}
+    assert document["problems"] == []
+
+
+def test_show_defaults_to_active_cache(rich_cache_template: RichCache) -> None:
+    env = dict(os.environ, UV_CACHE_DIR=str(rich_cache_template.cache))
+    result = run_cli("show", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["path"] == str(rich_cache_template.cache)
+
+
+def test_bad_paths_exit_2_with_one_line(tmp_path: Path, rich_cache_template: RichCache) -> None:
+    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "plain").mkdir()
+    for bad in [
+        tmp_path / "missing",
+        tmp_path / "file.txt",
+        tmp_path / "plain",
+        rich_cache_template.hardlink_venv,
+    ]:
+        result = run_cli("show", str(bad), "--json")
+        assert result.returncode == 2, bad
+        assert result.stdout == ""
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("uvcache-tui: "), result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_ls_json_lists_locations(tmp_path: Path, rich_cache_template: RichCache) -> None:
+    env = dict(os.environ, UV_CACHE_DIR=str(tmp_path / "active"), HOME=str(tmp_path))
+    result = run_cli(
+        "--cache-dir", str(rich_cache_template.cache), "ls", "--json", "--no-docker", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    by_path = {loc["path"]: loc for loc in document["locations"]}
+    assert by_path[str(tmp_path / "active")]["active"] is True
+    assert by_path[str(tmp_path / "active")]["allocated_bytes"] is None
+    extra = by_path[str(rich_cache_template.cache)]
+    assert extra["source"] == "--cache-dir"
+    assert extra["allocated_bytes"] == du_bytes(rich_cache_template.cache)
+    assert {loc["kind"] for loc in document["locations"]} == {"cache", "python", "tools"}
+
+
+def test_bad_uv_binary_exits_2(tmp_path: Path) -> None:
+    result = run_cli("--uv", str(tmp_path / "nope"), "ls", "--no-docker")
+    assert result.returncode == 2
+    assert "not an executable" in result.stderr
