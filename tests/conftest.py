@@ -61,6 +61,15 @@ def build_rich_cache(base: Path) -> RichCache:
     # its link, leaving the first unzip unreferenced.
     make_wheel(env.links, "alpha", "1.0", modules=5)
     env.install(hard, "--reinstall-package", "alpha", "alpha==1.0")
+    # A stale source revision: the local gamma sdist changes and is built again.
+    make_sdist(env.links, "gamma", "3.1", extra_module=True)
+    env.install(hard, "--reinstall-package", "gamma", "gamma==3.1")
+    # A symlink inside the cache pointing at a directory outside it.
+    outside = base / "outside-target"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("must survive")
+    simple = next(env.cache.glob("simple-v*"), None) or env.cache / "interpreter-v5"
+    (simple / "outside-link").symlink_to(outside)
     # A stale generation next to the current one, as an older uv would have left it.
     shutil.copytree(env.cache / "wheels-v8", env.cache / "wheels-v5", symlinks=True)
     (env.cache / "stray-file.txt").write_text("not uv's\n" * 500)

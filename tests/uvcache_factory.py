@@ -103,7 +103,7 @@ def get_requires_for_build_wheel(config_settings=None):
 '''
 
 
-def make_sdist(dest: Path, name: str, version: str) -> Path:
+def make_sdist(dest: Path, name: str, version: str, extra_module: bool = False) -> Path:
     """Write an sdist whose in-tree backend builds a wheel without any download."""
     import tarfile
 
@@ -128,6 +128,8 @@ def make_sdist(dest: Path, name: str, version: str) -> Path:
         )
     )
     (root / "tinybackend.py").write_text(_BACKEND.format(name=name, version=version))
+    if extra_module:
+        (root / "EXTRA.txt").write_text("a second release of the same version\n")
     (root / "PKG-INFO").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
     target = dest / f"{base}.tar.gz"
     with tarfile.open(target, "w:gz") as archive:

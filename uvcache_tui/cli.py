@@ -50,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a command, opens the TUI.",
     )
     parser.add_argument("--version", action="version", version=f"uvcache-tui {__version__}")
-    parser.add_argument("--uv", metavar="PATH", help="use this uv binary instead of the one on PATH")
+    parser.add_argument(
+        "--uv", metavar="PATH", help="use this uv binary instead of the one on PATH"
+    )
     parser.add_argument(
         "--cache-dir",
         metavar="PATH",

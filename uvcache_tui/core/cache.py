@@ -89,9 +89,38 @@ class CacheModel:
         """Sizes of any set of directories, given relative to the cache root."""
         return self.scan.selection_sizes(self.nodes_for(relpaths))
 
+    def shrink_bytes(self, relpaths: Iterable[str]) -> int:
+        """How much the cache's allocated total drops when these dirs go.
+
+        Less than their allocated bytes when some of their inodes are also linked from the
+        rest of the cache (a uvx environment hardlinked from a wheel archive that stays).
+        """
+        nodes = self.nodes_for(relpaths)
+        chosen = {id(node) for node in nodes}
+        held = 0
+        for inode in self.scan.shared_inodes:
+            inside = outside = False
+            for link_node in inode.nodes:
+                if _has_ancestor_in(link_node, chosen):
+                    inside = True
+                else:
+                    outside = True
+            if inside and outside:
+                held += inode.allocated
+        return self.scan.selection_sizes(nodes).allocated - held
+
     @property
     def dangling_archives(self) -> list[ArchiveEntry]:
         return [a for a in self.archives if not a.referrers]
+
+
+def _has_ancestor_in(node: DirNode, chosen: set[int]) -> bool:
+    current: DirNode | None = node
+    while current is not None:
+        if id(current) in chosen:
+            return True
+        current = current.parent
+    return False
 
 
 def read_cachedir_tag(path: str) -> CacheDirTag:

@@ -32,8 +32,9 @@ class CacheDirChoice:
     """`--cache-dir`, `UV_CACHE_DIR`, `config (<file>)`, `legacy default`, `default`, `UV_NO_CACHE`."""
 
 
-def _config_cache_dir(cwd: str, env: Mapping[str, str]) -> tuple[str, str] | None:
-    """`cache-dir` from project config (pyproject.toml / uv.toml up the tree) or user uv.toml."""
+def _config_value(key: str, cwd: str, env: Mapping[str, str]) -> tuple[str, str] | None:
+    """A string setting from project config (uv.toml / pyproject.toml up the tree), else the
+    user's uv.toml, as uv reads them; returns (value, source)."""
     if env.get("UV_NO_CONFIG", "").lower() in _TRUTHY:
         return None
     candidates: list[tuple[Path, bool]] = []
@@ -51,10 +52,27 @@ def _config_cache_dir(cwd: str, env: Mapping[str, str]) -> tuple[str, str] | Non
         except (OSError, tomllib.TOMLDecodeError):
             continue
         table = data.get("tool", {}).get("uv", {}) if is_pyproject else data
-        if isinstance(table, dict) and isinstance(table.get("cache-dir"), str):
-            # uv resolves a relative config value against the cwd, not the config file's dir.
-            return os.path.normpath(os.path.join(cwd, table["cache-dir"])), f"config ({path})"
+        if isinstance(table, dict) and isinstance(table.get(key), str):
+            return str(table[key]), f"config ({path})"
     return None
+
+
+def _config_cache_dir(cwd: str, env: Mapping[str, str]) -> tuple[str, str] | None:
+    found = _config_value("cache-dir", cwd, env)
+    if found is None:
+        return None
+    # uv resolves a relative config value against the cwd, not the config file's dir.
+    return os.path.normpath(os.path.join(cwd, found[0])), found[1]
+
+
+def configured_link_mode(
+    env: Mapping[str, str] | None = None, cwd: str | None = None
+) -> tuple[str, str] | None:
+    """(`symlink`, `UV_LINK_MODE`) when a link mode is configured, else None."""
+    env = os.environ if env is None else env
+    if env.get("UV_LINK_MODE"):
+        return env["UV_LINK_MODE"], "UV_LINK_MODE"
+    return _config_value("link-mode", cwd or os.getcwd(), env)
 
 
 def _home(env: Mapping[str, str]) -> str:

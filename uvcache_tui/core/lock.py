@@ -27,6 +27,17 @@ class LockProbe:
     detail: str = ""
 
     @property
+    def held_by_our_parent(self) -> bool:
+        """True when only processes that started uvcache-tui hold the lock.
+
+        `uv run uvcache-tui` keeps a shared lock on its cache until we exit; that uv only
+        waits for us, so it is not using the cache and forcing past it is safe.
+        """
+        if self.state is not LockState.HELD or not self.holders:
+            return False
+        return set(self.holders) <= ancestor_pids()
+
+    @property
     def description(self) -> str:
         if self.state is LockState.HELD:
             who = ", ".join(f"pid {pid}" for pid in self.holders) or "another process"
@@ -34,6 +45,24 @@ class LockProbe:
         if self.state is LockState.UNKNOWN:
             return f"unknown ({self.detail})" if self.detail else "unknown"
         return str(self.state.value)
+
+
+def ancestor_pids(pid: int | None = None, proc: str = "/proc") -> set[int]:
+    """This process's parents up to init (Linux /proc), e.g. the `uv run` that started us."""
+    ancestors: set[int] = set()
+    current = os.getpid() if pid is None else pid
+    while current > 1 and current not in ancestors:
+        try:
+            with open(f"{proc}/{current}/status", encoding="ascii", errors="replace") as handle:
+                ppid = next(
+                    (int(line.split()[1]) for line in handle if line.startswith("PPid:")), 0
+                )
+        except (OSError, ValueError):
+            break
+        if current != (os.getpid() if pid is None else pid):
+            ancestors.add(current)
+        current = ppid
+    return ancestors
 
 
 def lock_holders(path: str, proc_locks: str = "/proc/locks") -> tuple[int, ...]:

@@ -184,7 +184,7 @@ def _sdist_packages(cache_root: str, bucket: str, packages: dict[str, PackageEnt
         for digest in _listdir(kind.path):
             if not digest.is_dir(follow_symlinks=False):
                 continue
-            found = _built_distribution(digest.path)
+            found = built_distribution(digest.path)
             if found is None:
                 continue
             name, version = found
@@ -193,7 +193,7 @@ def _sdist_packages(cache_root: str, bucket: str, packages: dict[str, PackageEnt
             package.versions.add(version)
 
 
-def _built_distribution(path: str, depth: int = 3) -> tuple[str, str] | None:
+def built_distribution(path: str, depth: int = 3) -> tuple[str, str] | None:
     """Name and version of the first built wheel (or its unzipped link) below `path`."""
     stack = [(path, 0)]
     while stack:

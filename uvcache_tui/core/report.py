@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from uvcache_tui.core.actions import ActionPlan, ActionResult
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.model import Location
 
@@ -70,7 +71,61 @@ def cache_json(model: CacheModel) -> dict[str, Any]:
         },
         "lock": {"state": model.lock.state.value, "holders": list(model.lock.holders)},
         "problems": [problem.to_json() for problem in model.scan.problems.samples],
-        "problem_counts": {
-            kind.value: count for kind, count in model.scan.problems.counts.items()
-        },
+        "problem_counts": {kind.value: count for kind, count in model.scan.problems.counts.items()},
     }
+
+
+def plan_json(plan: ActionPlan) -> dict[str, Any]:
+    """The `--dry-run --json` document: the prediction and the exact command."""
+    prediction = plan.prediction
+    return {
+        "action": plan.action.value,
+        "cache": plan.cache,
+        "uv_version": plan.uv_version,
+        "command": plan.command,
+        "argv": plan.argv,
+        "packages": prediction.packages,
+        "entries": [
+            {
+                "path": entry.path,
+                "kind": entry.kind,
+                "label": entry.label,
+                "is_dir": entry.is_dir,
+                "allocated_bytes": entry.sizes.allocated,
+                "reclaimable_bytes": entry.sizes.reclaimable,
+                "files": entry.sizes.files,
+            }
+            for entry in prediction.entries
+        ],
+        "totals": {
+            "allocated_bytes": prediction.totals.allocated,
+            "reclaimable_bytes": prediction.totals.reclaimable,
+            "shrink_bytes": prediction.shrink_bytes,
+            "files": prediction.totals.files,
+            "dirs": prediction.totals.dirs,
+        },
+        "lock": {"state": plan.lock.state.value, "holders": list(plan.lock.holders)},
+        "warnings": plan.warnings,
+        "confirm_reasons": plan.confirm_reasons,
+        "notes": prediction.notes,
+    }
+
+
+def result_json(result: ActionResult) -> dict[str, Any]:
+    """`plan_json` plus what happened when uv ran."""
+    document = plan_json(result.plan)
+    document.update(
+        {
+            "ran": result.ran,
+            "lock_busy": result.lock_busy,
+            "uv_exit_code": result.uv_exit_code,
+            "uv_removed_line": result.removed_line,
+            "freed_bytes": result.freed_bytes,
+            "cache_shrink_bytes": result.cache_shrink_bytes,
+            "difference_bytes": result.difference,
+            "still_present": result.still_present,
+            "unpredicted": result.unpredicted,
+            "audit_log": result.audit_path,
+        }
+    )
+    return document
