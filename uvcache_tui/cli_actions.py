@@ -64,6 +64,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help=f"how long uv may wait for the cache lock (default {DEFAULT_LOCK_TIMEOUT})",
     )
     parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="if uv is running, let uv wait for the lock (up to --lock-timeout) instead of stopping",
+    )
+    parser.add_argument(
         "--delete-newer-buckets",
         action="store_true",
         help="confirm deleting buckets a newer uv uses (needed with --yes when that applies)",
@@ -115,7 +120,7 @@ def _run(ctx: Any, action: ActionKind, packages: list[str]) -> int:
         _print_plan(plan)
     if not _confirmed(plan, args):
         return 2
-    result = run_action(plan, model, ctx.uv, on_output=None)
+    result = run_action(plan, model, ctx.uv, on_output=None, wait=args.wait)
     if args.json:
         print_json(result_json(result))
     else:
@@ -186,7 +191,7 @@ def _print_result(result: ActionResult) -> None:
         who = result.plan.lock.description if result.plan.lock.holders else "another uv process"
         print(
             f"uv is running ({who}): nothing was deleted. Try again when it finishes, "
-            "or wait longer with --lock-timeout SECONDS."
+            "or wait for it with --wait --lock-timeout SECONDS."
         )
         return
     print(f"uv exited with {result.uv_exit_code}")

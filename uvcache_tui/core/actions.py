@@ -265,10 +265,14 @@ def run_action(
     uv: UvBinary,
     on_output: OutputCallback | None = None,
     audit_env: Mapping[str, str] | None = None,
+    wait: bool = False,
 ) -> ActionResult:
-    """Run the planned uv command unless uv is running, then measure what really went."""
+    """Run the planned uv command unless uv is running, then measure what really went.
+
+    With `wait`, a held lock does not stop us: uv waits for it up to UV_LOCK_TIMEOUT.
+    """
     probe = probe_lock(plan.cache)
-    if probe.state is LockState.HELD and not plan.force:
+    if probe.state is LockState.HELD and not plan.force and not wait:
         return ActionResult(plan, False, None, "", None, True, None, None)
     timeout = int(plan.extra_env.get("UV_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)) + 600
     code, output = _run_streaming(plan.argv, _uv_env(uv, plan.extra_env), on_output, timeout)
