@@ -91,10 +91,8 @@ def _register_optional(commands: Any) -> None:
     from uvcache_tui import cli_actions
 
     cli_actions.register(commands)
-    try:
-        from uvcache_tui import cli_buildkit
-    except ImportError:  # pragma: no cover - during development only
-        return
+    from uvcache_tui import cli_buildkit
+
     cli_buildkit.register(commands)
 
 
@@ -164,10 +162,8 @@ def cmd_ls(ctx: Context) -> int:
 
 
 def _buildkit_rows() -> list[dict[str, Any]]:
-    try:
-        from uvcache_tui import cli_buildkit
-    except ImportError:  # pragma: no cover - during development only
-        return []
+    from uvcache_tui import cli_buildkit
+
     return list(cli_buildkit.builders_for_ls(timeout=10.0))
 
 
@@ -243,6 +239,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command is None:
             return run_tui(args)
+        if args.command == "buildkit":
+            # BuildKit commands talk to Docker only; they need no uv discovery.
+            return int(args.func(args))
         return int(args.func(make_context(args)))
     except UsageError as exc:
         print(f"uvcache-tui: {exc}", file=sys.stderr)

@@ -1,0 +1,218 @@
+"""`uvcache-tui buildkit ls|prune` end to end, as a subprocess, against real engines."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import dockerenv
+from tests.core.buildkit.scenarios import build_16180, build_mounts
+from tests.dockerenv import DockerEnv, Engine, Tracker
+
+docker_env = dockerenv.docker_env
+engine = dockerenv.engine
+tracked = dockerenv.tracked
+
+MOUNT_KEYS = {
+    "id",
+    "target",
+    "cache_id",
+    "command",
+    "kind",
+    "size_bytes",
+    "size_exact",
+    "created_at",
+    "last_used_at",
+    "usage_count",
+    "in_use",
+    "shared",
+    "flags",
+}
+BUILDER_KEYS = {"name", "driver", "endpoint", "status", "buildkit_version", "error", "mounts"}
+
+
+def cli(
+    *args: str, env: dict[str, str], stdin: int | None = subprocess.DEVNULL
+) -> subprocess.CompletedProcess[str]:
+    """Run the buildkit CLI in a fresh interpreter (its own environment, no TTY)."""
+    return subprocess.run(
+        [sys.executable, "-m", "uvcache_tui.cli_buildkit", "buildkit", *args],
+        env=env,
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def cli_with_tty(*args: str, env: dict[str, str], answer: str) -> subprocess.CompletedProcess[str]:
+    """Run with a pseudo-terminal on stdin and type `answer` at the prompt."""
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvcache_tui.cli_buildkit", "buildkit", *args],
+            env=env,
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.close(slave)
+        os.write(master, answer.encode() + b"\n")
+        out, err = proc.communicate(timeout=300)
+    finally:
+        os.close(master)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def ls_json(env: dict[str, str]) -> dict[str, Any]:
+    result = cli("ls", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def test_usage_errors() -> None:
+    env = dict(os.environ)
+    for args in (["prune"], ["prune", "abc", "--all-mounts"], ["prune", "--unused-for", "soon"]):
+        result = cli(*args, env=env)
+        assert result.returncode == 2
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.docker
+def test_ls_json_16180(tracked: Tracker, tmp_path: Path) -> None:
+    engine = tracked.engine
+    token, _ = build_16180(tracked, tmp_path / "ctx")
+    data = ls_json(engine.env())
+    (builder,) = data["builders"]
+    assert set(builder) >= BUILDER_KEYS
+    assert builder["error"] is None and builder["driver"] == "docker"
+    (mount,) = [m for m in builder["mounts"] if token in m["command"]]
+    assert set(mount) >= MOUNT_KEYS
+    assert mount["kind"] == "uv"
+    assert mount["size_exact"] is True and isinstance(mount["size_bytes"], int)
+    if engine.legacy:
+        assert mount["target"] == "/build/${UV_CACHE_DIR}"
+        assert mount["flags"] == ["unexpanded-variable"]
+    else:
+        assert mount["target"] == "/application/cache/uv"
+        assert mount["cache_id"] == "/application/cache/uv"
+        assert mount["flags"] == []
+    text = cli("ls", env=engine.env())
+    assert text.returncode == 0
+    assert mount["id"] in text.stdout
+    assert "as last computed by BuildKit — often stale for cache mounts" in text.stdout
+    assert ("unexpanded variable" in text.stdout) == engine.legacy
+
+
+@pytest.mark.docker
+def test_ls_multi_context_and_builder_filter(docker_env: DockerEnv) -> None:
+    data = ls_json(docker_env.multi_env())
+    names = {b["name"]: b for b in data["builders"]}
+    for eng in docker_env.engines.values():
+        assert names[eng.context]["error"] is None
+        assert names[eng.context]["endpoint"] == eng.context
+    result = cli("ls", "--json", "--builder", docker_env.legacy.context, env=docker_env.multi_env())
+    assert [b["name"] for b in json.loads(result.stdout)["builders"]] == [docker_env.legacy.context]
+
+
+def test_ls_unreachable_exit_code(tmp_path: Path) -> None:
+    env = dockerenv.base_environ()
+    env.update(DOCKER_HOST=f"unix://{tmp_path}/none.sock", DOCKER_CONFIG=str(tmp_path))
+    result = cli("ls", env=env)
+    assert result.returncode == 1
+    assert f"Docker: not reachable — no socket at {tmp_path}/none.sock" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.docker
+def test_prune_refuses_without_tty_or_yes(tracked: Tracker, tmp_path: Path) -> None:
+    engine = tracked.engine
+    mounts = build_mounts(tracked, tmp_path / "ctx")
+    before = engine.record_ids()
+    result = cli("prune", mounts.pip.id, env=engine.env())
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "--yes" in result.stderr
+    assert result.stdout == ""
+    assert engine.record_ids() == before
+
+
+@pytest.mark.docker
+def test_prune_dry_run_json_then_yes(tracked: Tracker, tmp_path: Path) -> None:
+    engine = tracked.engine
+    mounts = build_mounts(tracked, tmp_path / "ctx")
+    before = engine.record_ids()
+    preview = cli("prune", mounts.pip.id, "--dry-run", "--json", env=engine.env())
+    assert preview.returncode == 0, preview.stderr
+    data = json.loads(preview.stdout)
+    assert data["dry_run"] is True and data["result"] is None
+    plan = data["plan"]
+    assert [(i["id"], i["action"]) for i in plan["items"]] == [(mounts.pip.id, "delete")]
+    (request,) = plan["requests"]
+    assert request["filters"] == {"id": [f"^{mounts.pip.id}$"], "type": ["exec.cachemount"]}
+    assert request["call"].startswith(f"POST /v{engine.api_version}/build/prune?filters=")
+    assert engine.record_ids() == before
+
+    done = cli("prune", mounts.pip.id, "--yes", "--json", env=engine.env())
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)["result"]
+    assert result["deleted"] == [mounts.pip.id]
+    assert result["not_deleted"] == [] and result["errors"] == []
+    assert engine.record_ids() == before - {mounts.pip.id}
+
+
+@pytest.mark.docker
+def test_prune_unknown_and_near_miss_ids(tracked: Tracker, tmp_path: Path) -> None:
+    engine = tracked.engine
+    mounts = build_mounts(tracked, tmp_path / "ctx")
+    before = engine.record_ids()
+    near = mounts.apt.id[:10]
+    result = cli("prune", near, "nosuchrecordid0000000000", "--yes", env=engine.env())
+    assert result.returncode == 1
+    assert f"{near} is not a record ID, but part of {mounts.apt.id}" in result.stdout
+    assert "no record nosuchrecordid0000000000" in result.stdout
+    assert "Nothing to prune." in result.stdout
+    assert engine.record_ids() == before
+
+
+@pytest.mark.docker
+def test_prune_confirmation_on_a_tty(tracked: Tracker, tmp_path: Path) -> None:
+    engine = tracked.engine
+    mounts = build_mounts(tracked, tmp_path / "ctx")
+    before = engine.record_ids()
+    declined = cli_with_tty("prune", mounts.own.id, env=engine.env(), answer="n")
+    assert declined.returncode == 1
+    assert "[y/N]" in declined.stderr and "Aborted" in declined.stderr
+    assert mounts.own.id in declined.stdout  # the preview was shown
+    assert engine.record_ids() == before
+    accepted = cli_with_tty("prune", mounts.own.id, env=engine.env(), answer="y")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert f"deleted {mounts.own.id}" in accepted.stdout
+    assert engine.record_ids() == before - {mounts.own.id}
+
+
+@pytest.mark.docker
+def test_prune_all_mounts_dry_run_text(docker_env: DockerEnv, tmp_path: Path) -> None:
+    engine: Engine = docker_env.modern
+    tracker = Tracker(engine=engine, before=engine.record_ids())
+    try:
+        mounts = build_mounts(tracker, tmp_path / "ctx")
+        result = cli("prune", "--all-mounts", "--dry-run", env=engine.env())
+        assert result.returncode == 0
+        assert "Will delete" in result.stdout
+        assert mounts.pip.id in result.stdout
+        assert '{"type":["exec.cachemount"]}' in result.stdout
+        result = cli("prune", "--unused-for", "1000d", "--dry-run", "--json", env=engine.env())
+        plan = json.loads(result.stdout)["plan"]
+        assert plan["unused_for_seconds"] == 1000 * 86400
+        assert {i["action"] for i in plan["items"] if i["id"] in mounts.ids} == {"keep"}
+    finally:
+        tracker.cleanup()

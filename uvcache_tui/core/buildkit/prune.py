@@ -1,0 +1,446 @@
+"""Plan and execute cache-mount prunes so that the preview is what happens.
+
+Rules from the BuildKit reference: the `id` filter is an unanchored regex, so one request
+per ID with `^ID$`; never `label`/`dangling` (ignored → unfiltered prune) and never several
+values per key; in-use records are skipped silently by BuildKit, so they are shown as kept;
+unknown IDs and near-misses (a substring of another ID) are not sent at all.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from uvcache_tui.core.buildkit.builders import ResolvedBuilder, resolve_builder
+from uvcache_tui.core.buildkit.buildx import BuildxError, buildx_prune, prune_args
+from uvcache_tui.core.buildkit.engine import (
+    EngineError,
+    PruneResponse,
+    api_version,
+    connect,
+    describe_prune_call,
+)
+from uvcache_tui.core.buildkit.engine import prune as engine_prune
+from uvcache_tui.core.buildkit.records import (
+    CACHE_MOUNT_TYPE,
+    SIZE_NOTE,
+    BuilderInfo,
+    CacheMountRecord,
+)
+
+MODE_IDS = "ids"
+MODE_ALL = "all-mounts"
+MODE_UNUSED = "unused-for"
+
+# BuildKit's default prune (all=false) skips internal/frontend and "shared" records only;
+# the type filter already excludes the first two, and a cache mount is never part of an
+# image layer chain, so `all` adds nothing for cache mounts. It is not sent.
+SEND_ALL = False
+
+_ID_RE = re.compile(r"^[a-z0-9]+$")
+_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d|w)")
+_UNIT_SECONDS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+    "w": 604800.0,
+}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from `90m`, `1h30m`, `7d`, `2w` (Go units plus d/w); raises ValueError."""
+    compact = text.strip().replace(" ", "")
+    if not compact:
+        raise ValueError("empty duration")
+    pos = 0
+    total = 0.0
+    for match in _DURATION_RE.finditer(compact):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        pos = match.end()
+    if pos != len(compact):
+        raise ValueError(f"invalid duration {text!r} (examples: 30m, 12h, 7d, 1h30m)")
+    if total <= 0:
+        raise ValueError(f"duration must be positive: {text!r}")
+    return total
+
+
+def go_duration(seconds: float) -> str:
+    """A duration every Engine accepts for `until` (20.10 takes Go durations only)."""
+    return f"{max(1, int(round(seconds)))}s"
+
+
+_AGO_RE = re.compile(
+    r"^(?:about |less than )?(?P<n>an?|\d+) (?P<unit>second|minute|hour|day|week|month|year)s?"
+    r" ago$",
+    re.IGNORECASE,
+)
+_AGO_SECONDS = {
+    "second": 1,
+    "minute": 60,
+    "hour": 3600,
+    "day": 86400,
+    "week": 604800,
+    "month": 2592000,
+    "year": 31536000,
+}
+
+
+def parse_ago(text: str | None) -> float | None:
+    """Approximate age from go-units `HumanDuration` ("About an hour ago", "2 weeks ago")."""
+    if not text:
+        return None
+    match = _AGO_RE.match(text.strip())
+    if match is None:
+        return None
+    n = 1 if match.group("n").lower() in ("a", "an") else int(match.group("n"))
+    return float(n * _AGO_SECONDS[match.group("unit").lower()])
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """A cache mount and what the prune will do with it."""
+
+    mount: CacheMountRecord
+    action: str  # "delete" | "keep"
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain dict for `buildkit prune --json`."""
+        return {**self.mount.to_json(), "action": self.action, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class RejectedId:
+    """A requested ID that will not be sent, and why."""
+
+    id: str
+    reason: str  # "unknown" | "near-miss" | "invalid" | "not-a-cache-mount"
+    message: str
+    candidates: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain dict for `buildkit prune --json`."""
+        return {
+            "id": self.id,
+            "reason": self.reason,
+            "message": self.message,
+            "candidates": list(self.candidates),
+        }
+
+
+@dataclass(frozen=True)
+class PruneRequest:
+    """One call that `execute_prune` will make, described exactly."""
+
+    filters: tuple[tuple[str, str], ...]
+    all: bool
+    call: str
+    ids: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain dict for `buildkit prune --json`."""
+        return {
+            "filters": {k: [v] for k, v in self.filters},
+            "all": self.all,
+            "call": self.call,
+            "ids": list(self.ids),
+        }
+
+
+@dataclass(frozen=True)
+class PrunePlan:
+    """What a prune would delete and keep, and the exact requests it would send."""
+
+    builder: BuilderInfo
+    mode: str
+    items: tuple[PlanItem, ...]
+    requests: tuple[PruneRequest, ...]
+    rejected: tuple[RejectedId, ...] = ()
+    unused_for_seconds: float | None = None
+    via: str | None = None
+    error: str | None = None
+    target: ResolvedBuilder | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def to_delete(self) -> tuple[PlanItem, ...]:
+        """Items that will be deleted."""
+        return tuple(i for i in self.items if i.action == "delete")
+
+    @property
+    def bytes_to_delete(self) -> int:
+        """Sum of the (stale) sizes of the items to delete."""
+        return sum(i.mount.size_bytes or 0 for i in self.to_delete)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain dict for `buildkit prune --json` (documented in docs/buildkit.md)."""
+        return {
+            "builder": self.builder.name,
+            "driver": self.builder.driver,
+            "via": self.via,
+            "mode": self.mode,
+            "unused_for_seconds": self.unused_for_seconds,
+            "error": self.error,
+            "size_note": SIZE_NOTE,
+            "size_exact": self.builder.size_exact,
+            "bytes_to_delete": self.bytes_to_delete,
+            "items": [i.to_json() for i in self.items],
+            "rejected": [r.to_json() for r in self.rejected],
+            "requests": [r.to_json() for r in self.requests],
+        }
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What the engine reported after executing a plan."""
+
+    plan: PrunePlan
+    deleted: tuple[str, ...] = ()
+    space_reclaimed: int | None = None
+    not_deleted: tuple[str, ...] = ()
+    unexpected: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Everything planned went, nothing failed and no requested ID was rejected."""
+        return not (self.errors or self.not_deleted or self.plan.rejected or self.plan.error)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain dict for `buildkit prune --json` (documented in docs/buildkit.md)."""
+        return {
+            "deleted": list(self.deleted),
+            "space_reclaimed": self.space_reclaimed,
+            "not_deleted": list(self.not_deleted),
+            "unexpected": list(self.unexpected),
+            "errors": list(self.errors),
+        }
+
+
+def _check_ids(
+    ids: Sequence[str], info: BuilderInfo
+) -> tuple[list[CacheMountRecord], list[RejectedId]]:
+    """Exact matches only; everything else is rejected with a reason."""
+    mounts = {m.id: m for m in info.mounts}
+    all_ids = {r.id: r.type for r in info.records} or {m: "exec.cachemount" for m in mounts}
+    found: list[CacheMountRecord] = []
+    rejected: list[RejectedId] = []
+    for raw in dict.fromkeys(i.strip() for i in ids):
+        if not _ID_RE.match(raw):
+            rejected.append(
+                RejectedId(raw, "invalid", f"{raw!r} is not a BuildKit record ID; nothing pruned")
+            )
+        elif raw in mounts:
+            found.append(mounts[raw])
+        elif raw in all_ids:
+            rejected.append(
+                RejectedId(
+                    raw,
+                    "not-a-cache-mount",
+                    f"{raw} is a {all_ids[raw]} record, not a cache mount; nothing pruned",
+                )
+            )
+        else:
+            near = tuple(sorted(i for i in all_ids if raw in i or i in raw))
+            if near:
+                rejected.append(
+                    RejectedId(
+                        raw,
+                        "near-miss",
+                        f"{raw} is not a record ID, but part of {', '.join(near)}; "
+                        "give the full ID. Nothing pruned",
+                        near,
+                    )
+                )
+            else:
+                rejected.append(
+                    RejectedId(
+                        raw,
+                        "unknown",
+                        f"no record {raw} in builder {info.name}; nothing pruned",
+                    )
+                )
+    return found, rejected
+
+
+def _describe(target: ResolvedBuilder, filters: Mapping[str, str], all_: bool) -> str:
+    """The exact call: HTTP request for docker-driver builders, command line otherwise."""
+    if target.info.source == "engine-api":
+        return describe_prune_call(target.info.api_version, filters, all_)
+    return "docker " + shlex.join(prune_args(target.info.name, filters, all_))
+
+
+def _request(
+    target: ResolvedBuilder, filters: Mapping[str, str], ids: Sequence[str] = ()
+) -> PruneRequest:
+    return PruneRequest(
+        filters=tuple(filters.items()),
+        all=SEND_ALL,
+        call=_describe(target, filters, SEND_ALL),
+        ids=tuple(ids),
+    )
+
+
+def _age_seconds(mount: CacheMountRecord, now: datetime) -> float | None:
+    if mount.last_used_at is not None:
+        return (now - mount.last_used_at).total_seconds()
+    return parse_ago(mount.last_used_text)
+
+
+def plan_prune(
+    ids: Sequence[str] = (),
+    *,
+    all_mounts: bool = False,
+    unused_for: str | float | None = None,
+    builder: str | None = None,
+    timeout: float = 10.0,
+    env: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> PrunePlan:
+    """Read the builder and plan exactly one of: IDs, all cache mounts, mounts unused for.
+
+    `unused_for` is seconds or a duration string (`7d`, `12h`). Raises ValueError for an
+    invalid selection; Docker problems end up in `PrunePlan.error`.
+    """
+    chosen = sum([bool(ids), all_mounts, unused_for is not None])
+    if chosen != 1:
+        raise ValueError("choose exactly one of: IDs, all_mounts, unused_for")
+    seconds: float | None = None
+    if unused_for is not None:
+        seconds = parse_duration(unused_for) if isinstance(unused_for, str) else float(unused_for)
+        if seconds <= 0:
+            raise ValueError("unused_for must be positive")
+    mode = MODE_IDS if ids else MODE_ALL if all_mounts else MODE_UNUSED
+    target = resolve_builder(builder, timeout, env)
+    info = target.info
+    via = "engine-api" if info.source == "engine-api" else "buildx"
+    if info.error or not info.listed:
+        return PrunePlan(
+            builder=info,
+            mode=mode,
+            items=(),
+            requests=(),
+            unused_for_seconds=seconds,
+            via=via,
+            error=info.error or f"builder {info.name} could not be listed",
+            target=target,
+        )
+
+    items: list[PlanItem] = []
+    requests: list[PruneRequest] = []
+    rejected: list[RejectedId] = []
+    if mode == MODE_IDS:
+        found, rejected = _check_ids(ids, info)
+        for mount in found:
+            if mount.in_use:
+                items.append(PlanItem(mount, "keep", "in use by a running build"))
+                continue
+            items.append(PlanItem(mount, "delete"))
+            filters = {"id": f"^{mount.id}$", "type": CACHE_MOUNT_TYPE}
+            requests.append(_request(target, filters, [mount.id]))
+    else:
+        clock = now or datetime.now(timezone.utc)
+        for mount in info.mounts:
+            if mount.in_use:
+                items.append(PlanItem(mount, "keep", "in use by a running build"))
+                continue
+            if seconds is not None:
+                age = _age_seconds(mount, clock)
+                if age is not None and age < seconds:
+                    items.append(PlanItem(mount, "keep", "used more recently"))
+                    continue
+            items.append(PlanItem(mount, "delete"))
+        filters = {"type": CACHE_MOUNT_TYPE}
+        if seconds is not None:
+            filters["until"] = go_duration(seconds)
+        delete_ids = [i.mount.id for i in items if i.action == "delete"]
+        if delete_ids:
+            requests.append(_request(target, filters, delete_ids))
+    return PrunePlan(
+        builder=info,
+        mode=mode,
+        items=tuple(items),
+        requests=tuple(requests),
+        rejected=tuple(rejected),
+        unused_for_seconds=seconds,
+        via=via,
+        target=target,
+    )
+
+
+def _send(plan: PrunePlan, timeout: float) -> tuple[list[PruneResponse], list[str]]:
+    """Send every request of the plan; errors are collected, not raised."""
+    target = plan.target
+    responses: list[PruneResponse] = []
+    errors: list[str] = []
+    if target is None or not plan.requests:
+        return responses, errors
+    if target.info.source == "engine-api":
+        if target.engine is None:
+            return responses, [f"builder {target.info.name}: no engine endpoint"]
+        try:
+            client = connect(target.engine, timeout)
+        except EngineError as exc:
+            return responses, [str(exc)]
+        try:
+            if target.info.api_version and api_version(client) != target.info.api_version:
+                errors.append(
+                    f"API version changed since the preview ({target.info.api_version} → "
+                    f"{api_version(client)})"
+                )
+            for request in plan.requests:
+                try:
+                    responses.append(
+                        engine_prune(client, dict(request.filters), request.all, timeout)
+                    )
+                except EngineError as exc:
+                    errors.append(str(exc))
+        finally:
+            client.close()
+        return responses, errors
+    tools = target.tools
+    if tools.docker_cli is None:
+        return responses, ["docker CLI not found"]
+    for request in plan.requests:
+        try:
+            responses.append(
+                buildx_prune(
+                    tools.docker_cli,
+                    tools.env,
+                    timeout,
+                    target.info.name,
+                    dict(request.filters),
+                    request.all,
+                )
+            )
+        except BuildxError as exc:
+            errors.append(str(exc))
+    return responses, errors
+
+
+def execute_prune(plan: PrunePlan, timeout: float = 60.0) -> PruneResult:
+    """Send the plan's requests (one per ID) and compare what went with what was planned."""
+    if plan.error:
+        return PruneResult(plan=plan, errors=(plan.error,))
+    responses, errors = _send(plan, timeout)
+    deleted = tuple(dict.fromkeys(d for r in responses for d in r.deleted))
+    sizes = [r.space_reclaimed for r in responses if r.space_reclaimed is not None]
+    planned = [i.mount.id for i in plan.to_delete]
+    return PruneResult(
+        plan=plan,
+        deleted=deleted,
+        space_reclaimed=sum(sizes) if sizes else None,
+        not_deleted=tuple(i for i in planned if i not in deleted),
+        unexpected=tuple(d for d in deleted if d not in planned),
+        errors=tuple(errors),
+    )
