@@ -1,0 +1,105 @@
+"""Fixtures for the TUI tests: real caches written by the real uv, and apps pointed at them.
+
+Every app gets a `UvBinary` with its own environment (UV_CACHE_DIR, HOME, XDG dirs), so
+the active cache is the test's and nothing reads the developer's ~/.cache/uv.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.uvcache_factory import UvEnv, make_sdist, make_wheel, uv_binary
+from uvcache_tui.core.uvbin import UvBinary
+from uvcache_tui.tui.app import UvCacheApp
+from uvcache_tui.tui.screens.main import MainScreen
+
+SIZE = (120, 40)
+T = TypeVar("T")
+
+
+def uv_for(env: UvEnv, **extra: str) -> UvBinary:
+    """The real uv, run in the sandbox's environment (its cache is the active cache)."""
+    variables = env.env(**extra)
+    for key in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_BIN_HOME"):
+        variables.pop(key, None)
+    return UvBinary(uv_binary(), cwd=str(env.base), env=variables)
+
+
+def fill_cache(env: UvEnv) -> None:
+    """Three packages: alpha in two versions (two venvs), beta, and gamma built from an sdist."""
+    make_wheel(env.links, "alpha", "1.0.0")
+    make_wheel(env.links, "alpha", "1.1.0")
+    make_wheel(env.links, "beta", "2.0", modules=5)
+    make_sdist(env.links, "gamma", "0.3")
+    first = env.venv("venv-a")
+    env.install(first, "alpha==1.0.0", "beta", "gamma")
+    second = env.venv("venv-b")
+    env.install(second, "alpha==1.1.0")
+
+
+@pytest.fixture(scope="session")
+def shared_env(tmp_path_factory: pytest.TempPathFactory) -> UvEnv:
+    """One filled cache for the tests that only read it."""
+    env = UvEnv(tmp_path_factory.mktemp("shared"))
+    fill_cache(env)
+    return env
+
+
+@pytest.fixture
+def fresh_env(tmp_path: Path) -> UvEnv:
+    """A filled cache a test may change."""
+    env = UvEnv(tmp_path)
+    fill_cache(env)
+    return env
+
+
+def run(test: Callable[[], Awaitable[T]]) -> T:
+    """Run an async test body (the project has no pytest-asyncio)."""
+    return asyncio.run(test())  # type: ignore[arg-type]
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let discovery and every scan finish, then let the UI process their messages."""
+    app = pilot.app
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    await pilot.pause()
+
+
+def main_screen(pilot: Pilot[Any]) -> MainScreen:
+    screen = pilot.app.screen_stack[0]
+    assert isinstance(screen, MainScreen)
+    return screen
+
+
+def make_app(env: UvEnv, **kwargs: Any) -> UvCacheApp:
+    extra = kwargs.pop("uv_env", {})
+    return UvCacheApp(uv=uv_for(env, **extra), **kwargs)
+
+
+@pytest.fixture
+def not_a_cache(tmp_path: Path) -> Iterator[str]:
+    """A directory with a CACHEDIR.TAG but no uv bucket (a venv-like thing)."""
+    path = tmp_path / "not-a-cache"
+    path.mkdir()
+    (path / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
+    (path / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    yield str(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def rows_text(table: Any) -> list[str]:
+    """The plain text of every row's first non-mark cell, for assertions."""
+    texts = []
+    for index in range(table.row_count):
+        cells = table.get_row_at(index)
+        texts.append(" ".join(str(cell).strip() for cell in cells if str(cell).strip()))
+    return texts

@@ -1,0 +1,140 @@
+"""The TUI's plain helpers: no app needed (scans run on real trees)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.uvcache_factory import UvEnv
+from uvcache_tui.core.buckets import BucketStatus, table_for
+from uvcache_tui.core.cache import BucketEntry
+from uvcache_tui.core.model import Location, LocationKind, ScanProgress, Sizes
+from uvcache_tui.core.scan import scan
+from uvcache_tui.tui.format import format_size, short_path, size_bar
+from uvcache_tui.tui.messages import ScanProgressed
+from uvcache_tui.tui.state import ScanStatus, scan_location
+from uvcache_tui.tui.widgets.bucket_bar import OTHER_COLOUR, allocate_cells, bucket_segments
+from uvcache_tui.tui.widgets.files_view import FILES_KEY, listing, own_files_allocated
+from uvcache_tui.tui.widgets.packages_table import versions_text
+
+
+def test_format_size_uses_binary_units() -> None:
+    assert format_size(None) == "-"
+    assert format_size(0) == "0 Bytes"
+    assert format_size(8 * 1024 * 1024 + 200 * 1024) == "8.2 MiB"
+
+
+def test_size_bar_width_and_resolution() -> None:
+    assert size_bar(0, 8) == " " * 8
+    assert size_bar(1, 8) == "█" * 8
+    assert size_bar(0.5, 8) == "████    "
+    assert size_bar(1 / 16, 8) == "▌       "
+    assert all(len(size_bar(i / 37, 12)) == 12 for i in range(38))
+
+
+def test_short_path_keeps_the_tail() -> None:
+    assert short_path("/a/b", 10) == "/a/b"
+    shortened = short_path("/very/long/path/to/the/cache", 12)
+    assert len(shortened) == 12 and shortened.startswith("…") and shortened.endswith("/the/cache")
+    assert short_path(os.path.expanduser("~/x"), 30) == "~/x"
+
+
+def test_allocate_cells_is_proportional_and_exact() -> None:
+    assert allocate_cells([], 10) == []
+    assert allocate_cells([1, 1], 0) == [0, 0]
+    assert allocate_cells([0, 0], 10) == [0, 0]
+    assert allocate_cells([3, 1], 8) == [6, 2]
+    for sizes in ([5, 3, 2, 1, 1], [1000, 1, 1], [7, 7, 7]):
+        for width in (1, 7, 80):
+            cells = allocate_cells(sizes, width)
+            assert sum(cells) == width
+            assert cells[0] == max(cells)
+
+
+def _entry(name: str, allocated: int, status: BucketStatus = BucketStatus.CURRENT) -> BucketEntry:
+    family = name.rsplit("-v", 1)[0] if "-v" in name else None
+    return BucketEntry(name, family, 0, status, True, Sizes(allocated=allocated))
+
+
+def test_bucket_segments_largest_first_and_small_ones_folded() -> None:
+    entries = [
+        _entry("wheels-v8", 300),
+        _entry("archive-v0", 10_000),
+        _entry("CACHEDIR.TAG", 4, BucketStatus.SCAFFOLD),
+        _entry(".gitignore", 4, BucketStatus.SCAFFOLD),
+        _entry("builds-v0", 0),
+    ]
+    segments = bucket_segments(entries)
+    assert [s.label for s in segments] == ["archive-v0", "wheels-v8", "2 others"]
+    assert segments[-1].size == 8 and segments[-1].colour == OTHER_COLOUR
+    # A single small entry keeps its own name.
+    assert [s.label for s in bucket_segments(entries[:3])] == [
+        "archive-v0",
+        "wheels-v8",
+        "CACHEDIR.TAG",
+    ]
+
+
+def test_listing_has_dirs_and_one_files_row(tmp_path: Path) -> None:
+    (tmp_path / "big").mkdir()
+    (tmp_path / "big" / "blob").write_bytes(b"x" * 100_000)
+    (tmp_path / "small").mkdir()
+    (tmp_path / "small" / "a").write_bytes(b"x" * 10)
+    for name in ("f1", "f2"):
+        (tmp_path / name).write_bytes(b"y" * 5000)
+    os.link(tmp_path / "big" / "blob", tmp_path / "linked")  # a multi-link file of the root
+    result = scan(str(tmp_path))
+    rows = listing(result.root, "size")
+    assert [r.key for r in rows][0] == "d:big"
+    files = next(r for r in rows if r.key == FILES_KEY)
+    assert files.name == "(3 files)" and files.count == 3 and files.reclaimable is None
+    assert files.allocated == own_files_allocated(result.root)
+    by_name = [r.name for r in listing(result.root, "name")]
+    assert by_name == ["big", "small", "(3 files)"]
+    by_count = [r.count for r in listing(result.root, "count")]
+    assert by_count == sorted(by_count, reverse=True)
+
+
+def test_versions_are_newest_first_and_capped() -> None:
+    assert versions_text({"1.9", "1.10", "1.2"}) == "1.10, 1.9, 1.2"
+    assert versions_text({"1", "2", "3", "4", "5"}) == "5, 4, 3 +2"
+
+
+def test_progress_messages_coalesce_per_scan() -> None:
+    first = ScanProgressed("/c", 1, ScanProgress(1, 1, "/c"))
+    assert first.can_replace(ScanProgressed("/c", 1, ScanProgress(2, 2, "/c/x")))
+    assert not first.can_replace(ScanProgressed("/d", 1, ScanProgress(2, 2, "/d")))
+    assert not first.can_replace(ScanProgressed("/c", 2, ScanProgress(2, 2, "/c")))
+
+
+def test_scan_location_outcomes(tmp_path: Path) -> None:
+    table = table_for("0.13.9")
+    missing = str(tmp_path / "nope")
+    active = Location(LocationKind.CACHE, missing, "default", active=True)
+    assert scan_location(active, table).status is ScanStatus.MISSING
+    extra = Location(LocationKind.CACHE, missing, "--cache-dir")
+    outcome = scan_location(extra, table)
+    assert outcome.status is ScanStatus.ERROR and "no such file" in (outcome.error or "")
+    plain_dir = tmp_path / "plain"
+    plain_dir.mkdir()
+    outcome = scan_location(Location(LocationKind.CACHE, str(plain_dir), "--cache-dir"), table)
+    assert outcome.status is ScanStatus.ERROR and "not a uv cache" in (outcome.error or "")
+    # The active cache with only its tag (emptied, or just created) is shown, not refused.
+    (plain_dir / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
+    outcome = scan_location(Location(LocationKind.CACHE, str(plain_dir), "default", True), table)
+    assert outcome.status is ScanStatus.DONE and outcome.model is not None
+    data = Location(LocationKind.TOOLS, str(plain_dir), "uv tool dir")
+    outcome = scan_location(data, table)
+    assert outcome.status is ScanStatus.DONE and outcome.model is None
+    assert outcome.result is not None and outcome.result.root.sub_files == 1
+    stopped = scan_location(data, table, cancelled=lambda: True)
+    assert stopped.status is ScanStatus.PARTIAL
+
+
+def test_scan_location_on_a_real_cache_warms_package_sizes(shared_env: UvEnv) -> None:
+    location = Location(LocationKind.CACHE, str(shared_env.cache), "--cache-dir")
+    outcome = scan_location(location, table_for("0.13.9"))
+    assert outcome.status is ScanStatus.DONE and outcome.model is not None
+    model = outcome.model
+    assert {p.name for p in model.packages} == {"alpha", "beta", "gamma"}
+    assert set(model._package_sizes) == {"alpha", "beta", "gamma"}

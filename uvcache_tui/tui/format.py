@@ -1,0 +1,40 @@
+"""Text helpers shared by the views: sizes in binary units, counts, proportional bars."""
+
+from __future__ import annotations
+
+import os
+
+import humanize
+
+BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+def format_size(value: int | None) -> str:
+    """Binary units as uv prints them (`8.2 MiB`); `-` when a size is not known yet."""
+    if value is None:
+        return "-"
+    return humanize.naturalsize(value, binary=True, format="%.1f")
+
+
+def format_count(value: int) -> str:
+    """Thousands separators, so large file counts stay readable."""
+    return f"{value:,}"
+
+
+def size_bar(fraction: float, width: int) -> str:
+    """A left-aligned bar `width` cells wide, with eighth-block resolution (ncdu style)."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    eighths = round(fraction * width * 8)
+    full, rest = divmod(eighths, 8)
+    bar = "█" * full + (BAR_EIGHTHS[rest] if rest and full < width else "")
+    return bar.ljust(width)
+
+
+def short_path(path: str, width: int = 28) -> str:
+    """A path that fits `width` cells: `~` for the home dir, then `…` plus its tail."""
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and (path == home or path.startswith(home + os.sep)):
+        path = "~" + path[len(home) :]
+    if len(path) <= width:
+        return path
+    return "…" + path[-(width - 1) :]

@@ -1,0 +1,316 @@
+"""The main screen: locations on the left, the selected one on the right.
+
+It owns the per-location state and the thread workers. Workers only call the core and post
+messages (`DiscoveryFinished`, `ScanProgressed`, `ScanFinished`); every widget update
+happens here, on the UI thread, in the message handlers.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Header, Tree
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from uvcache_tui.core.buckets import BucketTable, table_for
+from uvcache_tui.core.locate import Discovery, discover
+from uvcache_tui.core.model import Location, ScanProgress
+from uvcache_tui.tui.messages import DiscoveryFinished, ScanFinished, ScanProgressed
+from uvcache_tui.tui.state import LocationState, ScanOutcome, ScanStatus, scan_location
+from uvcache_tui.tui.widgets.cache_view import TABS, CacheView
+from uvcache_tui.tui.widgets.locations import LocationsTree
+from uvcache_tui.tui.widgets.notices import DataDirView, NoticeView
+from uvcache_tui.tui.widgets.packages_table import PackagesView
+from uvcache_tui.tui.widgets.progress import ScanProgressView
+
+if TYPE_CHECKING:
+    from uvcache_tui.tui.app import UvCacheApp
+
+SCAN_GROUP_PREFIX = "scan:"
+
+
+class MainScreen(Screen[None]):
+    """Sidebar + detail pane; owns discovery, scans, and which location is selected."""
+
+    BINDINGS = [
+        Binding("r", "rescan", "Rescan"),
+        Binding("x", "stop_scan", "Stop scan", show=False),
+        Binding("1", "show_tab('buckets')", "Buckets", show=False),
+        Binding("2", "show_tab('packages')", "Packages", show=False),
+        Binding("3", "show_tab('files')", "Files", show=False),
+        Binding("4", "show_tab('info')", "Info", show=False),
+        Binding("slash", "filter_packages", "Filter"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.states: dict[str, LocationState] = {}
+        """Location path -> state, in discovery order."""
+        self.discovery: Discovery | None = None
+        self.bucket_table: BucketTable = table_for(None)
+        self.selected_path: str | None = None
+        self._scan_workers: dict[str, Worker[None]] = {}
+        """Location path -> its current scan worker (older ones' errors are ignored)."""
+
+    @property
+    def uv_app(self) -> UvCacheApp:
+        return cast("UvCacheApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            yield LocationsTree(id="locations")
+            with Vertical(id="detail"):
+                with ContentSwitcher(id="detail-switcher", initial="notice"):
+                    yield NoticeView(id="notice")
+                    yield CacheView(id="cache-view")
+                    yield DataDirView(id="data-view")
+                yield ScanProgressView(id="scan-progress")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(NoticeView).show_state(None)
+        self.query_one(LocationsTree).focus()
+        self.run_discovery()
+
+    # -- public API (actions added later build on these) ------------------------------------
+
+    @property
+    def locations_tree(self) -> LocationsTree:
+        return self.query_one(LocationsTree)
+
+    @property
+    def cache_view(self) -> CacheView:
+        return self.query_one(CacheView)
+
+    @property
+    def packages_view(self) -> PackagesView:
+        return self.cache_view.packages_view
+
+    @property
+    def selected_state(self) -> LocationState | None:
+        return self.states.get(self.selected_path) if self.selected_path else None
+
+    def select_location(self, path: str) -> None:
+        """Show a location in the detail pane (the sidebar cursor follows)."""
+        if path not in self.states:
+            return
+        self.selected_path = path
+        self.locations_tree.move_cursor_to(path)
+        self.refresh_detail()
+
+    def start_scan(self, path: str) -> Worker[None] | None:
+        """(Re)scan one location in a thread worker; an older scan of it is cancelled."""
+        state = self.states.get(path)
+        if state is None:
+            return None
+        state.scan_id += 1
+        state.status = ScanStatus.SCANNING
+        state.progress = None
+        self.locations_tree.refresh_location(state)
+        if path == self.selected_path:
+            self.refresh_detail()
+        worker = self.run_worker(
+            partial(self._scan_worker, state.location, self.bucket_table, state.scan_id),
+            name=f"scan {path}",
+            group=f"{SCAN_GROUP_PREFIX}{path}",
+            description=f"scanning {path}",
+            exit_on_error=False,
+            exclusive=True,
+            thread=True,
+        )
+        self._scan_workers[path] = worker
+        return worker
+
+    def stop_scan(self, path: str) -> bool:
+        """Ask a running scan to stop; it reports what it saw so far, marked partial."""
+        state = self.states.get(path)
+        if state is None or not state.busy:
+            return False
+        cancelled = self.workers.cancel_group(self, f"{SCAN_GROUP_PREFIX}{path}")
+        return bool(cancelled)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Cache-only keys are hidden from the footer unless a scanned cache is shown."""
+        if action == "filter_packages":
+            state = self.selected_state
+            return state is not None and state.model is not None
+        return True
+
+    def refresh_detail(self) -> None:
+        """Point the detail pane at the selected location's current state."""
+        self.refresh_bindings()
+        switcher = self.query_one(ContentSwitcher)
+        progress = self.query_one(ScanProgressView)
+        state = self.selected_state
+        if state is None:
+            self.query_one(NoticeView).show_state(None)
+            switcher.current = "notice"
+            progress.hide()
+            return
+        if state.busy:
+            progress.show_progress(state.location.path, state.progress)
+        else:
+            progress.hide()
+        if state.location.kind.is_cache and state.model is not None:
+            self.cache_view.show_model(state.model, state.location)
+            switcher.current = "cache-view"
+        elif not state.location.kind.is_cache and state.result is not None:
+            self.query_one(DataDirView).show_state(state)
+            switcher.current = "data-view"
+        else:
+            self.query_one(NoticeView).show_state(state)
+            switcher.current = "notice"
+
+    # -- workers (threads: core calls and post_message only) --------------------------------
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="discover",
+        exit_on_error=False,
+        description="finding uv's locations",
+    )
+    def run_discovery(self) -> None:
+        """`locate.discover` runs uv subprocesses (with timeouts): never on the UI thread."""
+        app = self.uv_app
+        uv = app.uv
+        discovery = discover(
+            uv,
+            extra_caches=app.extra_caches,
+            find_roots=app.find_roots,
+            env=uv.env if uv is not None else None,
+            cwd=uv.cwd if uv is not None else None,
+        )
+        self.post_message(DiscoveryFinished(discovery))
+
+    def _scan_worker(self, location: Location, table: BucketTable, scan_id: int) -> None:
+        worker = get_current_worker()
+        hook = self.uv_app.scan_progress_hook
+
+        def progress(update: ScanProgress) -> None:
+            self.post_message(ScanProgressed(location.path, scan_id, update))
+            if hook is not None:
+                hook(location, update)
+
+        outcome = scan_location(location, table, progress, cancelled=lambda: worker.is_cancelled)
+        self.post_message(ScanFinished(location.path, scan_id, outcome))
+
+    # -- message handlers (UI thread) -------------------------------------------------------
+
+    @on(DiscoveryFinished)
+    def _discovery_finished(self, message: DiscoveryFinished) -> None:
+        discovery = message.discovery
+        self.discovery = discovery
+        self.bucket_table = table_for(discovery.uv_version)
+        self.states = {loc.path: LocationState(loc) for loc in discovery.locations}
+        self.locations_tree.set_locations(self.states.values())
+        for note in discovery.notes:
+            self.notify(note, title="Locations", severity="warning", timeout=8)
+        first = discovery.active_cache or (discovery.locations[0] if discovery.locations else None)
+        if first is not None:
+            self.select_location(first.path)
+        # The selected location first, then the rest in sidebar order.
+        order = sorted(self.states, key=lambda path: first is None or path != first.path)
+        for path in order:
+            self.start_scan(path)
+
+    @on(ScanProgressed)
+    def _scan_progressed(self, message: ScanProgressed) -> None:
+        state = self.states.get(message.path)
+        if state is None or state.scan_id != message.scan_id or not state.busy:
+            return
+        state.progress = message.progress
+        self.locations_tree.refresh_location(state)
+        if message.path == self.selected_path:
+            self.query_one(ScanProgressView).show_progress(message.path, message.progress)
+
+    @on(ScanFinished)
+    def _scan_finished(self, message: ScanFinished) -> None:
+        self._finish(message.path, message.scan_id, message.outcome)
+
+    def _finish(self, path: str, scan_id: int, outcome: ScanOutcome) -> None:
+        state = self.states.get(path)
+        if state is None or state.scan_id != scan_id:
+            return  # superseded by a newer scan
+        state.apply(outcome)
+        self.locations_tree.refresh_location(state)
+        if path == self.selected_path:
+            self.refresh_detail()
+        if outcome.status is ScanStatus.PARTIAL:
+            self.notify(f"Scan of {path} stopped: figures are partial", severity="warning")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that raised (a bug, not an expected failure) becomes a visible error."""
+        worker = event.worker
+        if event.state is not WorkerState.ERROR:
+            return
+        error = f"{type(worker.error).__name__}: {worker.error}"
+        if worker.group.startswith(SCAN_GROUP_PREFIX):
+            path = worker.group[len(SCAN_GROUP_PREFIX) :]
+            state = self.states.get(path)
+            if state is not None and self._scan_workers.get(path) is worker:
+                self._finish(path, state.scan_id, ScanOutcome(ScanStatus.ERROR, error=error))
+        else:
+            if worker.group == "discover":
+                self.locations_tree.set_locations([])  # "no locations found", not a spinner
+            self.notify(error, title=worker.description or worker.name, severity="error")
+
+    @on(Tree.NodeHighlighted, "#locations")
+    def _location_highlighted(self, event: Tree.NodeHighlighted[object]) -> None:
+        data = event.node.data
+        if isinstance(data, Location):
+            if data.path != self.selected_path:
+                self.select_location(data.path)
+        elif data is not None:  # a node of another section (section headings carry None)
+            self.selected_path = None
+            self.query_one(ScanProgressView).hide()
+            self.show_sidebar_item(data)
+
+    def show_sidebar_item(self, data: object) -> None:
+        """Extension point: show a node of another sidebar section (BuildKit builders, mounts).
+
+        Called when such a node is highlighted; `selected_path` is None meanwhile, so scans
+        of local locations finishing in the background leave the detail pane alone. Add the
+        section's view to `#detail-switcher` in `compose` and switch to it here.
+        """
+
+    @on(Tree.NodeSelected, "#locations")
+    def _location_chosen(self, event: Tree.NodeSelected[object]) -> None:
+        """Enter on a location: go to its detail pane, keyboard first."""
+        data = event.node.data
+        if isinstance(data, Location):
+            self.select_location(data.path)
+            state = self.states.get(data.path)
+            if state is not None and state.model is not None:
+                self.cache_view.show_tab(self.cache_view.tabs.active or TABS[0])
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_rescan(self) -> None:
+        if self.selected_path is not None:
+            self.start_scan(self.selected_path)
+
+    def action_stop_scan(self) -> None:
+        if self.selected_path is not None and not self.stop_scan(self.selected_path):
+            self.notify("No scan is running for this location.", timeout=3)
+
+    def action_show_tab(self, tab: str) -> None:
+        state = self.selected_state
+        if state is None or state.model is None:
+            self.notify("Tabs are for caches: select a scanned cache first.", timeout=3)
+            return
+        self.cache_view.show_tab(tab)
+
+    def action_filter_packages(self) -> None:
+        state = self.selected_state
+        if state is None or state.model is None:
+            return
+        self.cache_view.show_tab("packages")
+        self.packages_view.open_filter()

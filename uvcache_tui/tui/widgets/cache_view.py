@@ -1,0 +1,136 @@
+"""The right pane for a scanned cache: header, bucket bar, and the four tabs."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static, TabbedContent, TabPane
+
+from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.model import Location
+from uvcache_tui.tui.format import format_count, format_size
+from uvcache_tui.tui.widgets.bucket_bar import BucketBar
+from uvcache_tui.tui.widgets.buckets_table import BucketsTable
+from uvcache_tui.tui.widgets.files_view import FilesView
+from uvcache_tui.tui.widgets.info_view import InfoView
+from uvcache_tui.tui.widgets.packages_table import PackagesView
+
+TABS = ("buckets", "packages", "files", "info")
+"""Tab pane ids, in order (keys 1-4)."""
+
+
+def header_text(model: CacheModel, location: Location | None) -> Text:
+    """Two lines: where and which uv, then the totals that matter."""
+    totals = model.totals
+    text = Text(model.path, style="bold")
+    text.append(f"  uv {model.uv_version}", style="cyan")
+    if location is not None:
+        text.append(f"  {location.label}", style="green" if location.active else "dim")
+    text.append("\n")
+    text.append("allocated ", style="dim")
+    text.append(format_size(totals.allocated), style="bold")
+    text.append("  reclaimable ", style="dim")
+    text.append(format_size(totals.reclaimable), style="bold green")
+    text.append("  files ", style="dim")
+    text.append(format_count(totals.files), style="bold")
+    if model.scan.partial:
+        text.append("  PARTIAL", style="bold yellow")
+    notes: list[str] = []
+    if totals.kept_alive > 0:
+        notes.append(
+            f"{format_size(totals.kept_alive)} of it is also linked from venvs/tools:"
+            " deleting would not free that"
+        )
+    if model.scan.partial:
+        notes.append("the scan was stopped before the end: figures are lower bounds")
+    for note in notes:
+        text.append("\n" + note, style="dim" if "linked" in note else "yellow")
+    return text
+
+
+class CacheHeader(Static):
+    """Path, uv version and totals of the selected cache."""
+
+    DEFAULT_CSS = """
+    CacheHeader {
+        height: auto;
+        padding: 0 1;
+        margin-bottom: 1;
+    }
+    """
+
+    def show_model(self, model: CacheModel, location: Location | None) -> None:
+        self.update(header_text(model, location))
+
+
+class CacheView(Vertical):
+    """Everything about one scanned cache; views only read the model they are given."""
+
+    DEFAULT_CSS = """
+    CacheView {
+        height: 1fr;
+    }
+    CacheView TabbedContent {
+        height: 1fr;
+    }
+    CacheView TabPane {
+        padding: 0;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._model: CacheModel | None = None
+
+    def compose(self) -> ComposeResult:
+        yield CacheHeader(id="cache-header")
+        yield BucketBar(id="bucket-bar")
+        with TabbedContent(id="cache-tabs", initial="buckets"):
+            with TabPane("Buckets", id="buckets"):
+                yield BucketsTable(id="buckets-table")
+            with TabPane("Packages", id="packages"):
+                yield PackagesView(id="packages-view")
+            with TabPane("Files", id="files"):
+                yield FilesView(id="files-view")
+            with TabPane("Info", id="info"):
+                yield InfoView(id="info-view")
+
+    @property
+    def model(self) -> CacheModel | None:
+        return self._model
+
+    @property
+    def tabs(self) -> TabbedContent:
+        return self.query_one("#cache-tabs", TabbedContent)
+
+    @property
+    def packages_view(self) -> PackagesView:
+        return self.query_one(PackagesView)
+
+    @property
+    def files_view(self) -> FilesView:
+        return self.query_one(FilesView)
+
+    def show_model(self, model: CacheModel, location: Location | None) -> None:
+        """Fill every part; tables are rebuilt only when the model itself changed."""
+        self.query_one(CacheHeader).show_model(model, location)
+        if model is self._model:
+            return
+        self._model = model
+        self.query_one(BucketBar).set_buckets(model.buckets)
+        self.query_one(BucketsTable).show_model(model)
+        self.packages_view.show_model(model)
+        self.files_view.show_scan(model.scan)
+        self.query_one(InfoView).show_model(model, location)
+
+    def show_tab(self, tab: str) -> None:
+        """Switch to a tab and focus its main widget, so its keys work at once."""
+        self.tabs.active = tab
+        focus_target = {
+            "buckets": "#buckets-table",
+            "packages": "#packages-table",
+            "files": "#files-table",
+            "info": "#info-view",
+        }[tab]
+        self.query_one(focus_target).focus()

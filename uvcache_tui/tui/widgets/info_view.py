@@ -1,0 +1,119 @@
+"""The Info tab: the facts behind the figures (tag, lock, uv version, origin, problems)."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.lock import LockState
+from uvcache_tui.core.model import Location
+from uvcache_tui.tui.format import format_count, format_size
+
+PROBLEM_SAMPLES = 20
+SOURCE_HELP = {
+    "uv cache dir": "asked uv (`uv cache dir`)",
+    "UV_CACHE_DIR": "the UV_CACHE_DIR environment variable",
+    "--cache-dir": "given with --cache-dir",
+    "default": "uv's platform default",
+    "legacy default": "uv's legacy platform default",
+}
+
+
+def describe_source(location: Location) -> str:
+    """Where a location came from, in words (`Location.source` is terse)."""
+    words = SOURCE_HELP.get(location.source, location.source)
+    if location.source.startswith("--find"):
+        words = f"found by signature under {location.source.removeprefix('--find ')}"
+    if location.active:
+        words += "; the cache your uv uses right now"
+    return words
+
+
+def cache_facts(model: CacheModel, location: Location | None) -> RenderableType:
+    """Key/value grid, then the problems met during the scan."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    grid.add_row("Path", model.path)
+    if location is not None:
+        grid.add_row("Found via", describe_source(location))
+    table = model.table
+    grid.add_row(
+        "uv version",
+        Text.assemble(
+            table.uv_version,
+            (
+                "  bucket table exact for this version"
+                if table.exact
+                else "  bucket table approximate (nearest known uv release)",
+                "dim" if table.exact else "yellow",
+            ),
+        ),
+    )
+    tag = model.cachedir_tag
+    if tag.valid:
+        tag_text = Text("present, valid signature", style="green")
+    elif tag.present:
+        tag_text = Text("present, signature does not match", style="yellow")
+    else:
+        tag_text = Text("missing", style="yellow")
+    grid.add_row("CACHEDIR.TAG", tag_text)
+    lock_style = {LockState.HELD: "yellow", LockState.FREE: "green"}.get(model.lock.state, "")
+    grid.add_row("Lock (.lock)", Text(model.lock.description, style=lock_style))
+    scan = model.scan
+    totals = model.totals
+    grid.add_row(
+        "Scan",
+        Text(
+            "stopped before the end: figures are lower bounds" if scan.partial else "complete",
+            style="yellow" if scan.partial else "",
+        ),
+    )
+    grid.add_row(
+        "Contents",
+        f"{format_count(totals.files)} files, {format_count(totals.dirs)} dirs, "
+        f"apparent size {format_size(totals.apparent)}",
+    )
+    grid.add_row(
+        "Archives",
+        f"{len(model.archives)} in archive-v0, {len(model.dangling_archives)} not linked "
+        f"from the current buckets, {len(model.environments)} cached environments",
+    )
+    problems = scan.problems
+    grid.add_row(
+        "Problems", "none" if not problems.total else f"{problems.total} met during the scan"
+    )
+    parts: list[RenderableType] = [grid]
+    if problems.total:
+        listing = Table.grid(padding=(0, 2))
+        listing.add_column(style="yellow", no_wrap=True)
+        listing.add_column()
+        for problem in problems.samples[:PROBLEM_SAMPLES]:
+            listing.add_row(problem.kind.value, f"{problem.path} {problem.detail}".strip())
+        if problems.total > PROBLEM_SAMPLES:
+            counts = ", ".join(f"{kind.value} {count}" for kind, count in problems.counts.items())
+            listing.add_row("…", f"{problems.total - PROBLEM_SAMPLES} more ({counts})")
+        parts.extend([Text(""), listing])
+    return Group(*parts)
+
+
+class InfoView(VerticalScroll):
+    """Scrollable facts about the selected cache."""
+
+    DEFAULT_CSS = """
+    InfoView {
+        height: 1fr;
+        padding: 1 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="info-body")
+
+    def show_model(self, model: CacheModel, location: Location | None) -> None:
+        self.query_one("#info-body", Static).update(cache_facts(model, location))

@@ -1,0 +1,120 @@
+"""Right-pane views for everything that is not a scanned cache: states, errors, data dirs."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from uvcache_tui.core.model import Location, LocationKind
+from uvcache_tui.tui.format import format_count, format_size
+from uvcache_tui.tui.state import LocationState, ScanStatus
+
+DATA_NOTE = "uv data, not a cache: uv cache clean/prune never touch it"
+DATA_TITLES = {LocationKind.PYTHON: "Managed Pythons", LocationKind.TOOLS: "Installed tools"}
+DATA_CHILDREN = 30
+
+
+def notice_for(state: LocationState | None) -> RenderableType:
+    """What to say when there are no figures to show (yet)."""
+    if state is None:
+        return Text("Finding uv's locations…", style="dim")
+    location = state.location
+    path = Text(location.path, style="bold")
+    if state.status is ScanStatus.MISSING:
+        if location.kind.is_cache:
+            title = Text("No cache here yet", style="bold")
+            body = (
+                "This directory does not exist. uv creates it the first time it downloads "
+                "or builds a package, so there is nothing to measure or clean."
+            )
+        else:
+            title = Text(f"{DATA_TITLES[location.kind]}: none yet", style="bold")
+            body = (
+                f"This directory does not exist: uv has not installed anything here. {DATA_NOTE}."
+            )
+        return Group(title, Text(""), path, Text(""), Text(body))
+    if state.status is ScanStatus.ERROR:
+        return Group(
+            Text("Cannot show this location", style="bold red"),
+            Text(""),
+            Text(state.error or "unknown error"),
+        )
+    return Group(Text("Scanning…", style="bold yellow"), Text(""), path)
+
+
+def data_dir_summary(state: LocationState) -> RenderableType:
+    """A python/tools dir: its size, the note that it is not cache, its biggest entries."""
+    location: Location = state.location
+    result = state.result
+    parts: list[RenderableType] = [
+        Text(DATA_TITLES.get(location.kind, location.kind.value), style="bold"),
+        Text(location.path),
+        Text(DATA_NOTE, style="italic yellow"),
+        Text(""),
+    ]
+    if result is None:
+        return Group(*parts)
+    sizes = result.root.sizes
+    summary = Text.assemble(
+        ("allocated ", "dim"),
+        (format_size(sizes.allocated), "bold"),
+        ("  ·  files ", "dim"),
+        format_count(sizes.files),
+        ("  ·  dirs ", "dim"),
+        format_count(sizes.dirs),
+    )
+    if result.partial:
+        summary.append("  ·  stopped before the end (lower bounds)", style="yellow")
+    parts.append(summary)
+    children = sorted(result.root.iter_children(), key=lambda n: (-n.sub_alloc, n.name))
+    if children:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(justify="right", no_wrap=True)
+        grid.add_column()
+        for child in children[:DATA_CHILDREN]:
+            grid.add_row(format_size(child.sub_alloc), child.name)
+        if len(children) > DATA_CHILDREN:
+            grid.add_row("…", f"{len(children) - DATA_CHILDREN} more")
+        parts.extend([Text(""), grid])
+    if result.problems.total:
+        parts.extend(
+            [Text(""), Text(f"{result.problems.total} problem(s) during the scan", style="yellow")]
+        )
+    return Group(*parts)
+
+
+class NoticeView(VerticalScroll):
+    """Empty states and errors (a missing cache, a path that is not a uv cache)."""
+
+    DEFAULT_CSS = """
+    NoticeView {
+        padding: 1 2;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="notice-body")
+
+    def show_state(self, state: LocationState | None) -> None:
+        self.set_class(state is not None and state.status is ScanStatus.ERROR, "error")
+        self.query_one("#notice-body", Static).update(notice_for(state))
+
+
+class DataDirView(VerticalScroll):
+    """A uv data dir (managed Pythons, tools): shown for its size, never offered for cleaning."""
+
+    DEFAULT_CSS = """
+    DataDirView {
+        padding: 1 2;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="data-body")
+
+    def show_state(self, state: LocationState) -> None:
+        self.query_one("#data-body", Static).update(data_dir_summary(state))

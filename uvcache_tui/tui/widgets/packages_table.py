@@ -1,0 +1,262 @@
+"""The Packages tab: what each package costs across buckets, with a filter and marks.
+
+Rows are keyed by package name (the name `uv cache clean <name>` takes). Space marks a row;
+`PackagesView.marked_packages` is the set the clean action works on, and marks survive
+filtering and rescans (a package that disappeared is unmarked).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Input, Static
+
+from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.model import Sizes
+from uvcache_tui.core.packages import ARCHIVE_BUCKET, PackageEntry
+from uvcache_tui.tui.format import format_size
+from uvcache_tui.tui.widgets.table_columns import fit, reset_columns, right, widest
+
+MARK = "✓"
+SHOWN_VERSIONS = 3
+
+
+def version_key(version: str) -> tuple[tuple[int, str], ...]:
+    """Natural order (`1.10` after `1.9`) without a packaging dependency."""
+    return tuple(
+        (int(part), "") if part.isdigit() else (-1, part) for part in re.split(r"[.+-]", version)
+    )
+
+
+def versions_text(versions: set[str]) -> str:
+    """The newest few versions, then how many more."""
+    ordered = sorted(versions, key=version_key, reverse=True)
+    shown = ", ".join(ordered[:SHOWN_VERSIONS])
+    more = len(ordered) - SHOWN_VERSIONS
+    return f"{shown} +{more}" if more > 0 else shown
+
+
+class PackagesTable(DataTable[Text]):
+    """The table proper; space toggles the mark on the cursor row."""
+
+    BINDINGS = [Binding("space", "toggle_mark", "Mark")]
+
+    class MarkToggled(Message):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+
+    def action_toggle_mark(self) -> None:
+        if self.row_count == 0:
+            return
+        row_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        if row_key.value is not None:
+            self.post_message(self.MarkToggled(row_key.value))
+            if self.cursor_row < self.row_count - 1:
+                self.move_cursor(row=self.cursor_row + 1)
+
+
+class PackagesView(Vertical):
+    """Filter input (hidden until `/`), the table, and a status line with the marked total."""
+
+    DEFAULT_CSS = """
+    PackagesView {
+        height: 1fr;
+    }
+    PackagesView #packages-filter {
+        display: none;
+        border: none;
+        height: 1;
+        padding: 0 1;
+        background: $boost;
+    }
+    PackagesView.filtering #packages-filter {
+        display: block;
+    }
+    PackagesView #packages-table {
+        height: 1fr;
+    }
+    PackagesView #packages-status {
+        height: 1;
+        color: $text-muted;
+        padding: 0 1;
+    }
+    """
+
+    BINDINGS = [Binding("escape", "close_filter", "Clear filter")]
+
+    class MarksChanged(Message):
+        """The set of marked packages changed (the clean action's preview listens)."""
+
+        def __init__(self, marked: frozenset[str]) -> None:
+            super().__init__()
+            self.marked = marked
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.marked_packages: set[str] = set()
+        self._model: CacheModel | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter packages by name…", id="packages-filter")
+        yield PackagesTable(id="packages-table")
+        yield Static(id="packages-status")
+
+    @property
+    def table(self) -> PackagesTable:
+        return self.query_one(PackagesTable)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#packages-filter", Input)
+
+    @property
+    def filter_text(self) -> str:
+        return self.filter_input.value.strip().lower() if self.has_class("filtering") else ""
+
+    @property
+    def model(self) -> CacheModel | None:
+        return self._model
+
+    def marked_entries(self) -> list[PackageEntry]:
+        """The marked packages of the model on screen, by name."""
+        if self._model is None:
+            return []
+        return [p for p in self._model.packages if p.name in self.marked_packages]
+
+    def marked_sizes(self) -> Sizes:
+        """What the marked packages hold together, each inode counted once."""
+        if self._model is None:
+            return Sizes()
+        paths: list[str] = []
+        for package in self.marked_entries():
+            paths.extend(package.dirs)
+            paths.extend(f"{ARCHIVE_BUCKET}/{aid}" for aid in package.archive_ids)
+        return self._model.selection_sizes(paths)
+
+    def visible_names(self) -> list[str]:
+        """Row keys currently shown, in order (what the filter left)."""
+        return [str(row.key.value) for row in self.table.ordered_rows]
+
+    def show_model(self, model: CacheModel) -> None:
+        """Show a scan's packages. A rescan keeps the marks of packages still there;
+        another cache starts unmarked, so an action never applies marks to the wrong cache."""
+        same_cache = self._model is not None and self._model.path == model.path
+        self._model = model
+        names = {p.name for p in model.packages} if same_cache else set()
+        if self.marked_packages - names:
+            self.marked_packages &= names
+            self.post_message(self.MarksChanged(frozenset(self.marked_packages)))
+        self._fill()
+
+    def open_filter(self) -> None:
+        self.add_class("filtering")
+        self.filter_input.focus()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape only means something while the filter is open."""
+        if action == "close_filter":
+            return self.has_class("filtering")
+        return True
+
+    def action_close_filter(self) -> None:
+        """Escape: drop the filter and go back to the table."""
+        if not self.has_class("filtering"):
+            return
+        self.remove_class("filtering")
+        self.filter_input.value = ""
+        self._fill()
+        self.table.focus()
+        self.refresh_bindings()
+
+    @on(Input.Changed, "#packages-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._fill()
+
+    @on(Input.Submitted, "#packages-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()
+
+    @on(PackagesTable.MarkToggled)
+    def _mark_toggled(self, event: PackagesTable.MarkToggled) -> None:
+        event.stop()
+        self.marked_packages ^= {event.name}
+        self.table.update_cell(event.name, "mark", self._mark_cell(event.name))
+        self._update_status()
+        self.post_message(self.MarksChanged(frozenset(self.marked_packages)))
+
+    def _mark_cell(self, name: str) -> Text:
+        return Text(MARK if name in self.marked_packages else " ", style="bold green")
+
+    def _fill(self) -> None:
+        table = self.table
+        model = self._model
+        cursor_key: str | None = None
+        if table.row_count:
+            cursor_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        packages = model.packages if model is not None else []
+        # Widths from every package, not just the filtered ones: columns stay put while typing.
+        name_width = widest([p.name for p in packages], "Package", 40)
+        versions = {p.name: versions_text(p.versions) for p in packages}
+        versions_width = widest(list(versions.values()), "Versions", 28)
+        reset_columns(
+            table,
+            [
+                ("mark", " ", 1),
+                ("name", "Package", name_width),
+                ("versions", "Versions", versions_width),
+                ("allocated", right("Allocated"), 10),
+                ("reclaimable", right("Reclaimable"), 11),
+            ],
+        )
+        if model is not None:
+            needle = self.filter_text
+            rows = [
+                (package, model.package_sizes(package))
+                for package in packages
+                if needle in package.name
+            ]
+            rows.sort(key=lambda row: (-row[1].allocated, row[0].name))
+            for package, sizes in rows:
+                table.add_row(
+                    self._mark_cell(package.name),
+                    Text(fit(package.name, name_width)),
+                    Text(fit(versions[package.name], versions_width), style="dim"),
+                    right(format_size(sizes.allocated)),
+                    right(format_size(sizes.reclaimable)),
+                    key=package.name,
+                )
+            if cursor_key is not None and cursor_key in table.rows:
+                table.move_cursor(row=table.get_row_index(cursor_key))
+        self._update_status()
+
+    def _update_status(self) -> None:
+        model = self._model
+        status = self.query_one("#packages-status", Static)
+        if model is None:
+            status.update("")
+            return
+        total = len(model.packages)
+        shown = self.table.row_count
+        text = f"{total} packages" if shown == total else f"{shown} of {total} packages"
+        if self.marked_packages:
+            sizes = self.marked_sizes()
+            text += (
+                f" · {len(self.marked_packages)} marked: {format_size(sizes.allocated)} allocated,"
+                f" {format_size(sizes.reclaimable)} reclaimable"
+            )
+        else:
+            text += " · space marks a package, / filters"
+        status.update(text)
