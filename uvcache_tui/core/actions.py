@@ -12,7 +12,7 @@ import shlex
 import subprocess
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from uvcache_tui.core.audit import AuditRecord, append_audit, now_iso
 from uvcache_tui.core.buckets import bucket_family, bucket_version, table_for
@@ -23,6 +23,8 @@ from uvcache_tui.core.predict import ActionKind, Prediction, predict
 from uvcache_tui.core.uvbin import UvBinary
 
 DEFAULT_LOCK_TIMEOUT = 10
+WAIT_LOCK_TIMEOUT = 300
+"""uv's own default: how long "wait for uv" lets uv wait for the lock."""
 _REMOVED_RE = re.compile(r"^Removed .*$", re.MULTILINE)
 _LOCK_TIMEOUT_RE = re.compile(r"Timeout.*lock", re.IGNORECASE | re.DOTALL)
 
@@ -194,6 +196,21 @@ def plan_action(
             "--force ignores the lock: a uv process using the cache right now may fail"
         )
     return plan
+
+
+def adjust_plan(plan: ActionPlan, *, force: bool = False, wait: bool = False) -> ActionPlan:
+    """The same plan with the user's choices from the preview: uv --force, or a long wait."""
+    extra_env = dict(plan.extra_env)
+    warnings = list(plan.warnings)
+    if wait:
+        current = int(extra_env.get("UV_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
+        extra_env["UV_LOCK_TIMEOUT"] = str(max(current, WAIT_LOCK_TIMEOUT))
+    if force and not plan.force:
+        warnings.append("--force ignores the lock: a uv process using the cache right now may fail")
+    argv = build_argv(
+        UvBinary(plan.argv[0]), plan.action, plan.cache, plan.prediction.packages, force
+    )
+    return replace(plan, argv=argv, extra_env=extra_env, force=force, warnings=warnings)
 
 
 def _run_streaming(

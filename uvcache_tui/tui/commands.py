@@ -59,6 +59,29 @@ class UvCacheCommands(Provider):
                     main.action_filter_packages,
                 ),
             ]
+        if isinstance(main, MainScreen) and not app.read_only:
+            found += [
+                (
+                    "Prune cache",
+                    "preview, then uv cache prune (p)",
+                    lambda: main.action_cache_action("prune"),
+                ),
+                (
+                    "Prune cache for CI",
+                    "preview, then uv cache prune --ci (P)",
+                    lambda: main.action_cache_action("prune-ci"),
+                ),
+                (
+                    "Clean marked packages",
+                    "preview, then uv cache clean NAME… (c)",
+                    lambda: main.action_cache_action("clean-packages"),
+                ),
+                (
+                    "Clear whole cache",
+                    "preview, then uv cache clean (C)",
+                    lambda: main.action_cache_action("clear-all"),
+                ),
+            ]
         found += [
             ("Help: keys", "every key and what it does (?)", app.action_help),
             ("Quit uvcache-tui", "leave the app (ctrl+q)", app.exit),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from uvcache_tui.core.actions import ActionPlan
+from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.locate import Discovery
 from uvcache_tui.core.model import ScanProgress
 from uvcache_tui.tui.state import ScanOutcome
@@ -42,3 +44,20 @@ class ScanFinished(Message):
         self.path = path
         self.scan_id = scan_id
         self.outcome = outcome
+
+
+class ActionPlanned(Message):
+    """A prune/clean plan is ready (computed in a worker) and can be previewed."""
+
+    def __init__(self, plan: ActionPlan, model: CacheModel) -> None:
+        super().__init__()
+        self.plan = plan
+        self.model = model
+
+
+class ActionPlanFailed(Message):
+    """The action cannot run here (not a cache, no uv, …): one line for the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason

@@ -79,7 +79,11 @@ class ActionRunScreen(ModalScreen[ActionResult | None]):
     @work(thread=True, exclusive=True, group="action", exit_on_error=False)
     def run_uv(self) -> ActionResult:
         log = self.query_one("#run-output", Log)
-        return self.runner(lambda line: self.app.call_from_thread(log.write_line, line))
+
+        def emit(line: str) -> None:
+            self.app.call_from_thread(log.write_line, line)
+
+        return self.runner(emit)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "action":

@@ -32,6 +32,16 @@ KEY_HELP: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "Actions",
+        [
+            ("", "a preview first; then your uv deletes (hidden with --read-only)"),
+            ("p", "prune: uv cache prune"),
+            ("P", "prune for CI: uv cache prune --ci"),
+            ("c", "clean the packages marked in the Packages tab: uv cache clean NAME…"),
+            ("C", "clear all: uv cache clean"),
+        ],
+    ),
+    (
         "Files tab",
         [
             ("enter", "open the directory under the cursor"),

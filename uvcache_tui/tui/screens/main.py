@@ -7,6 +7,7 @@ happens here, on the UI thread, in the message handlers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
@@ -18,10 +19,28 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Header, Tree
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from uvcache_tui.core.actions import (
+    ActionPlan,
+    ActionRefused,
+    ActionResult,
+    adjust_plan,
+    plan_action,
+    run_action,
+)
 from uvcache_tui.core.buckets import BucketTable, table_for
+from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.locate import Discovery, discover
 from uvcache_tui.core.model import Location, ScanProgress
-from uvcache_tui.tui.messages import DiscoveryFinished, ScanFinished, ScanProgressed
+from uvcache_tui.core.predict import ActionKind
+from uvcache_tui.tui.messages import (
+    ActionPlanFailed,
+    ActionPlanned,
+    DiscoveryFinished,
+    ScanFinished,
+    ScanProgressed,
+)
+from uvcache_tui.tui.screens.action_run import ActionRunScreen
+from uvcache_tui.tui.screens.preview import PreviewDecision, PreviewScreen
 from uvcache_tui.tui.state import LocationState, ScanOutcome, ScanStatus, scan_location
 from uvcache_tui.tui.widgets.cache_view import TABS, CacheView
 from uvcache_tui.tui.widgets.locations import LocationsTree
@@ -46,6 +65,10 @@ class MainScreen(Screen[None]):
         Binding("3", "show_tab('files')", "Files", show=False),
         Binding("4", "show_tab('info')", "Info", show=False),
         Binding("slash", "filter_packages", "Filter"),
+        Binding("p", "cache_action('prune')", "Prune"),
+        Binding("P", "cache_action('prune-ci')", "Prune CI"),
+        Binding("c", "cache_action('clean-packages')", "Clean marked"),
+        Binding("C", "cache_action('clear-all')", "Clear all"),
     ]
 
     def __init__(self) -> None:
@@ -141,6 +164,11 @@ class MainScreen(Screen[None]):
         if action == "filter_packages":
             state = self.selected_state
             return state is not None and state.model is not None
+        if action == "cache_action":
+            if self.uv_app.read_only:
+                return False
+            state = self.selected_state
+            return state is not None and state.model is not None and not state.busy
         return True
 
     def refresh_detail(self) -> None:
@@ -307,6 +335,81 @@ class MainScreen(Screen[None]):
             self.notify("Tabs are for caches: select a scanned cache first.", timeout=3)
             return
         self.cache_view.show_tab(tab)
+
+    def action_cache_action(self, action: str) -> None:
+        """p/P/c/C: plan in a worker, then preview; uv runs only after confirmation."""
+        kind = ActionKind(action)
+        state = self.selected_state
+        if self.uv_app.read_only or state is None or state.model is None or state.busy:
+            return
+        packages: list[str] = []
+        if kind is ActionKind.CLEAN_PACKAGES:
+            packages = sorted(self.packages_view.marked_packages)
+            if not packages:
+                self.notify(
+                    "Mark packages with space in the Packages tab first.", severity="warning"
+                )
+                self.cache_view.show_tab("packages")
+                return
+        self.plan_cache_action(state.model, kind, packages)
+
+    @work(thread=True, exclusive=True, group="plan-action", exit_on_error=False)
+    def plan_cache_action(self, model: CacheModel, kind: ActionKind, packages: list[str]) -> None:
+        """Predicting lists the cache and probes its lock: never on the UI thread."""
+        app = self.uv_app
+        discovery = self.discovery
+        if app.uv is None or discovery is None or discovery.uv_version is None:
+            self.post_message(
+                ActionPlanFailed("No uv found: uv does the deleting. Put uv on PATH or use --uv.")
+            )
+            return
+        protected = [loc.path for loc in discovery.locations if not loc.kind.is_cache]
+        try:
+            plan = plan_action(
+                model,
+                app.uv,
+                discovery.uv_version,
+                kind,
+                packages,
+                protected=protected,
+                env=app.uv.env,
+                cwd=app.uv.cwd,
+            )
+        except ActionRefused as exc:
+            self.post_message(ActionPlanFailed(str(exc)))
+            return
+        self.post_message(ActionPlanned(plan, model))
+
+    @on(ActionPlanFailed)
+    def _plan_failed(self, message: ActionPlanFailed) -> None:
+        self.notify(message.reason, title="Not possible", severity="error", timeout=8)
+
+    @on(ActionPlanned)
+    def _plan_ready(self, message: ActionPlanned) -> None:
+        plan, model = message.plan, message.model
+
+        def decided(decision: PreviewDecision | None) -> None:
+            if decision is None or not decision.run:
+                return
+            self.run_cache_action(
+                adjust_plan(plan, force=decision.force, wait=decision.wait), model, decision.wait
+            )
+
+        self.app.push_screen(PreviewScreen(plan), decided)
+
+    def run_cache_action(self, plan: ActionPlan, model: CacheModel, wait: bool) -> None:
+        uv = self.uv_app.uv
+        assert uv is not None
+
+        def runner(on_output: Callable[[str], None]) -> ActionResult:
+            return run_action(plan, model, uv, on_output=on_output, wait=wait)
+
+        def closed(result: ActionResult | None) -> None:
+            if plan.action is ActionKind.CLEAN_PACKAGES and result is not None and result.ok:
+                self.packages_view.marked_packages.clear()
+            self.start_scan(plan.cache)
+
+        self.app.push_screen(ActionRunScreen(plan, runner), closed)
 
     def action_filter_packages(self) -> None:
         state = self.selected_state

@@ -1,0 +1,192 @@
+"""Prune / clean from the TUI: preview modal, uv running, result screen, refreshed view."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Button, Checkbox, DataTable, Static
+
+from tests.core.test_actions import tree_signature
+from tests.tui.conftest import fill_cache, main_screen, make_app, run, settle
+from tests.tui.test_app import plain, wait_until
+from tests.uvcache_factory import UvEnv, uv_binary
+from uvcache_tui.core.lock import LockState, probe_lock
+from uvcache_tui.core.uvbin import UvBinary
+from uvcache_tui.tui.app import UvCacheApp
+from uvcache_tui.tui.screens.action_run import ActionRunScreen
+from uvcache_tui.tui.screens.preview import PreviewScreen
+
+SIZE = (120, 40)
+SNAPSHOT_BASE = Path("/tmp/uvcache-tui-snapshot-actions")
+
+
+def add_prune_targets(env: UvEnv) -> None:
+    """A stale bucket and a foreign dir: things prune removes whose names are stable."""
+    shutil.copytree(env.cache / "wheels-v8", env.cache / "wheels-v5", symlinks=True)
+    (env.cache / "not-a-bucket").mkdir()
+    (env.cache / "not-a-bucket" / "data.bin").write_bytes(b"\0" * 20000)
+
+
+async def open_preview(pilot: Pilot[Any], *keys: str) -> PreviewScreen:
+    await settle(pilot)
+    await pilot.press(*keys)
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, PreviewScreen))
+    screen = pilot.app.screen
+    assert isinstance(screen, PreviewScreen)
+    return screen
+
+
+async def run_and_close(pilot: Pilot[Any]) -> str:
+    await pilot.click("#run")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ActionRunScreen))
+    screen = pilot.app.screen
+    assert isinstance(screen, ActionRunScreen)
+    await wait_until(pilot, lambda: screen.result is not None, timeout=60)
+    await pilot.pause()
+    text = plain(screen.query_one("#run-result", Static))
+    await pilot.click("#close")
+    await settle(pilot)
+    return text
+
+
+def test_prune_previews_runs_and_refreshes(fresh_env: UvEnv, tmp_path: Path) -> None:
+    add_prune_targets(fresh_env)
+    os.environ["UVCACHE_TUI_STATE_DIR"] = str(tmp_path / "state")
+
+    async def body() -> None:
+        app = make_app(fresh_env)
+        async with app.run_test(size=SIZE) as pilot:
+            preview = await open_preview(pilot, "p")
+            table = preview.query_one("#preview-entries", DataTable)
+            labels = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+            assert "wheels-v5 (bucket of another uv)" in labels
+            assert "not-a-bucket (not uv's)" in labels
+            assert "cache prune" in plain(preview.query_one("#preview-command", Static))
+            result = await run_and_close(pilot)
+            assert "uv exited with 0" in result and "Freed" in result
+            assert "uv says: Removed" in result
+            assert not (fresh_env.cache / "not-a-bucket").exists()
+            state = main_screen(pilot).selected_state
+            assert state is not None and state.model is not None
+            assert "wheels-v5" not in {b.name for b in state.model.buckets}
+
+    try:
+        run(body)
+    finally:
+        os.environ.pop("UVCACHE_TUI_STATE_DIR", None)
+
+
+def test_clean_marked_packages(fresh_env: UvEnv, tmp_path: Path) -> None:
+    os.environ["UVCACHE_TUI_STATE_DIR"] = str(tmp_path / "state")
+
+    async def body() -> None:
+        app = make_app(fresh_env)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("c")  # nothing marked yet: a hint, no preview
+            await pilot.pause()
+            assert not isinstance(pilot.app.screen, PreviewScreen)
+            await pilot.press("2", "space")  # mark the package under the cursor
+            marked = main_screen(pilot).packages_view.marked_packages
+            assert len(marked) == 1
+            (name,) = marked
+            assert list(fresh_env.cache.glob(f"*-v*/*/*/{name}"))
+            preview = await open_preview(pilot, "c")
+            assert plain(preview.query_one("#preview-command", Static)).endswith(f" {name}")
+            await run_and_close(pilot)
+            assert not list(fresh_env.cache.glob(f"*-v*/*/*/{name}"))
+            assert main_screen(pilot).packages_view.marked_packages == set()
+
+    try:
+        run(body)
+    finally:
+        os.environ.pop("UVCACHE_TUI_STATE_DIR", None)
+
+
+def test_cancel_and_read_only_delete_nothing(fresh_env: UvEnv) -> None:
+    add_prune_targets(fresh_env)
+    signature = tree_signature(fresh_env.cache)
+
+    async def body() -> None:
+        async with make_app(fresh_env).run_test(size=SIZE) as pilot:
+            await open_preview(pilot, "C")
+            await pilot.press("escape")
+            await settle(pilot)
+        async with make_app(fresh_env, read_only=True).run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("p", "P", "C")
+            await pilot.pause()
+            assert not isinstance(pilot.app.screen, PreviewScreen)
+
+    run(body)
+    assert tree_signature(fresh_env.cache) == signature
+
+
+def test_running_uv_disables_run_until_forced(fresh_env: UvEnv, tmp_path: Path) -> None:
+    add_prune_targets(fresh_env)
+    script = tmp_path / "sleep.py"
+    script.write_text("import time\ntime.sleep(60)\n")
+    holder = subprocess.Popen(
+        [uv_binary(), "run", "--no-project", "--python", sys.executable, str(script)],
+        env=fresh_env.env(),
+        cwd=tmp_path,
+    )
+    signature = tree_signature(fresh_env.cache)
+
+    async def body() -> None:
+        async with make_app(fresh_env).run_test(size=SIZE) as pilot:
+            await wait_until(
+                pilot, lambda: probe_lock(str(fresh_env.cache)).state is LockState.HELD
+            )
+            preview = await open_preview(pilot, "p")
+            warnings = " ".join(plain(w) for w in preview.query(".preview-warning"))
+            assert "uv is running" in warnings and str(holder.pid) in warnings
+            assert preview.query_one("#run", Button).disabled
+            preview.query_one("#force", Checkbox).value = True
+            await pilot.pause()
+            assert not preview.query_one("#run", Button).disabled
+            await pilot.press("escape")
+
+    try:
+        run(body)
+    finally:
+        holder.terminate()
+        holder.wait(10)
+    assert tree_signature(fresh_env.cache) == signature
+
+
+@pytest.fixture(scope="module")
+def snapshot_env() -> UvEnv:
+    shutil.rmtree(SNAPSHOT_BASE, ignore_errors=True)
+    env = UvEnv(SNAPSHOT_BASE)
+    fill_cache(env)
+    add_prune_targets(env)
+    # A fixed path for the uv binary: the command line is part of the picture.
+    (SNAPSHOT_BASE / "bin").mkdir()
+    (SNAPSHOT_BASE / "bin" / "uv").symlink_to(uv_binary())
+    return env
+
+
+def test_preview_snapshot(snap_compare: Callable[..., bool], snapshot_env: UvEnv) -> None:
+    """The prune preview of a cache whose removals are a stale bucket and a foreign dir
+    (archive ids are random, so the snapshot cache has no dangling archive)."""
+    env = snapshot_env.env()
+    for key in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_BIN_HOME"):
+        env.pop(key, None)
+    app = UvCacheApp(
+        uv=UvBinary(str(SNAPSHOT_BASE / "bin" / "uv"), cwd=str(SNAPSHOT_BASE), env=env)
+    )
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_preview(pilot, "p")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
