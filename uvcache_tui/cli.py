@@ -111,9 +111,17 @@ def resolve_cache_arg(ctx: Context, path: str | None) -> str:
         active = ctx.discovery.active_cache
         if active is None:
             raise UsageError("no active uv cache (UV_NO_CACHE is set); pass a PATH")
-        path = active.path
+        if not os.path.isdir(active.path):
+            raise UsageError(
+                f"the active uv cache {active.path} does not exist yet: nothing cached"
+            )
+        return check_cache_dir_or_exit(active.path, allow_empty=True)
+    return check_cache_dir_or_exit(path)
+
+
+def check_cache_dir_or_exit(path: str, allow_empty: bool = False) -> str:
     try:
-        return check_cache_dir(path)
+        return check_cache_dir(path, allow_empty=allow_empty)
     except NotACacheError as exc:
         raise UsageError(str(exc)) from exc
 

@@ -95,3 +95,17 @@ def test_bad_uv_binary_exits_2(tmp_path: Path) -> None:
     result = run_cli("--uv", str(tmp_path / "nope"), "ls", "--no-docker")
     assert result.returncode == 2
     assert "not an executable" in result.stderr
+
+
+def test_active_cache_missing_or_emptied(tmp_path: Path) -> None:
+    env = dict(os.environ, UV_CACHE_DIR=str(tmp_path / "cache"), HOME=str(tmp_path))
+    result = run_cli("show", "--json", env=env)
+    assert result.returncode == 2 and "does not exist yet" in result.stderr
+    # What `uv cache clean` leaves: the root and maybe `.lock` — still shown, as empty.
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / ".lock").touch()
+    result = run_cli("show", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["packages"] == []
+    # Given explicitly, the same dir is not accepted as a cache.
+    assert run_cli("show", str(tmp_path / "cache")).returncode == 2

@@ -219,8 +219,20 @@ class NotACacheError(ValueError):
     """The path given is not something uvcache-tui will treat as a uv cache."""
 
 
-def check_cache_dir(path: str) -> str:
-    """Absolute path of a uv cache dir, or NotACacheError with a one-line reason."""
+def _is_emptied_cache(path: str) -> bool:
+    """What `uv cache clean` leaves behind (the root, maybe `.lock`): still the active cache."""
+    try:
+        names = set(os.listdir(path))
+    except OSError:
+        return False
+    return "pyvenv.cfg" not in names and names <= {"CACHEDIR.TAG", ".gitignore", ".lock"}
+
+
+def check_cache_dir(path: str, allow_empty: bool = False) -> str:
+    """Absolute path of a uv cache dir, or NotACacheError with a one-line reason.
+
+    `allow_empty` accepts a dir holding only uv's scaffold (the active cache after a clear).
+    """
     from uvcache_tui.core.locate import is_uv_cache
 
     absolute = os.path.abspath(path)
@@ -230,7 +242,7 @@ def check_cache_dir(path: str) -> str:
         raise NotACacheError(f"{path}: not a directory")
     if not os.access(absolute, os.R_OK | os.X_OK):
         raise NotACacheError(f"{path}: permission denied")
-    if not is_uv_cache(absolute):
+    if not is_uv_cache(absolute) and not (allow_empty and _is_emptied_cache(absolute)):
         raise NotACacheError(
             f"{path}: not a uv cache (needs CACHEDIR.TAG with the standard signature, "
             "a uv bucket dir, and no pyvenv.cfg)"

@@ -25,7 +25,7 @@ class Location:
     kind: LocationKind
     path: str
     source: str
-    """How it was found: `uv cache dir`, `UV_CACHE_DIR`, `config`, `default`, `--cache-dir`, `--find`."""
+    """How it was found: `UV_CACHE_DIR`, `config (<file>)`, `default`, `--cache-dir`, `--find <root>`."""
     active: bool = False
     """True for the cache the user's uv would use right now."""
 
