@@ -1,6 +1,6 @@
 """Real Docker engines for tests (provisioned by scripts/test-docker.sh; no mocks).
 
-The env file (default /tmp/uvcache-tui-docker/env, overridable with UVCACHE_TUI_DOCKER_ENV)
+The env file (default $UVCT_DOCKER_RUN/env, i.e. /tmp/uvcache-tui-docker/env, overridable with UVCACHE_TUI_DOCKER_ENV)
 holds `export KEY=VALUE` lines. When it is missing or an engine does not answer, docker
 tests are skipped, unless UVCACHE_TUI_REQUIRE_DOCKER=1, which turns that into a failure.
 
@@ -33,7 +33,11 @@ BUILD_TIMEOUT = 300.0
 
 def env_file() -> Path:
     """Where the provisioning script wrote the engines' coordinates."""
-    return Path(os.environ.get("UVCACHE_TUI_DOCKER_ENV", DEFAULT_ENV_FILE))
+    explicit = os.environ.get("UVCACHE_TUI_DOCKER_ENV")
+    if explicit:
+        return Path(explicit)
+    run_dir = os.environ.get("UVCT_DOCKER_RUN")
+    return Path(run_dir) / "env" if run_dir else Path(DEFAULT_ENV_FILE)
 
 
 def unavailable(reason: str) -> None:
