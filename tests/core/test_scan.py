@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import RichCache
 from tests.core import inode_oracle
+from tests.unprivileged import REPO, open_for_others
 from tests.uvcache_factory import du_bytes, uv_cache_size
 from uvcache_tui.core.model import ProblemKind, ScanProgress
 from uvcache_tui.core.scan import scan
@@ -138,8 +139,8 @@ def test_permission_denied_is_reported(tmp_path: Path) -> None:
     (root / "locked" / "secret").write_text("s")
     (root / "open.txt").write_text("o")
     os.chmod(root / "locked", 0o700)
-    for parent in [tmp_path, *tmp_path.parents]:
-        os.chmod(parent, os.stat(parent).st_mode | 0o005)
+    open_for_others(tmp_path)
+    open_for_others(REPO)
     code = (
         "import json,sys; from uvcache_tui.core.scan import scan; r=scan(sys.argv[1]);"
         "print(json.dumps({k.value: v for k, v in r.problems.counts.items()}))"

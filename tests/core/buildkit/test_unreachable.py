@@ -19,6 +19,7 @@ import pytest
 
 from tests import dockerenv
 from tests.dockerenv import DockerEnv, base_environ
+from tests.unprivileged import open_for_others
 from uvcache_tui.core.buildkit.builders import list_builders
 from uvcache_tui.core.buildkit.prune import execute_prune, plan_prune
 
@@ -123,6 +124,7 @@ def _python_for(user: str) -> str | None:
 def test_permission_denied_as_nobody(sock_dir: Path) -> None:
     if shutil.which("setpriv") is None:
         pytest.skip("setpriv not available")
+    open_for_others(PROJECT)
     python = _python_for("nobody")
     if python is None:
         pytest.skip("no Python interpreter that `nobody` may run")
