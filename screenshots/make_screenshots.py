@@ -1,10 +1,15 @@
 """Regenerate the README screenshots: a real cache written by the real uv, the app headless.
 
-Run from the project root:  uv run python screenshots/make_screenshots.py
+Run from the project root:  uv run python screenshots/make_screenshots.py [OUT_DIR]
 
 Builds two caches under /tmp/uvcache-demo (the user's default-style cache and a project's
 own cache) from wheels and an sdist made on the spot, installs them into venvs with
-hardlinks, then saves SVGs of the main views into screenshots/.
+hardlinks, then saves SVGs of the main views into screenshots/ (or OUT_DIR).
+
+BuildKit: when the test engines of `scripts/test-docker.sh start` run, a uv cache mount
+(plus pip/apt ones) is built on the modern engine, the app reads that engine, and
+`buildkit.svg` shows the uv mount; the demo's images and records are removed afterwards.
+Without the engines the BuildKit section shows its "Docker: not reachable" row.
 """
 
 from __future__ import annotations
@@ -20,9 +25,12 @@ sys.path.insert(0, str(ROOT))
 
 from textual.pilot import Pilot  # noqa: E402
 
+from tests import dockerenv  # noqa: E402
+from tests.core.buildkit.scenarios import build_16180, build_mounts  # noqa: E402
 from tests.uvcache_factory import UvEnv, make_sdist, make_wheel, uv_binary  # noqa: E402
 from uvcache_tui.core.uvbin import UvBinary  # noqa: E402
 from uvcache_tui.tui.app import UvCacheApp  # noqa: E402
+from uvcache_tui.tui.buildkit_section import BuildkitSection, MountItem  # noqa: E402
 
 DEMO = Path("/tmp/uvcache-demo")
 OUT = ROOT / "screenshots"
@@ -66,13 +74,34 @@ def build_project_cache() -> str:
     return str(env.cache)
 
 
-def app_for(env: UvEnv, extra: list[str]) -> UvCacheApp:
+def demo_engine() -> dockerenv.Engine | None:
+    """The modern test engine when `scripts/test-docker.sh start` has it running."""
+    try:
+        return dockerenv.load_docker_env().modern
+    except BaseException as exc:  # pytest.skip()/fail() outside pytest raise these
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        print(f"no Docker test engines ({exc}): no BuildKit screenshot")
+        return None
+
+
+def docker_env_for(engine: dockerenv.Engine | None) -> dict[str, str]:
+    """The engine's env, or one pointing at no engine (a stable "not reachable" row)."""
+    if engine is not None:
+        return engine.env()
+    env = dockerenv.base_environ()
+    env["DOCKER_HOST"] = f"unix://{DEMO / 'no-docker' / 'docker.sock'}"
+    env["DOCKER_CONFIG"] = str(DEMO / "no-docker" / "config")
+    return env
+
+
+def app_for(env: UvEnv, extra: list[str], docker: dict[str, str]) -> UvCacheApp:
     variables = env.env()
     del variables["UV_CACHE_DIR"]  # let uv find its default cache under HOME
     for key in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_BIN_HOME"):
         variables.pop(key, None)
     uv = UvBinary(uv_binary(), cwd=str(DEMO), env=variables)
-    return UvCacheApp(uv=uv, extra_caches=extra)
+    return UvCacheApp(uv=uv, extra_caches=extra, docker_env=docker, docker_timeout=20)
 
 
 async def settle(pilot: Pilot[Any]) -> None:
@@ -81,9 +110,11 @@ async def settle(pilot: Pilot[Any]) -> None:
         await pilot.pause()
 
 
-async def shoot(env: UvEnv, extra: list[str]) -> list[Path]:
+async def shoot(
+    env: UvEnv, extra: list[str], out: Path, engine: dockerenv.Engine | None
+) -> list[Path]:
     saved: list[Path] = []
-    app = app_for(env, extra)
+    app = app_for(env, extra, docker_env_for(engine))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
 
@@ -91,23 +122,50 @@ async def shoot(env: UvEnv, extra: list[str]) -> list[Path]:
             if keys:
                 await pilot.press(*keys)
                 await settle(pilot)
-            app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
-            saved.append(OUT / f"{name}.svg")
+            app.save_screenshot(filename=f"{name}.svg", path=str(out))
+            saved.append(out / f"{name}.svg")
 
         await save("main")
         await save("packages", "2", "down", "down", "space", "down", "space")
         await save("files", "3")
         await save("info", "4")
         await save("help", "question_mark")
+        if engine is not None:
+            await pilot.press("escape")
+            section = app.screen.query_one(BuildkitSection)
+            uv_rows = [
+                node
+                for node in section.nodes()
+                if isinstance(node.data, MountItem) and node.data.mount.kind == "uv"
+            ]
+            if uv_rows:
+                tree = section.sidebar
+                tree.focus()
+                tree.get_node_at_line(0)
+                tree.move_cursor(uv_rows[0])
+                await settle(pilot)
+                await save("buildkit")
     return saved
 
 
 def main() -> int:
+    out = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else OUT
+    out.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(DEMO, ignore_errors=True)
     env = build_user_cache()
     project_cache = build_project_cache()
-    for path in asyncio.run(shoot(env, [project_cache])):
-        print(f"wrote {path.relative_to(ROOT)}")
+    engine = demo_engine()
+    tracker = None
+    if engine is not None:
+        tracker = dockerenv.Tracker(engine=engine, before=engine.record_ids())
+        build_16180(tracker, DEMO / "docker" / "uv")
+        build_mounts(tracker, DEMO / "docker" / "mounts")
+    try:
+        for path in asyncio.run(shoot(env, [project_cache], out, engine)):
+            print(f"wrote {path}")
+    finally:
+        if tracker is not None:
+            tracker.cleanup()
     return 0
 
 

@@ -7,6 +7,7 @@ the active cache is the test's and nothing reads the developer's ~/.cache/uv.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -80,8 +81,18 @@ def main_screen(pilot: Pilot[Any]) -> MainScreen:
     return screen
 
 
+NO_DOCKER = {
+    "DOCKER_HOST": "unix:///nonexistent/uvct/docker.sock",
+    "DOCKER_CONFIG": "/nonexistent/uvct",
+    "PATH": os.defpath,
+}
+"""A Docker environment that reaches nothing, whatever runs on the host: deterministic
+"not reachable" row (tests that want engines pass their own `docker_env`)."""
+
+
 def make_app(env: UvEnv, **kwargs: Any) -> UvCacheApp:
     extra = kwargs.pop("uv_env", {})
+    kwargs.setdefault("docker_env", NO_DOCKER)
     return UvCacheApp(uv=uv_for(env, **extra), **kwargs)
 
 

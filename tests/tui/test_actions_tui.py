@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, DataTable, Static
 
 from tests.core.test_actions import tree_signature
-from tests.tui.conftest import fill_cache, main_screen, make_app, run, settle
+from tests.tui.conftest import NO_DOCKER, fill_cache, main_screen, make_app, run, settle
 from tests.tui.test_app import plain, wait_until
 from tests.uvcache_factory import UvEnv, uv_binary
 from uvcache_tui.core.lock import LockState, probe_lock
@@ -147,7 +147,7 @@ def test_running_uv_disables_run_until_forced(fresh_env: UvEnv, tmp_path: Path) 
                 pilot, lambda: probe_lock(str(fresh_env.cache)).state is LockState.HELD
             )
             preview = await open_preview(pilot, "p")
-            warnings = " ".join(plain(w) for w in preview.query(".preview-warning"))
+            warnings = " ".join(plain(w) for w in preview.query(".preview-warning").results(Static))
             assert "uv is running" in warnings and str(holder.pid) in warnings
             assert preview.query_one("#run", Button).disabled
             preview.query_one("#force", Checkbox).value = True
@@ -182,7 +182,8 @@ def test_preview_snapshot(snap_compare: Callable[..., bool], snapshot_env: UvEnv
     for key in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_BIN_HOME"):
         env.pop(key, None)
     app = UvCacheApp(
-        uv=UvBinary(str(SNAPSHOT_BASE / "bin" / "uv"), cwd=str(SNAPSHOT_BASE), env=env)
+        uv=UvBinary(str(SNAPSHOT_BASE / "bin" / "uv"), cwd=str(SNAPSHOT_BASE), env=env),
+        docker_env=NO_DOCKER,
     )
 
     async def run_before(pilot: Pilot[Any]) -> None:

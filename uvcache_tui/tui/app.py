@@ -3,12 +3,14 @@
 Constructed by the CLI as `UvCacheApp(uv=..., extra_caches=[...], find_roots=[...],
 read_only=bool)`. Tests pass a `UvBinary` with its own env (so the active cache is theirs)
 and may pass `scan_progress_hook`, called in the scan worker thread on every progress
-report, to observe or hold a running scan.
+report, to observe or hold a running scan. `docker_env` replaces os.environ for the
+BuildKit section's Docker calls (DOCKER_HOST, DOCKER_CONFIG, PATH), each bounded by
+`docker_timeout` seconds; `buildkit=False` leaves the section out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from textual.app import App
@@ -44,6 +46,9 @@ class UvCacheApp(App[None]):
         read_only: bool = False,
         *,
         scan_progress_hook: ScanProgressHook | None = None,
+        docker_env: Mapping[str, str] | None = None,
+        docker_timeout: float = 10.0,
+        buildkit: bool = True,
     ) -> None:
         super().__init__()
         self.uv = uv
@@ -52,6 +57,11 @@ class UvCacheApp(App[None]):
         self.read_only = read_only
         """True: no action that deletes is offered (the CLI's --read-only)."""
         self.scan_progress_hook = scan_progress_hook
+        self.docker_env = dict(docker_env) if docker_env is not None else None
+        """Environment for Docker/buildx in the BuildKit section; None: os.environ."""
+        self.docker_timeout = docker_timeout
+        self.buildkit = buildkit
+        """False: no BuildKit section (no Docker call at all)."""
         if read_only:
             self.sub_title = "read-only"
 

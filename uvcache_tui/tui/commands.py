@@ -82,6 +82,27 @@ class UvCacheCommands(Provider):
                     lambda: main.action_cache_action("clear-all"),
                 ),
             ]
+        if isinstance(main, MainScreen) and app.buildkit:
+            found.append(
+                (
+                    "Reload BuildKit",
+                    "read Docker's builders again (r on a BuildKit row)",
+                    main.buildkit.load,
+                )
+            )
+            if not app.read_only:
+                found += [
+                    (
+                        "Prune BuildKit cache mount",
+                        "preview, then prune the highlighted cache mount (d)",
+                        main.action_buildkit_prune_mount,
+                    ),
+                    (
+                        "Prune all cache mounts of builder",
+                        "preview, then prune every cache mount of the highlighted builder (D)",
+                        main.action_buildkit_prune_builder,
+                    ),
+                ]
         found += [
             ("Help: keys", "every key and what it does (?)", app.action_help),
             ("Quit uvcache-tui", "leave the app (ctrl+q)", app.exit),

@@ -49,6 +49,15 @@ KEY_HELP: list[tuple[str, list[tuple[str, str]]]] = [
             ("s  n  c", "sort by size, name, file count"),
         ],
     ),
+    (
+        "BuildKit rows",
+        [
+            ("r", "read Docker's builders and their cache mounts again"),
+            ("d", "on a cache mount: preview, then prune that mount"),
+            ("D", "on a builder or mount: preview, then prune all the builder's cache mounts"),
+            ("", "in-use mounts are kept; d and D are hidden with --read-only"),
+        ],
+    ),
 ]
 """(section, [(keys, what they do)]); actions added later append their own section."""
 

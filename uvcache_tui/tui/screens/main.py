@@ -32,6 +32,7 @@ from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.locate import Discovery, discover
 from uvcache_tui.core.model import Location, ScanProgress
 from uvcache_tui.core.predict import ActionKind
+from uvcache_tui.tui.buildkit_section import BuildkitSection
 from uvcache_tui.tui.messages import (
     ActionPlanFailed,
     ActionPlanned,
@@ -42,6 +43,7 @@ from uvcache_tui.tui.messages import (
 from uvcache_tui.tui.screens.action_run import ActionRunScreen
 from uvcache_tui.tui.screens.preview import PreviewDecision, PreviewScreen
 from uvcache_tui.tui.state import LocationState, ScanOutcome, ScanStatus, scan_location
+from uvcache_tui.tui.widgets.buildkit_view import BuildkitView
 from uvcache_tui.tui.widgets.cache_view import TABS, CacheView
 from uvcache_tui.tui.widgets.locations import LocationsTree
 from uvcache_tui.tui.widgets.notices import DataDirView, NoticeView
@@ -69,6 +71,8 @@ class MainScreen(Screen[None]):
         Binding("P", "cache_action('prune-ci')", "Prune CI"),
         Binding("c", "cache_action('clean-packages')", "Clean marked"),
         Binding("C", "cache_action('clear-all')", "Clear all"),
+        Binding("d", "buildkit_prune_mount", "Prune mount"),
+        Binding("D", "buildkit_prune_builder", "Prune builder's mounts"),
     ]
 
     def __init__(self) -> None:
@@ -94,8 +98,10 @@ class MainScreen(Screen[None]):
                     yield NoticeView(id="notice")
                     yield CacheView(id="cache-view")
                     yield DataDirView(id="data-view")
+                    yield BuildkitView(id="buildkit-view")
                 yield ScanProgressView(id="scan-progress")
         yield Footer()
+        yield BuildkitSection(id="buildkit-section")
 
     def on_mount(self) -> None:
         self.query_one(NoticeView).show_state(None)
@@ -107,6 +113,10 @@ class MainScreen(Screen[None]):
     @property
     def locations_tree(self) -> LocationsTree:
         return self.query_one(LocationsTree)
+
+    @property
+    def buildkit(self) -> BuildkitSection:
+        return self.query_one(BuildkitSection)
 
     @property
     def cache_view(self) -> CacheView:
@@ -169,6 +179,8 @@ class MainScreen(Screen[None]):
                 return False
             state = self.selected_state
             return state is not None and state.model is not None and not state.busy
+        if action.startswith("buildkit_"):
+            return self.buildkit.check_action(action, parameters)
         return True
 
     def refresh_detail(self) -> None:
@@ -308,6 +320,7 @@ class MainScreen(Screen[None]):
         of local locations finishing in the background leave the detail pane alone. Add the
         section's view to `#detail-switcher` in `compose` and switch to it here.
         """
+        self.buildkit.show(data)
 
     @on(Tree.NodeSelected, "#locations")
     def _location_chosen(self, event: Tree.NodeSelected[object]) -> None:
@@ -322,7 +335,9 @@ class MainScreen(Screen[None]):
     # -- actions -----------------------------------------------------------------------------
 
     def action_rescan(self) -> None:
-        if self.selected_path is not None:
+        if self.buildkit.owns_cursor():
+            self.buildkit.load()
+        elif self.selected_path is not None:
             self.start_scan(self.selected_path)
 
     def action_stop_scan(self) -> None:
@@ -410,6 +425,12 @@ class MainScreen(Screen[None]):
             self.start_scan(plan.cache)
 
         self.app.push_screen(ActionRunScreen(plan, runner), closed)
+
+    def action_buildkit_prune_mount(self) -> None:
+        self.buildkit.prune_mount()
+
+    def action_buildkit_prune_builder(self) -> None:
+        self.buildkit.prune_builder()
 
     def action_filter_packages(self) -> None:
         state = self.selected_state

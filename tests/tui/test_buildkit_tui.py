@@ -1,0 +1,432 @@
+"""The BuildKit section of the TUI against real Docker engines (no mocks).
+
+Engines come from `scripts/test-docker.sh start` (see tests/dockerenv.py); the docker tests
+skip without them unless UVCACHE_TUI_REQUIRE_DOCKER=1. The unreachable and slow cases need
+no engine: a socket path that does not exist, and a real socket that never answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.widgets import Button, DataTable, Static
+from textual.widgets.tree import TreeNode
+
+from tests import dockerenv
+from tests.core.buildkit.scenarios import (
+    TARGETS_16180,
+    build_16180,
+    build_mounts,
+    default_builder,
+    mounts_with,
+)
+from tests.dockerenv import Engine, Tracker, base_environ, wait_for
+from tests.tui.conftest import main_screen, make_app, run, settle
+from tests.tui.test_app import plain, wait_until
+from tests.uvcache_factory import UvEnv
+from uvcache_tui.core.buildkit.engine import parse_system_df
+from uvcache_tui.core.buildkit.records import (
+    FLAG_UNEXPANDED,
+    SIZE_NOTE,
+    BuilderInfo,
+    cache_mounts,
+)
+from uvcache_tui.tui.buildkit_section import (
+    LOADING,
+    BuilderItem,
+    BuildkitSection,
+    MountItem,
+    StatusItem,
+)
+from uvcache_tui.tui.format import format_size
+from uvcache_tui.tui.screens.buildkit_prune import BuildkitPruneScreen
+from uvcache_tui.tui.screens.main import MainScreen
+from uvcache_tui.tui.widgets.buildkit_view import BuildkitView
+from uvcache_tui.tui.widgets.cache_view import CacheHeader
+
+docker_env = dockerenv.docker_env
+engine = dockerenv.engine
+tracked = dockerenv.tracked
+
+SIZE = (120, 40)
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "buildkit"
+NOT_REACHABLE = "Docker: not reachable — "
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def section_of(pilot: Pilot[Any]) -> BuildkitSection:
+    return main_screen(pilot).buildkit
+
+
+def top_rows(section: BuildkitSection) -> list[TreeNode[object]]:
+    return list(section.section.children)
+
+
+def mount_nodes(section: BuildkitSection, marker: str) -> list[TreeNode[object]]:
+    """Mount rows whose record's description holds `marker` (the test's token)."""
+    return [
+        node
+        for node in section.nodes()
+        if isinstance(node.data, MountItem) and marker in node.data.mount.description
+    ]
+
+
+def builder_node(section: BuildkitSection, name: str) -> TreeNode[object]:
+    (node,) = [
+        node
+        for node in top_rows(section)
+        if isinstance(node.data, BuilderItem) and node.data.builder.name == name
+    ]
+    return node
+
+
+def view_text(pilot: Pilot[Any]) -> str:
+    return plain(main_screen(pilot).query_one("#buildkit-body", Static))
+
+
+async def move_to(pilot: Pilot[Any], node: TreeNode[object]) -> None:
+    """Walk the sidebar cursor to `node` with the arrow keys, as a user would."""
+    tree = main_screen(pilot).locations_tree
+    tree.focus()
+    await pilot.pause()
+    for _ in range(80):
+        if tree.cursor_node is node:
+            await pilot.pause()
+            return
+        await pilot.press("down" if tree.cursor_line < node.line else "up")
+    raise AssertionError(f"could not reach {node.label}")
+
+
+def docker_app(env: UvEnv, docker: dict[str, str], **kwargs: Any) -> Any:
+    return make_app(env, docker_env=docker, docker_timeout=kwargs.pop("timeout", 20), **kwargs)
+
+
+def nowhere_env(directory: Path) -> dict[str, str]:
+    """DOCKER_HOST at a socket that does not exist, an empty DOCKER_CONFIG."""
+    env = base_environ()
+    env["DOCKER_HOST"] = f"unix://{directory / 'missing' / 'docker.sock'}"
+    env["DOCKER_CONFIG"] = str(directory / "docker-config")
+    return env
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """A short directory for unix sockets (their paths are limited to ~107 bytes)."""
+    with tempfile.TemporaryDirectory(prefix="uvct-") as name:
+        yield Path(name)
+
+
+# --- Docker unreachable or slow: one row, local views unaffected ----------------------------
+
+
+def test_unreachable_docker_is_one_row_and_local_views_work(
+    shared_env: UvEnv, short_dir: Path
+) -> None:
+    docker = nowhere_env(short_dir)
+    missing = docker["DOCKER_HOST"].removeprefix("unix://")
+
+    async def body() -> None:
+        app = docker_app(shared_env, docker, timeout=5)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = main_screen(pilot)
+            section = section_of(pilot)
+            (row,) = top_rows(section)
+            assert str(row.label).startswith(NOT_REACHABLE)
+            assert isinstance(row.data, StatusItem)
+            assert (
+                row.data.message == f"{NOT_REACHABLE}no socket at {missing} (engine not running?)"
+            )
+            # the local cache is selected and its header has its totals
+            cache = str(shared_env.cache)
+            assert screen.selected_path == cache
+            header = plain(screen.query_one(CacheHeader))
+            assert cache in header and "allocated" in header and "reclaimable" in header
+            # the row's details give the whole reason; d/D are not offered there
+            await move_to(pilot, row)
+            assert screen.query_one("#detail-switcher").current == "buildkit-view"  # type: ignore[attr-defined]
+            text = view_text(pilot)
+            assert f"no socket at {missing}" in text and "Local caches are not affected" in text
+            assert screen.check_action("buildkit_prune_mount", ()) is False
+            assert screen.check_action("buildkit_prune_builder", ()) is False
+            # r on the row reads Docker again: still one row
+            await pilot.press("r")
+            await settle(pilot)
+            (row,) = top_rows(section)
+            assert str(row.label).startswith(NOT_REACHABLE)
+            # back on the local cache, its view is there again
+            await move_to(pilot, screen.locations_tree.node_for(cache))  # type: ignore[arg-type]
+            assert screen.query_one("#detail-switcher").current == "cache-view"  # type: ignore[attr-defined]
+            assert "allocated" in plain(screen.query_one(CacheHeader))
+
+    run(body)
+
+
+def test_slow_docker_never_blocks_the_local_views(shared_env: UvEnv, short_dir: Path) -> None:
+    """An engine socket that accepts but never answers: the local cache shows meanwhile."""
+    path = short_dir / "silent.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(16)  # connections complete in the backlog; nothing ever answers
+    docker = nowhere_env(short_dir)
+    docker["DOCKER_HOST"] = f"unix://{path}"
+    docker["PATH"] = os.defpath  # no docker CLI: one Engine API call, one timeout
+
+    async def body() -> None:
+        app = docker_app(shared_env, docker, timeout=3)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = main_screen(pilot)
+            section = section_of(pilot)
+            cache = str(shared_env.cache)
+
+            def local_shown() -> bool:
+                state = screen.states.get(cache)
+                return state is not None and state.model is not None
+
+            await wait_until(pilot, local_shown, timeout=10)
+            await pilot.pause()
+            assert section.loading, "the local cache should not have waited for Docker"
+            (row,) = top_rows(section)
+            assert isinstance(row.data, StatusItem) and row.data.title == LOADING
+            assert "allocated" in plain(screen.query_one(CacheHeader))
+            await pilot.press("2")  # the local views keep working meanwhile
+            await pilot.pause()
+            assert screen.cache_view.tabs.active == "packages"
+            await wait_until(pilot, lambda: not section.loading, timeout=15)
+            await pilot.pause()
+            (row,) = top_rows(section)
+            assert str(row.label).startswith(NOT_REACHABLE)
+            assert isinstance(row.data, StatusItem)
+            assert "within 3s" in (row.data.message or "")
+
+    try:
+        run(body)
+    finally:
+        server.close()
+
+
+# --- real engines -------------------------------------------------------------------------
+
+
+@pytest.mark.docker
+def test_builder_and_uv_mount_listed_and_explained(
+    tracked: Tracker, tmp_path: Path, shared_env: UvEnv
+) -> None:
+    """#16180's Dockerfile: modern engines expand the target (a plain uv mount), 20.10
+    leaves `${UV_CACHE_DIR}` in it (flagged and explained)."""
+    engine = tracked.engine
+    tok, _ = build_16180(tracked, tmp_path / "ctx")
+    (mount,) = wait_for(lambda: mounts_with(default_builder(engine), tok), "the mount listed")
+    expected_target = TARGETS_16180[1] if engine.legacy else TARGETS_16180[0]
+    assert mount.target == expected_target
+
+    async def body() -> None:
+        app = docker_app(shared_env, engine.env())
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            section = section_of(pilot)
+            builder = builder_node(section, "default")
+            label = str(builder.label)
+            assert "default" in label and "docker" in label
+            (node,) = mount_nodes(section, tok)
+            assert node.parent is builder
+            item = node.data
+            assert isinstance(item, MountItem)
+            assert item.mount.id == mount.id and item.mount.kind == "uv"
+            mount_label = str(node.label)
+            assert "uv" in mount_label and mount_label.endswith(format_size(mount.size_bytes))
+            if engine.legacy:
+                assert mount_label.startswith("!") and item.mount.flags == (FLAG_UNEXPANDED,)
+            else:
+                assert item.mount.flags == ()
+
+            await move_to(pilot, node)
+            screen = main_screen(pilot)
+            assert screen.selected_path is None
+            assert screen.query_one("#detail-switcher").current == "buildkit-view"  # type: ignore[attr-defined]
+            text = view_text(pilot)
+            assert mount.id in text and expected_target in text
+            assert f"echo {tok}" in text  # the command, parsed from the description
+            assert SIZE_NOTE in text
+            assert "It is not in" in text and "the image" in text
+            assert "Why `uv sync` may download again" in text
+            if engine.legacy:
+                assert f"! {FLAG_UNEXPANDED}" in text
+                assert "Engine < 23" in text and "image layer" in text
+                assert "not in the description" in text  # no ` with id` before BuildKit 0.12
+            else:
+                assert FLAG_UNEXPANDED not in text
+                assert "Cache id" in text and "/application/cache/uv" in text
+            assert screen.check_action("buildkit_prune_mount", ()) is True
+
+            await move_to(pilot, builder)
+            text = view_text(pilot)
+            assert "Builder default" in text and "Engine" in text
+            assert f"API {engine.api_version}" in text
+            assert mount.id in text  # the builder's mounts table
+            assert "cache mounts" in text and SIZE_NOTE in text.replace("\n", " ").replace(
+                "  ", " "
+            )
+
+    run(body)
+
+
+@pytest.mark.docker
+def test_prune_one_mount_from_the_tui(tracked: Tracker, tmp_path: Path, shared_env: UvEnv) -> None:
+    engine = tracked.engine
+    mounts = build_mounts(tracked, tmp_path / "ctx")
+    before = engine.record_ids()
+
+    async def body() -> None:
+        app = docker_app(shared_env, engine.env())
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            section = section_of(pilot)
+            (node,) = [
+                n
+                for n in mount_nodes(section, mounts.token)
+                if isinstance(n.data, MountItem) and n.data.mount.id == mounts.pip.id
+            ]
+            await move_to(pilot, node)
+            await pilot.press("d")
+            await wait_until(pilot, lambda: isinstance(app.screen, BuildkitPruneScreen))
+            await pilot.pause()
+            preview = app.screen
+            assert isinstance(preview, BuildkitPruneScreen)
+            table = preview.query_one("#bk-prune-entries", DataTable)
+            rows = [table.get_row_at(i) for i in range(table.row_count)]
+            assert [(r[0], r[1], r[2]) for r in rows] == [("delete", mounts.pip.id, "pip")]
+            calls = plain(preview.query_one("#bk-prune-calls", Static))
+            assert "/build/prune?filters=" in calls and f"^{mounts.pip.id}$" in calls
+            assert "exec.cachemount" in calls
+            assert not preview.query_one("#run", Button).disabled
+            await pilot.click("#run")
+            await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+            await wait_until(
+                pilot,
+                lambda: (
+                    not section.loading and not mount_nodes(section, f"echo {mounts.token} pip")
+                ),
+                timeout=30,
+            )
+            await settle(pilot)
+            left = {
+                n.data.mount.id
+                for n in mount_nodes(section, mounts.token)
+                if isinstance(n.data, MountItem)
+            }
+            assert left == {mounts.own.id, mounts.apt.id}
+            messages = [n.message for n in app._notifications]
+            assert any(m.startswith("Deleted 1 record(s)") and mounts.pip.id in m for m in messages)
+
+    run(body)
+    assert engine.record_ids() == before - {mounts.pip.id}
+
+
+@pytest.mark.docker
+def test_prune_builder_preview_cancel_and_read_only(
+    docker_env: dockerenv.DockerEnv, tmp_path: Path, shared_env: UvEnv
+) -> None:
+    """D previews every cache mount of the builder; Cancel deletes nothing; --read-only
+    offers neither key."""
+    engine: Engine = docker_env.modern
+    tracker = Tracker(engine=engine, before=engine.record_ids())
+    try:
+        mounts = build_mounts(tracker, tmp_path / "ctx")
+        before = engine.record_ids()
+
+        async def body() -> None:
+            app = docker_app(shared_env, engine.env())
+            async with app.run_test(size=SIZE) as pilot:
+                await settle(pilot)
+                section = section_of(pilot)
+                await move_to(pilot, builder_node(section, "default"))
+                assert main_screen(pilot).check_action("buildkit_prune_mount", ()) is False
+                await pilot.press("D")
+                await wait_until(pilot, lambda: isinstance(app.screen, BuildkitPruneScreen))
+                await pilot.pause()
+                preview = app.screen
+                assert isinstance(preview, BuildkitPruneScreen)
+                table = preview.query_one("#bk-prune-entries", DataTable)
+                planned = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+                assert mounts.ids <= planned
+                assert "all cache mounts of builder default" in plain(
+                    preview.query_one("#bk-prune-title", Static)
+                )
+                await pilot.press("escape")
+                await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+                await settle(pilot)
+
+            read_only = docker_app(shared_env, engine.env(), read_only=True)
+            async with read_only.run_test(size=SIZE) as pilot:
+                await settle(pilot)
+                section = section_of(pilot)
+                (node, *_) = mount_nodes(section, mounts.token)
+                await move_to(pilot, node)
+                screen = main_screen(pilot)
+                assert screen.check_action("buildkit_prune_mount", ()) is False
+                assert screen.check_action("buildkit_prune_builder", ()) is False
+                await pilot.press("d", "D")
+                await settle(pilot)
+                assert isinstance(read_only.screen, MainScreen)
+                assert "d prune this mount" not in view_text(pilot)
+
+        run(body)
+        assert engine.record_ids() == before
+    finally:
+        tracker.cleanup()
+
+
+# --- snapshot: a recorded 20.10 record, fixed clock ---------------------------------------------
+
+
+def recorded_legacy_builder() -> BuilderInfo:
+    """The records `scripts/test-docker.sh record-fixtures` saved from Engine 20.10."""
+    records = parse_system_df(json.loads((FIXTURES / "api-1.41-system-df.json").read_text()))
+    assert records is not None
+    return BuilderInfo(
+        name="default",
+        driver="docker",
+        endpoint="default",
+        status="running",
+        buildkit_version="v0.8+unknown",
+        current=True,
+        source="engine-api",
+        context="default",
+        host="unix:///var/run/docker.sock",
+        api_version="1.41",
+        engine_version="20.10.24+dfsg1",
+        records=records,
+        mounts=cache_mounts(records),
+        listed=True,
+    )
+
+
+class MountViewApp(App[None]):
+    """Just the mount detail view, fed a recorded record and a fixed clock."""
+
+    def compose(self) -> ComposeResult:
+        yield BuildkitView(id="buildkit-view")
+
+    def on_mount(self) -> None:
+        builder = recorded_legacy_builder()
+        (mount,) = [m for m in builder.mounts if FLAG_UNEXPANDED in m.flags]
+        assert mount.last_used_at is not None
+        now = mount.last_used_at + timedelta(minutes=5)
+        self.query_one(BuildkitView).show_mount(builder, mount, now=now)
+
+
+def test_mount_view_snapshot(snap_compare: Callable[..., bool]) -> None:
+    assert snap_compare(MountViewApp(), terminal_size=SIZE)

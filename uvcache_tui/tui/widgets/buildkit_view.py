@@ -1,0 +1,387 @@
+"""The right pane for the BuildKit section: a builder, one cache mount, or Docker's state.
+
+Only rendering: the section (`tui/buildkit_section.py`) decides what to show and hands the
+core's `BuilderInfo` / `CacheMountRecord` over. Wording follows `uvcache-tui buildkit ls`;
+sizes are the TUI's binary units, `~` when parsed back from buildx's human strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+import humanize
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from uvcache_tui.core.buildkit.records import (
+    FLAG_UNEXPANDED,
+    FLAG_UNPARSED,
+    SIZE_NOTE,
+    BuilderInfo,
+    CacheMountRecord,
+    GCRule,
+)
+from uvcache_tui.tui.format import format_size
+
+KIND_STYLES = {
+    "uv": "bold magenta",
+    "pip": "bold blue",
+    "apt": "bold yellow",
+    "npm": "bold red",
+    "go": "bold cyan",
+    "cargo": "bold green",
+    "other": "dim",
+}
+
+WHAT_IS_A_CACHE_MOUNT = (
+    "`RUN --mount=type=cache,target=…` lends the RUN step a directory that BuildKit keeps "
+    "for itself. uv fills it; when the step ends the directory is unmounted and kept for the "
+    "next build that asks for the same cache id (by default the target path). It is not in "
+    "the image: the image gets only what the step wrote outside the mount, so `docker image "
+    "ls` never counts it and deleting the image does not free it. It lives in the builder "
+    "until it is pruned or garbage-collected."
+)
+
+WHY_REDOWNLOAD = (
+    "a different cache id, target, uid/gid/mode or from= makes a different cache "
+    "(the id defaults to the target path)",
+    "a different builder (another docker context, a docker-container builder, CI's own "
+    "builder) has caches of its own",
+    "the record was pruned (docker builder prune, this tool, a GC policy)",
+    "CI runners start with an empty builder: cache mounts are not exported by "
+    "--cache-to/--cache-from, so nothing carries over unless the builder's state persists",
+)
+
+FLAG_HELP = {
+    FLAG_UNEXPANDED: (
+        "The target still holds a `${VAR}`: the built-in Dockerfile frontend of Docker "
+        "Engine < 23 (without a `# syntax=` line) did not expand variables in `--mount` "
+        "options. The mount landed on that literal path, while uv, whose shell does expand "
+        "the variable, wrote its cache to the expanded path, so the uv cache most likely "
+        "went into the image layer (astral-sh/uv#16180). Fix: a literal target "
+        "(`target=/root/.cache/uv`), a `# syntax=docker/dockerfile:1` line, or Engine 23 or "
+        "later."
+    ),
+    FLAG_UNPARSED: (
+        "The description is not in the known form `cached mount <target> from exec "
+        "<command>`: target, command and kind could not be read from it."
+    ),
+}
+
+USAGE_NOTE = "a hint: rises by one or two per build that mounts the cache"
+
+
+def _yes_no(value: bool | None) -> str:
+    return {True: "yes", False: "no", None: "?"}[value]
+
+
+def mount_size(mount: CacheMountRecord) -> str:
+    """`1.2 MiB`, `~382.0 KiB` when parsed back from buildx, buildx's own text otherwise."""
+    if mount.size_bytes is None:
+        return mount.size_text or "?"
+    text = format_size(mount.size_bytes)
+    return text if mount.size_exact else f"~{text}"
+
+
+def total_size(builder: BuilderInfo) -> str:
+    """The (stale) total of a builder's cache mounts."""
+    total = sum(m.size_bytes or 0 for m in builder.mounts)
+    return format_size(total) if builder.size_exact else f"~{format_size(total)}"
+
+
+def when(value: datetime | None, now: datetime, fallback: str | None = None) -> str:
+    """`2026-11-29 07:58:46 UTC (3 minutes ago)`; buildx's "About a minute ago" without a time."""
+    if value is None:
+        return fallback or "-"
+    stamp = value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"{stamp} ({humanize.naturaltime(now - value)})"
+
+
+def last_used(mount: CacheMountRecord, now: datetime) -> str:
+    """Short relative form for tables."""
+    if mount.last_used_at is not None:
+        return str(humanize.naturaltime(now - mount.last_used_at))
+    return mount.last_used_text or "-"
+
+
+def kind_text(kind: str) -> Text:
+    return Text(kind, style=KIND_STYLES.get(kind, "dim"))
+
+
+def gc_rule_text(rule: GCRule) -> str:
+    """One GC rule in the words of `buildkit ls`."""
+    bits: list[str] = []
+    if rule.filters:
+        bits.append(" & ".join(rule.filters))
+    if rule.never_matches:
+        bits.append(
+            "never matches (comma = AND; the rule meant to expire cache mounts first never "
+            "matched before BuildKit 0.31 / Engine 29.6)"
+        )
+    if rule.keep_duration_seconds:
+        bits.append(f"unused {humanize.naturaldelta(rule.keep_duration_seconds)}")
+    for label, value in (
+        ("keep", rule.keep_bytes),
+        ("reserved", rule.reserved_space),
+        ("max", rule.max_used_space),
+        ("min free", rule.min_free_space),
+    ):
+        if value:
+            bits.append(f"{label} {format_size(value)}")
+    if rule.all:
+        bits.append("all")
+    return ", ".join(bits) or "default"
+
+
+def _grid() -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    return grid
+
+
+def builder_title(builder: BuilderInfo) -> Text:
+    """`Builder default  docker driver, current`."""
+    title = Text.assemble(("Builder ", "bold"), (builder.name, "bold cyan"))
+    parts = [f"{builder.driver} driver"]
+    if builder.current:
+        parts.append("current")
+    title.append(f"  {', '.join(parts)}", style="dim")
+    return title
+
+
+def mounts_table(builder: BuilderInfo, now: datetime) -> Table:
+    """Kind, size, last used, uses, in use, target, ID: one row per cache mount."""
+    table = Table(box=None, padding=(0, 1), header_style="bold", show_edge=False)
+    table.add_column("Kind", no_wrap=True)
+    table.add_column("Size", justify="right", no_wrap=True)
+    table.add_column("Last used", no_wrap=True)
+    table.add_column("Uses", justify="right", no_wrap=True)
+    table.add_column("In use", no_wrap=True)
+    table.add_column("Target", min_width=20, overflow="fold")
+    table.add_column("ID", no_wrap=True, style="dim")
+    for mount in builder.mounts:
+        target = Text(mount.target or mount.description)
+        if mount.flags:
+            target.append(f"  ! {', '.join(mount.flags)}", style="yellow")
+        table.add_row(
+            kind_text(mount.kind),
+            mount_size(mount),
+            last_used(mount, now),
+            "-" if mount.usage_count is None else str(mount.usage_count),
+            _yes_no(mount.in_use),
+            target,
+            mount.id,
+        )
+    return table
+
+
+def builder_details(
+    builder: BuilderInfo,
+    now: datetime,
+    warnings: Sequence[str] = (),
+    read_only: bool = False,
+) -> RenderableType:
+    """Everything known about a builder, then its cache mounts."""
+    parts: list[RenderableType] = [builder_title(builder), Text("")]
+    grid = _grid()
+    grid.add_row("Driver", builder.driver)
+    if builder.endpoint:
+        grid.add_row("Endpoint", builder.endpoint)
+    if builder.host and builder.host != builder.endpoint:
+        grid.add_row("Host", builder.host)
+    grid.add_row("Status", builder.status or "-")
+    grid.add_row("BuildKit", builder.buildkit_version or "not reported")
+    if builder.engine_version or builder.api_version:
+        grid.add_row(
+            "Engine", f"{builder.engine_version or '?'} (API {builder.api_version or '?'})"
+        )
+    if builder.source == "engine-api":
+        grid.add_row("Read with", "the Engine API (`GET /system/df`): exact bytes")
+    elif builder.source == "buildx-du":
+        grid.add_row("Read with", "`docker buildx du`: sizes parsed from human strings (~)")
+    if builder.gc_policy:
+        grid.add_row("GC policy", "\n".join(gc_rule_text(rule) for rule in builder.gc_policy))
+    elif builder.listed:
+        grid.add_row("GC policy", Text("not reported by this builder", style="dim"))
+    if builder.listed:
+        grid.add_row(
+            "Records",
+            f"{len(builder.records)} build-cache records, {len(builder.mounts)} of them "
+            f"cache mounts: {total_size(builder)} {SIZE_NOTE}",
+        )
+    parts.append(grid)
+    if builder.error:
+        parts += [Text(""), Text(builder.error, style="bold red")]
+        parts.append(
+            Text(
+                "Local caches are not affected. Press r on a BuildKit row to try again.",
+                style="dim",
+            )
+        )
+    for warning in warnings:
+        parts.append(Text(f"warning: {warning}", style="yellow"))
+    if builder.listed:
+        parts.append(Text(""))
+        if builder.mounts:
+            parts.append(mounts_table(builder, now))
+        else:
+            parts.append(
+                Text(
+                    "No cache mounts: no build on this builder used "
+                    "RUN --mount=type=cache (or they were pruned).",
+                    style="dim",
+                )
+            )
+        keys = "r reload" if read_only else "D prune all cache mounts of this builder · r reload"
+        parts += [Text(""), Text(keys, style="dim")]
+    return Group(*parts)
+
+
+def mount_title(mount: CacheMountRecord) -> Text:
+    """`uv cache mount  /root/.cache/uv`."""
+    title = kind_text(mount.kind)
+    title.append(" cache mount  ", style="bold")
+    title.append(mount.target or mount.id, style="bold")
+    return title
+
+
+def mount_details(
+    builder: BuilderInfo,
+    mount: CacheMountRecord,
+    now: datetime,
+    read_only: bool = False,
+) -> RenderableType:
+    """One cache mount: its record, its flags explained, and what a cache mount is."""
+    parts: list[RenderableType] = [
+        mount_title(mount),
+        Text(f"in builder {builder.name} ({builder.driver} driver)", style="dim"),
+        Text(""),
+    ]
+    grid = _grid()
+    grid.add_row("ID", mount.id)
+    grid.add_row("Target", mount.target or Text("unknown", style="dim"))
+    grid.add_row("Command", mount.command or Text("unknown", style="dim"))
+    if mount.cache_id is not None:
+        grid.add_row("Cache id", mount.cache_id)
+        grid.add_row(
+            "Namespace",
+            mount.namespace or Text("none (BUILDKIT_CACHE_MOUNT_NS not set)", style="dim"),
+        )
+    else:
+        grid.add_row(
+            "Cache id",
+            Text(
+                "not in the description (printed from BuildKit 0.12 / Engine 25 on); "
+                "by default the target path",
+                style="dim",
+            ),
+        )
+    grid.add_row("Size", Text.assemble((mount_size(mount), "bold"), (f"  {SIZE_NOTE}", "dim")))
+    grid.add_row("Created", when(mount.created_at, now))
+    grid.add_row("Last used", when(mount.last_used_at, now, mount.last_used_text))
+    usage = "-" if mount.usage_count is None else str(mount.usage_count)
+    grid.add_row("Usage count", Text.assemble(usage, (f"  {USAGE_NOTE}", "dim")))
+    grid.add_row("In use", _yes_no(mount.in_use))
+    grid.add_row("Shared", _yes_no(mount.shared))
+    grid.add_row("Kind", kind_text(mount.kind))
+    grid.add_row("Description", Text(mount.description, style="dim"))
+    parts.append(grid)
+    if mount.flags:
+        parts += [Text(""), Text("Flags", style="bold yellow underline")]
+        for flag in mount.flags:
+            line = Text.assemble((f"! {flag}: ", "bold yellow"))
+            line.append(FLAG_HELP.get(flag, ""))
+            parts.append(line)
+    parts += [
+        Text(""),
+        Text("What a cache mount is", style="bold underline"),
+        Text(WHAT_IS_A_CACHE_MOUNT),
+        Text(""),
+        Text("Why `uv sync` may download again", style="bold underline"),
+    ]
+    parts += [Text(f"• {reason}") for reason in WHY_REDOWNLOAD]
+    keys = (
+        "r reload"
+        if read_only
+        else "d prune this mount · D prune all cache mounts of this builder · r reload"
+    )
+    parts += [Text(""), Text(keys, style="dim")]
+    return Group(*parts)
+
+
+def status_details(title: str, message: str | None, builders: Sequence[BuilderInfo]) -> Group:
+    """Loading, Docker not reachable, or no builders: the message and every builder's error."""
+    parts: list[RenderableType] = [Text(title, style="bold")]
+    if message:
+        parts += [Text(""), Text(message, style="bold red")]
+    errors = [b for b in builders if b.error]
+    if len(errors) > 1 or (errors and errors[0].error != message):
+        parts.append(Text(""))
+        grid = _grid()
+        for builder in errors:
+            grid.add_row(builder.name, builder.error or "")
+        parts.append(grid)
+    if message:
+        parts += [
+            Text(""),
+            Text(
+                "Local caches are not affected. BuildKit cache mounts are read through Docker "
+                "(DOCKER_HOST, DOCKER_CONTEXT, docker buildx); press r on this row to try again.",
+                style="dim",
+            ),
+        ]
+    return Group(*parts)
+
+
+class BuildkitView(VerticalScroll):
+    """Scrollable details of the highlighted BuildKit row."""
+
+    DEFAULT_CSS = """
+    BuildkitView {
+        height: 1fr;
+        padding: 1 2;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="buildkit-body")
+
+    @property
+    def body(self) -> Static:
+        return self.query_one("#buildkit-body", Static)
+
+    def show_builder(
+        self,
+        builder: BuilderInfo,
+        warnings: Sequence[str] = (),
+        *,
+        now: datetime | None = None,
+        read_only: bool = False,
+    ) -> None:
+        clock = now or datetime.now(timezone.utc)
+        self.body.update(builder_details(builder, clock, warnings, read_only))
+        self.scroll_home(animate=False)
+
+    def show_mount(
+        self,
+        builder: BuilderInfo,
+        mount: CacheMountRecord,
+        *,
+        now: datetime | None = None,
+        read_only: bool = False,
+    ) -> None:
+        clock = now or datetime.now(timezone.utc)
+        self.body.update(mount_details(builder, mount, clock, read_only))
+        self.scroll_home(animate=False)
+
+    def show_status(
+        self, title: str, message: str | None = None, builders: Sequence[BuilderInfo] = ()
+    ) -> None:
+        self.body.update(status_details(title, message, builders))
+        self.scroll_home(animate=False)
