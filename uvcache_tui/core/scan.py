@@ -18,8 +18,6 @@ from uvcache_tui.core.model import Problem, ProblemKind, ProblemLog, ScanProgres
 ProgressCallback = Callable[[ScanProgress], None]
 CancelCheck = Callable[[], bool]
 
-_S_ISDIR = stat.S_ISDIR
-
 
 class DirNode:
     """One directory: its own figures and, after `finish`, its subtree's."""
@@ -39,12 +37,14 @@ class DirNode:
         "complete",
     )
 
-    def __init__(self, name: str, parent: DirNode | None) -> None:
+    def __init__(
+        self, name: str, parent: DirNode | None, own_alloc: int = 0, own_apparent: int = 0
+    ) -> None:
         self.name = name
         self.parent = parent
         self.children: dict[str, DirNode] | None = None
-        self.own_alloc = 0
-        self.own_apparent = 0
+        self.own_alloc = own_alloc
+        self.own_apparent = own_apparent
         self.own_files = 0
         self.sub_alloc = 0
         self.sub_apparent = 0
@@ -105,6 +105,9 @@ class ScanResult:
     cancelled: bool = False
     shared_inodes: list[SharedInode] = field(default_factory=list)
     elapsed: float = 0.0
+    _shared_index: tuple[list[SharedInode], int, dict[int, list[SharedInode]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def partial(self) -> bool:
@@ -133,9 +136,9 @@ class ScanResult:
         reclaim = sum(n.sub_reclaim for n in chosen)
         files = sum(n.sub_files for n in chosen)
         dirs = sum(n.sub_dirs for n in chosen)
-        if len(chosen) > 1:
+        if len(chosen) > 1 and self.shared_inodes:
             chosen_ids = {id(n) for n in chosen}
-            for inode in self.shared_inodes:
+            for inode in self._shared_within(chosen):
                 holders: set[int] = set()
                 all_inside = True
                 for link_node in inode.nodes:
@@ -151,6 +154,35 @@ class ScanResult:
                     if all_inside and inode.all_links_seen:
                         reclaim += inode.allocated
         return Sizes(alloc, apparent, reclaim, files, dirs)
+
+    def _shared_within(self, chosen: list[DirNode]) -> Iterable[SharedInode]:
+        """Shared inodes with a link somewhere below `chosen` (the others change nothing).
+
+        Small selections (a package: a few dirs) look their subtrees up in an index built
+        once; large ones just go through the whole list. Either way the result is the same.
+        """
+        shared = self.shared_inodes
+        if sum(node.sub_dirs + 1 for node in chosen) >= len(shared):
+            return shared
+        index = self._shared_index
+        if index is None or index[0] is not shared or index[1] != len(shared):
+            by_node: dict[int, list[SharedInode]] = {}
+            for inode in shared:
+                for node in inode.nodes:
+                    by_node.setdefault(id(node), []).append(inode)
+            index = self._shared_index = (shared, len(shared), by_node)
+        by_node = index[2]
+        found: dict[int, SharedInode] = {}
+        stack = list(chosen)
+        while stack:
+            node = stack.pop()
+            inodes = by_node.get(id(node))
+            if inodes:
+                for inode in inodes:
+                    found[id(inode)] = inode
+            if node.children:
+                stack.extend(node.children.values())
+        return found.values()
 
 
 def _outermost(nodes: Iterable[DirNode]) -> list[DirNode]:
@@ -176,15 +208,34 @@ def _selected_ancestor(node: DirNode, chosen_ids: set[int]) -> int | None:
 
 
 class _LinkedInode:
-    """Bookkeeping for an inode with st_nlink > 1 while the walk is running."""
+    """An inode with st_nlink > 1 whose links were met in more than one place (or twice).
+
+    An inode met once is only remembered as `key -> DirNode` and its bytes are folded into
+    that directory right away (see `Scanner._walk`); it becomes one of these at its second
+    link, when its bytes move out of the first directory and are placed by `_finish`.
+    """
 
     __slots__ = ("nlink", "alloc", "apparent", "nodes")
 
-    def __init__(self, nlink: int, alloc: int, apparent: int, node: DirNode) -> None:
+    def __init__(self, nlink: int, alloc: int, apparent: int, nodes: list[DirNode]) -> None:
         self.nlink = nlink
         self.alloc = alloc
         self.apparent = apparent
-        self.nodes: DirNode | list[DirNode] = node
+        self.nodes = nodes
+
+
+_S_IFMT = stat.S_IFMT(0o177777)
+_S_IFDIR = stat.S_IFDIR
+# Listing a directory through an fd makes each entry's lstat an fstatat() of one name
+# instead of a lookup of the whole path: about 10% faster on a warm ext4 tree.
+_SCANDIR_FD = os.scandir in os.supports_fd
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+# While the walk runs, `sub_alloc` and `sub_apparent` of a DirNode hold the bytes of the
+# multi-link inodes met once so far, only in that directory (`_finish` replaces them with
+# subtree figures). `Linked` maps an inode key (st_ino on the root's device, else
+# (st_dev, st_ino)) to the DirNode of its only link so far, or to a _LinkedInode.
+Linked = dict[object, "DirNode | _LinkedInode"]
 
 
 class Scanner:
@@ -206,19 +257,20 @@ class Scanner:
         started = time.monotonic()
         problems = ProblemLog()
         root = DirNode("", None)
-        linked: dict[tuple[int, int], _LinkedInode] = {}
+        linked: Linked = {}
         cancelled = self._walk(root, linked, problems)
         result = ScanResult(self.root_path, root, problems, cancelled=cancelled)
         result.shared_inodes = _finish(root, linked)
         result.elapsed = time.monotonic() - started
         return result
 
-    def _walk(
-        self,
-        root: DirNode,
-        linked: dict[tuple[int, int], _LinkedInode],
-        problems: ProblemLog,
-    ) -> bool:
+    def _walk(self, root: DirNode, linked: Linked, problems: ProblemLog) -> bool:
+        """List every directory once; per entry one lstat (from the directory's fd).
+
+        The loop is the hot path of the whole tool (one iteration per file), so it keeps
+        to local variables, sums st_blocks rather than bytes, and does the rare work
+        (directories, multi-link inodes, errors) off the common path.
+        """
         try:
             root_stat = os.lstat(self.root_path)
         except OSError as exc:
@@ -227,7 +279,9 @@ class Scanner:
             return False
         root.own_alloc = root_stat.st_blocks * 512
         root.own_apparent = root_stat.st_size
-        visited_dirs = {(root_stat.st_dev, root_stat.st_ino)}
+        root_dev = root_stat.st_dev
+        # Directory identities, for loop detection (bind mounts): st_ino on the root's device.
+        visited_dirs: set[object] = {root_stat.st_ino}
         stack: list[tuple[str, DirNode]] = [(self.root_path, root)]
         entries = 0
         total_alloc = root.own_alloc
@@ -236,6 +290,15 @@ class Scanner:
         progress = self._progress
         cancelled = self._cancelled
         monotonic = time.monotonic
+        scandir = os.scandir
+        ifmt = _S_IFMT
+        ifdir = _S_IFDIR
+        linked_get = linked.get
+        new_node = DirNode
+        by_fd = _SCANDIR_FD
+        open_dir = os.open
+        close = os.close
+        dir_flags = _DIR_FLAGS
         while stack:
             path, node = stack.pop()
             if cancelled is not None and cancelled():
@@ -245,66 +308,99 @@ class Scanner:
                 if now >= next_report:
                     next_report = now + self._interval
                     progress(ScanProgress(entries, total_alloc, path, dirs_done))
+            fd = -1
             try:
-                iterator = os.scandir(path)
+                if by_fd:
+                    fd = open_dir(path, dir_flags)
+                    iterator = scandir(fd)
+                else:
+                    iterator = scandir(path)
             except OSError as exc:
+                if fd >= 0:
+                    close(fd)
                 problems.add(_problem_for(exc, path))
                 node.complete = False
                 continue
-            own_alloc = own_apparent = own_files = 0
-            with iterator:
-                while True:
+            prefix = path if path.endswith("/") else path + "/"
+            own_blocks = own_apparent = own_files = 0
+            dir_blocks = link_blocks = link_apparent = seen = 0
+            children = node.children
+            try:
+                with iterator:
                     try:
-                        entry = next(iterator)
-                    except StopIteration:
-                        break
+                        for entry in iterator:
+                            try:
+                                st = entry.stat(follow_symlinks=False)
+                            except OSError as exc:
+                                seen += 1
+                                problems.add(_problem_for(exc, prefix + entry.name))
+                                continue
+                            if st.st_mode & ifmt == ifdir:
+                                seen += 1
+                                name = entry.name
+                                dev = st.st_dev
+                                key: object = st.st_ino if dev == root_dev else (dev, st.st_ino)
+                                if key in visited_dirs:
+                                    problems.add(
+                                        Problem(ProblemKind.ERROR, prefix + name, "directory loop")
+                                    )
+                                    continue
+                                visited_dirs.add(key)
+                                blocks = st.st_blocks
+                                dir_blocks += blocks
+                                child = new_node(name, node, blocks * 512, st.st_size)
+                                if children is None:
+                                    children = node.children = {}
+                                children[name] = child
+                                child_path = prefix + name
+                                stack.append((child_path, child))
+                                if not name.isascii():
+                                    _check_name(name, child_path, problems)
+                                continue
+                            own_files += 1
+                            if st.st_nlink > 1:
+                                dev = st.st_dev
+                                key = st.st_ino if dev == root_dev else (dev, st.st_ino)
+                                record = linked_get(key)
+                                if record is None:
+                                    # First link: counted here until a second link turns up.
+                                    linked[key] = node
+                                    link_blocks += st.st_blocks
+                                    link_apparent += st.st_size
+                                    continue
+                                blocks = st.st_blocks
+                                size = st.st_size
+                                if isinstance(record, DirNode):
+                                    # Second link: take the bytes back from the first directory;
+                                    # `_finish` places them once for all the links.
+                                    if record is node:
+                                        link_blocks -= blocks
+                                        link_apparent -= size
+                                        total_alloc += blocks * 512
+                                    else:
+                                        record.sub_alloc -= blocks * 512
+                                        record.sub_apparent -= size
+                                    linked[key] = _LinkedInode(
+                                        st.st_nlink, blocks * 512, size, [record, node]
+                                    )
+                                else:
+                                    record.nodes.append(node)
+                                continue
+                            own_blocks += st.st_blocks
+                            own_apparent += st.st_size
                     except OSError as exc:
                         problems.add(_problem_for(exc, path))
                         node.complete = False
-                        break
-                    entries += 1
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except OSError as exc:
-                        problems.add(_problem_for(exc, entry.path))
-                        continue
-                    alloc = st.st_blocks * 512
-                    total_alloc += alloc
-                    if _S_ISDIR(st.st_mode):
-                        key = (st.st_dev, st.st_ino)
-                        if key in visited_dirs:
-                            problems.add(Problem(ProblemKind.ERROR, entry.path, "directory loop"))
-                            continue
-                        visited_dirs.add(key)
-                        name = entry.name
-                        child = DirNode(name, node)
-                        child.own_alloc = alloc
-                        child.own_apparent = st.st_size
-                        if node.children is None:
-                            node.children = {}
-                        node.children[name] = child
-                        stack.append((entry.path, child))
-                        _check_name(name, entry.path, problems)
-                        continue
-                    own_files += 1
-                    if st.st_nlink > 1:
-                        key = (st.st_dev, st.st_ino)
-                        record = linked.get(key)
-                        if record is None:
-                            linked[key] = _LinkedInode(st.st_nlink, alloc, st.st_size, node)
-                        else:
-                            total_alloc -= alloc
-                            nodes = record.nodes
-                            if isinstance(nodes, list):
-                                nodes.append(node)
-                            else:
-                                record.nodes = [nodes, node]
-                        continue
-                    own_alloc += alloc
-                    own_apparent += st.st_size
-            node.own_alloc += own_alloc
+            finally:
+                if fd >= 0:
+                    close(fd)
+            node.own_alloc += own_blocks * 512
             node.own_apparent += own_apparent
             node.own_files += own_files
+            node.sub_alloc += link_blocks * 512
+            node.sub_apparent += link_apparent
+            entries += own_files + seen
+            total_alloc += (own_blocks + link_blocks + dir_blocks) * 512
             dirs_done += 1
         if progress is not None:
             progress(ScanProgress(entries, total_alloc, self.root_path, dirs_done))
@@ -327,34 +423,51 @@ def _problem_for(exc: OSError, path: str) -> Problem:
     return Problem(ProblemKind.ERROR, safe_path, exc.strerror or str(exc))
 
 
-def _finish(root: DirNode, linked: dict[tuple[int, int], _LinkedInode]) -> list[SharedInode]:
-    """Turn per-directory figures into subtree figures, then place multi-link inodes."""
+def _finish(root: DirNode, linked: Linked) -> list[SharedInode]:
+    """Turn per-directory figures into subtree figures, then place multi-link inodes.
+
+    On entry `sub_alloc`/`sub_apparent` hold each directory's once-met multi-link bytes;
+    those count towards `sub_alloc` but never towards `sub_reclaim` (a link lies outside).
+    """
     order: list[DirNode] = []
+    append = order.append
     stack = [root]
+    pop = stack.pop
+    extend = stack.extend
     while stack:
-        node = stack.pop()
-        order.append(node)
+        node = pop()
+        append(node)
         if node.children:
-            stack.extend(node.children.values())
+            extend(node.children.values())
     for node in reversed(order):
-        alloc = node.own_alloc
+        # Equal figures share one int object (most directories are leaves without
+        # multi-link files): 32 bytes saved per figure on a tree of 100k+ directories.
+        reclaim = alloc = node.own_alloc
         apparent = node.own_apparent
         files = node.own_files
         dirs = 0
-        if node.children:
-            for child in node.children.values():
+        children = node.children
+        if children:
+            for child in children.values():
                 alloc += child.sub_alloc
+                reclaim += child.sub_reclaim
                 apparent += child.sub_apparent
                 files += child.sub_files
                 dirs += child.sub_dirs + 1
+        if node.sub_alloc:
+            alloc += node.sub_alloc
+        if node.sub_apparent:
+            apparent += node.sub_apparent
         node.sub_alloc = alloc
-        node.sub_reclaim = alloc
+        node.sub_reclaim = reclaim if reclaim != alloc else alloc
         node.sub_apparent = apparent
         node.sub_files = files
         node.sub_dirs = dirs
     shared: list[SharedInode] = []
     for record in linked.values():
-        nodes = record.nodes if isinstance(record.nodes, list) else [record.nodes]
+        if not isinstance(record, _LinkedInode):
+            continue  # met once: already counted in its directory
+        nodes = record.nodes
         _add_along_paths(nodes, record.alloc, record.apparent)
         all_seen = len(nodes) >= record.nlink
         if all_seen:
