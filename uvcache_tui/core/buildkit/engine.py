@@ -11,14 +11,13 @@ import json
 import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import docker
-import docker.errors
-import docker.tls
-import requests.exceptions
+from typing import TYPE_CHECKING, Any
 
 from uvcache_tui.core.buildkit.contexts import EngineEndpoint
+
+if TYPE_CHECKING:
+    # docker-py (and requests) take ~0.25 s to import: loaded only when an engine is used.
+    import docker
 from uvcache_tui.core.buildkit.records import (
     BuildCacheRecord,
     not_reachable,
@@ -76,6 +75,8 @@ def _socket_path(host: str) -> str | None:
 
 def describe_exception(exc: BaseException, host: str, timeout: float) -> str:
     """A short reason for a failed connection: missing socket, refused, denied, timeout."""
+    import requests.exceptions
+
     path = _socket_path(host)
     where = path or host
     for cause in _causes(exc):
@@ -107,6 +108,9 @@ def _api_error(what: str, exc: docker.errors.APIError) -> EngineError:
 
 def connect(endpoint: EngineEndpoint, timeout: float) -> docker.APIClient:
     """Open an API client for `endpoint`, negotiating the API version (one GET /version)."""
+    import docker
+    import docker.tls
+
     tls: docker.tls.TLSConfig | bool = False
     if endpoint.tls is not None:
         cert = (
@@ -214,6 +218,8 @@ def read_records(client: docker.APIClient) -> tuple[BuildCacheRecord, ...]:
 
 def read_engine(endpoint: EngineEndpoint, timeout: float) -> EngineListing:
     """Connect to `endpoint` and list its records; raises EngineError."""
+    import docker.errors
+
     client = connect(endpoint, timeout)
     try:
         try:
@@ -259,6 +265,8 @@ def prune(
     client: docker.APIClient, filters: Mapping[str, str], all_: bool, timeout: float
 ) -> PruneResponse:
     """One `POST /build/prune`; raises EngineError."""
+    import docker.errors
+
     check_filters(filters)
     host = str(client.base_url)
     try:
