@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import humanize
-
 from uvcache_tui import __version__
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.cache import CacheModel, NotACacheError, check_cache_dir, load_cache
@@ -22,6 +20,7 @@ from uvcache_tui.core.locate import Discovery, discover
 from uvcache_tui.core.model import Location
 from uvcache_tui.core.report import cache_json, location_json
 from uvcache_tui.core.scan import scan
+from uvcache_tui.core.units import format_size
 from uvcache_tui.core.uvbin import UvBinary, UvError
 
 
@@ -29,9 +28,8 @@ class UsageError(Exception):
     """Bad input: printed as one line, exit code 2."""
 
 
-def size(value: int | None) -> str:
-    """Binary units, as uv prints them (`8.2 MiB`)."""
-    return "-" if value is None else humanize.naturalsize(value, binary=True, format="%.1f")
+size = format_size
+"""Binary units, as uv prints them (`8.2 MiB`)."""
 
 
 @dataclass

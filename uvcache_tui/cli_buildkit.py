@@ -31,7 +31,9 @@ from uvcache_tui.core.buildkit.records import (
     SIZE_NOTE,
     BuilderInfo,
     CacheMountRecord,
+    describe_gc_rule,
 )
+from uvcache_tui.core.units import format_size
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -51,7 +53,7 @@ def builders_for_ls(timeout: float = DEFAULT_TIMEOUT) -> list[dict[str, Any]]:
 def _size(mount: CacheMountRecord) -> str:
     if mount.size_bytes is None:
         return mount.size_text or "?"
-    text = humanize.naturalsize(mount.size_bytes)
+    text = format_size(mount.size_bytes)
     return text if mount.size_exact else f"~{text}"
 
 
@@ -91,27 +93,7 @@ def _builder_heading(info: BuilderInfo) -> str:
 def _gc_line(info: BuilderInfo) -> str | None:
     if not info.gc_policy:
         return None
-    rules = []
-    for rule in info.gc_policy:
-        bits = []
-        if rule.filters:
-            bits.append(" & ".join(rule.filters))
-        if rule.never_matches:
-            bits.append("never matches (comma = AND)")
-        if rule.keep_duration_seconds:
-            bits.append(f"unused {humanize.naturaldelta(rule.keep_duration_seconds)}")
-        for label, value in (
-            ("keep", rule.keep_bytes),
-            ("reserved", rule.reserved_space),
-            ("max", rule.max_used_space),
-            ("min free", rule.min_free_space),
-        ):
-            if value:
-                bits.append(f"{label} {humanize.naturalsize(value)}")
-        if rule.all:
-            bits.append("all")
-        rules.append(", ".join(bits) or "default")
-    return "GC policy: " + "; ".join(rules)
+    return "GC policy: " + "; ".join(describe_gc_rule(rule) for rule in info.gc_policy)
 
 
 def format_builder(info: BuilderInfo, now: datetime) -> list[str]:
@@ -127,7 +109,7 @@ def format_builder(info: BuilderInfo, now: datetime) -> list[str]:
     approx = "" if info.size_exact else "~"
     lines.append(
         f"  {len(info.mounts)} cache mount(s) of {len(info.records)} build-cache records; "
-        f"{approx}{humanize.naturalsize(total)} {SIZE_NOTE}"
+        f"{approx}{format_size(total)} {SIZE_NOTE}"
     )
     if not info.mounts:
         return lines
@@ -167,7 +149,7 @@ def format_plan(plan: PrunePlan, now: datetime) -> list[str]:
     kept = [i for i in plan.items if i.action == "keep"]
     lines.append(
         f"  Will delete {len(deleting)} cache mount(s), "
-        f"{approx}{humanize.naturalsize(plan.bytes_to_delete)} {SIZE_NOTE}"
+        f"{approx}{format_size(plan.bytes_to_delete)} {SIZE_NOTE}"
     )
     if deleting:
         rows = [
@@ -193,7 +175,7 @@ def format_result(result: PruneResult) -> list[str]:
     """Text lines after a prune ran."""
     lines = []
     reclaimed = (
-        f", {humanize.naturalsize(result.space_reclaimed)} reclaimed as reported by BuildKit"
+        f", {format_size(result.space_reclaimed)} reclaimed as reported by BuildKit"
         if result.space_reclaimed is not None
         else ""
     )

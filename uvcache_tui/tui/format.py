@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import os
 
-import humanize
+from uvcache_tui.core.units import format_size
+
+__all__ = ["format_size", "format_count", "size_bar", "short_path"]
 
 BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"
-
-
-def format_size(value: int | None) -> str:
-    """Binary units as uv prints them (`8.2 MiB`); `-` when a size is not known yet."""
-    if value is None:
-        return "-"
-    return humanize.naturalsize(value, binary=True, format="%.1f")
 
 
 def format_count(value: int) -> str:

@@ -523,3 +523,38 @@ def parse_gc_policy(rules: object) -> tuple[GCRule, ...]:
             )
         )
     return tuple(parsed)
+
+
+def describe_gc_rule(rule: GCRule, detailed: bool = False) -> str:
+    """One GC rule in words (`buildkit ls` and the TUI builder view say the same)."""
+    from uvcache_tui.core.units import format_size
+
+    bits: list[str] = []
+    if rule.filters:
+        bits.append(" & ".join(rule.filters))
+    if rule.never_matches:
+        bits.append(
+            "never matches (comma = AND; the rule meant to expire cache mounts first never "
+            "matched before BuildKit 0.31 / Engine 29.6)"
+            if detailed
+            else "never matches (comma = AND)"
+        )
+    if rule.keep_duration_seconds:
+        bits.append(f"unused {_natural_delta(rule.keep_duration_seconds)}")
+    for label, value in (
+        ("keep", rule.keep_bytes),
+        ("reserved", rule.reserved_space),
+        ("max", rule.max_used_space),
+        ("min free", rule.min_free_space),
+    ):
+        if value:
+            bits.append(f"{label} {format_size(value)}")
+    if rule.all:
+        bits.append("all")
+    return ", ".join(bits) or "default"
+
+
+def _natural_delta(seconds: float) -> str:
+    import humanize
+
+    return str(humanize.naturaldelta(seconds))

@@ -25,6 +25,7 @@ from uvcache_tui.core.buildkit.records import (
     BuilderInfo,
     CacheMountRecord,
     GCRule,
+    describe_gc_rule,
 )
 from uvcache_tui.tui.format import format_size
 
@@ -114,28 +115,8 @@ def kind_text(kind: str) -> Text:
 
 
 def gc_rule_text(rule: GCRule) -> str:
-    """One GC rule in the words of `buildkit ls`."""
-    bits: list[str] = []
-    if rule.filters:
-        bits.append(" & ".join(rule.filters))
-    if rule.never_matches:
-        bits.append(
-            "never matches (comma = AND; the rule meant to expire cache mounts first never "
-            "matched before BuildKit 0.31 / Engine 29.6)"
-        )
-    if rule.keep_duration_seconds:
-        bits.append(f"unused {humanize.naturaldelta(rule.keep_duration_seconds)}")
-    for label, value in (
-        ("keep", rule.keep_bytes),
-        ("reserved", rule.reserved_space),
-        ("max", rule.max_used_space),
-        ("min free", rule.min_free_space),
-    ):
-        if value:
-            bits.append(f"{label} {format_size(value)}")
-    if rule.all:
-        bits.append("all")
-    return ", ".join(bits) or "default"
+    """One GC rule in the words of `buildkit ls`, with the history of the never-matching rule."""
+    return describe_gc_rule(rule, detailed=True)
 
 
 def _grid() -> Table:
