@@ -196,3 +196,27 @@ def test_uv_lock_timeout_is_recognised(tmp_path: Path) -> None:
         holder.wait(10)
     assert is_lock_timeout(out.returncode, out.stderr)
     assert not is_lock_timeout(0, out.stderr)
+
+
+def test_prediction_follows_the_uv_version(rich_cache: RichCache) -> None:
+    """uv < 0.11.21 prunes its own python-vN bucket (uv#19795); later releases keep it."""
+    (rich_cache.cache / "python-v0").mkdir()
+    uv, _version = user_uv(rich_cache)
+    old = load_cache(str(rich_cache.cache), table_for("0.11.0"))
+    fixed = load_cache(str(rich_cache.cache), table_for("0.12.5"))
+    old_paths = {
+        e.path for e in plan_action(old, uv, "0.11.0", ActionKind.PRUNE).prediction.entries
+    }
+    fixed_plan = plan_action(fixed, uv, "0.12.5", ActionKind.PRUNE)
+    assert "python-v0" in old_paths
+    assert "python-v0" not in {e.path for e in fixed_plan.prediction.entries}
+    # 0.12.5 uses wheels-v6: the cache's wheels-v8 belongs to a newer uv.
+    assert any("wheels-v8" in reason for reason in fixed_plan.confirm_reasons)
+
+
+def test_force_only_where_uv_has_it(rich_cache_template: RichCache) -> None:
+    uv, version = user_uv(rich_cache_template)
+    model = load_cache(str(rich_cache_template.cache), table_for(version))
+    assert "--force" in plan_action(model, uv, version, ActionKind.PRUNE, force=True).argv
+    with pytest.raises(ActionRefused, match="no --force"):
+        plan_action(model, uv, "0.8.19", ActionKind.PRUNE, force=True)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from uvcache_tui.core.audit import AuditRecord, append_audit, now_iso
-from uvcache_tui.core.buckets import bucket_family, bucket_version, table_for
+from uvcache_tui.core.buckets import bucket_family, bucket_version, parse_version, table_for
 from uvcache_tui.core.cache import CacheModel, NotACacheError, check_cache_dir, load_cache
 from uvcache_tui.core.locate import configured_link_mode
 from uvcache_tui.core.lock import LockProbe, LockState, probe_lock
@@ -126,6 +126,20 @@ def _newer_buckets(model: CacheModel, running_version: str) -> list[str]:
     return newer
 
 
+FORCE_SINCE = {
+    ActionKind.PRUNE: (0, 8, 24),
+    ActionKind.PRUNE_CI: (0, 8, 24),
+    ActionKind.CLEAN_PACKAGES: (0, 8, 20),
+    ActionKind.CLEAR_ALL: (0, 8, 20),
+}
+"""First uv release whose `cache prune`/`cache clean` accepts `--force`."""
+
+
+def supports_force(uv_version: str, action: ActionKind) -> bool:
+    version = parse_version(uv_version)
+    return not version or version >= FORCE_SINCE[action]
+
+
 def plan_action(
     model: CacheModel,
     uv: UvBinary,
@@ -152,6 +166,10 @@ def plan_action(
     for data_dir in protected:
         if os.path.realpath(data_dir) == real:
             raise ActionRefused(f"{model.path} is uv data (Pythons or tools), not a cache")
+    if force and not supports_force(uv_version, action):
+        raise ActionRefused(
+            f"uv {uv_version} has no --force for this command (added in uv 0.8.20/0.8.24)"
+        )
     prediction = predict(model, action, packages)
     plan = ActionPlan(
         cache=checked,
@@ -200,6 +218,8 @@ def plan_action(
 
 def adjust_plan(plan: ActionPlan, *, force: bool = False, wait: bool = False) -> ActionPlan:
     """The same plan with the user's choices from the preview: uv --force, or a long wait."""
+    if force and not supports_force(plan.uv_version, plan.action):
+        raise ActionRefused(f"uv {plan.uv_version} has no --force for this command")
     extra_env = dict(plan.extra_env)
     warnings = list(plan.warnings)
     if wait:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from uvcache_tui.core.buckets import BucketStatus
+from uvcache_tui.core.buckets import BucketStatus, parse_version
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.model import Sizes
 from uvcache_tui.core.packages import (
@@ -21,6 +21,9 @@ from uvcache_tui.core.packages import (
     built_distribution,
     normalize_name,
 )
+
+PYTHON_BUCKET_PRUNE_FIXED = (0, 11, 21)
+"""uv releases before this delete their own `python-vN` bucket on prune (uv#19795)."""
 
 
 class ActionKind(str, Enum):
@@ -217,9 +220,13 @@ def predict_prune(model: CacheModel, ci: bool = False) -> Prediction:
     sdists = _current_bucket(model, "sdists")
     if sdists:
         _stale_revisions(model, sdists, collector)
+    version = parse_version(model.table.uv_version)
     for bucket in model.buckets:
         if bucket.status is BucketStatus.STALE:
             collector.add(bucket.name, "stale-bucket", f"{bucket.name} (bucket of another uv)")
+        elif bucket.family == "python" and version and version < PYTHON_BUCKET_PRUNE_FIXED:
+            # uv#19795: before 0.11.21 prune treated its own python-vN bucket as stale.
+            collector.add(bucket.name, "stale-bucket", f"{bucket.name} (pruned by this uv's bug)")
         elif bucket.status is BucketStatus.FOREIGN:
             collector.add(bucket.name, "foreign", f"{bucket.name} (not uv's)")
     environments = _current_bucket(model, "environments")

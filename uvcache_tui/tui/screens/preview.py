@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Label, Static
 
-from uvcache_tui.core.actions import ActionPlan
+from uvcache_tui.core.actions import ActionPlan, supports_force
 from uvcache_tui.core.lock import LockState
 from uvcache_tui.tui.format import format_count, format_size
 
@@ -83,7 +83,7 @@ class PreviewScreen(ModalScreen[PreviewDecision]):
                 yield Static(f"⚠ {warning}", classes="preview-warning")
             for index, reason in enumerate(plan.confirm_reasons):
                 yield Checkbox(f"I understand: {reason}", id=f"confirm-{index}")
-            if self.lock_held:
+            if self.lock_held and supports_force(plan.uv_version, plan.action):
                 yield Checkbox(
                     "Force: pass uv --force and ignore the lock (unsafe while uv uses the cache)",
                     id="force",
@@ -118,7 +118,8 @@ class PreviewScreen(ModalScreen[PreviewDecision]):
         return all(box.value for box in boxes)
 
     def _force(self) -> bool:
-        return bool(self.lock_held and self.query_one("#force", Checkbox).value)
+        boxes = self.query("#force").results(Checkbox)
+        return any(box.value for box in boxes)
 
     def _update_run_button(self) -> None:
         run = self.query_one("#run", Button)
