@@ -411,6 +411,9 @@ class Tool:
     rss_kib: list[int] = field(default_factory=list)
     total_bytes: int | None = None
     error: str | None = None
+    stats_argv: list[str] | None = None
+    """uvcache-tui only: the same command through show_stats.py (per-process peak RSS)."""
+    processes: dict[str, Any] | None = None
 
 
 GNU_TIME = "/usr/bin/time"
@@ -480,16 +483,32 @@ def _parse_first_int(out: str) -> int:
 
 
 def _uvcache_tui(
-    key: str, label: str, source: str, cache: str, python: str, uv: str | None
+    key: str,
+    label: str,
+    source: str,
+    cache: str,
+    python: str,
+    uv: str | None,
+    bytecode_cache: str | None = None,
 ) -> Tool:
-    """`python -m uvcache_tui show CACHE --json`, run from the checkout at `source`."""
+    """`python -m uvcache_tui show CACHE --json`, run from the checkout at `source`.
+
+    `bytecode_cache`: a directory for the compiled modules (`PYTHONPYCACHEPREFIX`), written
+    by the warm-up run and read by the measured ones, as an installed tool runs; without it
+    the environment decides (`PYTHONDONTWRITEBYTECODE=1` recompiles every module every run).
+    """
     argv = [python, "-m", "uvcache_tui"]
-    if uv:
-        argv += ["--uv", uv]
-    argv += ["show", cache, "--json"]
+    cli_args = ["--uv", uv] if uv else []
+    cli_args += ["show", cache, "--json"]
+    argv += cli_args
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
-    return Tool(key, label, argv, env, argv, _parse_uvcache_tui, cwd=source)
+    if bytecode_cache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = bytecode_cache
+    tool = Tool(key, label, argv, env, argv, _parse_uvcache_tui, cwd=source)
+    tool.stats_argv = [python, os.path.join(REPO, "benchmarks", "show_stats.py"), *cli_args]
+    return tool
 
 
 def make_tools(
@@ -499,15 +518,22 @@ def make_tools(
     wanted: set[str],
     source: str = REPO,
     baseline: str | None = None,
+    bytecode_cache: str | None = None,
 ) -> list[Tool]:
     tools: list[Tool] = []
     if "uvcache-tui" in wanted:
+        pycache = os.path.join(bytecode_cache, "this") if bytecode_cache else None
         tools.append(
-            _uvcache_tui("uvcache-tui", "uvcache-tui show --json", source, cache, python, uv)
+            _uvcache_tui(
+                "uvcache-tui", "uvcache-tui show --json", source, cache, python, uv, pycache
+            )
         )
         if baseline:
+            pycache = os.path.join(bytecode_cache, "baseline") if bytecode_cache else None
             tools.append(
-                _uvcache_tui("baseline", "  same, baseline source", baseline, cache, python, uv)
+                _uvcache_tui(
+                    "baseline", "  same, baseline source", baseline, cache, python, uv, pycache
+                )
             )
     if "du" in wanted:
         tools.append(
@@ -571,6 +597,41 @@ def measure(tools: list[Tool], repeat: int) -> None:
             tool.walls.append(wall)
             tool.rss_kib.append(rss)
         print(f"run {number + 1}/{repeat} done", file=sys.stderr, flush=True)
+    for tool in active:
+        if tool.stats_argv:
+            tool.processes = process_memory(tool)
+
+
+def process_memory(tool: Tool) -> dict[str, Any] | None:
+    """One more run through show_stats.py: peak RSS of the parent and of each worker."""
+    assert tool.stats_argv is not None
+    with tempfile.NamedTemporaryFile("r", suffix=".json") as stats:
+        completed = subprocess.run(
+            [tool.stats_argv[0], tool.stats_argv[1], stats.name, *tool.stats_argv[2:]],
+            env=tool.env,
+            cwd=tool.cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+        if completed.returncode != 0:
+            return None
+        try:
+            found: dict[str, Any] = json.load(stats)
+        except ValueError:
+            return None
+    workers = [kib / 1024 for kib in found.get("workers_kib", [])]
+    private = [kib / 1024 for kib in found.get("workers_private_kib", []) if kib >= 0]
+    parent = found["parent_kib"] / 1024
+    return {
+        "parent_mib": parent,
+        "workers_mib": workers,
+        "workers_private_mib": private,
+        "max_mib": max([parent, *workers]),
+        "sum_mib": parent + sum(workers),
+        "parent_plus_private_mib": parent + sum(private) if private else None,
+        "scan": found.get("scan"),
+    }
 
 
 # --------------------------------------------------------------------------- reporting
@@ -597,6 +658,7 @@ def summarise(
                 "peak_rss_mib_median": None if rss is None else rss / 1024,
                 "peak_rss_mib": [r / 1024 for r in tool.rss_kib],
                 "total_bytes": tool.total_bytes,
+                "processes": tool.processes,
                 "note": tool.note or None,
                 "error": tool.error,
             }
@@ -704,6 +766,21 @@ def format_table(summary: dict[str, Any]) -> str:
         ratio = "-" if target["ratio"] is None else f"{target['ratio']:.2f}"
         extra = f" ({target['value_mib']:.1f} MiB)" if "value_mib" in target else ""
         lines.append(f"{target['target']:<58} ratio {ratio:>5}{extra}  {target['result']}")
+    for row in summary["results"]:
+        processes = row.get("processes")
+        if processes and processes["workers_mib"]:
+            workers = ", ".join(f"{mib:.1f}" for mib in processes["workers_mib"])
+            lines.append(
+                f"{row['command'].strip()}: peak RSS per process (one extra run): parent "
+                f"{processes['parent_mib']:.1f} MiB, workers {workers} MiB; max "
+                f"{processes['max_mib']:.1f} MiB, sum {processes['sum_mib']:.1f} MiB"
+            )
+            if processes.get("parent_plus_private_mib"):
+                private = ", ".join(f"{mib:.1f}" for mib in processes["workers_private_mib"])
+                lines.append(
+                    f"  not shared with the parent: workers {private} MiB; parent peak + "
+                    f"those {processes['parent_plus_private_mib']:.1f} MiB"
+                )
     if summary["versus_baseline"]:
         versus = summary["versus_baseline"]
         lines.append(
@@ -774,6 +851,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "(e.g. `git archive HEAD | tar -x -C /tmp/base`), for before/after under equal load",
     )
     parser.add_argument("--uv", default=None, help="uv binary (default: .venv/bin/uv)")
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="run uvcache-tui with the environment's bytecode settings (by default compiled "
+        "modules are kept in DIR/.pycache, as an installed tool keeps them)",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="build workers")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the tree even if kept")
     parser.add_argument("--build-only", action="store_true", help="build the tree and stop")
@@ -807,7 +890,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache = os.path.join(args.dir, CACHE)
     source = os.path.abspath(args.source)
     baseline = os.path.abspath(args.baseline_source) if args.baseline_source else None
-    tools = make_tools(cache, args.python, uv, wanted, source, baseline)
+    bytecode_cache = None if args.no_bytecode_cache else os.path.join(args.dir, ".pycache")
+    tools = make_tools(cache, args.python, uv, wanted, source, baseline, bytecode_cache)
     measure(tools, args.repeat)
     summary = summarise(tools, tree, params, args)
     table = format_table(summary)

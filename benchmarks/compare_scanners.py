@@ -1,11 +1,14 @@
-"""Check that this checkout's scanner gives exactly the figures of another one, and time both.
+"""Check that this checkout's scanners give exactly the figures of another one, and time them.
 
     git archive HEAD | tar -x -C /tmp/base          # or any older checkout
     uv run python benchmarks/compare_scanners.py /tmp/base /tmp/uvcache-tui-bench/cache
 
-Compares every directory's figures, the problems, the shared inodes, and `selection_sizes`
-of random multi-directory selections (including every archive together with the dirs that
-link to it, as `package_sizes` does), then times `scan()` of both, interleaved.
+Compares every directory's figures (and the order of its subdirectories), the problems
+(counts and samples, in order), the shared inodes (in order), and `selection_sizes` of
+random multi-directory selections (including every archive together with the dirs that
+link to it, as `package_sizes` does) of this checkout's single-process `scan()` and, when
+it has one, of its multi-process walker (`parallel_scan.scan`, as `show` uses it) against
+the other checkout's `scan()`; then times all of them, interleaved.
 """
 
 from __future__ import annotations
@@ -36,6 +39,16 @@ def load_scan_module(source: str, name: str) -> ModuleType:
     return module
 
 
+def load_parallel() -> ModuleType | None:
+    """This checkout's `parallel_scan` (it imports this checkout's package), if it has one."""
+    sys.path.insert(0, REPO)
+    try:
+        from uvcache_tui.core import parallel_scan
+    except ImportError:
+        return None
+    return parallel_scan
+
+
 def figures(result: Any) -> dict[str, tuple[Any, ...]]:
     out = {}
     stack = [result.root]
@@ -51,17 +64,17 @@ def figures(result: Any) -> dict[str, tuple[Any, ...]]:
             node.sub_files,
             node.sub_dirs,
             node.complete,
-            tuple(sorted(node.children)) if node.children else None,
+            tuple(node.children) if node.children else None,
         )
         stack.extend(node.iter_children())
     return out
 
 
 def shared(result: Any) -> list[tuple[Any, ...]]:
-    return sorted(
-        (s.allocated, s.apparent, s.all_links_seen, tuple(sorted(n.relpath() for n in s.nodes)))
+    return [
+        (s.allocated, s.apparent, s.all_links_seen, tuple(n.relpath() for n in s.nodes))
         for s in result.shared_inodes
-    )
+    ]
 
 
 def selections(result: Any, count: int, seed: int) -> list[list[str]]:
@@ -92,31 +105,49 @@ def main() -> int:
     args = parser.parse_args()
     ours = load_scan_module(REPO, "scan_ours")
     base = load_scan_module(os.path.abspath(args.baseline_source), "scan_base")
-    a, b = ours.scan(args.cache), base.scan(args.cache)
-    checks = {
-        "directory figures": figures(a) == figures(b),
-        "problems": (a.problems.counts, a.problems.samples)
-        == (b.problems.counts, b.problems.samples),
-        "shared inodes": shared(a) == shared(b),
-    }
-    chosen = selections(a, args.selections, 1)
-    checks["selection sizes"] = selection_figures(a, chosen) == selection_figures(b, chosen)
-    for name, same in checks.items():
-        print(f"{name:<20} {'identical' if same else 'DIFFERENT'}")
-    del a, b
-    times: dict[str, list[float]] = {"this checkout": [], "baseline": []}
+    parallel = load_parallel()
+    scanners: dict[str, Any] = {"this checkout": ours.scan}
+    if parallel is not None:
+        scanners["this, processes"] = parallel.scan
+    scanners["baseline"] = base.scan
+    b = base.scan(args.cache)
+    reference = (figures(b), (b.problems.counts, b.problems.samples), shared(b))
+    chosen: list[list[str]] | None = None
+    reference_sizes: list[Any] = []
+    ok = True
+    for label, run in scanners.items():
+        if label == "baseline":
+            continue
+        a = run(args.cache)
+        if chosen is None:
+            chosen = selections(a, args.selections, 1)
+            reference_sizes = selection_figures(b, chosen)
+        checks = {
+            "directory figures": figures(a) == reference[0],
+            "problems": (a.problems.counts, a.problems.samples) == reference[1],
+            "shared inodes": shared(a) == reference[2],
+            "selection sizes": selection_figures(a, chosen) == reference_sizes,
+        }
+        for name, same in checks.items():
+            print(f"{label:<16} {name:<20} {'identical' if same else 'DIFFERENT'}")
+        if label == "this, processes":
+            print(f"{label:<16} {parallel.last_stats if parallel else ''}")
+        ok = ok and all(checks.values())
+        del a
+    del b
+    times: dict[str, list[float]] = {label: [] for label in scanners}
     for _ in range(args.repeat):
-        for label, module in (("this checkout", ours), ("baseline", base)):
+        for label, run in scanners.items():
             gc.collect()
             started = time.perf_counter()
-            module.scan(args.cache)
+            run(args.cache)
             times[label].append(time.perf_counter() - started)
     for label, values in times.items():
         print(
-            f"scan() {label:<14} median {statistics.median(values):.3f} s  "
+            f"scan() {label:<16} median {statistics.median(values):.3f} s  "
             f"({', '.join(f'{v:.3f}' for v in values)})"
         )
-    return 0 if all(checks.values()) else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -1,12 +1,19 @@
 """Where `uvcache-tui show --json` spends its time and memory, phase by phase, in-process.
 
     uv run python benchmarks/profile_scan.py /tmp/uvcache-tui-bench/cache
+    uv run python benchmarks/profile_scan.py CACHE --workers 1         # single process
     uv run python benchmarks/profile_scan.py CACHE --cprofile 25      # top 25 functions
     uv run python benchmarks/profile_scan.py CACHE --tracemalloc      # Python-heap peaks
 
-Phases: walk (Scanner._walk), finish (_finish: subtree sums and multi-link inodes),
-build_model (packages, links, archives), cache_json (includes package_sizes), json dump.
-Peak RSS is the process's high-water mark after each phase (ru_maxrss), so it only grows.
+Phases, as `show --json` runs them (`load_cache`): the scan, on worker processes by default
+(`parallel_scan.scan`, with the link prefetch of `build_model` in a thread meanwhile; its
+figures: the top levels listed here, the fork, the walk, each worker's CPU time and peak
+RSS), or in this process with `--workers 1` (walk = Scanner._walk); finish (_finish:
+subtree sums and multi-link inodes), build_model (packages, links, archives), cache_json
+(includes package_sizes), json dump. Peak RSS is this process's high-water mark after
+each phase (ru_maxrss), so it only grows; the workers' come from the workers themselves
+(their RSS includes the pages they share with this process; "private" does not).
+With --cprofile the workers' own time is not in the profile (only the waiting for them).
 """
 
 from __future__ import annotations
@@ -26,9 +33,10 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from uvcache_tui.core import cache as cache_module  # noqa: E402
+from uvcache_tui.core import parallel_scan  # noqa: E402
 from uvcache_tui.core import scan as scan_module  # noqa: E402
 from uvcache_tui.core.buckets import table_for  # noqa: E402
-from uvcache_tui.core.cache import build_model  # noqa: E402
 from uvcache_tui.core.report import cache_json  # noqa: E402
 
 
@@ -36,7 +44,7 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(cache: str, use_tracemalloc: bool) -> dict[str, Any]:
+def run(cache: str, use_tracemalloc: bool, workers: int | None) -> dict[str, Any]:
     phases: dict[str, Any] = {}
     table = table_for("0.13.9")
     timings: dict[str, float] = {}
@@ -62,27 +70,52 @@ def run(cache: str, use_tracemalloc: bool) -> dict[str, Any]:
 
     scan_module.Scanner._walk = timed_walk  # type: ignore[method-assign]
     scan_module._finish = timed_finish
+    parallel_scan._finish = timed_finish
     if use_tracemalloc:
         tracemalloc.start()
     phases["start_rss_mib"] = _rss_mib()
     started = time.perf_counter()
-    result = scan_module.scan(cache)
-    phases["walk_s"] = timings["walk"]
+    prefetch = cache_module._LinkPrefetch(os.path.abspath(cache))
+    result = parallel_scan.scan(cache, workers=workers, background=prefetch.run)
+    stats = dict(parallel_scan.last_stats)
+    phases["scan_s"] = time.perf_counter() - started
+    if "walk" in timings:
+        phases["walk_s"] = timings["walk"]
+        phases["after_walk_rss_mib"] = timings["walk_rss"]
     phases["finish_s"] = timings["finish"]
-    phases["after_walk_rss_mib"] = timings["walk_rss"]
+    phases["workers"] = stats.get("workers", 0)
+    if phases["workers"]:
+        phases["top_levels_listed_s"] = stats["expanded_s"]
+        phases["workers_forked_s"] = stats["forked_s"]
+        phases["walked_s"] = stats["walked_s"]
+        phases["units"] = stats["units"]
+        phases["chunks"] = stats["chunks"]
+        for index, (user, system) in enumerate(stats["worker_cpu_s"]):
+            phases[f"worker{index}_cpu_user_s"] = user
+            phases[f"worker{index}_cpu_system_s"] = system
+        for index, kib in enumerate(stats["worker_max_rss_kib"]):
+            phases[f"worker{index}_peak_rss_mib"] = kib / 1024
+        for index, kib in enumerate(stats["worker_private_kib"]):
+            phases[f"worker{index}_private_mib"] = kib / 1024
+    if "fallback" in stats:
+        phases["fallback"] = stats["fallback"]
     phases["after_scan_rss_mib"] = _rss_mib()
     mark = time.perf_counter()
-    model = build_model(result, table)
+    model = cache_module._build_model(result, table, prefetch)
     phases["build_model_s"] = time.perf_counter() - mark
     phases["after_model_rss_mib"] = _rss_mib()
     mark = time.perf_counter()
     document = cache_json(model)
     phases["cache_json_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    json.dump(document, io.StringIO(), indent=2)
+    json.dump(document, io.StringIO())  # compact, as `show --json` writes to a pipe
     phases["json_dump_s"] = time.perf_counter() - mark
     phases["total_s"] = time.perf_counter() - started
     phases["peak_rss_mib"] = _rss_mib()
+    if phases["workers"]:
+        worker_peaks = [kib / 1024 for kib in stats["worker_max_rss_kib"]]
+        phases["peak_rss_max_of_processes_mib"] = max(phases["peak_rss_mib"], *worker_peaks)
+        phases["peak_rss_sum_of_processes_mib"] = phases["peak_rss_mib"] + sum(worker_peaks)
     if use_tracemalloc:
         phases["walk_traced_peak_mib"] = timings["walk_traced_peak"]
         phases["traced_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
@@ -100,16 +133,19 @@ def main() -> int:
     parser.add_argument("cache")
     parser.add_argument("--cprofile", type=int, metavar="N", help="print the top N functions")
     parser.add_argument("--tracemalloc", action="store_true", help="also trace Python allocations")
+    parser.add_argument(
+        "--workers", type=int, help="scan processes (default: as `show`; 1: this process only)"
+    )
     args = parser.parse_args()
     if args.cprofile:
         profiler = cProfile.Profile()
         profiler.enable()
-        phases = run(args.cache, args.tracemalloc)
+        phases = run(args.cache, args.tracemalloc, args.workers)
         profiler.disable()
         stats = pstats.Stats(profiler).sort_stats("tottime")
         stats.print_stats(args.cprofile)
     else:
-        phases = run(args.cache, args.tracemalloc)
+        phases = run(args.cache, args.tracemalloc, args.workers)
     for key, value in phases.items():
         print(f"{key:<24} {value:.3f}" if isinstance(value, float) else f"{key:<24} {value}")
     return 0

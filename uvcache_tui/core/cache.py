@@ -22,11 +22,13 @@ from uvcache_tui.core.packages import (
     ArchiveEntry,
     ArchiveLink,
     PackageEntry,
-    archive_label,
-    collect_packages,
-    find_archive_links,
+    _archive_labels,
+    _check_links,
+    _collect_packages,
+    _find_links,
 )
-from uvcache_tui.core.scan import CancelCheck, DirNode, ProgressCallback, ScanResult, scan
+from uvcache_tui.core.parallel_scan import scan
+from uvcache_tui.core.scan import CancelCheck, DirNode, ProgressCallback, ScanResult
 
 
 @dataclass(frozen=True)
@@ -176,8 +178,53 @@ def _environments(result: ScanResult, buckets: list[BucketEntry]) -> list[str]:
     return sorted(found)
 
 
+def _link_buckets(root: str) -> list[str]:
+    """Names of the wheels/sdists dirs at the root, sorted: `build_model`'s `all_links`."""
+    names: list[str] = []
+    try:
+        listing = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        return names
+    for entry in listing:
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode) and bucket_family(entry.name) in ("wheels", "sdists"):
+            names.append(entry.name)
+    return names
+
+
+class _LinkPrefetch:
+    """The part of `build_model` that reads the filesystem without needing the scan (the
+    archive links and the listings of the wheels/sdists buckets), run in a thread of the
+    parent while the scan's worker processes walk; `build_model` checks it still fits."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.done = False
+        self.buckets: list[str] = []
+        self.links: list[ArchiveLink] = []
+        self.unchecked: list[int] = []
+        self.listings: dict[str, list[str]] = {}
+
+    def run(self) -> None:
+        try:
+            self.buckets = _link_buckets(self.root)
+            self.links = _find_links(self.root, self.buckets, None, self.listings, self.unchecked)
+        except Exception:  # build_model then does it all itself
+            return
+        self.done = True
+
+
 def build_model(result: ScanResult, table: BucketTable) -> CacheModel:
     """Classify the scanned tree: buckets, packages, archives and their referrers."""
+    return _build_model(result, table, None)
+
+
+def _build_model(
+    result: ScanResult, table: BucketTable, prefetch: _LinkPrefetch | None
+) -> CacheModel:
     root = result.root_path
     buckets = _top_level_entries(result, table)
     current_links = [
@@ -186,21 +233,50 @@ def build_model(result: ScanResult, table: BucketTable) -> CacheModel:
         if b.status is BucketStatus.CURRENT and b.family in ("wheels", "sdists")
     ]
     all_links = [b.name for b in buckets if b.is_dir and b.family in ("wheels", "sdists")]
-    links = find_archive_links(root, all_links)
-    packages = collect_packages(root, all_links, links)
+    archive_node = result.root.child(ARCHIVE_BUCKET)
+    # The scan already listed every directory: its tree gives the buckets' structure and
+    # archive-v0's subdirectories, when it is whole (not cancelled, nothing went wrong).
+    clean = not result.cancelled and result.problems.total == 0
+    trees: dict[str, DirNode] | None = None
+    archive_ids: dict[str, DirNode] | None = None
+    if clean:
+        trees = {}
+        for name in all_links:
+            node = result.root.child(name)
+            if node is not None:
+                trees[name] = node
+        if archive_node is not None and archive_node.complete:
+            archive_ids = archive_node.children or {}
+    if (
+        prefetch is not None
+        and prefetch.done
+        and prefetch.root == root
+        and prefetch.buckets == all_links
+    ):
+        listings = prefetch.listings
+        links = _check_links(root, prefetch.links, prefetch.unchecked, archive_ids)
+        prefetch.listings = {}
+    else:
+        listings = {}
+        links = _find_links(root, all_links, archive_ids, listings)
+    packages = _collect_packages(root, all_links, links, trees, listings)
+    del listings
     referrers: dict[str, list[str]] = {}
     current_prefixes = tuple(name + os.sep for name in current_links)
     for link in links:
         if link.referrer.startswith(current_prefixes):
             referrers.setdefault(link.archive_id, []).append(link.referrer)
-    archives: list[ArchiveEntry] = []
-    archive_node = result.root.child(ARCHIVE_BUCKET)
-    for node in sorted(archive_node.iter_children() if archive_node else (), key=lambda n: n.name):
-        child_names = [c.name for c in node.iter_children()]
-        label, is_env = archive_label(os.path.join(root, ARCHIVE_BUCKET, node.name), child_names)
-        archives.append(
-            ArchiveEntry(node.name, label, is_env, tuple(sorted(referrers.get(node.name, ()))))
-        )
+    archive_nodes = sorted(
+        archive_node.iter_children() if archive_node else (), key=lambda n: n.name
+    )
+    labels = _archive_labels(
+        os.path.join(root, ARCHIVE_BUCKET),
+        [(node.name, [c.name for c in node.iter_children()]) for node in archive_nodes],
+    )
+    archives = [
+        ArchiveEntry(node.name, label, is_env, tuple(sorted(referrers.get(node.name, ()))))
+        for node, (label, is_env) in zip(archive_nodes, labels, strict=True)
+    ]
     return CacheModel(
         path=root,
         table=table,
@@ -256,5 +332,11 @@ def load_cache(
     progress: ProgressCallback | None = None,
     cancelled: CancelCheck | None = None,
 ) -> CacheModel:
-    """Scan a cache dir and build its model (the one call the CLI and the TUI make)."""
-    return build_model(scan(path, progress, cancelled), table)
+    """Scan a cache dir and build its model (the one call the CLI and the TUI make).
+
+    The scan runs on several processes when the caller is single-threaded (the CLI), and
+    in this one otherwise (the TUI scans in worker threads); the result is the same.
+    """
+    prefetch = _LinkPrefetch(os.path.abspath(path))
+    result = scan(path, progress, cancelled, background=prefetch.run)
+    return _build_model(result, table, prefetch)

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from uvcache_tui.core.buckets import bucket_family
+
+if TYPE_CHECKING:
+    from uvcache_tui.core.scan import DirNode
 
 ARCHIVE_BUCKET = "archive-v0"
 _LINK_FILE_MAX = 512
 _WHEEL_FILE_RE = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)(-[^-]+)?-[^-]+-[^-]+-[^-]+$")
 _ENTRY_SUFFIXES = (".http", ".rev", ".msgpack", ".lock", ".whl")
 _SKIP_DIRS = frozenset({"src"})
+_NAME_SEPARATORS_RE = re.compile(r"[-_.]+")
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,7 @@ class ArchiveEntry:
 
 def normalize_name(name: str) -> str:
     """PEP 503 name normalisation, as uv names its package dirs."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    return _NAME_SEPARATORS_RE.sub("-", name).lower()
 
 
 def parse_wheel_key(key: str) -> str:
@@ -114,10 +119,111 @@ def _walk_links(cache_root: str, bucket: str) -> Iterator[tuple[str, str]]:
 
 def find_archive_links(cache_root: str, buckets: list[str]) -> list[ArchiveLink]:
     """Every archive link inside the given wheels/sdists buckets."""
+    return _find_links(cache_root, buckets)
+
+
+def _find_links(
+    cache_root: str,
+    buckets: list[str],
+    archive_ids: Container[str] | None = None,
+    listings: dict[str, list[str]] | None = None,
+    unchecked: list[int] | None = None,
+) -> list[ArchiveLink]:
+    """`find_archive_links`, in one pass with no per-link path arithmetic beyond slicing.
+
+    `archive_ids`: the names of `archive-v0`'s subdirectories, if known (from a scan):
+    a link to one of them needs no `isdir`. `listings`: filled with the entry names of
+    every directory listed in a wheels bucket (`_wheel_packages` needs the same listings).
+    `unchecked`: when given, links straight into `archive-v0` are kept without checking
+    that the archive is a directory, and their indices go here (see `_check_links`).
+    """
     links: list[ArchiveLink] = []
+    if os.name == "nt":  # links are small text files there: the plain, general way
+        for bucket in buckets:
+            links.extend(ArchiveLink(rel, aid) for rel, aid in _walk_links(cache_root, bucket))
+        return links
+    sep = os.sep
+    cut = len(cache_root) if cache_root.endswith(sep) else len(cache_root) + 1
+    archive_root = os.path.join(cache_root, ARCHIVE_BUCKET)
+    archive_prefix = archive_root + sep
+    start = len(archive_prefix)
+    real_archive_root: list[str] = []
+    isdir = os.path.isdir
+    readlink = os.readlink
+    normpath = os.path.normpath
     for bucket in buckets:
-        links.extend(ArchiveLink(rel, aid) for rel, aid in _walk_links(cache_root, bucket))
+        keep_names = listings is not None and bucket_family(bucket) == "wheels"
+        stack = [os.path.join(cache_root, bucket)]
+        while stack:
+            directory = stack.pop()
+            names: list[str] | None = [] if keep_names else None
+            try:
+                with os.scandir(directory) as entries:
+                    for entry in entries:
+                        name = entry.name
+                        if names is not None:
+                            names.append(name)
+                        if entry.is_dir(follow_symlinks=False):
+                            if name not in _SKIP_DIRS:
+                                stack.append(entry.path)
+                            continue
+                        if name.endswith(_ENTRY_SUFFIXES) or name.startswith("."):
+                            continue
+                        # As `read_link`, for a symlink (anything else is no link here).
+                        try:
+                            if not entry.is_symlink():
+                                continue
+                            target = readlink(entry.path)
+                        except OSError:
+                            continue
+                        resolved = normpath(
+                            target if target.startswith(sep) else directory + sep + target
+                        )
+                        if resolved.startswith(archive_prefix) and sep not in resolved[start:]:
+                            archive_id = resolved[start:]
+                            if unchecked is not None:
+                                unchecked.append(len(links))
+                            elif not (
+                                (archive_ids is not None and archive_id in archive_ids)
+                                or isdir(resolved)
+                            ):
+                                continue
+                        else:
+                            if not real_archive_root:
+                                real_archive_root.append(os.path.realpath(archive_root))
+                            real = os.path.realpath(resolved)
+                            if os.path.dirname(real) != real_archive_root[0] or not isdir(real):
+                                continue
+                            archive_id = os.path.basename(real)
+                        if archive_id:
+                            links.append(ArchiveLink(entry.path[cut:], archive_id))
+            except OSError:
+                continue
+            if listings is not None and names is not None:
+                listings[directory] = names
     return links
+
+
+def _check_links(
+    cache_root: str,
+    links: list[ArchiveLink],
+    unchecked: list[int],
+    archive_ids: Container[str] | None,
+) -> list[ArchiveLink]:
+    """Drop the links of `_find_links(..., unchecked=...)` whose archive is no directory."""
+    if not unchecked:
+        return links
+    archive_prefix = os.path.join(cache_root, ARCHIVE_BUCKET) + os.sep
+    dropped = set()
+    for index in unchecked:
+        archive_id = links[index].archive_id
+        if archive_ids is not None and archive_id in archive_ids:
+            continue
+        if not os.path.isdir(archive_prefix + archive_id):
+            dropped.add(index)
+    if not dropped:
+        return links
+    return [link for index, link in enumerate(links) if index not in dropped]
 
 
 def _listdir(path: str) -> list[os.DirEntry[str]]:
@@ -128,27 +234,53 @@ def _listdir(path: str) -> list[os.DirEntry[str]]:
         return []
 
 
-def _wheel_packages(cache_root: str, bucket: str, packages: dict[str, PackageEntry]) -> None:
-    """`wheels-vN/pypi/<name>`, `wheels-vN/index|url/<digest>/<name>`."""
+def _subdirs(path: str, node: DirNode | None) -> list[tuple[str, DirNode | None]]:
+    """(path, scan node) of a directory's subdirectories, in listing order.
+
+    From the scan when it listed the directory completely (`node`), else listed now.
+    """
+    if node is not None and node.complete:
+        children = node.children
+        if not children:
+            return []
+        prefix = path + os.sep
+        return [(prefix + name, child) for name, child in children.items()]
+    return [(e.path, None) for e in _listdir(path) if e.is_dir(follow_symlinks=False)]
+
+
+def _wheel_packages(
+    cache_root: str,
+    bucket: str,
+    packages: dict[str, PackageEntry],
+    tree: DirNode | None = None,
+    listings: dict[str, list[str]] | None = None,
+) -> None:
+    """`wheels-vN/pypi/<name>`, `wheels-vN/index|url/<digest>/<name>`.
+
+    `tree`: the bucket's scan node, for the directory structure; `listings`: entry names
+    of directories already listed (see `_find_links`).
+    """
     base = os.path.join(cache_root, bucket)
+    cut = len(cache_root) if cache_root.endswith(os.sep) else len(cache_root) + 1
     name_dirs: list[str] = []
-    for kind in _listdir(base):
-        if not kind.is_dir(follow_symlinks=False):
-            continue
-        if kind.name == "pypi":
-            name_dirs.extend(e.path for e in _listdir(kind.path) if e.is_dir(follow_symlinks=False))
+    for kind_path, kind in _subdirs(base, tree):
+        if os.path.basename(kind_path) == "pypi":
+            name_dirs.extend(path for path, _ in _subdirs(kind_path, kind))
         else:
-            for digest in _listdir(kind.path):
-                if digest.is_dir(follow_symlinks=False):
-                    name_dirs.extend(
-                        e.path for e in _listdir(digest.path) if e.is_dir(follow_symlinks=False)
-                    )
+            for digest_path, digest in _subdirs(kind_path, kind):
+                name_dirs.extend(path for path, _ in _subdirs(digest_path, digest))
     for name_dir in name_dirs:
         name = normalize_name(os.path.basename(name_dir))
-        package = packages.setdefault(name, PackageEntry(name))
-        package.dirs.append(os.path.relpath(name_dir, cache_root))
-        for entry in _listdir(name_dir):
-            key = entry.name
+        package = packages.get(name)
+        if package is None:
+            package = packages[name] = PackageEntry(name)
+        package.dirs.append(
+            name_dir[cut:] if os.name != "nt" else os.path.relpath(name_dir, cache_root)
+        )
+        listed = listings.get(name_dir) if listings is not None else None
+        if listed is None:
+            listed = [entry.name for entry in _listdir(name_dir)]
+        for key in listed:
             for suffix in _ENTRY_SUFFIXES:
                 if key.endswith(suffix):
                     key = key[: -len(suffix)]
@@ -157,39 +289,42 @@ def _wheel_packages(cache_root: str, bucket: str, packages: dict[str, PackageEnt
                 package.versions.add(parse_wheel_key(key))
 
 
-def _sdist_packages(cache_root: str, bucket: str, packages: dict[str, PackageEntry]) -> None:
+def _sdist_packages(
+    cache_root: str,
+    bucket: str,
+    packages: dict[str, PackageEntry],
+    tree: DirNode | None = None,
+) -> None:
     """`sdists-vN/pypi/<name>/<version>`, `index/<d>/<name>/<version>`; url/path/editable/git
-    dirs are named by digest, so their name comes from the built wheel inside."""
+    dirs are named by digest, so their name comes from the built wheel inside.
+
+    `tree`: the bucket's scan node, for the directory structure."""
     base = os.path.join(cache_root, bucket)
-    for kind in _listdir(base):
-        if not kind.is_dir(follow_symlinks=False):
-            continue
-        if kind.name in ("pypi", "index"):
-            parents = (
-                [kind.path]
-                if kind.name == "pypi"
-                else [d.path for d in _listdir(kind.path) if d.is_dir(follow_symlinks=False)]
-            )
-            for parent in parents:
-                for name_dir in _listdir(parent):
-                    if not name_dir.is_dir(follow_symlinks=False):
-                        continue
-                    name = normalize_name(name_dir.name)
+    cut = len(cache_root) if cache_root.endswith(os.sep) else len(cache_root) + 1
+
+    def relative(path: str) -> str:
+        return path[cut:] if os.name != "nt" else os.path.relpath(path, cache_root)
+
+    for kind_path, kind in _subdirs(base, tree):
+        kind_name = os.path.basename(kind_path)
+        if kind_name in ("pypi", "index"):
+            parents = [(kind_path, kind)] if kind_name == "pypi" else _subdirs(kind_path, kind)
+            for parent_path, parent in parents:
+                for name_path, name_node in _subdirs(parent_path, parent):
+                    name = normalize_name(os.path.basename(name_path))
                     package = packages.setdefault(name, PackageEntry(name))
-                    package.dirs.append(os.path.relpath(name_dir.path, cache_root))
+                    package.dirs.append(relative(name_path))
                     package.versions.update(
-                        v.name for v in _listdir(name_dir.path) if v.is_dir(follow_symlinks=False)
+                        os.path.basename(path) for path, _ in _subdirs(name_path, name_node)
                     )
             continue
-        for digest in _listdir(kind.path):
-            if not digest.is_dir(follow_symlinks=False):
-                continue
-            found = built_distribution(digest.path)
+        for digest_path, _ in _subdirs(kind_path, kind):
+            found = built_distribution(digest_path)
             if found is None:
                 continue
             name, version = found
             package = packages.setdefault(name, PackageEntry(name))
-            package.dirs.append(os.path.relpath(digest.path, cache_root))
+            package.dirs.append(relative(digest_path))
             package.versions.add(version)
 
 
@@ -214,13 +349,26 @@ def collect_packages(
     cache_root: str, bucket_names: list[str], links: list[ArchiveLink]
 ) -> list[PackageEntry]:
     """Packages found in every wheels/sdists bucket given (current and stale generations)."""
+    return _collect_packages(cache_root, bucket_names, links)
+
+
+def _collect_packages(
+    cache_root: str,
+    bucket_names: list[str],
+    links: list[ArchiveLink],
+    trees: dict[str, DirNode] | None = None,
+    listings: dict[str, list[str]] | None = None,
+) -> list[PackageEntry]:
+    """`collect_packages`, taking the directory structure from the scan where it can
+    (`trees`: bucket name -> scan node) and entry names from `listings` (`_find_links`)."""
     packages: dict[str, PackageEntry] = {}
     for bucket in bucket_names:
         family = bucket_family(bucket)
+        tree = trees.get(bucket) if trees is not None else None
         if family == "wheels":
-            _wheel_packages(cache_root, bucket, packages)
+            _wheel_packages(cache_root, bucket, packages, tree, listings)
         elif family == "sdists":
-            _sdist_packages(cache_root, bucket, packages)
+            _sdist_packages(cache_root, bucket, packages, tree)
     owners = {directory: package for package in packages.values() for directory in package.dirs}
     for link in links:
         owner = _owner_of(link.referrer, owners)
@@ -229,14 +377,22 @@ def collect_packages(
     return sorted(packages.values(), key=lambda p: p.name)
 
 
+def _parent_dir(path: str) -> str:
+    """`os.path.dirname` of a relative path with single separators, by slicing."""
+    return path.rpartition("/")[0]
+
+
+_dirname = os.path.dirname if os.name == "nt" else _parent_dir
+
+
 def _owner_of(referrer: str, owners: dict[str, PackageEntry]) -> PackageEntry | None:
     """The package whose dir contains `referrer` (checks each parent dir, innermost first)."""
-    directory = os.path.dirname(referrer)
+    directory = _dirname(referrer)
     while directory:
         owner = owners.get(directory)
         if owner is not None:
             return owner
-        directory = os.path.dirname(directory)
+        directory = _dirname(directory)
     return None
 
 
@@ -248,3 +404,35 @@ def archive_label(archive_path: str, child_names: list[str]) -> tuple[str, bool]
         if name.endswith(".dist-info"):
             return name[: -len(".dist-info")], False
     return os.path.basename(archive_path), False
+
+
+def _archive_labels(
+    archive_root: str, archives: list[tuple[str, list[str]]]
+) -> list[tuple[str, bool]]:
+    """`archive_label` of many `(archive id, child dir names)`: one `faccessat` each, from an
+    fd on `archive_root` (`os.path.exists` is a `stat` of the whole path and an exception
+    per archive without `pyvenv.cfg`, i.e. nearly all)."""
+    access = os.access
+    if access not in os.supports_dir_fd:
+        return [archive_label(os.path.join(archive_root, aid), names) for aid, names in archives]
+    try:
+        fd = os.open(archive_root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return [archive_label(os.path.join(archive_root, aid), names) for aid, names in archives]
+    labels: list[tuple[str, bool]] = []
+    suffix = os.sep + "pyvenv.cfg"
+    exists = os.F_OK
+    try:
+        for archive_id, child_names in archives:
+            if access(archive_id + suffix, exists, dir_fd=fd):
+                labels.append(("environment", True))
+                continue
+            for name in child_names:
+                if name.endswith(".dist-info"):
+                    labels.append((name[: -len(".dist-info")], False))
+                    break
+            else:
+                labels.append((archive_id, False))
+    finally:
+        os.close(fd)
+    return labels

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from uvcache_tui.core.model import Problem, ProblemKind, ProblemLog, ScanProgress, Sizes
@@ -115,11 +115,17 @@ class ScanResult:
 
     def node(self, relpath: str) -> DirNode | None:
         """The node for a path relative to the root (`wheels-v8/pypi/idna`), or None."""
-        node: DirNode | None = self.root
+        node = self.root
         for part in relpath.strip("/").split("/"):
-            if part in ("", "."):
+            if part == "" or part == ".":
                 continue
-            node = node.child(part) if node else None
+            children = node.children
+            if not children:
+                return None
+            found = children.get(part)
+            if found is None:
+                return None
+            node = found
         return node
 
     def selection_sizes(self, nodes: Iterable[DirNode]) -> Sizes:
@@ -131,11 +137,13 @@ class ScanResult:
         chosen = _outermost(nodes)
         if not chosen:
             return Sizes()
-        alloc = sum(n.sub_alloc for n in chosen)
-        apparent = sum(n.sub_apparent for n in chosen)
-        reclaim = sum(n.sub_reclaim for n in chosen)
-        files = sum(n.sub_files for n in chosen)
-        dirs = sum(n.sub_dirs for n in chosen)
+        alloc = apparent = reclaim = files = dirs = 0
+        for n in chosen:
+            alloc += n.sub_alloc
+            apparent += n.sub_apparent
+            reclaim += n.sub_reclaim
+            files += n.sub_files
+            dirs += n.sub_dirs
         if len(chosen) > 1 and self.shared_inodes:
             chosen_ids = {id(n) for n in chosen}
             for inode in self._shared_within(chosen):
@@ -235,7 +243,7 @@ _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXE
 # multi-link inodes met once so far, only in that directory (`_finish` replaces them with
 # subtree figures). `Linked` maps an inode key (st_ino on the root's device, else
 # (st_dev, st_ino)) to the DirNode of its only link so far, or to a _LinkedInode.
-Linked = dict[object, "DirNode | _LinkedInode"]
+Linked = dict[object, "DirNode | _LinkedInode | int"]
 
 
 class Scanner:
@@ -265,12 +273,7 @@ class Scanner:
         return result
 
     def _walk(self, root: DirNode, linked: Linked, problems: ProblemLog) -> bool:
-        """List every directory once; per entry one lstat (from the directory's fd).
-
-        The loop is the hot path of the whole tool (one iteration per file), so it keeps
-        to local variables, sums st_blocks rather than bytes, and does the rare work
-        (directories, multi-link inodes, errors) off the common path.
-        """
+        """Walk the whole tree from the root (see `_walk_tree`); True if cancelled."""
         try:
             root_stat = os.lstat(self.root_path)
         except OSError as exc:
@@ -279,132 +282,247 @@ class Scanner:
             return False
         root.own_alloc = root_stat.st_blocks * 512
         root.own_apparent = root_stat.st_size
-        root_dev = root_stat.st_dev
+        state = WalkState(total_alloc=root.own_alloc)
+        stack: list[tuple[str, DirNode]] = [(self.root_path, root)]
         # Directory identities, for loop detection (bind mounts): st_ino on the root's device.
         visited_dirs: set[object] = {root_stat.st_ino}
-        stack: list[tuple[str, DirNode]] = [(self.root_path, root)]
-        entries = 0
-        total_alloc = root.own_alloc
-        dirs_done = 0
-        next_report = 0.0
-        progress = self._progress
-        cancelled = self._cancelled
-        monotonic = time.monotonic
-        scandir = os.scandir
-        ifmt = _S_IFMT
-        ifdir = _S_IFDIR
-        linked_get = linked.get
-        new_node = DirNode
-        by_fd = _SCANDIR_FD
-        open_dir = os.open
-        close = os.close
-        dir_flags = _DIR_FLAGS
-        while stack:
-            path, node = stack.pop()
-            if cancelled is not None and cancelled():
-                return True
-            if progress is not None:
-                now = monotonic()
-                if now >= next_report:
-                    next_report = now + self._interval
-                    progress(ScanProgress(entries, total_alloc, path, dirs_done))
-            fd = -1
-            try:
-                if by_fd:
-                    fd = open_dir(path, dir_flags)
-                    iterator = scandir(fd)
-                else:
-                    iterator = scandir(path)
-            except OSError as exc:
-                if fd >= 0:
-                    close(fd)
-                problems.add(_problem_for(exc, path))
-                node.complete = False
-                continue
-            prefix = path if path.endswith("/") else path + "/"
-            own_blocks = own_apparent = own_files = 0
-            dir_blocks = link_blocks = link_apparent = seen = 0
-            children = node.children
-            try:
-                with iterator:
-                    try:
-                        for entry in iterator:
-                            try:
-                                st = entry.stat(follow_symlinks=False)
-                            except OSError as exc:
-                                seen += 1
-                                problems.add(_problem_for(exc, prefix + entry.name))
-                                continue
-                            if st.st_mode & ifmt == ifdir:
-                                seen += 1
-                                name = entry.name
-                                dev = st.st_dev
-                                key: object = st.st_ino if dev == root_dev else (dev, st.st_ino)
-                                if key in visited_dirs:
-                                    problems.add(
-                                        Problem(ProblemKind.ERROR, prefix + name, "directory loop")
-                                    )
-                                    continue
-                                visited_dirs.add(key)
-                                blocks = st.st_blocks
-                                dir_blocks += blocks
-                                child = new_node(name, node, blocks * 512, st.st_size)
-                                if children is None:
-                                    children = node.children = {}
-                                children[name] = child
-                                child_path = prefix + name
-                                stack.append((child_path, child))
-                                if not name.isascii():
-                                    _check_name(name, child_path, problems)
-                                continue
-                            own_files += 1
-                            if st.st_nlink > 1:
-                                dev = st.st_dev
-                                key = st.st_ino if dev == root_dev else (dev, st.st_ino)
-                                record = linked_get(key)
-                                if record is None:
-                                    # First link: counted here until a second link turns up.
-                                    linked[key] = node
-                                    link_blocks += st.st_blocks
-                                    link_apparent += st.st_size
-                                    continue
-                                blocks = st.st_blocks
-                                size = st.st_size
-                                if isinstance(record, DirNode):
-                                    # Second link: take the bytes back from the first directory;
-                                    # `_finish` places them once for all the links.
-                                    if record is node:
-                                        link_blocks -= blocks
-                                        link_apparent -= size
-                                        total_alloc += blocks * 512
-                                    else:
-                                        record.sub_alloc -= blocks * 512
-                                        record.sub_apparent -= size
-                                    linked[key] = _LinkedInode(
-                                        st.st_nlink, blocks * 512, size, [record, node]
-                                    )
-                                else:
-                                    record.nodes.append(node)
-                                continue
-                            own_blocks += st.st_blocks
-                            own_apparent += st.st_size
-                    except OSError as exc:
-                        problems.add(_problem_for(exc, path))
-                        node.complete = False
-            finally:
-                if fd >= 0:
-                    close(fd)
-            node.own_alloc += own_blocks * 512
-            node.own_apparent += own_apparent
-            node.own_files += own_files
-            node.sub_alloc += link_blocks * 512
-            node.sub_apparent += link_apparent
-            entries += own_files + seen
-            total_alloc += (own_blocks + link_blocks + dir_blocks) * 512
-            dirs_done += 1
-        if progress is not None:
-            progress(ScanProgress(entries, total_alloc, self.root_path, dirs_done))
+        if _walk_tree(
+            stack,
+            stack,
+            root_stat.st_dev,
+            visited_dirs,
+            linked,
+            problems,
+            state,
+            self._progress,
+            self._cancelled,
+            self._interval,
+        ):
+            return True
+        if self._progress is not None:
+            self._progress(
+                ScanProgress(state.entries, state.total_alloc, self.root_path, state.dirs_done)
+            )
         return False
+
+
+class LinkRecords:
+    """The multi-link inodes one part of a split walk met, in the order met.
+
+    Index `i` is one inode: its key, st_nlink, allocated and apparent bytes (from its first
+    link) and the directory of its first link; `more[i]` the directories of its other
+    links, if it had any in this part. Meanwhile `linked` maps the key to `i`.
+    An inode met once in the part has its bytes in its directory's `sub_alloc`/
+    `sub_apparent`, as the single-process walk has them; one met more than once has not.
+    """
+
+    __slots__ = ("keys", "nlinks", "allocs", "apparents", "nodes", "more")
+
+    def __init__(self) -> None:
+        self.keys: list[object] = []
+        self.nlinks: list[int] = []
+        self.allocs: list[int] = []
+        self.apparents: list[int] = []
+        self.nodes: list[DirNode] = []
+        self.more: dict[int, list[DirNode]] = {}
+
+
+class WalkState:
+    """Counters of a walk, carried from one `_walk_tree` call to the next."""
+
+    __slots__ = ("entries", "total_alloc", "dirs_done", "loops", "next_report")
+
+    def __init__(self, total_alloc: int = 0) -> None:
+        self.entries = 0
+        self.total_alloc = total_alloc
+        self.dirs_done = 0
+        self.loops = 0
+        """Directories skipped as loops (a directory identity met a second time)."""
+        self.next_report = 0.0
+
+
+def _walk_tree(
+    todo: list[tuple[str, DirNode]],
+    found: list[tuple[str, DirNode]],
+    root_dev: int,
+    visited_dirs: set[object],
+    linked: Linked,
+    problems: ProblemLog,
+    state: WalkState,
+    progress: ProgressCallback | None = None,
+    cancelled: CancelCheck | None = None,
+    interval: float = 0.1,
+    records: LinkRecords | None = None,
+) -> bool:
+    """List every directory of `todo` once; per entry one lstat (from the directory's fd).
+
+    Subdirectories go to `found`: the walk goes down the whole tree when `found is todo`
+    (depth first, the last listed first), and lists only the given directories otherwise.
+    Returns True if cancelled.
+
+    A multi-link inode met once is only `key -> DirNode` in `linked`, with its bytes folded
+    into that directory's `sub_alloc`/`sub_apparent`; at its second link they move out and
+    it becomes a `_LinkedInode`. With `records` (a part of a split walk, merged later) the
+    same happens, but `linked` maps the key to its index in `records`, which keeps each
+    inode's figures for the merge.
+
+    The loop is the hot path of the whole tool (one iteration per file), so it keeps
+    to local variables, sums st_blocks rather than bytes, and does the rare work
+    (directories, multi-link inodes, errors) off the common path.
+    """
+    entries = state.entries
+    total_alloc = state.total_alloc
+    dirs_done = state.dirs_done
+    loops = state.loops
+    next_report = state.next_report
+    stack = todo
+    push = found.append
+    monotonic = time.monotonic
+    scandir = os.scandir
+    ifmt = _S_IFMT
+    ifdir = _S_IFDIR
+    linked_get = linked.get
+    new_node = DirNode
+    by_fd = _SCANDIR_FD
+    open_dir = os.open
+    close = os.close
+    dir_flags = _DIR_FLAGS
+    if records is not None:
+        record_keys = records.keys
+        record_nlinks = records.nlinks
+        record_allocs = records.allocs
+        record_apparents = records.apparents
+        record_nodes = records.nodes
+        record_more = records.more
+    was_cancelled = False
+    while stack:
+        path, node = stack.pop()
+        if cancelled is not None and cancelled():
+            was_cancelled = True
+            break
+        if progress is not None:
+            now = monotonic()
+            if now >= next_report:
+                next_report = now + interval
+                progress(ScanProgress(entries, total_alloc, path, dirs_done))
+        fd = -1
+        try:
+            if by_fd:
+                fd = open_dir(path, dir_flags)
+                iterator = scandir(fd)
+            else:
+                iterator = scandir(path)
+        except OSError as exc:
+            if fd >= 0:
+                close(fd)
+            problems.add(_problem_for(exc, path))
+            node.complete = False
+            continue
+        prefix = path if path.endswith("/") else path + "/"
+        own_blocks = own_apparent = own_files = 0
+        dir_blocks = link_blocks = link_apparent = seen = 0
+        children = node.children
+        try:
+            with iterator:
+                try:
+                    for entry in iterator:
+                        try:
+                            st = entry.stat(follow_symlinks=False)
+                        except OSError as exc:
+                            seen += 1
+                            problems.add(_problem_for(exc, prefix + entry.name))
+                            continue
+                        if st.st_mode & ifmt == ifdir:
+                            seen += 1
+                            name = entry.name
+                            dev = st.st_dev
+                            key: object = st.st_ino if dev == root_dev else (dev, st.st_ino)
+                            if key in visited_dirs:
+                                loops += 1
+                                problems.add(
+                                    Problem(ProblemKind.ERROR, prefix + name, "directory loop")
+                                )
+                                continue
+                            visited_dirs.add(key)
+                            blocks = st.st_blocks
+                            dir_blocks += blocks
+                            child = new_node(name, node, blocks * 512, st.st_size)
+                            if children is None:
+                                children = node.children = {}
+                            children[name] = child
+                            child_path = prefix + name
+                            push((child_path, child))
+                            if not name.isascii():
+                                _check_name(name, child_path, problems)
+                            continue
+                        own_files += 1
+                        if st.st_nlink > 1:
+                            dev = st.st_dev
+                            key = st.st_ino if dev == root_dev else (dev, st.st_ino)
+                            record = linked_get(key)
+                            blocks = st.st_blocks
+                            size = st.st_size
+                            if record is None:
+                                # First link: counted here until a second link turns up.
+                                if records is None:
+                                    linked[key] = node
+                                else:
+                                    linked[key] = len(record_keys)
+                                    record_keys.append(key)
+                                    record_nlinks.append(st.st_nlink)
+                                    record_allocs.append(blocks * 512)
+                                    record_apparents.append(size)
+                                    record_nodes.append(node)
+                                link_blocks += blocks
+                                link_apparent += size
+                                continue
+                            if isinstance(record, int):
+                                more = record_more.get(record)
+                                if more is not None:
+                                    more.append(node)
+                                    continue
+                                record_more[record] = [node]
+                                first = record_nodes[record]
+                            elif isinstance(record, DirNode):
+                                first = record
+                                linked[key] = _LinkedInode(
+                                    st.st_nlink, blocks * 512, size, [record, node]
+                                )
+                            else:
+                                record.nodes.append(node)
+                                continue
+                            # Second link: take the bytes back from the first directory;
+                            # `_finish` places them once for all the links.
+                            if first is node:
+                                link_blocks -= blocks
+                                link_apparent -= size
+                                total_alloc += blocks * 512
+                            else:
+                                first.sub_alloc -= blocks * 512
+                                first.sub_apparent -= size
+                            continue
+                        own_blocks += st.st_blocks
+                        own_apparent += st.st_size
+                except OSError as exc:
+                    problems.add(_problem_for(exc, path))
+                    node.complete = False
+        finally:
+            if fd >= 0:
+                close(fd)
+        node.own_alloc += own_blocks * 512
+        node.own_apparent += own_apparent
+        node.own_files += own_files
+        node.sub_alloc += link_blocks * 512
+        node.sub_apparent += link_apparent
+        entries += own_files + seen
+        total_alloc += (own_blocks + link_blocks + dir_blocks) * 512
+        dirs_done += 1
+    state.entries = entries
+    state.total_alloc = total_alloc
+    state.dirs_done = dirs_done
+    state.loops = loops
+    state.next_report = next_report
+    return was_cancelled
 
 
 def _check_name(name: str, path: str, problems: ProblemLog) -> None:
@@ -463,26 +581,36 @@ def _finish(root: DirNode, linked: Linked) -> list[SharedInode]:
         node.sub_apparent = apparent
         node.sub_files = files
         node.sub_dirs = dirs
+    # Inodes with the same link directories (a venv's files hardlinked from one archive dir)
+    # are placed together: one walk up the tree per group instead of one per inode.
     shared: list[SharedInode] = []
+    groups: dict[tuple[DirNode, ...], list[int]] = {}
     for record in linked.values():
         if not isinstance(record, _LinkedInode):
             continue  # met once: already counted in its directory
         nodes = record.nodes
-        _add_along_paths(nodes, record.alloc, record.apparent)
         all_seen = len(nodes) >= record.nlink
-        if all_seen:
-            lca = _lowest_common_ancestor(nodes)
-            current: DirNode | None = lca
-            while current is not None:
-                current.sub_reclaim += record.alloc
-                current = current.parent
         distinct = tuple({id(n): n for n in nodes}.values())
+        sums = groups.get(distinct)
+        if sums is None:
+            sums = groups[distinct] = [0, 0, 0]
+        sums[0] += record.alloc
+        sums[1] += record.apparent
+        if all_seen:
+            sums[2] += record.alloc
         if len(distinct) > 1:
             shared.append(SharedInode(record.alloc, record.apparent, all_seen, distinct))
+    for distinct, (alloc, apparent, reclaim) in groups.items():
+        _add_along_paths(distinct, alloc, apparent)
+        if reclaim:
+            current: DirNode | None = _lowest_common_ancestor(distinct)
+            while current is not None:
+                current.sub_reclaim += reclaim
+                current = current.parent
     return shared
 
 
-def _add_along_paths(nodes: list[DirNode], alloc: int, apparent: int) -> None:
+def _add_along_paths(nodes: Sequence[DirNode], alloc: int, apparent: int) -> None:
     """Count an inode once in every directory that contains at least one of its links."""
     visited: set[int] = set()
     for start in nodes:
@@ -494,7 +622,7 @@ def _add_along_paths(nodes: list[DirNode], alloc: int, apparent: int) -> None:
             current = current.parent
 
 
-def _lowest_common_ancestor(nodes: list[DirNode]) -> DirNode:
+def _lowest_common_ancestor(nodes: Sequence[DirNode]) -> DirNode:
     first = nodes[0]
     if len(nodes) == 1:
         return first

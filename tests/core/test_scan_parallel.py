@@ -1,0 +1,432 @@
+"""The multi-process walker (`parallel_scan`) gives exactly the single-process result.
+
+Every test compares against `scan.scan` (itself checked against `du -sB1`, `uv cache
+size` and a brute-force inode oracle in test_scan.py): each directory's figures, the
+problems (counts and samples, in order), the shared inodes (in order, with their link
+directories) and `selection_sizes` of unions of directories.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import RichCache
+from tests.unprivileged import REPO, open_for_others
+from tests.uvcache_factory import du_bytes
+from uvcache_tui.core import packages, parallel_scan
+from uvcache_tui.core.buckets import table_for
+from uvcache_tui.core.cache import build_model
+from uvcache_tui.core.model import ProblemKind, ScanProgress
+from uvcache_tui.core.report import cache_json
+from uvcache_tui.core.scan import DirNode, ScanResult, scan
+
+
+@pytest.fixture(autouse=True)
+def _single_threaded() -> None:
+    if not parallel_scan.fork_is_safe():
+        pytest.skip("the parallel walker only forks from a single-threaded process on Linux")
+
+
+def snapshot(result: ScanResult, selections: int = 200) -> dict[str, Any]:
+    """Everything a ScanResult says, as plain data (order kept where it is observable)."""
+    figures: dict[str, tuple[Any, ...]] = {}
+    stack: list[DirNode] = [result.root]
+    while stack:
+        node = stack.pop()
+        figures[node.relpath()] = (
+            node.own_alloc,
+            node.own_apparent,
+            node.own_files,
+            node.sub_alloc,
+            node.sub_apparent,
+            node.sub_reclaim,
+            node.sub_files,
+            node.sub_dirs,
+            node.complete,
+            list(node.children) if node.children else None,
+        )
+        stack.extend(node.iter_children())
+    paths = sorted(figures)
+    rng = random.Random(7)
+    chosen = [rng.sample(paths, min(len(paths), rng.randint(2, 4))) for _ in range(selections)]
+    for inode in result.shared_inodes[:selections]:
+        chosen.append([n.relpath() for n in inode.nodes])
+        chosen.append([n.relpath() for n in inode.nodes] + [rng.choice(paths)])
+    sizes = []
+    for relpaths in chosen:
+        nodes = [result.node(p) for p in relpaths]
+        sizes.append(result.selection_sizes([n for n in nodes if n is not None]))
+    return {
+        "figures": figures,
+        "problem_counts": list(result.problems.counts.items()),
+        "problem_samples": result.problems.samples,
+        "shared": [
+            (s.allocated, s.apparent, s.all_links_seen, [n.relpath() for n in s.nodes])
+            for s in result.shared_inodes
+        ],
+        "selections": sizes,
+        "cancelled": result.cancelled,
+    }
+
+
+def parallel(root: Path | str, **kwargs: Any) -> ScanResult:
+    result = parallel_scan.scan(str(root), workers=kwargs.pop("workers", 2), **kwargs)
+    assert multiprocessing.active_children() == []
+    return result
+
+
+def assert_same_as_serial(root: Path | str, expect_workers: bool = True, **kwargs: Any) -> None:
+    result = parallel(root, **kwargs)
+    if expect_workers:
+        assert parallel_scan.last_stats.get("workers") == 2, parallel_scan.last_stats
+        assert "fallback" not in parallel_scan.last_stats, parallel_scan.last_stats
+    assert snapshot(result) == snapshot(scan(str(root)))
+
+
+def _write(path: Path, size: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+    return path
+
+
+def make_linked_tree(base: Path, tops: int = 10, subs: int = 6) -> Path:
+    """Subtrees t*/s*/ (the work units) with hardlinks inside one directory, inside one
+    unit, across units, from the listed top levels, and from outside the tree."""
+    root = base / "tree"
+    outside = base / "outside"
+    outside.mkdir(parents=True)
+    rng = random.Random(11)
+    files: list[Path] = []
+    for t in range(tops):
+        _write(root / f"t{t}" / "top-file", 700 + t)
+        for s in range(subs):
+            for f in range(3):
+                files.append(
+                    _write(root / f"t{t}" / f"s{s}" / f"d{f % 2}" / f"f{f}", rng.randint(1, 30000))
+                )
+    _write(root / "root-file", 5000)
+    counter = 0
+
+    def link(source: Path, directory: Path) -> None:
+        nonlocal counter
+        directory.mkdir(parents=True, exist_ok=True)
+        counter += 1
+        os.link(source, directory / f"link{counter}")
+
+    for index, source in enumerate(files):
+        kind = index % 6
+        if kind == 0:  # same directory
+            link(source, source.parent)
+        elif kind == 1:  # same unit, another directory
+            link(source, source.parents[1] / "other")
+        elif kind == 2:  # another unit, far away in the walk
+            link(source, root / f"t{(index * 7) % tops}" / f"s{(index * 5) % subs}" / "x")
+        elif kind == 3:  # outside only: met once in the tree
+            link(source, outside)
+        elif kind == 4:  # two units and outside: never all seen
+            link(source, root / f"t{(index * 3) % tops}" / "s0" / "y")
+            link(source, outside)
+        elif index % 12 == 5:  # three links in one unit, a fourth in another
+            link(source, source.parent)
+            link(source, source.parents[1] / "third")
+            link(source, root / f"t{(index * 11) % tops}" / f"s{(index * 7) % subs}" / "w")
+    # Listed by the parent itself: a top-level file linked from deep down, and back.
+    link(root / "root-file", root / "t3" / "s2" / "z")
+    link(root / "t1" / "top-file", root / "t8" / "s4")
+    link(root / "t1" / "top-file", root)
+    return root
+
+
+@pytest.fixture()
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One unit per chunk: every hardlink between units crosses chunks (and workers)."""
+    monkeypatch.setattr(parallel_scan, "MAX_CHUNK", 1)
+
+
+def test_rich_cache_identical(rich_cache_template: RichCache) -> None:
+    assert_same_as_serial(rich_cache_template.cache)
+    assert_same_as_serial(rich_cache_template.cache.parent)  # with the venvs: shared inodes
+
+
+def test_rich_cache_model_identical(rich_cache_template: RichCache) -> None:
+    table = table_for("0.13.9")
+    cache = str(rich_cache_template.cache)
+    serial = cache_json(build_model(scan(cache), table))
+    assert cache_json(build_model(parallel(cache), table)) == serial
+    assert serial["packages"] and serial["archives"]
+
+
+def test_model_fast_paths_match_the_plain_walks(rich_cache_template: RichCache) -> None:
+    """`build_model` takes the bucket structure and archive ids from the scan: same model."""
+    cache = str(rich_cache_template.cache)
+    result = scan(cache)
+    buckets = sorted(
+        name
+        for name in os.listdir(cache)
+        if name.startswith(("wheels-", "sdists-")) and os.path.isdir(os.path.join(cache, name))
+    )
+    plain = [
+        packages.ArchiveLink(rel, aid)
+        for bucket in buckets
+        for rel, aid in packages._walk_links(cache, bucket)
+    ]
+    archive = result.root.child(packages.ARCHIVE_BUCKET)
+    assert archive is not None and archive.children
+    listings: dict[str, list[str]] = {}
+    fast = packages._find_links(cache, buckets, archive.children, listings)
+    assert fast == plain and len(plain) > 3
+    assert packages.find_archive_links(cache, buckets) == plain
+    trees = {name: node for name in buckets if (node := result.root.child(name)) is not None}
+
+    def as_data(found: list[packages.PackageEntry]) -> list[tuple[Any, ...]]:
+        return [(p.name, sorted(p.versions), p.dirs, sorted(p.archive_ids)) for p in found]
+
+    reference = as_data(packages.collect_packages(cache, buckets, plain))
+    assert as_data(packages._collect_packages(cache, buckets, fast, trees, listings)) == reference
+    assert as_data(packages._collect_packages(cache, buckets, fast, None, None)) == reference
+
+
+def test_hardlinks_across_units_and_chunks(tmp_path: Path, small_chunks: None) -> None:
+    root = make_linked_tree(tmp_path)
+    assert_same_as_serial(root)
+    assert parallel_scan.last_stats["chunks"] == parallel_scan.last_stats["units"] >= 32
+    assert_same_as_serial(tmp_path)  # the outside links too: every link seen
+    result = parallel(root)
+    assert result.root.sub_alloc == du_bytes(root)
+    assert len(result.shared_inodes) > 10
+
+
+def test_hardlinks_default_chunks(tmp_path: Path) -> None:
+    root = make_linked_tree(tmp_path, tops=40, subs=8)
+    assert_same_as_serial(root)
+
+
+def test_inodes_keyed_by_device_travel_as_lists(
+    tmp_path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Multi-link inodes of another device (a mount inside the tree) use the list form."""
+    monkeypatch.setattr(parallel_scan, "_key_array", list)
+    assert_same_as_serial(make_linked_tree(tmp_path))
+
+
+def test_too_small_to_split_walks_here(tmp_path: Path) -> None:
+    """A chain of single directories never makes two units: walked in this process."""
+    chain = tmp_path / "a" / "b" / "c" / "d" / "e"
+    source = _write(chain / "f", 9000)
+    os.link(source, tmp_path / "a" / "b" / "g")
+    os.link(source, tmp_path / "a" / "h")
+    _write(tmp_path / "a" / "b" / "c" / "d" / "e" / "more" / "x", 10)
+    assert_same_as_serial(tmp_path, expect_workers=False)
+    assert parallel_scan.last_stats["workers"] == 0
+
+
+def test_hostile_names_and_symlink_loops(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    for t in range(6):
+        for s in range(8):
+            _write(root / f"t{t}" / f"s{s}" / "f", 100 * s + t)
+    (root / "t2" / "s3" / "-rf").mkdir()
+    _write(root / "t2" / "s3" / "-rf" / "--help", 1)
+    weird = os.fsencode(root / "t4" / "s1") + b"/caf\xe9-latin1"
+    os.mkdir(weird)
+    with open(weird + b"/f", "wb") as handle:
+        handle.write(b"y" * 5000)
+    os.mkdir(os.fsencode(root) + b"/top-\xff")
+    (root / "t1" / "s1" / "loop").symlink_to(root)
+    (root / "t1" / "self").symlink_to("self")
+    (root / "outside").symlink_to("/")
+    assert_same_as_serial(root)
+    result = parallel(root)
+    assert result.problems.counts.get(ProblemKind.NOT_UTF8) == 2
+    assert result.root.sub_alloc == du_bytes(root)
+
+
+def test_progress_is_reported(tmp_path: Path) -> None:
+    root = make_linked_tree(tmp_path, tops=20, subs=8)
+    seen: list[ScanProgress] = []
+    result = parallel(root, progress=seen.append, progress_interval=0.0)
+    assert parallel_scan.last_stats["workers"] == 2
+    assert "fallback" not in parallel_scan.last_stats, parallel_scan.last_stats
+    final_serial: list[ScanProgress] = []
+    scan(str(root), progress=final_serial.append)
+    assert len(seen) >= 3
+    last = seen[-1]
+    assert last.current_dir == str(root)
+    assert (last.entries, last.dirs_done) == (
+        final_serial[-1].entries,
+        final_serial[-1].dirs_done,
+    )
+    assert last.dirs_done == result.root.sub_dirs + 1
+    assert all(a.entries <= b.entries for a, b in zip(seen, seen[1:], strict=False))
+    assert last.allocated > 0
+
+
+def test_cancel_stops_the_workers_and_keeps_a_partial_result(
+    tmp_path: Path, small_chunks: None
+) -> None:
+    root = make_linked_tree(tmp_path, tops=20, subs=8)
+    full = scan(str(root))
+    calls = 0
+
+    def cancelled() -> bool:
+        nonlocal calls
+        calls += 1
+        return calls > 22  # the root and its 20 dirs are listed here, then it stops
+
+    result = parallel(root, cancelled=cancelled)
+    assert parallel_scan.last_stats["workers"] == 2
+    assert result.cancelled and result.partial
+    assert 20 <= result.root.sub_dirs < full.root.sub_dirs
+    assert 0 < result.root.sub_alloc < full.root.sub_alloc
+    assert multiprocessing.active_children() == []
+
+
+def test_cancel_soon_after_the_start(tmp_path: Path, small_chunks: None) -> None:
+    for index in range(50):
+        _write(tmp_path / f"d{index}" / "e" / "f", 10)
+    calls = 0
+
+    def cancelled() -> bool:
+        nonlocal calls
+        calls += 1
+        return calls > 3
+
+    result = parallel(tmp_path, cancelled=cancelled)
+    assert result.cancelled and result.partial
+    assert 50 <= result.root.sub_dirs < 100
+    assert multiprocessing.active_children() == []
+
+
+def test_other_threads_mean_one_process(tmp_path: Path) -> None:
+    """Forking while other threads run is unsafe (the TUI scans in threads): no workers."""
+    root = make_linked_tree(tmp_path)
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        result = parallel_scan.scan(str(root), workers=2)
+        assert parallel_scan.last_stats["workers"] == 0
+    finally:
+        release.set()
+        thread.join()
+    assert snapshot(result) == snapshot(scan(str(root)))
+
+
+def test_a_failing_worker_means_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(parallel_scan, "_pack", broken)  # inherited by the forked workers
+    root = make_linked_tree(tmp_path)
+    result = parallel(root)
+    assert parallel_scan.last_stats["fallback"].startswith("worker failed")
+    assert "boom" in parallel_scan.last_stats["fallback"]
+    assert snapshot(result) == snapshot(scan(str(root)))
+
+
+def test_vanishing_directories(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    for index in range(30):
+        _write(root / f"d{index:02d}" / "f", 1)
+    removed: list[Path] = []
+
+    def progress(snapshot: ScanProgress) -> None:
+        if snapshot.dirs_done >= 1 and not removed:
+            for index in range(30):
+                target = root / f"d{index:02d}"
+                (target / "f").unlink()
+                target.rmdir()
+                removed.append(target)
+
+    result = parallel(root, progress=progress, progress_interval=0.0)
+    assert removed
+    assert result.problems.counts.get(ProblemKind.VANISHED, 0) >= 1
+    assert not result.cancelled
+
+
+@pytest.fixture()
+def bind_mount() -> Iterator[Any]:
+    """`mount(source, target)` as bind mounts (root only), all unmounted afterwards."""
+    mounted: list[Path] = []
+
+    def mount(source: Path, target: Path) -> None:
+        target.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            ["mount", "--bind", str(source), str(target)], capture_output=True, check=False
+        )
+        if done.returncode != 0:
+            pytest.skip(f"cannot bind-mount here: {done.stderr.decode().strip()}")
+        mounted.append(target)
+
+    if os.geteuid() != 0:
+        pytest.skip("bind mounts need root")
+    try:
+        yield mount
+    finally:
+        for target in reversed(mounted):
+            subprocess.run(["umount", str(target)], check=False)
+
+
+@pytest.mark.parametrize("target", ["t5", "t3/s1/d0"])
+def test_directory_loops_fall_back_to_one_process(
+    tmp_path: Path, bind_mount: Any, target: str
+) -> None:
+    """Which occurrence of a bind-mounted dir is walked depends on the order: one process."""
+    root = make_linked_tree(tmp_path)
+    bind_mount(root / target, root / "t0" / "s0" / "mnt")
+    result = parallel(root)
+    assert parallel_scan.last_stats.get("fallback"), parallel_scan.last_stats
+    assert result.problems.counts.get(ProblemKind.ERROR, 0) >= 1
+    assert snapshot(result) == snapshot(scan(str(root)))
+
+
+def test_permission_denied_inside_a_worker(tmp_path: Path) -> None:
+    """As `nobody` against root-owned 0700 dirs, deep in a unit and among the top levels."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch to an unprivileged user")
+    root = tmp_path / "tree"
+    for t in range(5):
+        for s in range(8):
+            _write(root / f"t{t}" / f"s{s}" / "f", 10 + s)
+    _write(root / "t2" / "s5" / "locked" / "secret", 3)
+    _write(root / "t4" / "locked" / "secret", 3)
+    os.chmod(root / "t2" / "s5" / "locked", 0o700)
+    os.chmod(root / "t4" / "locked", 0o700)
+    open_for_others(tmp_path)
+    open_for_others(REPO)
+    code = (
+        "import json, sys\n"
+        "from uvcache_tui.core import parallel_scan\n"
+        "from uvcache_tui.core.scan import scan\n"
+        "def problems(r):\n"
+        "    return [{k.value: v for k, v in r.problems.counts.items()},"
+        " [p.to_json() for p in r.problems.samples], r.root.sub_alloc, r.root.sub_dirs]\n"
+        "fast = parallel_scan.scan(sys.argv[1], workers=2)\n"
+        "print(json.dumps([problems(fast), problems(scan(sys.argv[1])),"
+        " parallel_scan.last_stats.get('workers')]))\n"
+    )
+    out = subprocess.run(
+        ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable]
+        + ["-c", code, str(root)],
+        capture_output=True,
+        text=True,
+        cwd=str(REPO),
+        check=True,
+    )
+    fast, serial, workers = json.loads(out.stdout)
+    assert workers == 2
+    assert fast == serial
+    assert fast[0] == {"permission-denied": 2}
