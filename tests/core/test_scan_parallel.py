@@ -337,6 +337,21 @@ def test_a_failing_worker_means_one_process(
     assert snapshot(result) == snapshot(scan(str(root)))
 
 
+def test_no_processes_to_fork_means_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing.context
+
+    def refuse(self: Any) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", refuse)
+    root = make_linked_tree(tmp_path)
+    result = parallel(root)
+    assert parallel_scan.last_stats["fallback"].startswith("cannot start the workers")
+    assert snapshot(result) == snapshot(scan(str(root)))
+
+
 def test_vanishing_directories(tmp_path: Path) -> None:
     root = tmp_path / "tree"
     for index in range(30):

@@ -267,7 +267,8 @@ class _ParallelScan:
                 self.cancelled,
                 self.interval,
             ):
-                # Partial: the listed dirs after this point still hold their files' bytes.
+                # Partial: the dirs listed here after this point still bring their
+                # problems and multi-link inodes.
                 self._merge_segments(sequence[position + 1 :])
                 return True
         if self.state.loops:
@@ -383,7 +384,6 @@ class _ParallelScan:
 
         steps, chunks = _plan_chunks(sequence, self.workers)
         workers = min(self.workers, len(chunks))
-        self.shared = mmap.mmap(-1, _SLOT.size * workers)  # shared with the forked workers
         context = multiprocessing.get_context("fork")
         processes: list[BaseProcess] = []
         conns: list[Connection] = []
@@ -393,24 +393,30 @@ class _ParallelScan:
         next_chunk = 0
         merged_steps = 0
         current = self.root_path
-        worker_keys: list[list[object]] = []
+        worker_keys: list[Sequence[object]] = []
         worker_rss: list[tuple[int, int, float, float]] = []
         cancelled = finished = False
         helper: threading.Thread | None = None
         try:
-            for slot in range(workers):
-                parent_end, child_end = context.Pipe()
-                process = context.Process(
-                    target=_worker_main,
-                    args=(child_end, slot, self.shared, units, self.root_dev, base_visited),
-                    daemon=True,
-                )
-                process.start()
-                child_end.close()
-                processes.append(process)
-                conns.append(parent_end)
-                in_flight[parent_end] = 0
-                self.started_workers += 1
+            try:
+                self.shared = mmap.mmap(-1, _SLOT.size * workers)  # shared with the workers
+                for slot in range(workers):
+                    parent_end, child_end = context.Pipe()
+                    conns.append(parent_end)
+                    in_flight[parent_end] = 0
+                    process = context.Process(
+                        target=_worker_main,
+                        args=(child_end, slot, self.shared, units, self.root_dev, base_visited),
+                        daemon=True,
+                    )
+                    try:
+                        process.start()
+                    finally:
+                        child_end.close()
+                    processes.append(process)
+                    self.started_workers += 1
+            except OSError as exc:  # out of processes, memory or descriptors
+                raise _Fallback(f"cannot start the workers: {exc!r}") from exc
             last_stats["forked_s"] = time.monotonic() - self.started
             if self.background is not None:
                 # Threads only now: every fork is done.
@@ -498,12 +504,14 @@ class _ParallelScan:
                     worker.join()
             for conn in conns:
                 conn.close()
-            self.shared.close()
-            self.shared = None
+            if self.shared is not None:
+                self.shared.close()
+                self.shared = None
             if helper is not None:
                 helper.join()
         if cancelled:
-            # A partial tree: what the finished chunks found, every listed dir's files.
+            # A partial tree: what the finished chunks found, and the problems and
+            # multi-link inodes of every dir listed here.
             for step in steps[merged_steps:]:
                 if isinstance(step, _Item):
                     self._merge_segment(step)
@@ -655,16 +663,18 @@ def _build(
     return nodes
 
 
-def _check_disjoint(worker_keys: list[list[object]]) -> None:
-    """No directory may have been walked by two workers (a bind mount across units)."""
+def _check_disjoint(worker_keys: list[Sequence[object]]) -> None:
+    """No directory may have been walked by two workers (a bind mount across units).
+
+    Each worker's keys are distinct already (it detects loops itself)."""
     if len(worker_keys) < 2:
         return
-    seen: set[object] = set()
-    total = 0
-    for keys in worker_keys:
+    seen = set(worker_keys[0])
+    for keys in worker_keys[1:-1]:
+        if not seen.isdisjoint(keys):
+            raise _Fallback("a directory met by two workers")
         seen.update(keys)
-        total += len(keys)
-    if len(seen) != total:
+    if not seen.isdisjoint(worker_keys[-1]):
         raise _Fallback("a directory met by two workers")
 
 
@@ -732,7 +742,7 @@ def _worker_main(
 
         usage = resource.getrusage(resource.RUSAGE_SELF)
         own = (usage.ru_maxrss, _private_kib(), usage.ru_utime, usage.ru_stime)
-        conn.send(("done", list(visited - base_visited), own))
+        conn.send(("done", _key_array(list(visited - base_visited)), own))
     except BaseException:
         with contextlib.suppress(Exception):
             conn.send(("error", traceback.format_exc()))

@@ -388,12 +388,14 @@ def _walk_tree(
     close = os.close
     dir_flags = _DIR_FLAGS
     if records is not None:
-        record_keys = records.keys
-        record_nlinks = records.nlinks
-        record_allocs = records.allocs
-        record_apparents = records.apparents
+        add_key = records.keys.append
+        add_nlink = records.nlinks.append
+        add_alloc = records.allocs.append
+        add_apparent = records.apparents.append
+        add_node = records.nodes.append
         record_nodes = records.nodes
         record_more = records.more
+        record_count = len(record_nodes)
     was_cancelled = False
     while stack:
         path, node = stack.pop()
@@ -467,12 +469,13 @@ def _walk_tree(
                                 if records is None:
                                     linked[key] = node
                                 else:
-                                    linked[key] = len(record_keys)
-                                    record_keys.append(key)
-                                    record_nlinks.append(st.st_nlink)
-                                    record_allocs.append(blocks * 512)
-                                    record_apparents.append(size)
-                                    record_nodes.append(node)
+                                    linked[key] = record_count
+                                    record_count += 1
+                                    add_key(key)
+                                    add_nlink(st.st_nlink)
+                                    add_alloc(blocks * 512)
+                                    add_apparent(size)
+                                    add_node(node)
                                 link_blocks += blocks
                                 link_apparent += size
                                 continue
