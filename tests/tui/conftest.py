@@ -72,6 +72,10 @@ async def settle(pilot: Pilot[Any]) -> None:
     for _ in range(3):
         await app.workers.wait_for_complete()
         await pilot.pause()
+    # One more full layout pass: data that arrived between layouts must not leave a widget
+    # sized for its previous content (the pictures must not depend on timing).
+    app.screen.refresh(layout=True)
+    await pilot.pause()
     await pilot.pause()
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual.geometry import Size
 from textual.widget import Widget
 
 from uvcache_tui.core.buckets import BucketStatus
@@ -106,9 +107,17 @@ class BucketBar(Widget):
         self.set_segments(bucket_segments(entries))
 
     def render(self) -> Text:
+        return self._text_for(self.content_size.width)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """Lines at the width being laid out, not the current one (which may be stale
+        when the data arrives before the first layout)."""
+        return len(self._text_for(width).split())
+
+    def _text_for(self, width: int) -> Text:
         if not self._segments:
             return Text("(empty cache)", style="dim")
-        width = max(self.content_size.width, 1)
+        width = max(width, 1)
         total = sum(s.size for s in self._segments)
         cells = allocate_cells([s.size for s in self._segments], width)
         text = Text()
