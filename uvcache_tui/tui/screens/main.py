@@ -419,10 +419,18 @@ class MainScreen(Screen[None]):
         def runner(on_output: Callable[[str], None]) -> ActionResult:
             return run_action(plan, model, uv, on_output=on_output, wait=wait)
 
+        path = next((p for p, state in self.states.items() if state.model is model), plan.cache)
+
         def closed(result: ActionResult | None) -> None:
             if plan.action is ActionKind.CLEAN_PACKAGES and result is not None and result.ok:
                 self.packages_view.marked_packages.clear()
-            self.start_scan(plan.cache)
+            state = self.states.get(path)
+            if result is not None and result.after is not None and state is not None:
+                # run_action already rescanned the cache: show that model, don't walk again.
+                after = result.after
+                self._finish(path, state.scan_id, ScanOutcome(ScanStatus.DONE, after, after.scan))
+            else:
+                self.start_scan(path)
 
         self.app.push_screen(ActionRunScreen(plan, runner), closed)
 
