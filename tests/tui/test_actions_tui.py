@@ -148,7 +148,7 @@ def test_running_uv_disables_run_until_forced(fresh_env: UvEnv, tmp_path: Path) 
             )
             preview = await open_preview(pilot, "p")
             warnings = " ".join(plain(w) for w in preview.query(".preview-warning").results(Static))
-            assert "uv is running" in warnings and str(holder.pid) in warnings
+            assert "in use" in warnings and str(holder.pid) in warnings
             assert preview.query_one("#run", Button).disabled
             preview.query_one("#force", Checkbox).value = True
             await pilot.pause()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -19,14 +19,21 @@ from uvcache_tui.core.buckets import bucket_family, bucket_version, parse_versio
 from uvcache_tui.core.cache import CacheModel, NotACacheError, check_cache_dir, load_cache
 from uvcache_tui.core.locate import configured_link_mode
 from uvcache_tui.core.lock import LockProbe, LockState, probe_lock
+from uvcache_tui.core.mounts import covering_entry, mount_points_under
+from uvcache_tui.core.packages import normalize_name
+from uvcache_tui.core.pathset import list_paths, outermost, outside, removed_paths
 from uvcache_tui.core.predict import ActionKind, Prediction, predict
 from uvcache_tui.core.uvbin import UvBinary
+from uvcache_tui.core.uvproc import run_uv_group
 
 DEFAULT_LOCK_TIMEOUT = 10
 WAIT_LOCK_TIMEOUT = 300
 """uv's own default: how long "wait for uv" lets uv wait for the lock."""
 _REMOVED_RE = re.compile(r"^Removed .*$", re.MULTILINE)
 _LOCK_TIMEOUT_RE = re.compile(r"Timeout.*lock", re.IGNORECASE | re.DOTALL)
+_PACKAGE_NAME_RE = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
+"""A valid distribution name (PEP 508); uv refuses anything else."""
+OWN_ENVIRONMENT = "uvcache-tui's own environment, running"
 
 OutputCallback = Callable[[str], None]
 
@@ -50,6 +57,8 @@ class ActionPlan:
     warnings: list[str] = field(default_factory=list)
     confirm_reasons: list[str] = field(default_factory=list)
     """Reasons the user must confirm explicitly, beyond the normal confirmation."""
+    blockers: list[str] = field(default_factory=list)
+    """Why this action must not run at all (shown in the preview; running it is refused)."""
 
     @property
     def command(self) -> str:
@@ -76,12 +85,18 @@ class ActionResult:
     still_present: list[str] = field(default_factory=list)
     """Predicted entries uv left in place."""
     unpredicted: list[str] = field(default_factory=list)
-    """Directories uv removed that the prediction did not list."""
+    """Every path uv removed that the prediction did not cover (files, links, FIFOs … too)."""
     audit_path: str | None = None
+    interrupted: bool = False
+    """uv was stopped before it finished (a signal, Cancel, or its time limit)."""
+    removed: list[str] = field(default_factory=list)
+    """Every path that disappeared while uv ran, sorted."""
+    audit_error: str | None = None
+    """Why the audit log could not be written, if it could not."""
 
     @property
     def ok(self) -> bool:
-        return self.ran and self.uv_exit_code == 0
+        return self.ran and self.uv_exit_code == 0 and not self.interrupted
 
     @property
     def predicted_bytes(self) -> int:
@@ -106,8 +121,28 @@ def build_argv(
     if force:
         argv.append("--force")
     if action is ActionKind.CLEAN_PACKAGES:
-        argv.extend(packages)
+        # Names go after `--`: nothing a name says can become an option of uv.
+        argv.append("--")
+        argv.extend(valid_package_names(packages))
     return argv
+
+
+def valid_package_names(names: Iterable[str]) -> list[str]:
+    """Normalised (PEP 503) names, sorted; ActionRefused for anything that is not a name.
+
+    Option-like strings (`--verbose`, `-v`), leading/trailing punctuation, spaces, newlines
+    and non-ASCII letters are refused, so the argv shown is the argv run and uv never
+    reads a name as a flag.
+    """
+    checked: set[str] = set()
+    for name in names:
+        if not _PACKAGE_NAME_RE.match(name) or "\n" in name:
+            raise ActionRefused(
+                f"{name!r} is not a package name (letters, digits, '.', '_', '-'; "
+                "starting and ending with a letter or digit)"
+            )
+        checked.add(normalize_name(name))
+    return sorted(checked)
 
 
 def _newer_buckets(model: CacheModel, running_version: str) -> list[str]:
@@ -151,9 +186,14 @@ def plan_action(
     protected: Iterable[str] = (),
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
+    own_prefixes: Iterable[str] | None = None,
 ) -> ActionPlan:
-    """Check the target, predict the result, and say what could surprise the user."""
-    packages = list(packages)
+    """Check the target, predict the result, and say what could surprise the user.
+
+    `own_prefixes`: the running tool's environment (default `sys.prefix`), which the action
+    must never remove while the tool runs from it.
+    """
+    packages = valid_package_names(packages)
     if action is ActionKind.CLEAN_PACKAGES and not packages:
         raise ActionRefused("clean packages needs at least one package name")
     try:
@@ -171,6 +211,7 @@ def plan_action(
             f"uv {uv_version} has no --force for this command (added in uv 0.8.20/0.8.24)"
         )
     prediction = predict(model, action, packages)
+    own = _label_own_environment(prediction, checked, own_prefixes)
     plan = ActionPlan(
         cache=checked,
         action=action,
@@ -180,6 +221,7 @@ def plan_action(
         uv_version=uv_version,
         lock=probe_lock(checked),
         force=force,
+        blockers=list(prediction.blockers) + own + mount_blockers(prediction, checked),
     )
     newer = _newer_buckets(model, uv_version)
     if newer and action is not ActionKind.CLEAN_PACKAGES:
@@ -203,17 +245,76 @@ def plan_action(
         )
     if plan.lock.held_by_our_parent:
         plan.warnings.append(
-            f"the cache lock is held by the `uv run` that started uvcache-tui "
-            f"({plan.lock.description}); it only waits for uvcache-tui, so forcing is safe "
-            "here — or run uvcache-tui with `uvx --from . uvcache-tui` / `uv tool install .`"
+            f"the cache lock is held by the uv that started uvcache-tui "
+            f"({plan.lock.description}); it only waits for uvcache-tui to exit, so waiting "
+            "can never succeed and forcing is safe here — or install the tool with "
+            "`uv tool install`, which holds no lock"
         )
     elif plan.lock.state is LockState.HELD:
-        plan.warnings.append(f"uv is running: the cache lock is {plan.lock.description}")
+        plan.warnings.append(f"the cache is in use: its lock is {plan.lock.description}")
     if force:
         plan.warnings.append(
             "--force ignores the lock: a uv process using the cache right now may fail"
         )
     return plan
+
+
+def own_environment_paths(cache: str, own_prefixes: Iterable[str] | None = None) -> list[str]:
+    """Where the running tool's environment lies inside `cache` (relative paths), if it does.
+
+    Under `uvx` the environment is a cached environment whose files live in `archive-v0`:
+    both the unresolved and the resolved prefix count.
+    """
+    prefixes = [sys.prefix] if own_prefixes is None else list(own_prefixes)
+    real_cache = os.path.realpath(cache)
+    found: set[str] = set()
+    for prefix in prefixes:
+        for candidate in {os.path.abspath(prefix), os.path.realpath(prefix)}:
+            for root in {os.path.abspath(cache), real_cache}:
+                if candidate.startswith(root.rstrip("/") + "/"):
+                    found.add(os.path.relpath(candidate, root))
+    return sorted(found)
+
+
+def _label_own_environment(
+    prediction: Prediction, cache: str, own_prefixes: Iterable[str] | None
+) -> list[str]:
+    """Relabel the entries that hold the running tool's environment; one blocker if any."""
+    own = own_environment_paths(cache, own_prefixes)
+    if not own:
+        return []
+    real_own = {os.path.realpath(os.path.join(cache, path)) for path in own}
+    hit: list[str] = []
+    for index, entry in enumerate(prediction.entries):
+        target = os.path.realpath(os.path.join(cache, entry.path))
+        if any(covering_entry(path, [entry.path]) for path in own) or any(
+            p == target or p.startswith(target + "/") for p in real_own
+        ):
+            prediction.entries[index] = replace(entry, label=f"{OWN_ENVIRONMENT} ({entry.path})")
+            hit.append(entry.path)
+    if not hit:
+        return []
+    return [
+        f"this would remove {OWN_ENVIRONMENT} ({', '.join(hit)}): uvcache-tui was started by "
+        "`uvx` from this cache and would break while it runs. Install it outside the cache "
+        "with `uv tool install uvcache-tui` (or run it from a project venv) and act from there"
+    ]
+
+
+def mount_blockers(prediction: Prediction, cache: str) -> list[str]:
+    """A mount point at or below a removed entry: uv would delete another filesystem's files."""
+    mounts = mount_points_under(cache) or []
+    paths = [entry.path for entry in prediction.entries]
+    blockers: list[str] = []
+    for mount in mounts:
+        entry = covering_entry(mount, paths)
+        if entry is not None:
+            blockers.append(
+                f"{os.path.join(cache, mount)} is a mount point (another filesystem) inside "
+                f"{entry}, which this action removes: uv would delete the mounted files too; "
+                "unmount it first"
+            )
+    return blockers
 
 
 def adjust_plan(plan: ActionPlan, *, force: bool = False, wait: bool = False) -> ActionPlan:
@@ -233,34 +334,6 @@ def adjust_plan(plan: ActionPlan, *, force: bool = False, wait: bool = False) ->
     return replace(plan, argv=argv, extra_env=extra_env, force=force, warnings=warnings)
 
 
-def _run_streaming(
-    argv: list[str], env: dict[str, str], on_output: OutputCallback | None, timeout: float
-) -> tuple[int, str]:
-    """Run uv, feeding each stderr/stdout line to `on_output` as it arrives."""
-    process = subprocess.Popen(
-        argv,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-    )
-    lines: list[str] = []
-    timer = threading.Timer(timeout, process.kill)
-    timer.start()
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-            if on_output is not None:
-                on_output(line.rstrip("\n"))
-        code = process.wait()
-    finally:
-        timer.cancel()
-    return code, "".join(lines)
-
-
 def is_lock_timeout(exit_code: int, output: str) -> bool:
     """uv gave up waiting for the cache lock: another uv is running, nothing crashed."""
     return exit_code == 2 and bool(_LOCK_TIMEOUT_RE.search(output))
@@ -274,26 +347,32 @@ def _uv_env(uv: UvBinary, extra: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def _compare(
-    before: CacheModel, after: CacheModel | None, plan: ActionPlan
-) -> tuple[list[str], list[str]]:
+def _still_present(plan: ActionPlan) -> list[str]:
     root = plan.cache
-    still = [e.path for e in plan.prediction.entries if os.path.lexists(os.path.join(root, e.path))]
-    if after is None:
-        return still, []
-    predicted = [e.path for e in plan.prediction.entries]
-    unpredicted: list[str] = []
-    stack = [before.scan.root]
-    while stack:
-        node = stack.pop()
-        for child in node.iter_children():
-            relpath = child.relpath()
-            if after.scan.node(relpath) is not None:
-                stack.append(child)
-                continue
-            if not any(relpath == p or relpath.startswith(p + "/") for p in predicted):
-                unpredicted.append(relpath)
-    return still, sorted(unpredicted)
+    return [e.path for e in plan.prediction.entries if os.path.lexists(os.path.join(root, e.path))]
+
+
+def current_blockers(plan: ActionPlan) -> list[str]:
+    """The plan's blockers, with mount points read again (one may have appeared since)."""
+    fresh = mount_blockers(plan.prediction, plan.cache)
+    return list(dict.fromkeys([*plan.blockers, *fresh]))
+
+
+def _audit(
+    plan: ActionPlan, env: Mapping[str, str] | None, **fields: object
+) -> tuple[str | None, str | None]:
+    """Append one audit line; (path, None) or (None, why it failed) — never raises."""
+    record = AuditRecord(
+        time=now_iso(),
+        cache=plan.cache,
+        command=plan.command,
+        predicted_bytes=plan.prediction.totals.reclaimable,
+        **fields,  # type: ignore[arg-type]
+    )
+    try:
+        return append_audit(record, env), None
+    except OSError as exc:
+        return None, f"cannot write the audit log: {exc.strerror or exc}"
 
 
 def run_action(
@@ -303,18 +382,70 @@ def run_action(
     on_output: OutputCallback | None = None,
     audit_env: Mapping[str, str] | None = None,
     wait: bool = False,
+    cancel: threading.Event | None = None,
 ) -> ActionResult:
     """Run the planned uv command unless uv is running, then measure what really went.
 
     With `wait`, a held lock does not stop us: uv waits for it up to UV_LOCK_TIMEOUT.
+    Setting `cancel` (or KeyboardInterrupt) stops uv's process group; what was removed
+    until then is still measured and logged. A `started` audit line is written before uv
+    runs and a final one whatever happens after.
     """
+    blockers = current_blockers(plan)
+    if blockers:
+        raise ActionRefused(blockers[0])
     probe = probe_lock(plan.cache)
     if probe.state is LockState.HELD and not plan.force and not wait:
         return ActionResult(plan, False, None, "", None, True, None, None)
     timeout = int(plan.extra_env.get("UV_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)) + 600
-    code, output = _run_streaming(plan.argv, _uv_env(uv, plan.extra_env), on_output, timeout)
+    listing_before = list_paths(plan.cache)
+    audit_path, audit_error = _audit(
+        plan, audit_env, freed_bytes=None, uv_exit_code=None, status="started"
+    )
+    status = "interrupted"
+    result: ActionResult | None = None
+    removed: list[str] = []
+    unpredicted: list[str] = []
+    code: int | None = None
+    freed: int | None = None
+    try:
+        run = run_uv_group(plan.argv, _uv_env(uv, plan.extra_env), on_output, timeout, cancel)
+        code = run.exit_code
+        removed = removed_paths(listing_before, list_paths(plan.cache))
+        predicted_paths = [e.path for e in plan.prediction.entries]
+        unpredicted = outside(removed, predicted_paths)
+        result = _measure(plan, before, run.exit_code, run.output, removed, unpredicted)
+        result.interrupted = run.stopped is not None
+        freed = result.freed_bytes
+        status = "interrupted" if result.interrupted else ("done" if code == 0 else "failed")
+        return result
+    finally:
+        path, error = _audit(
+            plan,
+            audit_env,
+            freed_bytes=freed,
+            uv_exit_code=code,
+            status=status,
+            removed_paths=len(removed),
+            removed=tuple(outermost(removed)[:200]),
+            unpredicted=tuple(outermost(unpredicted)[:200]),
+        )
+        if result is not None:
+            result.audit_path = path or audit_path
+            result.audit_error = error or audit_error
+
+
+def _measure(
+    plan: ActionPlan,
+    before: CacheModel,
+    code: int,
+    output: str,
+    removed: list[str],
+    unpredicted: list[str],
+) -> ActionResult:
+    """Rescan the cache and compare it with the prediction."""
     lock_busy = is_lock_timeout(code, output)
-    removed = _REMOVED_RE.findall(output)
+    removed_lines = _REMOVED_RE.findall(output)
     after: CacheModel | None = None
     if os.path.isdir(plan.cache):
         after = load_cache(plan.cache, before.table)
@@ -324,29 +455,17 @@ def run_action(
     predicted = plan.prediction.totals
     held_elsewhere = plan.prediction.shrink_bytes - predicted.reclaimable
     freed = max(shrink - held_elsewhere, 0) if code == 0 else shrink
-    still, unpredicted = _compare(before, after, plan)
-    result = ActionResult(
+    return ActionResult(
         plan=plan,
         ran=True,
         uv_exit_code=code,
         uv_output=output,
-        removed_line=removed[-1] if removed else None,
+        removed_line=removed_lines[-1] if removed_lines else None,
         lock_busy=lock_busy,
         freed_bytes=freed,
         after=after,
         cache_shrink_bytes=shrink,
-        still_present=still,
+        still_present=_still_present(plan),
         unpredicted=unpredicted,
+        removed=removed,
     )
-    result.audit_path = append_audit(
-        AuditRecord(
-            time=now_iso(),
-            cache=plan.cache,
-            command=plan.command,
-            predicted_bytes=plan.prediction.totals.reclaimable,
-            freed_bytes=freed,
-            uv_exit_code=code,
-        ),
-        audit_env,
-    )
-    return result

@@ -1,4 +1,8 @@
-"""An append-only record of every action uvcache-tui ran, for the user to look back at."""
+"""An append-only record of every action uvcache-tui ran, for the user to look back at.
+
+Each action writes a `started` line before uv runs and a final line (`done`, `failed`,
+`interrupted`) whatever happens after, so a killed run still leaves a trace.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,13 @@ class AuditRecord:
     predicted_bytes: int
     freed_bytes: int | None
     uv_exit_code: int | None
+    status: str = "done"
+    """`started`, `done`, `failed` or `interrupted`."""
+    removed_paths: int | None = None
+    """How many paths disappeared (every file, dir, link or special file)."""
+    removed: tuple[str, ...] = ()
+    """The outermost removed paths (a dir stands for its contents), at most 200."""
+    unpredicted: tuple[str, ...] = ()
 
 
 def audit_log_path(env: Mapping[str, str] | None = None) -> str:
@@ -29,11 +40,17 @@ def audit_log_path(env: Mapping[str, str] | None = None) -> str:
 
 
 def append_audit(record: AuditRecord, env: Mapping[str, str] | None = None) -> str:
-    """One JSON object per line; returns the log's path."""
+    """One JSON object per line, flushed to disk; returns the log's path.
+
+    Raises OSError when the log cannot be written; callers report it and go on.
+    """
     path = audit_log_path(env)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(asdict(record), sort_keys=True) + "\n")
+    line = json.dumps(asdict(record), sort_keys=True, ensure_ascii=True) + "\n"
+    with open(path, "a", encoding="utf-8", errors="surrogateescape") as handle:
+        handle.write(line)
+        handle.flush()
+        os.fsync(handle.fileno())
     return path
 
 

@@ -17,6 +17,7 @@ from uvcache_tui.core.buckets import (
 from uvcache_tui.core.locate import CACHEDIR_SIGNATURE
 from uvcache_tui.core.lock import LockProbe, probe_lock
 from uvcache_tui.core.model import Sizes
+from uvcache_tui.core.mounts import mount_points_under
 from uvcache_tui.core.packages import (
     ARCHIVE_BUCKET,
     ArchiveEntry,
@@ -64,6 +65,9 @@ class CacheModel:
     links: list[ArchiveLink]
     cachedir_tag: CacheDirTag
     lock: LockProbe
+    mount_points: list[str] | None = None
+    """Mount points below the root (relative paths): other filesystems the scan walked into
+    and uv's deletions would cross. None where the platform has no mount table."""
     _package_sizes: dict[str, Sizes] = field(default_factory=dict, repr=False)
 
     @property
@@ -288,6 +292,7 @@ def _build_model(
         links=links,
         cachedir_tag=read_cachedir_tag(root),
         lock=probe_lock(root),
+        mount_points=mount_points_under(root),
     )
 
 

@@ -64,6 +64,8 @@ class Prediction:
     packages: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """What the user should know about the prediction itself (uv quirks it follows)."""
+    blockers: list[str] = field(default_factory=list)
+    """Why uv would not do what is predicted (e.g. it stops with an error part-way)."""
 
     def groups(self) -> dict[str, list[PlannedRemoval]]:
         grouped: dict[str, list[PlannedRemoval]] = {}
@@ -93,6 +95,7 @@ class _Collector:
     def __init__(self, model: CacheModel) -> None:
         self.model = model
         self.entries: dict[str, tuple[str, str, bool]] = {}
+        self.blockers: list[str] = []
 
     def add(self, relpath: str, kind: str, label: str | None = None) -> None:
         relpath = relpath.strip("/")
@@ -120,6 +123,7 @@ class _Collector:
         return relpath in self.entries or self._covered(relpath)
 
     def finish(self, action: ActionKind, packages: Iterable[str] = ()) -> Prediction:
+        """The collected entries with their sizes; `blockers` carries over."""
         removals = [
             PlannedRemoval(path, kind, label, is_dir, self._sizes([path], is_dir))
             for path, (kind, label, is_dir) in sorted(self.entries.items())
@@ -128,7 +132,9 @@ class _Collector:
         shrink = self.model.shrink_bytes([r.path for r in removals if r.is_dir]) + sum(
             r.sizes.allocated for r in removals if not r.is_dir
         )
-        return Prediction(action, removals, totals, shrink, sorted(packages))
+        return Prediction(
+            action, removals, totals, shrink, sorted(packages), blockers=list(self.blockers)
+        )
 
     def _sizes(self, paths: list[str], is_dir: bool) -> Sizes:
         if is_dir:
@@ -233,6 +239,13 @@ def predict_prune(model: CacheModel, ci: bool = False) -> Prediction:
     if environments:
         for entry in _listdir(os.path.join(model.path, environments)):
             collector.add(f"{environments}/{entry.name}", "environment", "cached environment")
+    builds = _current_bucket(model, "builds")
+    if builds:
+        # uv removes every entry here, whatever it is ("Removing temporary build environment").
+        for entry in _listdir(os.path.join(model.path, builds)):
+            collector.add(
+                f"{builds}/{entry.name}", "build-environment", "leftover temporary build env"
+            )
     if ci:
         wheels = _current_bucket(model, "wheels")
         if wheels:
@@ -268,6 +281,12 @@ def _unzipped_sdists(model: CacheModel, sdists: str, collector: _Collector) -> N
 
 
 def _dangling_archives(model: CacheModel, collector: _Collector) -> None:
+    """Every entry of archive-v0 no surviving link names, of any type (uv removes FIFOs,
+    sockets, files and symlinks there too).
+
+    uv resolves each entry first and stops with an error on one that does not resolve
+    (a broken symlink or a loop), part-way through: that is a blocker, not a guess.
+    """
     referenced = _surviving_references(model, collector)
     for archive in model.archives:
         if archive.archive_id not in referenced:
@@ -276,6 +295,39 @@ def _dangling_archives(model: CacheModel, collector: _Collector) -> None:
                 "dangling-archive",
                 _archive_label(model, archive.archive_id),
             )
+    known = {archive.archive_id for archive in model.archives}
+    for entry in _listdir(os.path.join(model.path, ARCHIVE_BUCKET)):
+        if entry.name in known or entry.name in referenced:
+            continue
+        relpath = f"{ARCHIVE_BUCKET}/{entry.name}"
+        if entry.is_symlink() and not os.path.exists(entry.path):
+            collector.blockers.append(
+                f"{relpath} is a symlink that does not resolve (broken or a loop): "
+                "uv cache prune stops with an error on it after deleting part of the cache; "
+                "remove that link first"
+            )
+            continue
+        collector.add(
+            relpath, "dangling-archive", f"{_entry_type(entry)} {entry.name} (not an archive)"
+        )
+
+
+def _entry_type(entry: os.DirEntry[str]) -> str:
+    """`file`, `dir`, `symlink`, `FIFO`, `socket` or `device`, for labels."""
+    try:
+        mode = entry.stat(follow_symlinks=False).st_mode
+    except OSError:
+        return "entry"
+    for test, name in (
+        (stat.S_ISLNK, "symlink"),
+        (stat.S_ISDIR, "dir"),
+        (stat.S_ISREG, "file"),
+        (stat.S_ISFIFO, "FIFO"),
+        (stat.S_ISSOCK, "socket"),
+    ):
+        if test(mode):
+            return name
+    return "device"
 
 
 def predict_clean_packages(model: CacheModel, names: Iterable[str]) -> Prediction:
