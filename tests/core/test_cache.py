@@ -99,7 +99,7 @@ def test_lock_held_by_running_uv(tmp_path: Path) -> None:
             probe = probe_lock(str(env.cache))
         assert probe.state is LockState.HELD
         assert holder.pid in probe.holders
-        assert "uv is running" in probe.description
+        assert f"pid {holder.pid} (uv)" in probe.description
     finally:
         holder.terminate()
         holder.wait(10)

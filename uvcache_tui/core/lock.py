@@ -12,6 +12,10 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 
+MAX_LOCK_TIMEOUT = 86400
+"""The longest wait for the cache lock accepted (seconds): a day, far below what timers take."""
+
+
 class LockState(str, Enum):
     FREE = "free"
     HELD = "held"
@@ -25,6 +29,8 @@ class LockProbe:
     holders: tuple[int, ...] = ()
     """PIDs holding a lock on the file, from /proc/locks (Linux) when they can be found."""
     detail: str = ""
+    programs: tuple[str | None, ...] = ()
+    """The program name of each holder (`uv`, `python3`), None where it could not be read."""
 
     @property
     def held_by_our_parent(self) -> bool:
@@ -39,12 +45,40 @@ class LockProbe:
 
     @property
     def description(self) -> str:
+        """A flat phrase: `held by pid 123 (uv)`, `free`, `unknown (…)`."""
         if self.state is LockState.HELD:
-            who = ", ".join(f"pid {pid}" for pid in self.holders) or "another process"
-            return f"held by {who} (uv is running)"
+            return f"held by {self.holders_text}"
         if self.state is LockState.UNKNOWN:
             return f"unknown ({self.detail})" if self.detail else "unknown"
         return str(self.state.value)
+
+    @property
+    def holders_text(self) -> str:
+        """`pid 123 (uv), pid 456 (python3)`, or `another process` when none could be found."""
+        parts: list[str] = []
+        for index, pid in enumerate(self.holders):
+            program = self.programs[index] if index < len(self.programs) else None
+            parts.append(f"pid {pid} ({program})" if program else f"pid {pid}")
+        return ", ".join(parts) or "another process"
+
+    @property
+    def held_by_uv(self) -> bool:
+        """True when holders were found and every one is a program named `uv` (uv, `uv run`)."""
+        if self.state is not LockState.HELD or not self.holders:
+            return False
+        names = self.programs[: len(self.holders)]
+        return len(names) == len(self.holders) and all(name == "uv" for name in names)
+
+
+def process_name(pid: int, proc: str = "/proc") -> str | None:
+    """The program a process runs (`uv`, `python3`), from /proc/PID/comm, else None."""
+    try:
+        with open(f"{proc}/{pid}/comm", encoding="utf-8", errors="replace") as handle:
+            name = handle.read().strip()
+    except OSError:
+        return None
+    name = "".join(char if char.isprintable() else "?" for char in name)
+    return name or None
 
 
 def ancestor_pids(pid: int | None = None, proc: str = "/proc") -> set[int]:
@@ -111,7 +145,9 @@ def probe_lock(cache_root: str) -> LockProbe:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            return LockProbe(LockState.HELD, lock_holders(path))
+            holders = lock_holders(path)
+            programs = tuple(process_name(pid) for pid in holders)
+            return LockProbe(LockState.HELD, holders, programs=programs)
         except OSError as exc:
             return LockProbe(LockState.UNKNOWN, detail=exc.strerror or str(exc))
         fcntl.flock(fd, fcntl.LOCK_UN)
