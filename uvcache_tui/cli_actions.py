@@ -1,12 +1,18 @@
 """`prune` and `clean`: preview what uv will remove, ask, let uv delete, report what was freed.
 
-Exit codes: 0 done (or previewed), 1 uv failed, 2 bad input or refused, 3 uv is running.
+Exit codes: 0 done (or previewed), 1 uv failed, 2 bad input or refused, 3 uv is running,
+130 interrupted (SIGINT, SIGTERM or SIGHUP: uv is stopped and waited for, and the audit log
+says what was removed until then).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from uvcache_tui.core.actions import (
@@ -14,6 +20,7 @@ from uvcache_tui.core.actions import (
     ActionPlan,
     ActionRefused,
     ActionResult,
+    describe_result,
     plan_action,
     run_action,
 )
@@ -22,6 +29,8 @@ from uvcache_tui.core.predict import ActionKind
 from uvcache_tui.core.report import plan_json, result_json
 
 EXIT_UV_RUNNING = 3
+EXIT_INTERRUPTED = 130
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def register(commands: Any) -> None:
@@ -115,19 +124,51 @@ def _run(ctx: Any, action: ActionKind, packages: list[str]) -> int:
             print_json(plan_json(plan))
         else:
             _print_plan(plan)
+        if plan.blockers:
+            raise UsageError("refusing: " + plan.blockers[0])
         return 0
     if not args.json:
         _print_plan(plan)
+    if plan.blockers:
+        raise UsageError("refusing: " + plan.blockers[0])
     if not _confirmed(plan, args):
         return 2
-    result = run_action(plan, model, ctx.uv, on_output=None, wait=args.wait)
+    cancel = threading.Event()
+    try:
+        with _stop_on_signals(cancel):
+            result = run_action(plan, model, ctx.uv, on_output=None, wait=args.wait, cancel=cancel)
+    except ActionRefused as exc:
+        raise UsageError("refusing: " + str(exc)) from exc
     if args.json:
         print_json(result_json(result))
     else:
         _print_result(result)
+    if result.interrupted:
+        return EXIT_INTERRUPTED
     if result.lock_busy:
         return EXIT_UV_RUNNING
     return 0 if result.ok else 1
+
+
+@contextlib.contextmanager
+def _stop_on_signals(cancel: threading.Event) -> Iterator[None]:
+    """While uv runs: the first SIGINT/SIGTERM/SIGHUP stops uv (which runs in its own process
+    group) and lets the run be measured and logged; a second one aborts at once."""
+
+    def handler(signum: int, _frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _confirmed(plan: ActionPlan, args: argparse.Namespace) -> bool:
@@ -181,29 +222,15 @@ def _print_plan(plan: ActionPlan) -> None:
         print(f"warning: {warning}")
     for reason in plan.confirm_reasons:
         print(f"CONFIRM: {reason}")
+    for blocker in plan.blockers:
+        print(f"BLOCKED: {blocker}")
     print(f"command: {plan.command}")
 
 
 def _print_result(result: ActionResult) -> None:
-    from uvcache_tui.cli import size
-
+    for line in describe_result(result):
+        print(line)
     if result.lock_busy:
-        who = result.plan.lock.description if result.plan.lock.holders else "another uv process"
-        print(
-            f"uv is running ({who}): nothing was deleted. Try again when it finishes, "
-            "or wait for it with --wait --lock-timeout SECONDS."
-        )
-        return
-    print(f"uv exited with {result.uv_exit_code}")
-    if result.removed_line:
-        print(f"uv says: {result.removed_line}")
-    print(
-        f"freed {size(result.freed_bytes)} (predicted {size(result.predicted_bytes)}); "
-        f"the cache shrank by {size(result.cache_shrink_bytes)}"
-    )
-    if result.still_present:
-        print(f"predicted but still there: {', '.join(result.still_present[:10])}")
-    if result.unpredicted:
-        print(f"removed but not predicted: {', '.join(result.unpredicted[:10])}")
-    if not result.ok:
+        print("Or let uv wait for it: --wait --lock-timeout SECONDS.")
+    elif not result.ok:
         print(result.uv_output.strip()[-2000:], file=sys.stderr)

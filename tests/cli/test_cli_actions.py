@@ -67,7 +67,7 @@ def test_prune_ci_human_output(rich_cache: RichCache, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "pre-built wheels" in result.stdout
-    assert "uv says: Removed" in result.stdout and "freed" in result.stdout
+    assert "uv says: Removed" in result.stdout and "Freed" in result.stdout
 
 
 def test_actions_refuse_bad_targets(rich_cache_template: RichCache, tmp_path: Path) -> None:

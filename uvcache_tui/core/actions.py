@@ -23,6 +23,7 @@ from uvcache_tui.core.mounts import covering_entry, mount_points_under
 from uvcache_tui.core.packages import normalize_name
 from uvcache_tui.core.pathset import list_paths, outermost, outside, removed_paths
 from uvcache_tui.core.predict import ActionKind, Prediction, predict
+from uvcache_tui.core.units import format_size
 from uvcache_tui.core.uvbin import UvBinary
 from uvcache_tui.core.uvproc import run_uv_group
 
@@ -469,3 +470,40 @@ def _measure(
         unpredicted=unpredicted,
         removed=removed,
     )
+
+
+def describe_result(result: ActionResult) -> list[str]:
+    """The result in a few lines: the one text the CLI prints and the TUI shows."""
+    if result.lock_busy:
+        who = result.plan.lock.description if result.plan.lock.holders else "another process"
+        return [f"The cache is in use ({who}): nothing was deleted. Try again when it finishes."]
+    lines: list[str] = []
+    if result.interrupted:
+        lines.append(
+            f"Stopped: uv was interrupted and has exited (code {result.uv_exit_code}); "
+            f"{len(result.removed)} path(s) were removed before it stopped."
+        )
+    else:
+        lines.append(f"uv exited with {result.uv_exit_code}")
+    lines.append(
+        f"Freed {format_size(result.freed_bytes)} (predicted {format_size(result.predicted_bytes)}); "
+        f"the cache shrank by {format_size(result.cache_shrink_bytes)}"
+    )
+    if result.removed_line:
+        lines.append(f"uv says: {result.removed_line}")
+    if result.difference and not result.interrupted:
+        lines.append(f"Difference from the prediction: {format_size(abs(result.difference))}")
+    if result.still_present and not result.interrupted:
+        lines.append(_listing("Predicted but still there", result.still_present))
+    if result.unpredicted:
+        lines.append(_listing("Removed but not predicted", outermost(result.unpredicted)))
+    if result.audit_path:
+        lines.append(f"Logged to {result.audit_path}")
+    if result.audit_error:
+        lines.append(f"Warning: {result.audit_error}")
+    return lines
+
+
+def _listing(title: str, paths: list[str], shown: int = 10) -> str:
+    more = f" … and {len(paths) - shown} more" if len(paths) > shown else ""
+    return f"{title} ({len(paths)}): {', '.join(paths[:shown])}{more}"

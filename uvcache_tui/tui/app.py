@@ -10,6 +10,9 @@ BuildKit section's Docker calls (DOCKER_HOST, DOCKER_CONFIG, PATH), each bounded
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from textual.screen import Screen
 from uvcache_tui.core.model import Location, ScanProgress
 from uvcache_tui.core.uvbin import UvBinary
 from uvcache_tui.tui.commands import UvCacheCommands
+from uvcache_tui.tui.screens.action_run import ActionRunScreen
 from uvcache_tui.tui.screens.help import HelpScreen
 from uvcache_tui.tui.screens.main import MainScreen
 
@@ -67,6 +71,31 @@ class UvCacheApp(App[None]):
 
     def get_default_screen(self) -> Screen[None]:
         return MainScreen()
+
+    STOP_WAIT_SECONDS = 15.0
+    """How long quitting waits for a stopped action to be measured and logged."""
+
+    def on_mount(self) -> None:
+        """SIGTERM/SIGHUP quit like ctrl+q: uv is stopped, the terminal restored."""
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(sig, lambda: asyncio.ensure_future(self.action_quit()))
+
+    async def action_quit(self) -> None:
+        """Stop a running uv first (its process group), let the run be logged, then exit."""
+        running = [s for s in self.screen_stack if isinstance(s, ActionRunScreen)]
+        for screen in running:
+            screen.cancel.set()
+        workers = [w for w in self.workers if w.group == "action" and w.is_running]
+        if workers:
+            self.notify("Stopping uv…", timeout=3)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.gather(*(w.wait() for w in workers), return_exceptions=True),
+                    self.STOP_WAIT_SECONDS,
+                )
+        self.exit()
 
     @property
     def main_screen(self) -> MainScreen | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from textual import on, work
@@ -12,40 +13,20 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, LoadingIndicator, Log, Static
 from textual.worker import Worker, WorkerState
 
-from uvcache_tui.core.actions import ActionPlan, ActionResult
-from uvcache_tui.tui.format import format_size
+from uvcache_tui.core.actions import ActionPlan, ActionResult, describe_result
 
-ActionRunner = Callable[[Callable[[str], None]], ActionResult]
-"""Runs the planned action in a worker thread, feeding each uv output line to the callback."""
-
-
-def describe_result(result: ActionResult) -> list[str]:
-    """The result in a few lines, the same facts the CLI prints."""
-    if result.lock_busy:
-        who = result.plan.lock.description if result.plan.lock.holders else "another uv process"
-        return [f"uv is running ({who}): nothing was deleted. Try again when it finishes."]
-    lines = [f"uv exited with {result.uv_exit_code}"]
-    lines.append(
-        f"Freed {format_size(result.freed_bytes)} (predicted {format_size(result.predicted_bytes)}); "
-        f"the cache shrank by {format_size(result.cache_shrink_bytes)}"
-    )
-    if result.removed_line:
-        lines.append(f"uv says: {result.removed_line}")
-    if result.difference:
-        lines.append(f"Difference from the prediction: {format_size(abs(result.difference))}")
-    if result.still_present:
-        lines.append("Predicted but still there: " + ", ".join(result.still_present[:5]))
-    if result.unpredicted:
-        lines.append("Removed but not predicted: " + ", ".join(result.unpredicted[:5]))
-    if result.audit_path:
-        lines.append(f"Logged to {result.audit_path}")
-    return lines
+ActionRunner = Callable[[Callable[[str], None], threading.Event], ActionResult]
+"""Runs the planned action in a worker thread, feeding each uv output line to the callback;
+setting the event stops uv (its process group) and still measures and logs the run."""
 
 
 class ActionRunScreen(ModalScreen[ActionResult | None]):
-    """Shows uv's output live, then the result; closing returns the result to the caller."""
+    """Shows uv's output live, then the result; closing returns the result to the caller.
 
-    BINDINGS = [Binding("escape", "close", "Close")]
+    While uv runs, Cancel (or escape) stops it; the app stops it too when it quits.
+    """
+
+    BINDINGS = [Binding("escape", "close", "Cancel / Close")]
 
     DEFAULT_CSS = """
     ActionRunScreen { align: center middle; }
@@ -63,6 +44,8 @@ class ActionRunScreen(ModalScreen[ActionResult | None]):
         self.plan = plan
         self.runner = runner
         self.result: ActionResult | None = None
+        self.cancel = threading.Event()
+        """Set to stop uv; the app sets it when it quits."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="run-box"):
@@ -71,6 +54,7 @@ class ActionRunScreen(ModalScreen[ActionResult | None]):
             yield Log(id="run-output", auto_scroll=True)
             yield Static("", id="run-result")
             with Horizontal(id="run-buttons"):
+                yield Button("Cancel", id="cancel-run", variant="warning")
                 yield Button("Close", id="close", disabled=True)
 
     def on_mount(self) -> None:
@@ -83,7 +67,7 @@ class ActionRunScreen(ModalScreen[ActionResult | None]):
         def emit(line: str) -> None:
             self.app.call_from_thread(log.write_line, line)
 
-        return self.runner(emit)
+        return self.runner(emit, self.cancel)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "action":
@@ -97,13 +81,24 @@ class ActionRunScreen(ModalScreen[ActionResult | None]):
 
     def _finish(self, text: str) -> None:
         self.query_one("#run-spinner", LoadingIndicator).display = False
+        self.query_one("#cancel-run", Button).display = False
         self.query_one("#run-result", Static).update(text)
         close = self.query_one("#close", Button)
         close.disabled = False
         close.focus()
 
+    @on(Button.Pressed, "#cancel-run")
+    def cancel_run(self) -> None:
+        """Stop uv; the worker still measures and logs what it removed."""
+        if not self.cancel.is_set():
+            self.cancel.set()
+            button = self.query_one("#cancel-run", Button)
+            button.label = "Stopping uv…"
+            button.disabled = True
+
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:
         if self.query_one("#close", Button).disabled:
+            self.cancel_run()
             return
         self.dismiss(self.result)

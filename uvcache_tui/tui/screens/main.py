@@ -7,6 +7,7 @@ happens here, on the UI thread, in the message handlers.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, cast
@@ -23,7 +24,6 @@ from uvcache_tui.core.actions import (
     ActionPlan,
     ActionRefused,
     ActionResult,
-    adjust_plan,
     plan_action,
     run_action,
 )
@@ -404,11 +404,9 @@ class MainScreen(Screen[None]):
         plan, model = message.plan, message.model
 
         def decided(decision: PreviewDecision | None) -> None:
-            if decision is None or not decision.run:
+            if decision is None or not decision.run or decision.plan is None:
                 return
-            self.run_cache_action(
-                adjust_plan(plan, force=decision.force, wait=decision.wait), model, decision.wait
-            )
+            self.run_cache_action(decision.plan, model, decision.wait)
 
         self.app.push_screen(PreviewScreen(plan), decided)
 
@@ -416,8 +414,8 @@ class MainScreen(Screen[None]):
         uv = self.uv_app.uv
         assert uv is not None
 
-        def runner(on_output: Callable[[str], None]) -> ActionResult:
-            return run_action(plan, model, uv, on_output=on_output, wait=wait)
+        def runner(on_output: Callable[[str], None], cancel: threading.Event) -> ActionResult:
+            return run_action(plan, model, uv, on_output=on_output, wait=wait, cancel=cancel)
 
         path = next((p for p, state in self.states.items() if state.model is model), plan.cache)
 

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Label, Static
 
-from uvcache_tui.core.actions import ActionPlan, supports_force
+from uvcache_tui.core.actions import ActionPlan, adjust_plan, supports_force
 from uvcache_tui.core.lock import LockState
 from uvcache_tui.tui.format import format_count, format_size
 
@@ -27,15 +27,22 @@ class PreviewDecision:
     force: bool = False
     wait: bool = False
     """Let uv wait for the lock (up to its timeout) instead of refusing at once."""
+    plan: ActionPlan | None = None
+    """The plan to run, with these choices applied: its command is the one last shown."""
 
 
 class PreviewScreen(ModalScreen[PreviewDecision]):
     """Scrollable list of entries + totals + command; Run stays disabled until every
-    extra confirmation the plan asks for is ticked."""
+    extra confirmation the plan asks for is ticked, and for good when the plan is blocked.
+
+    The command line below the list is always the one Run (or Wait) will run: ticking
+    Force rebuilds it from the core's plan.
+    """
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("enter", "run", "Run", show=False),
+        Binding("f", "toggle_force", "Force", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -47,6 +54,7 @@ class PreviewScreen(ModalScreen[PreviewDecision]):
     PreviewScreen #preview-entries { height: 1fr; }
     PreviewScreen .preview-warning { color: $warning; }
     PreviewScreen .preview-confirm { color: $error; text-style: bold; }
+    PreviewScreen .preview-blocker { color: $error; text-style: bold; }
     PreviewScreen #preview-command { color: $text-muted; }
     PreviewScreen #preview-buttons { height: auto; align-horizontal: right; }
     PreviewScreen #preview-buttons Button { margin-left: 2; }
@@ -59,6 +67,15 @@ class PreviewScreen(ModalScreen[PreviewDecision]):
     @property
     def lock_held(self) -> bool:
         return self.plan.lock.state is LockState.HELD
+
+    @property
+    def can_wait(self) -> bool:
+        """Waiting helps only if the holder will finish without us: not our own parent."""
+        return self.lock_held and not self.plan.lock.held_by_our_parent
+
+    @property
+    def can_force(self) -> bool:
+        return self.lock_held and supports_force(self.plan.uv_version, self.plan.action)
 
     def compose(self) -> ComposeResult:
         plan = self.plan
@@ -81,16 +98,25 @@ class PreviewScreen(ModalScreen[PreviewDecision]):
                 yield Static(f"note: {note}", classes="preview-note")
             for warning in plan.warnings:
                 yield Static(f"⚠ {warning}", classes="preview-warning")
+            for blocker in plan.blockers:
+                yield Static(f"✖ Refused: {blocker}", classes="preview-blocker", markup=False)
             for index, reason in enumerate(plan.confirm_reasons):
                 yield Checkbox(f"I understand: {reason}", id=f"confirm-{index}")
-            if self.lock_held and supports_force(plan.uv_version, plan.action):
-                yield Checkbox(
-                    "Force: pass uv --force and ignore the lock (unsafe while uv uses the cache)",
-                    id="force",
-                )
+            if self.can_force and not plan.blockers:
+                if plan.lock.held_by_our_parent:
+                    label = (
+                        "Force (f): pass uv --force — the lock holder is the uv that started "
+                        "uvcache-tui and only waits for it to exit"
+                    )
+                else:
+                    label = (
+                        "Force (f): pass uv --force and ignore the lock "
+                        "(unsafe while uv uses the cache)"
+                    )
+                yield Checkbox(label, id="force")
             yield Static(f"$ {plan.command}", id="preview-command", markup=False)
             with Horizontal(id="preview-buttons"):
-                if self.lock_held:
+                if self.can_wait and not plan.blockers:
                     yield Button("Wait for uv", id="wait", variant="primary")
                 yield Button("Run", id="run", variant="error")
                 yield Button("Cancel", id="cancel")
@@ -123,25 +149,49 @@ class PreviewScreen(ModalScreen[PreviewDecision]):
 
     def _update_run_button(self) -> None:
         run = self.query_one("#run", Button)
-        run.disabled = not self._confirmed() or (self.lock_held and not self._force())
+        run.disabled = (
+            bool(self.plan.blockers)
+            or not self._confirmed()
+            or (self.lock_held and not self._force())
+        )
+
+    def _chosen_plan(self, wait: bool = False) -> ActionPlan:
+        return adjust_plan(self.plan, force=self._force(), wait=wait)
 
     @on(Checkbox.Changed)
     def _checkbox_changed(self) -> None:
         self._update_run_button()
+        command = self.query_one("#preview-command", Static)
+        command.update(f"$ {self._chosen_plan().command}")
+
+    def action_toggle_force(self) -> None:
+        for box in self.query("#force").results(Checkbox):
+            box.value = not box.value
+
+    def _say(self, text: str) -> None:
+        """Inside the dialog, never as a toast over its buttons."""
+        self.query_one("#preview-command", Static).update(
+            f"{text}\n$ {self._chosen_plan().command}"
+        )
 
     @on(Button.Pressed, "#run")
     def action_run(self) -> None:
         if self.query_one("#run", Button).disabled:
-            self.notify("Tick the confirmations first", severity="warning")
+            if self.plan.blockers:
+                self._say("Refused: see the reason above.")
+            elif self.lock_held and not self._force():
+                self._say("The cache is in use: tick Force (f) to run anyway.")
+            else:
+                self._say("Tick the confirmations first.")
             return
-        self.dismiss(PreviewDecision(run=True, force=self._force()))
+        self.dismiss(PreviewDecision(run=True, force=self._force(), plan=self._chosen_plan()))
 
     @on(Button.Pressed, "#wait")
     def _wait(self) -> None:
         if not self._confirmed():
-            self.notify("Tick the confirmations first", severity="warning")
+            self._say("Tick the confirmations first.")
             return
-        self.dismiss(PreviewDecision(run=True, wait=True))
+        self.dismiss(PreviewDecision(run=True, wait=True, plan=self._chosen_plan(wait=True)))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
