@@ -34,14 +34,15 @@ class LockProbe:
 
     @property
     def held_by_our_parent(self) -> bool:
-        """True when only processes that started uvcache-tui hold the lock.
+        """True when only uvcache-tui itself or processes that started it hold the lock.
 
-        `uv run uvcache-tui` keeps a shared lock on its cache until we exit; that uv only
-        waits for us, so it is not using the cache and forcing past it is safe.
+        `uv run uvcache-tui` and `uvx uvcache-tui` keep a shared lock on the cache until we
+        exit; that uv only waits for us, so waiting for it can never succeed, and forcing
+        past it is safe (nothing is using the cache).
         """
         if self.state is not LockState.HELD or not self.holders:
             return False
-        return set(self.holders) <= ancestor_pids()
+        return set(self.holders) <= ancestor_pids() | {os.getpid()}
 
     @property
     def description(self) -> str:
