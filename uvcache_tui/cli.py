@@ -1,31 +1,57 @@
 """Headless interface: the same core as the TUI, as tables for people or `--json` for scripts.
 
-Exit codes: 0 success, 1 an action failed, 2 bad input or refused (never a traceback).
+Exit codes (docs/cli.md): 0 success, 1 an action failed, 2 bad input or refused, 3 uv is
+running, 74 the output could not be written, 141 the reader of the output went away (EPIPE).
+Every failure is one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from uvcache_tui import __version__
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.cache import CacheModel, NotACacheError, check_cache_dir, load_cache
 from uvcache_tui.core.locate import Discovery, discover
+from uvcache_tui.core.lock import MAX_LOCK_TIMEOUT
 from uvcache_tui.core.model import Location
 from uvcache_tui.core.report import cache_json, location_json
 from uvcache_tui.core.scan import scan
 from uvcache_tui.core.units import format_size
 from uvcache_tui.core.uvbin import UvBinary, UvError
 
+EXIT_USAGE = 2
+EXIT_OUTPUT_ERROR = 74
+"""stdout could not be written (full disk, closed, I/O error): sysexits.h EX_IOERR."""
+EXIT_BROKEN_PIPE = 141
+"""The reader of stdout went away (`| head`): 128 + SIGPIPE, what a shell reports for a
+process killed by SIGPIPE."""
+
 
 class UsageError(Exception):
     """Bad input: printed as one line, exit code 2."""
+
+
+def one_line(text: str) -> str:
+    """Collapse a message onto one line (uv's or argparse's may span several)."""
+    return " ".join(text.split())
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (`uvcache-tui: … (see … --help)`), exit 2.
+
+    Subcommand parsers are made with the same class, so every level behaves alike.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"uvcache-tui: {one_line(message)} (see {self.prog} --help)\n")
 
 
 size = format_size
@@ -42,7 +68,7 @@ class Context:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="uvcache-tui",
         description="See where your uv caches live, what they cost on disk, and clean them safely. "
         "Without a command, opens the TUI.",
@@ -94,12 +120,20 @@ def _register_optional(commands: Any) -> None:
     cli_buildkit.register(commands)
 
 
-def make_context(args: argparse.Namespace) -> Context:
+def find_uv(args: argparse.Namespace) -> tuple[UvBinary | None, str | None]:
+    """The uv to use and, for `--uv PATH`, its version: a `--uv` that does not answer
+    `uv --version` with `uv X.Y.Z` is refused (exit 2) before anything runs."""
     try:
         uv = UvBinary.find(args.uv)
+        version = uv.version() if args.uv and uv is not None else None
     except UvError as exc:
         raise UsageError(str(exc)) from exc
-    discovery = discover(uv, extra_caches=args.cache_dir, find_roots=args.find)
+    return uv, version
+
+
+def make_context(args: argparse.Namespace) -> Context:
+    uv, version = find_uv(args)
+    discovery = discover(uv, extra_caches=args.cache_dir, find_roots=args.find, uv_version=version)
     return Context(args, uv, discovery)
 
 
@@ -203,6 +237,11 @@ def cmd_show(ctx: Context) -> int:
         f"apparent {size(totals.apparent)}  files {totals.files}  dirs {totals.dirs}"
     )
     print(f"lock: {model.lock.description}")
+    if model.mount_points:
+        print(
+            "mount points inside (other filesystems, counted in the totals; actions that "
+            "would remove them are refused): " + ", ".join(model.mount_points)
+        )
     print()
     print(f"{'BUCKET':<24} {'STATUS':<9} {'ALLOCATED':>10} {'RECLAIMABLE':>12} {'FILES':>8}")
     for bucket in model.buckets:
@@ -229,10 +268,9 @@ def cmd_show(ctx: Context) -> int:
 def run_tui(args: argparse.Namespace) -> int:
     from uvcache_tui.tui.app import UvCacheApp
 
-    try:
-        uv = UvBinary.find(args.uv)
-    except UvError as exc:
-        raise UsageError(str(exc)) from exc
+    uv, _version = find_uv(args)
+    if isinstance(sys.stdout, GuardedStdout):
+        sys.stdout = sys.__stdout__  # the TUI owns the terminal
     app = UvCacheApp(
         uv=uv, extra_caches=args.cache_dir, find_roots=args.find, read_only=args.read_only
     )
@@ -240,10 +278,23 @@ def run_tui(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def check_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Range checks argparse's `type=` cannot express; an error exits 2 with one line."""
+    lock_timeout = getattr(args, "lock_timeout", None)
+    if lock_timeout is not None and not 0 <= lock_timeout <= MAX_LOCK_TIMEOUT:
+        parser.error(
+            f"argument --lock-timeout: {lock_timeout} is not between 0 and "
+            f"{MAX_LOCK_TIMEOUT} seconds"
+        )
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    check_values(parser, args)
     try:
+        if args.uv and args.command == "buildkit":
+            find_uv(args)  # not used there, but a bad --uv is refused everywhere alike
         if args.command is None:
             return run_tui(args)
         if args.command == "buildkit":
@@ -251,8 +302,77 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.func(args))
         return int(args.func(make_context(args)))
     except UsageError as exc:
-        print(f"uvcache-tui: {exc}", file=sys.stderr)
-        return 2
+        print(f"uvcache-tui: {one_line(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("uvcache-tui: interrupted", file=sys.stderr)
         return 130
+
+
+class OutputError(Exception):
+    """Writing stdout failed; carries the OSError (not one itself, so nothing swallows it)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class GuardedStdout:
+    """sys.stdout, with write/flush failures raised as OutputError: only those are output
+    failures, every other OSError keeps its traceback."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError as exc:
+            raise OutputError(exc) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise OutputError(exc) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null so the interpreter's final flush cannot fail again
+    (Python's recipe for SIGPIPE, docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+    except (OSError, ValueError):
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Every subcommand runs in here: bad values and output failures end in one line."""
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        if sys.stderr is not None:
+            print("uvcache-tui: cannot write output: stdout is closed", file=sys.stderr)
+        return EXIT_OUTPUT_ERROR
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        # Names that are not UTF-8 are printed as their own bytes, as `ls` and `find` do.
+        sys.stdout.reconfigure(errors="surrogateescape")
+    real_stdout = sys.stdout
+    sys.stdout = GuardedStdout(real_stdout)
+    try:
+        try:
+            code = _run(argv)
+        except SystemExit as exc:  # argparse: --help, --version, errors
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        sys.stdout.flush()
+        return code
+    except OutputError as exc:
+        _silence_stdout()
+        if isinstance(exc.error, BrokenPipeError):
+            return EXIT_BROKEN_PIPE  # silent, as a process killed by SIGPIPE
+        print(f"uvcache-tui: cannot write output: {exc.error.strerror or exc}", file=sys.stderr)
+        return EXIT_OUTPUT_ERROR
+    finally:
+        sys.stdout = real_stdout

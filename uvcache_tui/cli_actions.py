@@ -90,7 +90,12 @@ def cmd_prune(ctx: Any) -> int:
 
 
 def cmd_clean(ctx: Any) -> int:
+    from uvcache_tui.cli import UsageError
+
     packages = list(ctx.args.package)
+    if not all(isinstance(name, str) for name in packages):
+        # argparse turns `--package=--` into an empty list instead of the string "--".
+        raise UsageError("--package needs a package name; '--' is not one")
     action = ActionKind.CLEAN_PACKAGES if packages else ActionKind.CLEAR_ALL
     return _run(ctx, action, packages)
 

@@ -65,6 +65,7 @@ def cache_json(model: CacheModel) -> dict[str, Any]:
             for archive in model.archives
         ],
         "environments": model.environments,
+        "mount_points": model.mount_points,
         "cachedir_tag": {
             "present": model.cachedir_tag.present,
             "valid": model.cachedir_tag.valid,
@@ -107,6 +108,7 @@ def plan_json(plan: ActionPlan) -> dict[str, Any]:
         "lock": {"state": plan.lock.state.value, "holders": list(plan.lock.holders)},
         "warnings": plan.warnings,
         "confirm_reasons": plan.confirm_reasons,
+        "blockers": plan.blockers,
         "notes": prediction.notes,
     }
 
@@ -125,7 +127,10 @@ def result_json(result: ActionResult) -> dict[str, Any]:
             "difference_bytes": result.difference,
             "still_present": result.still_present,
             "unpredicted": result.unpredicted,
+            "removed_paths": len(result.removed),
+            "interrupted": result.interrupted,
             "audit_log": result.audit_path,
+            "audit_error": result.audit_error,
         }
     )
     return document
