@@ -365,7 +365,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             code = _run(argv)
         except SystemExit as exc:  # argparse: --help, --version, errors
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            if exc.code is None or isinstance(exc.code, int):
+                code = exc.code or 0
+            else:
+                print(exc.code, file=sys.stderr)
+                code = 1
         sys.stdout.flush()
         return code
     except OutputError as exc:

@@ -192,8 +192,13 @@ def discover(
     find_roots: Iterable[str] = (),
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
+    uv_version: str | None = None,
 ) -> Discovery:
-    """The active cache, uv's data dirs, and extra caches, each with where it came from."""
+    """The active cache, uv's data dirs, and extra caches, each with where it came from.
+
+    `uv_version`: what `uv --version` already answered (the caller checked it), so uv is not
+    asked twice.
+    """
     env = os.environ if env is None else env
     cwd = cwd or os.getcwd()
     discovery = Discovery()
@@ -204,7 +209,7 @@ def discover(
     if uv is not None:
         discovery.uv_path = uv.path
         try:
-            discovery.uv_version = uv.version()
+            discovery.uv_version = uv_version or uv.version()
             if rule.path is not None:
                 cache_path = uv.cache_dir()
             python_dir = uv.python_dir()

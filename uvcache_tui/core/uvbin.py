@@ -3,14 +3,40 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+VERSION_TIMEOUT = 10.0
+"""Seconds `uv --version` may take; a binary that hangs is not a usable uv."""
+
+_VERSION_LINE = re.compile(r"uv (\d+\.\d+\.\d+\S*)")
+
 
 class UvError(Exception):
     """uv could not be run, timed out, or answered with an error."""
+
+
+def parse_uv_version(output: str) -> str | None:
+    """`0.13.9` from `uv 0.13.9 (…)`; None when the first line is not a uv version."""
+    lines = output.strip().splitlines()
+    match = _VERSION_LINE.match(lines[0]) if lines else None
+    return match.group(1) if match else None
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    """Kill the process and everything it started (it leads its own session), then reap it."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except OSError:
+        process.kill()
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+    process.wait()
 
 
 @dataclass(frozen=True)
@@ -52,21 +78,30 @@ class UvBinary:
             env.update(extra_env)
         command = [self.path, *args]
         try:
-            completed = subprocess.run(
+            # Its own session, so a timeout kills whatever it started too: a child left
+            # holding the pipes would otherwise keep us waiting past the timeout.
+            process = subprocess.Popen(
                 command,
                 cwd=self.cwd,
                 env=env,
-                capture_output=True,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
                 errors="replace",
-                timeout=timeout,
-                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
-        except subprocess.TimeoutExpired as exc:
-            raise UvError(f"`{' '.join(command)}` did not answer within {timeout:g}s") from exc
         except OSError as exc:
             raise UvError(f"cannot run {self.path}: {exc.strerror or exc}") from exc
-        return UvResult(tuple(args), completed.returncode, completed.stdout, completed.stderr)
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            _kill_group(process)
+            raise UvError(f"`{' '.join(command)}` did not answer within {timeout:g}s") from exc
+        except BaseException:
+            _kill_group(process)
+            raise
+        return UvResult(tuple(args), process.returncode, stdout, stderr)
 
     def _ask_path(self, args: Sequence[str]) -> str:
         result = self.run([*args, "--color", "never"])
@@ -80,12 +115,20 @@ class UvBinary:
         return os.path.normpath(os.path.join(base, answer))
 
     def version(self) -> str:
-        """`0.13.9` from `uv 0.13.9 (…)`."""
-        result = self.run(["--version"])
+        """`0.13.9` from `uv 0.13.9 (…)`; UvError unless the answer is a uv version."""
+        result = self.run(["--version"], timeout=VERSION_TIMEOUT)
         if result.returncode != 0:
-            raise UvError(f"`uv --version` failed: {result.stderr.strip()}")
-        words = result.stdout.split()
-        return words[1] if len(words) > 1 else result.stdout.strip()
+            last = result.stderr.strip().splitlines()[-1:] or ["no output"]
+            raise UvError(
+                f"`{self.path} --version` failed (exit {result.returncode}): {last[0][:200]}"
+            )
+        version = parse_uv_version(result.stdout)
+        if version is None:
+            first = (result.stdout.strip().splitlines() or [""])[0]
+            raise UvError(
+                f"{self.path} is not uv: `--version` printed {first[:80]!r}, not `uv X.Y.Z`"
+            )
+        return version
 
     def cache_dir(self) -> str:
         return self._ask_path(["cache", "dir"])
