@@ -2,8 +2,9 @@
 
 The lead's `cli.py` calls `register()`; `run()` builds a parser with only this subcommand
 so it can be exercised on its own. Exit codes: 0 done, 1 something requested was not
-done (Docker unreachable, unknown ID, declined), 2 usage error or a prune refused
-because there is neither `--yes` nor a terminal to confirm on.
+done (Docker unreachable, unknown ID, declined), 2 usage error (one line on stderr,
+`uvcache-tui: …`) or a prune refused because there is neither `--yes` nor a terminal to
+confirm on.
 """
 
 from __future__ import annotations
@@ -13,15 +14,23 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 import humanize
 
+from uvcache_tui.core.buildkit.budget import (
+    CONNECT_TIMEOUT_ENV,
+    DEFAULT_CONNECT_TIMEOUT,
+    MAX_SECONDS,
+    connect_timeout_from_env,
+    parse_seconds,
+)
 from uvcache_tui.core.buildkit.builders import list_builders
 from uvcache_tui.core.buildkit.prune import (
     MODE_IDS,
     PrunePlan,
     PruneResult,
+    describe_requests,
     execute_prune,
     parse_duration,
     plan_prune,
@@ -42,9 +51,51 @@ EXIT_USAGE = 2
 DEFAULT_TIMEOUT = 10.0
 
 
-def builders_for_ls(timeout: float = DEFAULT_TIMEOUT) -> list[dict[str, Any]]:
+def builders_for_ls(
+    timeout: float = DEFAULT_TIMEOUT, connect_timeout: float | None = None
+) -> list[dict[str, Any]]:
     """Builders with their cache mounts as JSON-ready dicts, for the general `ls`."""
-    return [b.to_json() for b in list_builders(timeout=timeout).builders]
+    report = list_builders(timeout=timeout, connect_timeout=connect_timeout)
+    return [b.to_json() for b in report.builders]
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr, `uvcache-tui: …`, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        where = self.prog.removeprefix("uvcache-tui").strip()
+        usage_error(f"{where}: {message}" if where else message)
+
+
+def usage_error(message: str) -> NoReturn:
+    """One line on stderr, exit status 2."""
+    one_line = " ".join(message.split())
+    sys.stderr.write(f"uvcache-tui: {one_line}\n")
+    sys.stderr.flush()
+    raise SystemExit(EXIT_USAGE)
+
+
+def seconds_arg(text: str) -> float:
+    """argparse type for `--timeout`/`--connect-timeout`: finite, > 0, ≤ 3600."""
+    try:
+        return parse_seconds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds more than 0 and at most {MAX_SECONDS:g}, not {text!r}"
+        ) from exc
+
+
+def _connect_timeout(args: argparse.Namespace) -> float:
+    """`--connect-timeout`, else UVCACHE_TUI_DOCKER_CONNECT_TIMEOUT, else the default."""
+    value: float | None = getattr(args, "connect_timeout", None)
+    if value is not None:
+        return value
+    import os
+
+    seconds, problem = connect_timeout_from_env(os.environ)
+    if problem:
+        usage_error(problem.split("; using")[0])
+    return seconds
 
 
 # --- formatting ------------------------------------------------------------------------
@@ -168,6 +219,7 @@ def format_plan(plan: PrunePlan, now: datetime) -> list[str]:
     if plan.requests:
         lines.append(f"  {'Request' if len(plan.requests) == 1 else 'Requests'}:")
         lines += [f"    {r.call}" for r in plan.requests]
+        lines.append(f"  {describe_requests(plan)}")
     return lines
 
 
@@ -182,7 +234,11 @@ def format_result(result: PruneResult) -> list[str]:
     lines.append(f"Deleted {len(result.deleted)} record(s){reclaimed}.")
     lines += [f"  deleted {d}" for d in result.deleted]
     lines += [f"  NOT deleted (still in use or gone?): {d}" for d in result.not_deleted]
-    lines += [f"  also deleted (appeared after the preview): {d}" for d in result.unexpected]
+    lines += [f"  also deleted (not in the preview!): {d}" for d in result.unexpected]
+    lines += [f"  already gone before the prune: {d}" for d in result.vanished]
+    lines += [
+        f"  left alone (appeared after the preview, not requested): {d}" for d in result.appeared
+    ]
     lines += [f"  error: {e}" for e in result.errors]
     return lines
 
@@ -196,7 +252,9 @@ def _print(lines: Sequence[str], out: TextIO) -> None:
 
 def cmd_ls(args: argparse.Namespace) -> int:
     """`buildkit ls`: 0 when at least one builder could be read (or none exist), else 1."""
-    report = list_builders(timeout=args.timeout, builder=args.builder)
+    report = list_builders(
+        timeout=args.timeout, builder=args.builder, connect_timeout=_connect_timeout(args)
+    )
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -241,24 +299,18 @@ def cmd_prune(args: argparse.Namespace) -> int:
     """`buildkit prune`: preview, confirm (or --yes), execute, report."""
     selections = sum([bool(args.ids), bool(args.all_mounts), args.unused_for is not None])
     if selections != 1:
-        print(
-            "uvcache-tui buildkit prune: give IDs, or --all-mounts, or --unused-for DURATION",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+        usage_error("buildkit prune: give IDs, or --all-mounts, or --unused-for DURATION")
     if args.unused_for is not None:
         try:
             parse_duration(args.unused_for)
         except ValueError as exc:
-            print(f"uvcache-tui buildkit prune: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+            usage_error(f"buildkit prune: --unused-for: {exc}")
+    connect_timeout = _connect_timeout(args)
     if not args.dry_run and not args.yes and not sys.stdin.isatty():
-        print(
-            "uvcache-tui buildkit prune: refusing to delete without --yes "
-            "(stdin is not a terminal to confirm on; use --dry-run to preview)",
-            file=sys.stderr,
+        usage_error(
+            "buildkit prune: refusing to delete without --yes "
+            "(stdin is not a terminal to confirm on; use --dry-run to preview)"
         )
-        return EXIT_USAGE
     now = datetime.now(timezone.utc)
     plan = plan_prune(
         args.ids,
@@ -267,6 +319,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
         builder=args.builder,
         timeout=args.timeout,
         now=now,
+        connect_timeout=connect_timeout,
     )
     failed = bool(plan.error or plan.rejected)
     kept_requested = plan.mode == MODE_IDS and any(i.action == "keep" for i in plan.items)
@@ -290,22 +343,22 @@ def cmd_prune(args: argparse.Namespace) -> int:
 # --- parser ----------------------------------------------------------------------------
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add `buildkit ls` and `buildkit prune` to the main parser's subcommands."""
     buildkit = subparsers.add_parser(
         "buildkit",
         help="BuildKit cache mounts (RUN --mount=type=cache) of every builder",
         description="List and prune BuildKit cache mounts (RUN --mount=type=cache).",
     )
-    commands = buildkit.add_subparsers(dest="buildkit_command", metavar="COMMAND")
+    commands = buildkit.add_subparsers(
+        dest="buildkit_command", metavar="COMMAND", parser_class=OneLineParser
+    )
     commands.required = True
 
     ls = commands.add_parser("ls", help="list builders and their cache mounts")
     ls.add_argument("--builder", metavar="NAME", help="only this builder")
     ls.add_argument("--json", action="store_true", help="JSON output (see docs/buildkit.md)")
-    ls.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per Docker call"
-    )
+    _timeout_options(ls)
     ls.set_defaults(func=cmd_ls)
 
     prune = commands.add_parser(
@@ -329,15 +382,33 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     prune.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     prune.add_argument("--json", action="store_true", help="JSON output (see docs/buildkit.md)")
-    prune.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per Docker call"
-    )
+    _timeout_options(prune)
     prune.set_defaults(func=cmd_prune)
+
+
+def _timeout_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=seconds_arg,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"seconds per call to an engine that answered (default {DEFAULT_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=seconds_arg,
+        default=None,
+        metavar="SECONDS",
+        help=(
+            "seconds, shared by the whole command, to wait on engines that have not "
+            f"answered yet (default ${CONNECT_TIMEOUT_ENV} or {DEFAULT_CONNECT_TIMEOUT:g})"
+        ),
+    )
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Standalone entry point: `uvcache-tui`'s parser with only the `buildkit` subcommand."""
-    parser = argparse.ArgumentParser(prog="uvcache-tui")
+    parser = OneLineParser(prog="uvcache-tui")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     register(subparsers)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests import dockerenv
-from tests.core.buildkit.scenarios import build_16180, build_mounts
+from tests.core.buildkit.scenarios import build_16180, build_mounts, build_one_mount
 from tests.dockerenv import DockerEnv, Engine, Tracker
 
 docker_env = dockerenv.docker_env
@@ -78,12 +78,60 @@ def ls_json(env: dict[str, str]) -> dict[str, Any]:
     return data
 
 
-def test_usage_errors() -> None:
-    env = dict(os.environ)
-    for args in (["prune"], ["prune", "abc", "--all-mounts"], ["prune", "--unused-for", "soon"]):
-        result = cli(*args, env=env)
-        assert result.returncode == 2
-        assert len(result.stderr.strip().splitlines()) == 1
+def one_line_usage_error(result: subprocess.CompletedProcess[str]) -> str:
+    """Exit 2, nothing on stdout, one `uvcache-tui: …` line on stderr (no traceback)."""
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("uvcache-tui: ")
+    return lines[0]
+
+
+def nowhere(tmp_path: Path) -> dict[str, str]:
+    """Docker pointed at nothing: a usage error must come before any Docker call anyway."""
+    env = dockerenv.base_environ()
+    env.update(DOCKER_HOST=f"unix://{tmp_path}/none.sock", DOCKER_CONFIG=str(tmp_path))
+    return env
+
+
+def test_usage_errors(tmp_path: Path) -> None:
+    env = nowhere(tmp_path)
+    for args in (
+        ["prune"],
+        ["prune", "abc", "--all-mounts"],
+        ["prune", "--unused-for", "soon"],
+        ["prune", "--unused-for", "0s"],
+        ["prune", "--unused-for", "9" * 400 + "w", "--dry-run"],
+        ["prune", "--all-mounts", "--bogus"],
+        ["ls", "--bogus"],
+    ):
+        one_line_usage_error(cli(*args, env=env))
+
+
+BAD_SECONDS = ["nan", "inf", "-inf", "1e308", "0", "-1", "3601", "abc", ""]
+
+
+@pytest.mark.parametrize("value", BAD_SECONDS)
+def test_bad_timeouts_are_one_line_errors(tmp_path: Path, value: str) -> None:
+    env = nowhere(tmp_path)
+    for command in (["ls"], ["prune", "--all-mounts", "--dry-run"]):
+        for option in ("--timeout", "--connect-timeout"):
+            line = one_line_usage_error(cli(*command, f"{option}={value}", env=env))
+            assert f"argument {option}: must be a number of seconds" in line
+            assert "at most 3600" in line
+    if value in ("-1", "0"):  # also as a separate argument (negative numbers are values)
+        one_line_usage_error(cli("ls", "--timeout", value, env=env))
+    bad_env = dict(env, UVCACHE_TUI_DOCKER_CONNECT_TIMEOUT=value or " x")
+    line = one_line_usage_error(cli("ls", env=bad_env))
+    assert "UVCACHE_TUI_DOCKER_CONNECT_TIMEOUT" in line
+
+
+def test_good_timeouts_are_accepted(tmp_path: Path) -> None:
+    env = nowhere(tmp_path)
+    result = cli("ls", "--timeout", "3600", "--connect-timeout", "0.5", env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "no socket at" in result.stdout
 
 
 @pytest.mark.docker
@@ -209,10 +257,62 @@ def test_prune_all_mounts_dry_run_text(docker_env: DockerEnv, tmp_path: Path) ->
         assert result.returncode == 0
         assert "Will delete" in result.stdout
         assert mounts.pip.id in result.stdout
-        assert '{"type":["exec.cachemount"]}' in result.stdout
+        # the preview shows every request: one per record, anchored, nothing broader
+        assert f'{{"id":["^{mounts.pip.id}$"],"type":["exec.cachemount"]}}' in result.stdout
+        assert '{"type":["exec.cachemount"]}' not in result.stdout
+        assert "one per record, each naming it with an anchored ^ID$ filter" in result.stdout
+        assert "created after this preview are not named" in result.stdout
         result = cli("prune", "--unused-for", "1000d", "--dry-run", "--json", env=engine.env())
         plan = json.loads(result.stdout)["plan"]
         assert plan["unused_for_seconds"] == 1000 * 86400
         assert {i["action"] for i in plan["items"] if i["id"] in mounts.ids} == {"keep"}
     finally:
         tracker.cleanup()
+
+
+@pytest.mark.docker
+def test_all_mounts_confirmed_after_a_new_build(tracked: Tracker, tmp_path: Path) -> None:
+    """`prune --all-mounts` shows its preview and asks; a build creates a new cache mount
+    while the question is open; `y`: exactly the previewed mounts go, the new one stays and
+    is reported, and nothing else changes (records and images snapshotted)."""
+    engine = tracked.engine
+    mounts = build_mounts(tracked, tmp_path / "ctx")
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvcache_tui.cli_buildkit", "buildkit"]
+            + ["prune", "--all-mounts", "--json"],
+            env=engine.env(),
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        os.close(slave)
+        assert proc.stderr is not None
+        asked = b""
+        while b"[y/N]" not in asked:  # the preview goes to stderr with --json, then the prompt
+            chunk = os.read(proc.stderr.fileno(), 65536)
+            assert chunk, f"no prompt; stderr so far: {asked.decode()}"
+            asked += chunk
+        preview = asked.decode()
+        late = build_one_mount(tracked, tmp_path / "late")
+        assert late not in preview and mounts.pip.id in preview
+        records_before = {r["ID"] for r in engine.records()}
+        api = engine.client()
+        images_before = {i["Id"] for i in api.images(all=True)}
+        os.write(master, b"y\n")
+        out, err = proc.communicate(timeout=300)
+    finally:
+        os.close(master)
+    assert proc.returncode == 0, err.decode()
+    data = json.loads(out)
+    planned = [i["id"] for i in data["plan"]["items"] if i["action"] == "delete"]
+    assert mounts.ids <= set(planned) and late not in planned
+    for request in data["plan"]["requests"]:
+        assert request["call"] in preview  # the preview showed every request sent
+    result = data["result"]
+    assert sorted(result["deleted"]) == sorted(planned)
+    assert late in result["appeared"] and result["unexpected"] == []
+    assert {r["ID"] for r in engine.records()} == records_before - set(planned)
+    assert {i["Id"] for i in api.images(all=True)} == images_before
+    api.close()

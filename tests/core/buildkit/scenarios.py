@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.dockerenv import Engine, Tracker, token
+from tests.dockerenv import Engine, Tracker, token, wait_for
 from tests.uvcache_factory import make_wheel
 from uvcache_tui.core.buildkit.builders import list_builders
-from uvcache_tui.core.buildkit.records import BuilderInfo, CacheMountRecord
+from uvcache_tui.core.buildkit.records import BuilderInfo, CacheMountRecord, parse_timestamp
 
 # astral-sh/uv#16180, adapted: offline wheels, `--network none`, a test token in the command.
 DOCKERFILE_16180 = """\
@@ -124,3 +125,50 @@ def build_mounts(tracker: Tracker, directory: Path) -> Mounts:
         return matches[0]
 
     return Mounts(token=tok, own=one("own"), pip=one("pip"), apt=one("apt"))
+
+
+DOCKERFILE_ONE_MOUNT = """\
+FROM {busybox}
+RUN --mount=type=cache,id={token}-late,target=/late-{token} echo {token} late > /late-{token}/f
+"""
+
+
+def build_one_mount(tracker: Tracker, directory: Path) -> str:
+    """Build one more cache mount (a fresh id); returns its record ID once listed."""
+    engine = tracker.engine
+    tok = token()
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Dockerfile").write_text(
+        DOCKERFILE_ONE_MOUNT.format(busybox=engine.busybox_image, token=tok)
+    )
+    tag = f"uvct-late-{tok}"
+    tracker.images.append(tag)
+    engine.build(directory, tag=tag)
+
+    def listed() -> str | None:
+        for record in engine.records():
+            if record["Type"] == "exec.cachemount" and f"echo {tok} late" in record["Description"]:
+                return str(record["ID"])
+        return None
+
+    found: str = wait_for(listed, "the new cache mount to be listed", timeout=30)
+    return found
+
+
+def settle(engine: Engine, record_id: str, min_age: float) -> None:
+    """Wait until BuildKit's asynchronous LastUsedAt update is done and old enough."""
+
+    def last_used() -> str:
+        (record,) = [r for r in engine.records() if r["ID"] == record_id]
+        return str(record["LastUsedAt"])
+
+    def settled() -> bool:
+        first = last_used()
+        time.sleep(1.0)
+        if last_used() != first:
+            return False
+        used = parse_timestamp(first)
+        assert used is not None
+        return (datetime.now(timezone.utc) - used).total_seconds() >= min_age
+
+    wait_for(settled, "LastUsedAt to settle", timeout=60)

@@ -5,21 +5,19 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from tests import dockerenv
-from tests.core.buildkit.scenarios import build_mounts, default_builder, mounts_with
+from tests.core.buildkit.scenarios import build_mounts, default_builder, mounts_with, settle
 from tests.dockerenv import Engine, Tracker, token, wait_for
 from uvcache_tui.core.buildkit.contexts import EngineEndpoint
 from uvcache_tui.core.buildkit.engine import connect
 from uvcache_tui.core.buildkit.engine import prune as engine_prune
 from uvcache_tui.core.buildkit.prune import execute_prune, plan_prune
-from uvcache_tui.core.buildkit.records import CACHE_MOUNT_TYPE, parse_timestamp
+from uvcache_tui.core.buildkit.records import CACHE_MOUNT_TYPE
 
 pytestmark = pytest.mark.docker
 
@@ -95,9 +93,11 @@ def test_all_mounts_leaves_non_mount_records(tracked: Tracker, tmp_path: Path) -
     records = engine.records()
     non_mounts = {r["ID"] for r in records if r["Type"] != CACHE_MOUNT_TYPE}
     plan = plan_prune(all_mounts=True, env=engine.env(), timeout=30)
-    (request,) = plan.requests
-    assert dict(request.filters) == {"type": CACHE_MOUNT_TYPE}
     planned = {i.mount.id for i in plan.to_delete}
+    # one anchored request per previewed record, nothing broader
+    assert [dict(r.filters) for r in plan.requests] == [
+        {"id": f"^{i.mount.id}$", "type": CACHE_MOUNT_TYPE} for i in plan.to_delete
+    ]
     assert mounts.ids <= planned
     result = execute_prune(plan)
     assert set(result.deleted) >= mounts.ids
@@ -124,8 +124,9 @@ def test_unused_for(tracked: Tracker, tmp_path: Path) -> None:
     settle(engine, mounts.pip.id, min_age=4.0)
     plan = plan_prune(unused_for="2s", env=engine.env(), timeout=30)
     assert mounts.ids <= {i.mount.id for i in plan.to_delete}
-    (request,) = plan.requests
-    assert dict(request.filters) == {"type": CACHE_MOUNT_TYPE, "until": "2s"}
+    assert [dict(r.filters) for r in plan.requests] == [
+        {"id": f"^{i.mount.id}$", "type": CACHE_MOUNT_TYPE, "until": "2s"} for i in plan.to_delete
+    ]
     # ... and the engine agrees, checked on one record with an added anchored id filter
     client = connect(EngineEndpoint(context="t", host=engine.host), 30)
     try:
@@ -145,25 +146,6 @@ def test_unused_for(tracked: Tracker, tmp_path: Path) -> None:
         client.close()
     assert kept.deleted == ()
     assert gone.deleted == (mounts.pip.id,)
-
-
-def settle(engine: Engine, record_id: str, min_age: float) -> None:
-    """Wait until BuildKit's asynchronous LastUsedAt update is done and old enough."""
-
-    def last_used() -> str:
-        (record,) = [r for r in engine.records() if r["ID"] == record_id]
-        return str(record["LastUsedAt"])
-
-    def settled() -> bool:
-        first = last_used()
-        time.sleep(1.0)
-        if last_used() != first:
-            return False
-        used = parse_timestamp(first)
-        assert used is not None
-        return (datetime.now(timezone.utc) - used).total_seconds() >= min_age
-
-    wait_for(settled, "LastUsedAt to settle", timeout=60)
 
 
 @pytest.fixture

@@ -6,12 +6,15 @@ exercised on top.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +23,11 @@ import pytest
 from tests import dockerenv
 from tests.dockerenv import DockerEnv, base_environ
 from tests.unprivileged import open_for_others
+from uvcache_tui.core.buildkit.budget import CONNECT_TIMEOUT_ENV as ENV_NAME
+from uvcache_tui.core.buildkit.budget import Budget
 from uvcache_tui.core.buildkit.builders import list_builders
+from uvcache_tui.core.buildkit.contexts import EngineEndpoint
+from uvcache_tui.core.buildkit.engine import EngineError, connect
 from uvcache_tui.core.buildkit.prune import execute_prune, plan_prune
 
 docker_env = dockerenv.docker_env
@@ -157,3 +164,172 @@ def test_permission_denied_as_nobody(sock_dir: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert f"Docker: not reachable — permission denied on {path}" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+# --- one budget for engines that do not answer; the real error of one that lies -----------
+
+
+class FakeEndpoint:
+    """A unix-socket HTTP endpoint that models a broken engine (no Docker behaviour faked):
+    `silent` accepts connections and never answers; `garbage` answers every request with
+    HTTP 200 and a body that is not JSON. Counts the connections it accepted."""
+
+    def __init__(self, path: Path, mode: str) -> None:
+        self.path = path
+        self.mode = mode
+        self.accepted = 0
+        self._open: list[socket.socket] = []
+        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._server.bind(str(path))
+        self._server.listen(64)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._server.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            if self.mode == "silent":
+                self._open.append(conn)  # held open, never answered
+                continue
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _answer(conn: socket.socket) -> None:
+        body = b"hello world, this is not an engine"
+        try:
+            while conn.recv(65536):
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self._server.close()
+        for conn in self._open:
+            conn.close()
+
+
+@pytest.fixture
+def silent_endpoint(sock_dir: Path) -> Iterator[FakeEndpoint]:
+    endpoint = FakeEndpoint(sock_dir / "silent-http.sock", "silent")
+    yield endpoint
+    endpoint.close()
+
+
+@pytest.fixture
+def garbage_endpoint(sock_dir: Path) -> Iterator[FakeEndpoint]:
+    endpoint = FakeEndpoint(sock_dir / "garbage-http.sock", "garbage")
+    yield endpoint
+    endpoint.close()
+
+
+def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "uvcache_tui.cli_buildkit", "buildkit", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_budget_caps_every_wait() -> None:
+    """The computed deadline: a call to an engine that has not answered waits at most what
+    is left of the budget, whatever the per-call timeout."""
+    budget = Budget.start(2.5)
+    assert budget.seconds == 2.5 and budget.deadline is None  # starts with the first wait
+    assert budget.cap(30.0) <= 2.5 and budget.cap(1.0) == 1.0
+    assert budget.deadline is not None and budget.deadline - time.monotonic() <= 2.5
+    spent = Budget(seconds=2.5, deadline=time.monotonic() - 1)
+    assert spent.spent and spent.cap(30.0) == 0.0
+    for bad in (float("nan"), float("inf"), 0.0, -1.0, 1e308):
+        with pytest.raises(ValueError):
+            Budget.start(bad)
+
+
+def test_spent_budget_asks_nobody(silent_endpoint: FakeEndpoint) -> None:
+    """Once the budget is used up, an engine that has not answered is not asked at all."""
+    spent = Budget(seconds=1.5, deadline=time.monotonic() - 1)
+    endpoint = EngineEndpoint(context="t", host=f"unix://{silent_endpoint.path}")
+    with pytest.raises(EngineError) as caught:
+        connect(endpoint, 30.0, spent)
+    assert "not asked: the 1.5s allowed for engines that have not answered" in str(caught.value)
+    assert silent_endpoint.accepted == 0
+
+
+def test_silent_engine_costs_one_budget_without_cli(
+    silent_endpoint: FakeEndpoint, tmp_path: Path
+) -> None:
+    env = _env(f"unix://{silent_endpoint.path}", tmp_path, PATH=os.defpath)
+    report = list_builders(timeout=30, connect_timeout=1.5, env=env)
+    (builder,) = report.builders
+    assert builder.error == (
+        f"Docker: not reachable — no answer from {silent_endpoint.path} within 1.5s"
+    )
+    assert silent_endpoint.accepted == 1  # one wait, not one per call
+
+
+@pytest.mark.docker
+def test_silent_engine_costs_one_budget_with_buildx(
+    docker_env: DockerEnv, silent_endpoint: FakeEndpoint
+) -> None:
+    """With the docker CLI and buildx: `buildx ls` would wait on the same engine, so it is
+    not run; the budget (not `--timeout`) bounds the one wait; CLI, JSON and env agree."""
+    for engine in docker_env.engines.values():
+        silent_endpoint.accepted = 0
+        env = engine.env(DOCKER_HOST=f"unix://{silent_endpoint.path}")
+        report = list_builders(timeout=30, connect_timeout=1.5, env=env)
+        expected = f"Docker: not reachable — no answer from {silent_endpoint.path} within 1.5s"
+        assert report.builders[0].error == expected
+        assert any("`docker buildx ls` not run" in w for w in report.warnings)
+        assert silent_endpoint.accepted == 1
+
+        silent_endpoint.accepted = 0
+        text = cli("ls", "--timeout", "30", "--connect-timeout", "1.5", env=env)
+        assert text.returncode == 1 and "Traceback" not in text.stderr
+        assert expected in text.stdout
+        result = cli("ls", "--json", "--timeout", "30", env=dict(env, **{ENV_NAME: "1.5"}))
+        assert result.returncode == 1, result.stderr
+        assert json.loads(result.stdout)["builders"][0]["error"] == expected
+        assert silent_endpoint.accepted == 2  # one per command
+
+
+def test_garbage_answer_without_cli(garbage_endpoint: FakeEndpoint, tmp_path: Path) -> None:
+    """HTTP 200 with a body that is not JSON: the error says so and shows the body."""
+    env = _env(f"unix://{garbage_endpoint.path}", tmp_path, PATH=os.defpath)
+    report = list_builders(timeout=5, env=env)
+    error = report.builders[0].error or ""
+    assert f"{garbage_endpoint.path} answered, but not as a Docker Engine does" in error
+    assert "'hello world, this is not an engine'" in error
+    result = cli("ls", "--json", env=env)
+    assert json.loads(result.stdout)["builders"][0]["error"] == error
+
+
+@pytest.mark.docker
+def test_garbage_answer_keeps_buildx_error(
+    docker_env: DockerEnv, garbage_endpoint: FakeEndpoint
+) -> None:
+    """buildx lists the builder with status "error" and its own reason: that reason is
+    shown (it used to become "builder is error; not started just to list it")."""
+    for engine in docker_env.engines.values():
+        env = engine.env(DOCKER_HOST=f"unix://{garbage_endpoint.path}")
+        real = "invalid character 'h' looking for beginning of value"
+        report = list_builders(timeout=10, env=env)
+        (builder,) = report.builders
+        assert builder.error is not None and real in builder.error
+        assert "not started" not in builder.error
+        text = cli("ls", env=env)
+        assert text.returncode == 1 and "Traceback" not in text.stderr
+        assert real in text.stdout and "not started" not in text.stdout
+        data = json.loads(cli("ls", "--json", env=env).stdout)
+        assert real in data["builders"][0]["error"]

@@ -2,8 +2,13 @@
 
 Builders come from `docker buildx ls`; docker-driver builders are then read through the
 Engine API of their context (exact bytes), the others through `docker buildx du`. Without
-buildx the current context's engine is still listed. Builders are read in parallel, each
-call bounded by `timeout`, and nothing here raises for an unreachable Docker.
+buildx the current context's engine is still listed. Builders are read in parallel, and
+nothing here raises for an unreachable Docker.
+
+Timeouts (see `budget.py`): calls that wait on an engine which has not answered yet share
+one budget per listing (`connect_timeout`); calls to an engine that answered get
+`timeout` each. The current context's engine is asked first (one cheap `GET /version`): if
+it gives no answer, `docker buildx ls`, which would wait on it too, is not run.
 """
 
 from __future__ import annotations
@@ -14,6 +19,12 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
+from uvcache_tui.core.buildkit.budget import (
+    DEFAULT_TIMEOUT,
+    Budget,
+    check_seconds,
+    connect_timeout_from_env,
+)
 from uvcache_tui.core.buildkit.buildx import (
     BuildxBuilder,
     BuildxError,
@@ -29,7 +40,7 @@ from uvcache_tui.core.buildkit.contexts import (
     docker_config_dir,
     resolve_context,
 )
-from uvcache_tui.core.buildkit.engine import EngineError, read_engine
+from uvcache_tui.core.buildkit.engine import EngineError, connect, read_engine
 from uvcache_tui.core.buildkit.proc import find_docker_cli
 from uvcache_tui.core.buildkit.records import BuilderInfo, BuildkitReport, cache_mounts
 
@@ -46,6 +57,7 @@ class Tools:
     builders: tuple[BuildxBuilder, ...]
     current: str
     warnings: tuple[str, ...]
+    budget: Budget
 
 
 @dataclass(frozen=True)
@@ -72,23 +84,59 @@ def _buildx_current_file(env: Mapping[str, str], context: str) -> str | None:
     return None
 
 
-def discover(env: Mapping[str, str] | None, timeout: float) -> Tools:
+def _silent_current_engine(
+    context: str, env: Mapping[str, str], docker_cli: str | None, timeout: float, budget: Budget
+) -> str | None:
+    """Ask the current context's engine first; its error if it gave no answer at all.
+
+    Other failures (no socket, refused, not an Engine API answer) come back fast and are
+    left to the builder that uses the engine; they are remembered in `budget`.
+    """
+    try:
+        endpoint = resolve_context(context, env, docker_cli, timeout)
+    except ContextError:
+        return None
+    try:
+        connect(endpoint, timeout, budget).close()
+    except EngineError as exc:
+        return str(exc) if exc.timed_out else None
+    return None
+
+
+def discover(env: Mapping[str, str] | None, timeout: float, budget: Budget | None = None) -> Tools:
     """Find docker, buildx and the builders it knows; failures become warnings."""
     environ = dict(os.environ if env is None else env)
+    warnings: list[str] = []
+    if budget is None:
+        seconds, problem = connect_timeout_from_env(environ)
+        budget = Budget.start(seconds)
+        if problem:
+            warnings.append(problem)
     docker_cli = find_docker_cli(environ)
     context = current_context_name(environ)
-    warnings: list[str] = []
     bx = buildx_version(docker_cli, environ, timeout) if docker_cli else None
     builders: list[BuildxBuilder] = []
+    fallback = " (listing the current engine through its API only)"
     if docker_cli is None:
         warnings.append("docker CLI not found: listing the current engine through its API only")
     elif bx is None:
         warnings.append("docker buildx not found: listing the current engine through its API only")
     else:
-        try:
-            builders = list_buildx_builders(docker_cli, environ, timeout, bx[1])
-        except BuildxError as exc:
-            warnings.append(f"{exc} (listing the current engine through its API only)")
+        silent = _silent_current_engine(context, environ, docker_cli, timeout, budget)
+        if silent is not None:
+            warnings.append(
+                f"`docker buildx ls` not run: it would wait on the same engine{fallback}"
+            )
+        elif budget.spent:
+            warnings.append(
+                f"`docker buildx ls` not run: the {budget.seconds:g}s allowed for engines that "
+                f"have not answered is used up{fallback}"
+            )
+        else:
+            try:
+                builders = list_buildx_builders(docker_cli, environ, budget.cap(timeout), bx[1])
+            except BuildxError as exc:
+                warnings.append(f"{exc}{fallback}")
     current = environ.get("BUILDX_BUILDER") or ""
     if not current:
         current = next((b.name for b in builders if b.current), "")
@@ -101,6 +149,7 @@ def discover(env: Mapping[str, str] | None, timeout: float) -> Tools:
         builders=tuple(builders),
         current=current or context,
         warnings=tuple(warnings),
+        budget=budget,
     )
 
 
@@ -113,7 +162,7 @@ def _engine_builder(tools: Tools, base: BuilderInfo, timeout: float) -> Resolved
         return ResolvedBuilder(replace(base, error=f"Docker: {exc}"), tools, None)
     base = replace(base, host=endpoint.host, source="engine-api")
     try:
-        listing = read_engine(endpoint, timeout)
+        listing = read_engine(endpoint, timeout, tools.budget)
     except EngineError as exc:
         return ResolvedBuilder(replace(base, error=str(exc), status="error"), tools, endpoint)
     info = replace(
@@ -135,10 +184,15 @@ def _buildx_builder(tools: Tools, base: BuilderInfo, timeout: float) -> Resolved
     if tools.docker_cli is None or tools.buildx is None:
         return ResolvedBuilder(replace(base, error="docker buildx not available"), tools, None)
     if base.status not in (None, "running"):
-        message = (
-            f"builder is {base.status}; not started just to list it "
-            f"(`docker buildx inspect --bootstrap {base.name}` starts it)"
-        )
+        if base.error:
+            # buildx could not talk to it: its own error is the real reason (e.g. an
+            # endpoint answering HTTP 200 with a body that is not JSON)
+            message = f"buildx: builder {base.name} is {base.status}: {base.error}"
+        else:
+            message = (
+                f"builder is {base.status}; not started just to list it "
+                f"(`docker buildx inspect --bootstrap {base.name}` starts it)"
+            )
         return ResolvedBuilder(replace(base, error=message), tools, None)
     try:
         records = buildx_du(tools.docker_cli, tools.env, timeout, base.name, tools.buildx[1])
@@ -208,17 +262,41 @@ def _bases(tools: Tools, name: str | None) -> list[BuilderInfo]:
     ]
 
 
+def _budget(
+    connect_timeout: float | None, env: Mapping[str, str] | None
+) -> tuple[Budget, str | None]:
+    if connect_timeout is not None:
+        return Budget.start(connect_timeout), None
+    seconds, problem = connect_timeout_from_env(os.environ if env is None else env)
+    return Budget.start(seconds), problem
+
+
+def _discover(
+    timeout: float, env: Mapping[str, str] | None, connect_timeout: float | None
+) -> Tools:
+    check_seconds(timeout, "timeout")
+    budget, problem = _budget(connect_timeout, env)
+    tools = discover(env, timeout, budget)
+    if problem:
+        tools = replace(tools, warnings=(problem, *tools.warnings))
+    return tools
+
+
 def list_builders(
-    timeout: float = 10.0,
+    timeout: float = DEFAULT_TIMEOUT,
     builder: str | None = None,
     env: Mapping[str, str] | None = None,
+    connect_timeout: float | None = None,
 ) -> BuildkitReport:
     """List every builder (or just `builder`) with its cache mounts or its error.
 
     `env` replaces os.environ for the docker CLI and context resolution (DOCKER_HOST,
-    DOCKER_CONFIG, DOCKER_CONTEXT, PATH). Never raises for Docker problems.
+    DOCKER_CONFIG, DOCKER_CONTEXT, PATH, UVCACHE_TUI_DOCKER_CONNECT_TIMEOUT).
+    `connect_timeout` is the budget shared by every call to engines that have not answered
+    yet (default: the env variable, else 5 s); `timeout` bounds each call to an engine that
+    answered. Never raises for Docker problems (ValueError for invalid timeouts).
     """
-    tools = discover(env, timeout)
+    tools = _discover(timeout, env, connect_timeout)
     bases = _bases(tools, builder)
     to_read = [b for b in bases if not (b.driver == "unknown" and b.error)]
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(to_read)))) as pool:
@@ -239,11 +317,12 @@ def list_builders(
 
 def resolve_builder(
     builder: str | None,
-    timeout: float = 10.0,
+    timeout: float = DEFAULT_TIMEOUT,
     env: Mapping[str, str] | None = None,
+    connect_timeout: float | None = None,
 ) -> ResolvedBuilder:
     """One builder (the current one when `builder` is None), read, ready to be acted on."""
-    tools = discover(env, timeout)
+    tools = _discover(timeout, env, connect_timeout)
     base = _bases(tools, builder or tools.current)[0]
     if base.driver == "unknown" and base.error:
         return ResolvedBuilder(base, tools, None)

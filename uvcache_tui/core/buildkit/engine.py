@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from uvcache_tui.core.buildkit.budget import Budget
 from uvcache_tui.core.buildkit.contexts import EngineEndpoint
 
 if TYPE_CHECKING:
@@ -30,7 +31,15 @@ FORBIDDEN_FILTER_KEYS = frozenset({"label", "label!", "dangling"})
 
 
 class EngineError(Exception):
-    """Talking to an engine failed; `str()` is the message to show."""
+    """Talking to an engine failed; `str()` is the message to show.
+
+    `timed_out` is True when the engine gave no answer at all (as opposed to refusing,
+    being absent, or answering something that is not the Engine API).
+    """
+
+    def __init__(self, message: str, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 @dataclass(frozen=True)
@@ -73,10 +82,26 @@ def _socket_path(host: str) -> str | None:
     return host[len("unix://") :] if host.startswith("unix://") else None
 
 
-def describe_exception(exc: BaseException, host: str, timeout: float) -> str:
-    """A short reason for a failed connection: missing socket, refused, denied, timeout."""
+def is_timeout(exc: BaseException) -> bool:
+    """True when `exc` (or what it wraps) is a connect or read timeout."""
     import requests.exceptions
 
+    for cause in _causes(exc):
+        if isinstance(cause, (socket.timeout, TimeoutError, requests.exceptions.Timeout)):
+            return True
+        if type(cause).__name__ in ("ReadTimeoutError", "ConnectTimeoutError"):
+            return True
+    return False
+
+
+def _body_excerpt(text: str, limit: int = 60) -> str:
+    one_line = " ".join(text.split())
+    return repr(one_line[:limit] + ("…" if len(one_line) > limit else ""))
+
+
+def describe_exception(exc: BaseException, host: str, timeout: float) -> str:
+    """A short reason for a failed connection: missing socket, refused, denied, timeout,
+    or an answer that is not the Engine API's (HTTP 200 with a body that is not JSON)."""
     path = _socket_path(host)
     where = path or host
     for cause in _causes(exc):
@@ -89,11 +114,15 @@ def describe_exception(exc: BaseException, host: str, timeout: float) -> str:
             return f"no socket at {where} (engine not running?)"
         if isinstance(cause, ConnectionRefusedError):
             return f"connection refused by {where} (engine stopped?)"
+    if is_timeout(exc):
+        return f"no answer from {where} within {timeout:g}s"
     for cause in _causes(exc):
-        if isinstance(cause, (socket.timeout, TimeoutError, requests.exceptions.Timeout)):
-            return f"no answer from {where} within {timeout:g}s"
-        if type(cause).__name__ in ("ReadTimeoutError", "ConnectTimeoutError"):
-            return f"no answer from {where} within {timeout:g}s"
+        doc = getattr(cause, "doc", None)
+        if isinstance(cause, ValueError) and isinstance(doc, str):
+            return (
+                f"{where} answered, but not as a Docker Engine does: the body is not JSON "
+                f"({cause}; it starts with {_body_excerpt(doc)})"
+            )
     text = str(exc).strip().splitlines()
     return f"{where}: {text[0] if text else type(exc).__name__}"
 
@@ -106,10 +135,32 @@ def _api_error(what: str, exc: docker.errors.APIError) -> EngineError:
 # --- connecting ------------------------------------------------------------------------
 
 
-def connect(endpoint: EngineEndpoint, timeout: float) -> docker.APIClient:
-    """Open an API client for `endpoint`, negotiating the API version (one GET /version)."""
+def connect(
+    endpoint: EngineEndpoint, timeout: float, budget: Budget | None = None
+) -> docker.APIClient:
+    """Open an API client for `endpoint`, negotiating the API version (one GET /version).
+
+    With a `budget`, that first call waits at most what is left of it (the engine has not
+    answered yet), an engine that already failed in this listing is not asked again, and
+    a failure is remembered. Once connected, the client's calls use `timeout`.
+    """
     import docker
     import docker.tls
+
+    where = _socket_path(endpoint.host) or endpoint.host
+    wait = timeout
+    if budget is not None:
+        failure = budget.failure(endpoint.host)
+        if failure is not None:
+            raise EngineError(failure[0], timed_out=failure[1])
+        if budget.spent:
+            message = not_reachable(
+                f"{where} not asked: the {budget.seconds:g}s allowed for engines that have "
+                "not answered was used up by earlier calls"
+            )
+            budget.remember(endpoint.host, message, True)
+            raise EngineError(message, timed_out=True)
+        wait = budget.cap(timeout)
 
     tls: docker.tls.TLSConfig | bool = False
     if endpoint.tls is not None:
@@ -124,15 +175,21 @@ def connect(endpoint: EngineEndpoint, timeout: float) -> docker.APIClient:
             verify=endpoint.tls.verify,
         )
     try:
-        return docker.APIClient(
+        client = docker.APIClient(
             base_url=endpoint.host,
             version="auto",
-            timeout=timeout,
+            timeout=wait,
             tls=tls,
             use_ssh_client=endpoint.host.startswith("ssh://"),
         )
     except Exception as exc:  # docker-py wraps everything in DockerException
-        raise EngineError(not_reachable(describe_exception(exc, endpoint.host, timeout))) from exc
+        message = not_reachable(describe_exception(exc, endpoint.host, wait))
+        timed_out = is_timeout(exc)
+        if budget is not None:
+            budget.remember(endpoint.host, message, timed_out)
+        raise EngineError(message, timed_out=timed_out) from exc
+    client.timeout = timeout  # it answered: later calls get the per-call timeout
+    return client
 
 
 def api_version(client: docker.APIClient) -> str:
@@ -216,28 +273,35 @@ def read_records(client: docker.APIClient) -> tuple[BuildCacheRecord, ...]:
     return ()
 
 
-def read_engine(endpoint: EngineEndpoint, timeout: float) -> EngineListing:
-    """Connect to `endpoint` and list its records; raises EngineError."""
+def list_engine(client: docker.APIClient, host: str, timeout: float) -> EngineListing:
+    """List the records of a connected engine; raises EngineError."""
     import docker.errors
 
-    client = connect(endpoint, timeout)
     try:
-        try:
-            records = read_records(client)
-            version = client.version(api_version=False)
-        except docker.errors.APIError as exc:
-            raise _api_error("listing the build cache", exc) from exc
-        except Exception as exc:
-            reason = describe_exception(exc, endpoint.host, timeout)
-            raise EngineError(not_reachable(reason)) from exc
-    finally:
-        client.close()
+        records = read_records(client)
+        version = client.version(api_version=False)
+    except docker.errors.APIError as exc:
+        raise _api_error("listing the build cache", exc) from exc
+    except Exception as exc:
+        reason = describe_exception(exc, host, timeout)
+        raise EngineError(not_reachable(reason), timed_out=is_timeout(exc)) from exc
     engine_version = version.get("Version") if isinstance(version, Mapping) else None
     return EngineListing(
         records=records,
         api_version=api_version(client),
         engine_version=str(engine_version) if engine_version else None,
     )
+
+
+def read_engine(
+    endpoint: EngineEndpoint, timeout: float, budget: Budget | None = None
+) -> EngineListing:
+    """Connect to `endpoint` (within `budget`) and list its records; raises EngineError."""
+    client = connect(endpoint, timeout, budget)
+    try:
+        return list_engine(client, endpoint.host, timeout)
+    finally:
+        client.close()
 
 
 # --- pruning ---------------------------------------------------------------------------

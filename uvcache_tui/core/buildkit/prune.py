@@ -4,6 +4,11 @@ Rules from the BuildKit reference: the `id` filter is an unanchored regex, so on
 per ID with `^ID$`; never `label`/`dangling` (ignored → unfiltered prune) and never several
 values per key; in-use records are skipped silently by BuildKit, so they are shown as kept;
 unknown IDs and near-misses (a substring of another ID) are not sent at all.
+
+Every mode, `--all-mounts` and `--unused-for` included, sends one anchored request per
+previewed record and nothing broader: a cache mount created between the preview and the
+run is never named, so it cannot be deleted. Right before sending, the builder is listed
+again and such mounts are reported (`PruneResult.appeared`).
 """
 
 from __future__ import annotations
@@ -15,21 +20,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from uvcache_tui.core.buildkit.budget import DEFAULT_TIMEOUT
 from uvcache_tui.core.buildkit.builders import ResolvedBuilder, resolve_builder
-from uvcache_tui.core.buildkit.buildx import BuildxError, buildx_prune, prune_args
+from uvcache_tui.core.buildkit.buildx import BuildxError, buildx_du, buildx_prune, prune_args
 from uvcache_tui.core.buildkit.engine import (
     EngineError,
     PruneResponse,
     api_version,
     connect,
     describe_prune_call,
+    list_engine,
 )
 from uvcache_tui.core.buildkit.engine import prune as engine_prune
 from uvcache_tui.core.buildkit.records import (
     CACHE_MOUNT_TYPE,
     SIZE_NOTE,
+    BuildCacheRecord,
     BuilderInfo,
     CacheMountRecord,
+    cache_mounts,
 )
 
 MODE_IDS = "ids"
@@ -40,6 +49,9 @@ MODE_UNUSED = "unused-for"
 # the type filter already excludes the first two, and a cache mount is never part of an
 # image layer chain, so `all` adds nothing for cache mounts. It is not sent.
 SEND_ALL = False
+
+MAX_DURATION_SECONDS = 36500 * 86400.0
+"""Far below Go's largest duration (~292 years), which `until` must fit in."""
 
 _ID_RE = re.compile(r"^[a-z0-9]+$")
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d|w)")
@@ -70,8 +82,10 @@ def parse_duration(text: str) -> float:
         pos = match.end()
     if pos != len(compact):
         raise ValueError(f"invalid duration {text!r} (examples: 30m, 12h, 7d, 1h30m)")
-    if total <= 0:
+    if not total > 0:
         raise ValueError(f"duration must be positive: {text!r}")
+    if total > MAX_DURATION_SECONDS:
+        raise ValueError(f"duration must be at most 36500d (100 years): {text!r}")
     return total
 
 
@@ -202,7 +216,12 @@ class PrunePlan:
 
 @dataclass(frozen=True)
 class PruneResult:
-    """What the engine reported after executing a plan."""
+    """What the engine reported after executing a plan.
+
+    `appeared`: cache mounts listed right before sending that the preview did not show
+    (created meanwhile); they were not named in any request, so they are left alone.
+    `vanished`: planned records that were already gone at that moment.
+    """
 
     plan: PrunePlan
     deleted: tuple[str, ...] = ()
@@ -210,6 +229,8 @@ class PruneResult:
     not_deleted: tuple[str, ...] = ()
     unexpected: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
+    appeared: tuple[str, ...] = ()
+    vanished: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -224,7 +245,32 @@ class PruneResult:
             "not_deleted": list(self.not_deleted),
             "unexpected": list(self.unexpected),
             "errors": list(self.errors),
+            "appeared": list(self.appeared),
+            "vanished": list(self.vanished),
         }
+
+
+def describe_requests(plan: PrunePlan) -> str:
+    """What the plan's requests do, in words: the CLI and the TUI preview print this."""
+    count = len(plan.requests)
+    if not count:
+        return "Nothing to prune: no request will be sent."
+    text = (
+        f"{count} request{'s' if count != 1 else ''}, one per record, each naming it with an "
+        "anchored ^ID$ filter (BuildKit's id filter is a regex); nothing else is sent. "
+        "Records in use by a running build are skipped by BuildKit and shown as kept."
+    )
+    if plan.mode != MODE_IDS:
+        text += (
+            " Cache mounts created after this preview are not named, so they are left "
+            "alone; the builder is listed again right before sending and they are reported."
+        )
+    if plan.mode == MODE_UNUSED:
+        text += (
+            " Each request also carries `until`, so a record that a build used after this "
+            "preview is kept by BuildKit."
+        )
+    return text
 
 
 def _check_ids(
@@ -303,14 +349,16 @@ def plan_prune(
     all_mounts: bool = False,
     unused_for: str | float | None = None,
     builder: str | None = None,
-    timeout: float = 10.0,
+    timeout: float = DEFAULT_TIMEOUT,
     env: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    connect_timeout: float | None = None,
 ) -> PrunePlan:
     """Read the builder and plan exactly one of: IDs, all cache mounts, mounts unused for.
 
     `unused_for` is seconds or a duration string (`7d`, `12h`). Raises ValueError for an
-    invalid selection; Docker problems end up in `PrunePlan.error`.
+    invalid selection; Docker problems end up in `PrunePlan.error`. Whatever the mode, the
+    plan holds one request per record to delete, naming it with an anchored `^ID$` filter.
     """
     chosen = sum([bool(ids), all_mounts, unused_for is not None])
     if chosen != 1:
@@ -318,10 +366,10 @@ def plan_prune(
     seconds: float | None = None
     if unused_for is not None:
         seconds = parse_duration(unused_for) if isinstance(unused_for, str) else float(unused_for)
-        if seconds <= 0:
-            raise ValueError("unused_for must be positive")
+        if not 0 < seconds <= MAX_DURATION_SECONDS:
+            raise ValueError("unused_for must be positive and at most 100 years")
     mode = MODE_IDS if ids else MODE_ALL if all_mounts else MODE_UNUSED
-    target = resolve_builder(builder, timeout, env)
+    target = resolve_builder(builder, timeout, env, connect_timeout)
     info = target.info
     via = "engine-api" if info.source == "engine-api" else "buildx"
     if info.error or not info.listed:
@@ -360,12 +408,13 @@ def plan_prune(
                     items.append(PlanItem(mount, "keep", "used more recently"))
                     continue
             items.append(PlanItem(mount, "delete"))
-        filters = {"type": CACHE_MOUNT_TYPE}
-        if seconds is not None:
-            filters["until"] = go_duration(seconds)
-        delete_ids = [i.mount.id for i in items if i.action == "delete"]
-        if delete_ids:
-            requests.append(_request(target, filters, delete_ids))
+            # Exactly this record: a mount created after the preview is never named. With
+            # --unused-for, `until` is sent too, so that BuildKit keeps the record if a
+            # build used it after the preview.
+            filters = {"id": f"^{mount.id}$", "type": CACHE_MOUNT_TYPE}
+            if seconds is not None:
+                filters["until"] = go_duration(seconds)
+            requests.append(_request(target, filters, [mount.id]))
     return PrunePlan(
         builder=info,
         mode=mode,
@@ -378,26 +427,45 @@ def plan_prune(
     )
 
 
-def _send(plan: PrunePlan, timeout: float) -> tuple[list[PruneResponse], list[str]]:
-    """Send every request of the plan; errors are collected, not raised."""
+@dataclass
+class _Sent:
+    """What `_send` learned: the listing right before sending, responses, errors."""
+
+    listed: tuple[BuildCacheRecord, ...] | None = None
+    responses: list[PruneResponse] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _send(plan: PrunePlan, timeout: float) -> _Sent:
+    """List the builder again, then send every request of the plan; errors are collected.
+
+    When the builder cannot be listed again, nothing is sent.
+    """
     target = plan.target
-    responses: list[PruneResponse] = []
-    errors: list[str] = []
+    sent = _Sent()
+    responses, errors = sent.responses, sent.errors
     if target is None or not plan.requests:
-        return responses, errors
+        return sent
     if target.info.source == "engine-api":
         if target.engine is None:
-            return responses, [f"builder {target.info.name}: no engine endpoint"]
+            errors.append(f"builder {target.info.name}: no engine endpoint")
+            return sent
         try:
             client = connect(target.engine, timeout)
         except EngineError as exc:
-            return responses, [str(exc)]
+            errors.append(str(exc))
+            return sent
         try:
             if target.info.api_version and api_version(client) != target.info.api_version:
                 errors.append(
                     f"API version changed since the preview ({target.info.api_version} → "
                     f"{api_version(client)})"
                 )
+            try:
+                sent.listed = list_engine(client, target.engine.host, timeout).records
+            except EngineError as exc:
+                errors.append(f"could not list the builder again before pruning: {exc}")
+                return sent
             for request in plan.requests:
                 try:
                     responses.append(
@@ -407,10 +475,18 @@ def _send(plan: PrunePlan, timeout: float) -> tuple[list[PruneResponse], list[st
                     errors.append(str(exc))
         finally:
             client.close()
-        return responses, errors
+        return sent
     tools = target.tools
-    if tools.docker_cli is None:
-        return responses, ["docker CLI not found"]
+    if tools.docker_cli is None or tools.buildx is None:
+        errors.append("docker buildx not found")
+        return sent
+    try:
+        sent.listed = tuple(
+            buildx_du(tools.docker_cli, tools.env, timeout, target.info.name, tools.buildx[1])
+        )
+    except BuildxError as exc:
+        errors.append(f"could not list the builder again before pruning: {exc}")
+        return sent
     for request in plan.requests:
         try:
             responses.append(
@@ -425,22 +501,34 @@ def _send(plan: PrunePlan, timeout: float) -> tuple[list[PruneResponse], list[st
             )
         except BuildxError as exc:
             errors.append(str(exc))
-    return responses, errors
+    return sent
 
 
 def execute_prune(plan: PrunePlan, timeout: float = 60.0) -> PruneResult:
-    """Send the plan's requests (one per ID) and compare what went with what was planned."""
+    """List the builder again, send the plan's requests (one per record, anchored), and
+    compare what went with what was planned and with what exists now."""
     if plan.error:
         return PruneResult(plan=plan, errors=(plan.error,))
-    responses, errors = _send(plan, timeout)
+    sent = _send(plan, timeout)
+    responses = sent.responses
     deleted = tuple(dict.fromkeys(d for r in responses for d in r.deleted))
     sizes = [r.space_reclaimed for r in responses if r.space_reclaimed is not None]
     planned = [i.mount.id for i in plan.to_delete]
+    appeared: tuple[str, ...] = ()
+    vanished: tuple[str, ...] = ()
+    if sent.listed is not None:
+        previewed = {i.mount.id for i in plan.items} | {m.id for m in plan.builder.mounts}
+        now_ids = {r.id for r in sent.listed}
+        if plan.mode != MODE_IDS:
+            appeared = tuple(m.id for m in cache_mounts(sent.listed) if m.id not in previewed)
+        vanished = tuple(i for i in planned if i not in now_ids)
     return PruneResult(
         plan=plan,
         deleted=deleted,
         space_reclaimed=sum(sizes) if sizes else None,
         not_deleted=tuple(i for i in planned if i not in deleted),
         unexpected=tuple(d for d in deleted if d not in planned),
-        errors=tuple(errors),
+        errors=tuple(sent.errors),
+        appeared=appeared,
+        vanished=vanished,
     )
