@@ -20,6 +20,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Static
+from textual.widgets._toast import Toast
 from textual.widgets.tree import TreeNode
 
 from tests import dockerenv
@@ -27,6 +28,7 @@ from tests.core.buildkit.scenarios import (
     TARGETS_16180,
     build_16180,
     build_mounts,
+    build_one_mount,
     default_builder,
     mounts_with,
 )
@@ -34,8 +36,16 @@ from tests.dockerenv import Engine, Tracker, base_environ, wait_for
 from tests.tui.conftest import main_screen, make_app, run, settle
 from tests.tui.test_app import plain, wait_until
 from tests.uvcache_factory import UvEnv
-from uvcache_tui.core.buildkit.engine import parse_system_df
+from uvcache_tui.core.buildkit.engine import describe_prune_call, parse_system_df
+from uvcache_tui.core.buildkit.prune import (
+    MODE_ALL,
+    PlanItem,
+    PrunePlan,
+    PruneRequest,
+    PruneResult,
+)
 from uvcache_tui.core.buildkit.records import (
+    CACHE_MOUNT_TYPE,
     FLAG_UNEXPANDED,
     SIZE_NOTE,
     BuilderInfo,
@@ -291,7 +301,7 @@ def test_prune_one_mount_from_the_tui(tracked: Tracker, tmp_path: Path, shared_e
 
     async def body() -> None:
         app = docker_app(shared_env, engine.env())
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
             await settle(pilot)
             section = section_of(pilot)
             (node,) = [
@@ -313,6 +323,15 @@ def test_prune_one_mount_from_the_tui(tracked: Tracker, tmp_path: Path, shared_e
             assert "exec.cachemount" in calls
             assert not preview.query_one("#run", Button).disabled
             await pilot.click("#run")
+            # the dialog stays up and shows the result itself (no toast)
+            await wait_until(pilot, lambda: preview.result is not None, timeout=60)
+            await pilot.pause()
+            status = plain(preview.query_one("#bk-prune-status", Static))
+            assert status.startswith("Deleted 1 record(s)") and mounts.pip.id in status
+            assert not preview.query_one("#run", Button).display
+            assert str(preview.query_one("#cancel", Button).label) == "Close"
+            assert_dialog_uncovered(preview)
+            await pilot.click("#cancel")
             await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
             await wait_until(
                 pilot,
@@ -328,11 +347,69 @@ def test_prune_one_mount_from_the_tui(tracked: Tracker, tmp_path: Path, shared_e
                 if isinstance(n.data, MountItem)
             }
             assert left == {mounts.own.id, mounts.apt.id}
-            messages = [n.message for n in app._notifications]
-            assert any(m.startswith("Deleted 1 record(s)") and mounts.pip.id in m for m in messages)
+            assert section.last_result is not None
+            assert section.last_result.deleted == (mounts.pip.id,)
+            assert not [n for n in app._notifications if "Deleted" in n.message]
+
+            # the next dialog: a toast that is up when it opens is not drawn over it
+            app.notify("a message from elsewhere " * 8, timeout=120)
+            await pilot.pause()
+            await move_to(pilot, builder_node(section, "default"))
+            await pilot.press("D")
+            await wait_until(pilot, lambda: isinstance(app.screen, BuildkitPruneScreen))
+            await pilot.pause()
+            assert isinstance(app.screen, BuildkitPruneScreen)
+            assert_dialog_uncovered(app.screen)
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
 
     run(body)
     assert engine.record_ids() == before - {mounts.pip.id}
+
+
+@pytest.mark.docker
+def test_D_leaves_a_mount_created_after_the_preview(
+    tracked: Tracker, tmp_path: Path, shared_env: UvEnv
+) -> None:
+    """D previews the builder's mounts; a build creates another one while the dialog is
+    up; Run deletes exactly the previewed ones, and the dialog reports the new one."""
+    engine = tracked.engine
+    mounts = build_mounts(tracked, tmp_path / "ctx")
+
+    async def body() -> None:
+        app = docker_app(shared_env, engine.env())
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            section = section_of(pilot)
+            await move_to(pilot, builder_node(section, "default"))
+            await pilot.press("D")
+            await wait_until(pilot, lambda: isinstance(app.screen, BuildkitPruneScreen), 60)
+            await pilot.pause()
+            preview = app.screen
+            assert isinstance(preview, BuildkitPruneScreen)
+            planned = [i.mount.id for i in preview.plan.to_delete]
+            assert mounts.ids <= set(planned)
+            calls = plain(preview.query_one("#bk-prune-calls", Static))
+            assert all(f'"id":["^{i}$"]' in calls for i in planned)
+            assert '{"type":["exec.cachemount"]}' not in calls
+            note = plain(preview.query_one("#bk-prune-note", Static))
+            assert "created after this preview are not named" in note
+            late = build_one_mount(tracked, tmp_path / "late")
+            before = engine.record_ids()
+            await pilot.click("#run")
+            await wait_until(pilot, lambda: preview.result is not None, timeout=120)
+            await pilot.pause()
+            result = preview.result
+            assert result is not None
+            assert sorted(result.deleted) == sorted(planned) and late in result.appeared
+            status = plain(preview.query_one("#bk-prune-status", Static))
+            assert f"left alone (appeared after the preview, not requested): {late}" in status
+            assert engine.record_ids() == before - set(planned)
+            await pilot.click("#cancel")
+            await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+            await settle(pilot)
+
+    run(body)
 
 
 @pytest.mark.docker
@@ -387,6 +464,98 @@ def test_prune_builder_preview_cancel_and_read_only(
         assert engine.record_ids() == before
     finally:
         tracker.cleanup()
+
+
+# --- notifications never cover a dialog --------------------------------------------------------
+
+
+def assert_dialog_uncovered(screen: BuildkitPruneScreen) -> None:
+    """Every cell of the dialog shows the dialog (no toast drawn over it), and the buttons
+    that are displayed are what is at their own centre."""
+    box = screen.query_one("#bk-prune-box")
+    region = box.region
+    assert region.width > 0 and region.height > 0
+    for y in range(region.y, region.y + region.height):
+        for x in range(region.x, region.x + region.width):
+            widget, _ = screen.get_widget_at(x, y)
+            assert widget is box or box in widget.ancestors, (x, y, widget)
+    for button in screen.query(Button):
+        if button.display:
+            x, y = button.region.center
+            assert screen.get_widget_at(x, y)[0] is button
+
+
+def recorded_plan() -> PrunePlan:
+    """A plan for every cache mount of the recorded 20.10 builder (no engine needed)."""
+    builder = recorded_legacy_builder()
+    requests = []
+    for mount in builder.mounts:
+        filters = {"id": f"^{mount.id}$", "type": CACHE_MOUNT_TYPE}
+        call = describe_prune_call(builder.api_version, filters, False)
+        requests.append(PruneRequest(tuple(filters.items()), False, call, (mount.id,)))
+    return PrunePlan(
+        builder=builder,
+        mode=MODE_ALL,
+        items=tuple(PlanItem(m, "delete") for m in builder.mounts),
+        requests=tuple(requests),
+    )
+
+
+class DialogApp(App[None]):
+    """An empty main screen that can open the prune dialog."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("main screen", id="main")
+
+
+def test_toasts_are_not_drawn_over_the_prune_dialog() -> None:
+    async def body() -> None:
+        app = DialogApp()
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            for index in range(4):
+                app.notify(f"message {index}: " + "long text " * 12, timeout=120)
+            await pilot.pause()
+            main = app.screen
+            dialog = BuildkitPruneScreen(recorded_plan(), runner=lambda: PruneResult(plan=plan))
+            plan = dialog.plan
+            await app.push_screen(dialog)
+            await pilot.pause()
+            await pilot.pause()
+            assert app.screen is dialog
+            assert_dialog_uncovered(dialog)
+            app.notify("a message that comes while the dialog is up", timeout=120)
+            await pilot.pause()
+            await pilot.pause()
+            assert_dialog_uncovered(dialog)
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.pause()
+            # the toasts were hidden, not lost: they are drawn again on the main screen
+            assert app.screen is main
+            shown = [t for t in main.query(Toast) if t.region.area > 0]
+            assert len(shown) == 5
+
+    run(body)
+
+
+def test_section_messages_wait_for_the_dialog_to_close(shared_env: UvEnv) -> None:
+    async def body() -> None:
+        app = make_app(shared_env)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await settle(pilot)
+            section = section_of(pilot)
+            await app.push_screen(BuildkitPruneScreen(recorded_plan()))
+            await pilot.pause()
+            section.tell("BuildKit says something", timeout=60)
+            await pilot.pause()
+            assert not [n for n in app._notifications if n.message == "BuildKit says something"]
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.pause()
+            assert isinstance(app.screen, MainScreen)
+            assert [n for n in app._notifications if n.message == "BuildKit says something"]
+
+    run(body)
 
 
 # --- snapshot: a recorded 20.10 record, fixed clock ---------------------------------------------

@@ -9,6 +9,10 @@ the `BuildkitView`. Docker being absent, stopped, slow or forbidden becomes one 
 
 The app supplies `docker_env` (None: os.environ), `docker_timeout` (seconds per Docker
 call) and `read_only`.
+
+Notifications never cover a dialog: the prune's progress and result are shown inside the
+prune dialog, and a message of this section that comes while any dialog is up waits until
+the main screen is back.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import cast
 from rich.text import Text
 from textual import on
 from textual.message import Message
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher
 from textual.widgets.tree import TreeNode
@@ -30,7 +36,7 @@ from uvcache_tui.core.buildkit.builders import list_builders
 from uvcache_tui.core.buildkit.prune import PrunePlan, PruneResult, execute_prune, plan_prune
 from uvcache_tui.core.buildkit.records import BuilderInfo, BuildkitReport, CacheMountRecord
 from uvcache_tui.tui.format import format_size
-from uvcache_tui.tui.screens.buildkit_prune import BuildkitPruneScreen, result_lines
+from uvcache_tui.tui.screens.buildkit_prune import BuildkitPruneScreen
 from uvcache_tui.tui.widgets.buildkit_view import KIND_STYLES, BuildkitView, mount_size
 from uvcache_tui.tui.widgets.locations import LocationsTree
 
@@ -198,6 +204,9 @@ class BuildkitSection(Widget):
         self.loading = False
         self._load_id = 0
         self._prune_busy = False
+        self.last_result: PruneResult | None = None
+        """The last prune that ran (its result was shown in the prune dialog)."""
+        self._deferred: list[tuple[str, str, SeverityLevel, float | None]] = []
 
     # -- configuration (from the app) ------------------------------------------------------
 
@@ -249,7 +258,31 @@ class BuildkitSection(Widget):
 
     # -- loading -------------------------------------------------------------------------------
 
+    # -- messages: never over a dialog ---------------------------------------------------
+
+    def tell(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+    ) -> None:
+        """A toast, unless a dialog is up: then it waits until the main screen is back."""
+        if self.app.screen is not self.screen:
+            self._deferred.append((message, title, severity, timeout))
+            return
+        self.notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def _screen_changed(self, screen: Screen[object]) -> None:
+        if screen is not self.screen or not self._deferred:
+            return
+        deferred, self._deferred = self._deferred, []
+        for message, title, severity, timeout in deferred:
+            self.tell(message, title=title, severity=severity, timeout=timeout)
+
     def on_mount(self) -> None:
+        self.app.screen_change_signal.subscribe(self, self._screen_changed)
         if not self.enabled:
             return
         section = self.section
@@ -401,10 +434,10 @@ class BuildkitSection(Widget):
         """`d`: preview, then prune the cache mount under the cursor."""
         item = self.current_item()
         if self.read_only:
-            self.notify("Read-only: pruning is off.", timeout=4)
+            self.tell("Read-only: pruning is off.", timeout=4)
             return
         if not isinstance(item, MountItem):
-            self.notify(
+            self.tell(
                 "d prunes one cache mount: move to a mount row under a builder "
                 "(D prunes all of a builder's).",
                 timeout=5,
@@ -416,23 +449,23 @@ class BuildkitSection(Widget):
         """`D`: preview, then prune every cache mount of the builder under the cursor."""
         item = self.current_item()
         if self.read_only:
-            self.notify("Read-only: pruning is off.", timeout=4)
+            self.tell("Read-only: pruning is off.", timeout=4)
             return
         if not isinstance(item, BuilderItem | MountItem):
-            self.notify("D prunes a builder's cache mounts: move to a builder row.", timeout=5)
+            self.tell("D prunes a builder's cache mounts: move to a builder row.", timeout=5)
             return
         builder = item.builder
         if builder.error or not builder.listed:
-            self.notify(builder.error or "This builder could not be read.", severity="error")
+            self.tell(builder.error or "This builder could not be read.", severity="error")
             return
         if not builder.mounts:
-            self.notify(f"Builder {builder.name} has no cache mounts.", timeout=4)
+            self.tell(f"Builder {builder.name} has no cache mounts.", timeout=4)
             return
         self._plan([], builder.name)
 
     def _plan(self, ids: Sequence[str], builder: str) -> None:
         if self._prune_busy:
-            self.notify("A BuildKit prune is already being prepared or run.", timeout=4)
+            self.tell("A BuildKit prune is already being prepared or run.", timeout=4)
             return
         self._prune_busy = True
         self.run_worker(
@@ -455,42 +488,21 @@ class BuildkitSection(Widget):
         plan = message.plan
         if plan.error:
             self._prune_busy = False
-            self.notify(plan.error, title="BuildKit prune", severity="error", timeout=8)
+            self.tell(plan.error, title="BuildKit prune", severity="error", timeout=8)
             return
 
-        def decided(run: bool | None) -> None:
-            if not run:
-                self._prune_busy = False
-                return
-            self.notify(
-                f"Pruning {len(plan.to_delete)} cache mount(s) of builder {plan.builder.name}…",
-                timeout=3,
-            )
-            self.run_worker(
-                partial(self._prune_worker, plan, max(self.timeout, PRUNE_TIMEOUT)),
-                name="run BuildKit prune",
-                group=PRUNE_GROUP,
-                description="pruning BuildKit cache mounts",
-                exit_on_error=False,
-                thread=True,
-            )
+        def closed(result: PruneResult | None) -> None:
+            self._prune_busy = False
+            if result is not None:
+                # the dialog showed the result; the rows follow what is left
+                self.post_message(BuildkitPruned(result))
 
-        self.app.push_screen(BuildkitPruneScreen(plan), decided)
-
-    def _prune_worker(self, plan: PrunePlan, timeout: float) -> None:
-        result = execute_prune(plan, timeout=timeout)
-        self.post_message(BuildkitPruned(result))
+        runner = partial(execute_prune, plan, max(self.timeout, PRUNE_TIMEOUT))
+        self.app.push_screen(BuildkitPruneScreen(plan, runner=runner), closed)
 
     @on(BuildkitPruned)
     def _pruned(self, message: BuildkitPruned) -> None:
-        self._prune_busy = False
-        result = message.result
-        self.notify(
-            "\n".join(result_lines(result)),
-            title="BuildKit prune",
-            severity="information" if result.ok and not result.errors else "error",
-            timeout=10,
-        )
+        self.last_result = message.result
         self.load()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -508,4 +520,4 @@ class BuildkitSection(Widget):
             section.set_label(Text(SECTION_LABEL, style="bold"))
             section.remove_children()
             section.add_leaf(status_label(item), data=item)
-        self.notify(error, title=worker.description or worker.name, severity="error")
+        self.tell(error, title=worker.description or worker.name, severity="error")

@@ -1,29 +1,33 @@
 """The BuildKit prune preview: what goes, what stays, and the exact calls; Run or Cancel.
 
 It shows a `PrunePlan` the core computed in a worker (the builder re-read, IDs checked
-exactly) and decides nothing itself; the section runs `execute_prune(plan)` after Run.
+exactly) and decides nothing itself: Run calls the `runner` the section hands over
+(`execute_prune(plan)`) in a thread worker. The dialog stays up while it runs and shows
+the result itself, then Close dismisses it with the `PruneResult` (None: cancelled).
+
+Toasts are not drawn over this dialog (they would cover its Run/Cancel row); messages
+about the prune are shown inside it, and the app's other toasts reappear once it closes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
+from textual.worker import Worker, WorkerState
 
-from uvcache_tui.core.buildkit.prune import MODE_IDS, PrunePlan, PruneResult
+from uvcache_tui.core.buildkit.prune import MODE_IDS, PrunePlan, PruneResult, describe_requests
 from uvcache_tui.core.buildkit.records import SIZE_NOTE
 from uvcache_tui.tui.format import format_size
 from uvcache_tui.tui.widgets.buildkit_view import last_used, mount_size
 
-REQUEST_NOTE = (
-    "One request per record with an anchored ^ID$ filter (BuildKit's id filter is a regex); "
-    "records in use by a running build are skipped by BuildKit and shown here as kept."
-)
+PRUNE_WORKER = "run BuildKit prune"
 
 
 def plan_title(plan: PrunePlan) -> str:
@@ -60,13 +64,18 @@ def result_lines(result: PruneResult) -> list[str]:
     if len(result.deleted) > 10:
         lines.append(f"… and {len(result.deleted) - 10} more")
     lines += [f"NOT deleted (still in use or gone?): {d}" for d in result.not_deleted]
-    lines += [f"also deleted (appeared after the preview): {d}" for d in result.unexpected]
+    lines += [f"also deleted (not in the preview!): {d}" for d in result.unexpected]
+    lines += [f"already gone before the prune: {d}" for d in result.vanished]
+    lines += [
+        f"left alone (appeared after the preview, not requested): {d}" for d in result.appeared
+    ]
     lines += [f"error: {e}" for e in result.errors]
     return lines
 
 
-class BuildkitPruneScreen(ModalScreen[bool]):
-    """Records that will go (with their stale sizes), those kept, the calls; Run / Cancel."""
+class BuildkitPruneScreen(ModalScreen["PruneResult | None"]):
+    """Records that will go (with their stale sizes), those kept, the calls; Run / Cancel,
+    then the result in the same dialog and Close."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -82,19 +91,37 @@ class BuildkitPruneScreen(ModalScreen[bool]):
     BuildkitPruneScreen #bk-prune-entries { height: 1fr; }
     BuildkitPruneScreen .bk-prune-rejected { color: $warning; }
     BuildkitPruneScreen #bk-prune-note { color: $text-muted; }
+    BuildkitPruneScreen #bk-prune-calls-box { height: auto; max-height: 8; }
     BuildkitPruneScreen #bk-prune-calls { color: $text-muted; }
+    BuildkitPruneScreen #bk-prune-status { height: auto; max-height: 12; }
+    BuildkitPruneScreen #bk-prune-status.-error { color: $error; }
     BuildkitPruneScreen #bk-prune-buttons { height: auto; align-horizontal: right; }
     BuildkitPruneScreen #bk-prune-buttons Button { margin-left: 2; }
+    BuildkitPruneScreen ToastHolder { display: none; }
     """
 
-    def __init__(self, plan: PrunePlan, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        plan: PrunePlan,
+        now: datetime | None = None,
+        runner: Callable[[], PruneResult] | None = None,
+    ) -> None:
         super().__init__()
         self.plan = plan
         self.now = now or datetime.now(timezone.utc)
+        self.runner = runner
+        self.result: PruneResult | None = None
+        self.running = False
 
     @property
     def can_run(self) -> bool:
-        return bool(self.plan.requests) and not self.plan.error
+        return (
+            bool(self.plan.requests)
+            and not self.plan.error
+            and self.runner is not None
+            and not self.running
+            and self.result is None
+        )
 
     def compose(self) -> ComposeResult:
         plan = self.plan
@@ -109,10 +136,10 @@ class BuildkitPruneScreen(ModalScreen[bool]):
             if plan.requests:
                 calls = "\n".join(request.call for request in plan.requests)
                 label = "Request" if len(plan.requests) == 1 else "Requests"
-                yield Static(f"{label}:\n{calls}", id="bk-prune-calls", markup=False)
-            else:
-                yield Static("Nothing to prune: no request will be sent.", id="bk-prune-calls")
-            yield Static(REQUEST_NOTE, id="bk-prune-note")
+                with VerticalScroll(id="bk-prune-calls-box"):
+                    yield Static(f"{label}:\n{calls}", id="bk-prune-calls", markup=False)
+            yield Static(describe_requests(plan), id="bk-prune-note", markup=False)
+            yield Static("", id="bk-prune-status", markup=False)
             with Horizontal(id="bk-prune-buttons"):
                 yield Button("Run", id="run", variant="error", disabled=not self.can_run)
                 yield Button("Cancel", id="cancel")
@@ -136,13 +163,62 @@ class BuildkitPruneScreen(ModalScreen[bool]):
             table.add_row("-", "nothing to prune", "", "", "", "")
         self.query_one("#cancel", Button).focus()
 
+    def say(self, text: str, error: bool = False) -> None:
+        """A message inside the dialog (instead of a toast that would cover it)."""
+        status = self.query_one("#bk-prune-status", Static)
+        status.update(text)
+        status.set_class(error, "-error")
+
     @on(Button.Pressed, "#run")
     def action_run(self) -> None:
-        if not self.can_run:
-            self.notify("Nothing to prune.", severity="warning")
+        if self.running or self.result is not None:
             return
-        self.dismiss(True)
+        if not self.can_run or self.runner is None:
+            self.say("Nothing to prune: no request will be sent.", error=True)
+            return
+        self.running = True
+        run = self.query_one("#run", Button)
+        run.disabled = True
+        self.query_one("#cancel", Button).disabled = True
+        count = len(self.plan.to_delete)
+        self.say(f"Pruning {count} cache mount(s) of builder {self.plan.builder.name}…")
+        self.run_worker(
+            self.runner,
+            name=PRUNE_WORKER,
+            description="pruning BuildKit cache mounts",
+            exit_on_error=False,
+            thread=True,
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name != PRUNE_WORKER:
+            return
+        if event.state is WorkerState.SUCCESS:
+            result = event.worker.result
+            if isinstance(result, PruneResult):
+                self.show_result(result)
+        elif event.state is WorkerState.ERROR:
+            self.running = False
+            error = event.worker.error
+            self.say(f"The prune failed: {type(error).__name__}: {error}", error=True)
+            self._to_close()
+
+    def show_result(self, result: PruneResult) -> None:
+        """The result in the dialog; Run goes away and Cancel becomes Close."""
+        self.running = False
+        self.result = result
+        self.say("\n".join(result_lines(result)), error=bool(result.errors))
+        self._to_close()
+
+    def _to_close(self) -> None:
+        self.query_one("#run", Button).display = False
+        close = self.query_one("#cancel", Button)
+        close.label = "Close"
+        close.disabled = False
+        close.focus()
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        self.dismiss(False)
+        if self.running:
+            return  # the prune is in flight; it cannot be taken back
+        self.dismiss(self.result)
