@@ -138,6 +138,8 @@ def _run(ctx: Any, action: ActionKind, packages: list[str]) -> int:
         raise UsageError("refusing: " + plan.blockers[0])
     if not _confirmed(plan, args):
         return 2
+    # A preview that cannot be written (full disk, closed pipe) must fail before uv runs.
+    sys.stdout.flush()
     cancel = threading.Event()
     try:
         with _stop_on_signals(cancel):

@@ -305,11 +305,6 @@ def test_json_paths_round_trip_to_the_bytes_on_disk(tmp_path: Path) -> None:
     assert {"non-utf8-name", "permission-denied"} <= kinds
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/scan.py stores problem paths with non-UTF-8 bytes replaced by '?' "
-    "(_check_name, _problem_for); report.py cannot get the bytes back",
-)
 def test_problem_paths_round_trip_to_the_bytes_on_disk(tmp_path: Path) -> None:
     cache = non_utf8_cache(tmp_path)
     _text, document = show_json_as_someone_else(cache, tmp_path)

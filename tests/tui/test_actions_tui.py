@@ -191,3 +191,108 @@ def test_preview_snapshot(snap_compare: Callable[..., bool], snapshot_env: UvEnv
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_lock_held_by_ourselves_offers_force_not_wait(fresh_env: UvEnv, tmp_path: Path) -> None:
+    """The holder waits for us (as `uv run uvcache-tui` does): no Wait button, `f` ticks
+    Force with the reason, the command shown gains --force, and that command runs."""
+    import fcntl
+
+    add_prune_targets(fresh_env)
+    os.environ["UVCACHE_TUI_STATE_DIR"] = str(tmp_path / "state")
+    lock_fd = os.open(fresh_env.cache / ".lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(lock_fd, fcntl.LOCK_SH)
+
+    async def body() -> None:
+        async with make_app(fresh_env).run_test(size=SIZE) as pilot:
+            preview = await open_preview(pilot, "p")
+            assert preview.plan.lock.held_by_our_parent
+            assert not preview.query("#wait")
+            force = preview.query_one("#force", Checkbox)
+            assert "only waits for it" in str(force.label)
+            assert "--force" not in plain(preview.query_one("#preview-command", Static))
+            await pilot.press("f")
+            await pilot.pause()
+            assert force.value
+            assert "--force" in plain(preview.query_one("#preview-command", Static))
+            await pilot.click("#run")
+            await wait_until(pilot, lambda: isinstance(pilot.app.screen, ActionRunScreen))
+            screen = pilot.app.screen
+            assert isinstance(screen, ActionRunScreen)
+            assert "--force" in screen.plan.argv
+            await wait_until(pilot, lambda: screen.result is not None, timeout=60)
+            assert screen.result is not None and screen.result.ok
+            assert not (fresh_env.cache / "not-a-bucket").exists()
+
+    try:
+        run(body)
+    finally:
+        os.close(lock_fd)
+
+
+def test_cancel_stops_a_waiting_uv(fresh_env: UvEnv, tmp_path: Path) -> None:
+    """Wait for uv, then Cancel: uv (its process group) is stopped, the result says so and
+    the audit log has the final line; the cache is unchanged."""
+    from tests.core.test_action_signals import audit_lines, uv_pids_for
+
+    add_prune_targets(fresh_env)
+    state_dir = tmp_path / "state"
+    os.environ["UVCACHE_TUI_STATE_DIR"] = str(state_dir)
+    script = tmp_path / "sleep.py"
+    script.write_text("import time\ntime.sleep(120)\n")
+    holder = subprocess.Popen(
+        [uv_binary(), "run", "--no-project", "--python", sys.executable, str(script)],
+        env=fresh_env.env(),
+        cwd=tmp_path,
+    )
+    signature = tree_signature(fresh_env.cache)
+
+    async def body() -> None:
+        async with make_app(fresh_env).run_test(size=SIZE) as pilot:
+            await wait_until(
+                pilot, lambda: probe_lock(str(fresh_env.cache)).state is LockState.HELD
+            )
+            preview = await open_preview(pilot, "p")
+            await pilot.click("#wait")
+            await wait_until(pilot, lambda: isinstance(pilot.app.screen, ActionRunScreen))
+            screen = pilot.app.screen
+            assert isinstance(screen, ActionRunScreen)
+            assert "UV_LOCK_TIMEOUT=300" in plain(screen.query_one("#run-title"))
+            await wait_until(pilot, lambda: bool(uv_pids_for(fresh_env.cache)), timeout=30)
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: screen.result is not None, timeout=60)
+            assert screen.result is not None and screen.result.interrupted
+            assert "Stopped" in plain(screen.query_one("#run-result", Static))
+            assert not uv_pids_for(fresh_env.cache)
+            assert preview.plan.cache == str(fresh_env.cache)
+
+    try:
+        run(body)
+    finally:
+        holder.terminate()
+        holder.wait(10)
+    assert [line["status"] for line in audit_lines(state_dir)] == ["started", "interrupted"]
+    assert tree_signature(fresh_env.cache) == signature
+
+
+def test_blocked_plan_cannot_run(fresh_env: UvEnv, tmp_path: Path) -> None:
+    """A broken link in archive-v0 makes uv stop part-way: the preview says why, Run stays
+    disabled, and pressing it says so inside the dialog (no toast over the buttons)."""
+    os.symlink(str(tmp_path / "gone"), fresh_env.cache / "archive-v0" / "broken")
+    signature = tree_signature(fresh_env.cache)
+
+    async def body() -> None:
+        async with make_app(fresh_env).run_test(size=SIZE) as pilot:
+            preview = await open_preview(pilot, "p")
+            blockers = [plain(b) for b in preview.query(".preview-blocker").results(Static)]
+            assert blockers and "archive-v0/broken" in blockers[0]
+            assert preview.query_one("#run", Button).disabled
+            preview.action_run()  # the enter binding, when focus is not on a button
+            await pilot.pause()
+            assert isinstance(pilot.app.screen, PreviewScreen)
+            assert "Refused" in plain(preview.query_one("#preview-command", Static))
+            assert not pilot.app._notifications
+            await pilot.press("escape")
+
+    run(body)
+    assert tree_signature(fresh_env.cache) == signature

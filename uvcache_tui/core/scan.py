@@ -532,11 +532,13 @@ def _check_name(name: str, path: str, problems: ProblemLog) -> None:
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        problems.add(Problem(ProblemKind.NOT_UTF8, path.encode("utf-8", "replace").decode()))
+        problems.add(Problem(ProblemKind.NOT_UTF8, path))
 
 
 def _problem_for(exc: OSError, path: str) -> Problem:
-    safe_path = path.encode("utf-8", "replace").decode("utf-8")
+    """The path is kept as the OS gave it (undecodable bytes as surrogates): lossless in
+    JSON, made printable only where it is shown."""
+    safe_path = path
     if isinstance(exc, FileNotFoundError):
         return Problem(ProblemKind.VANISHED, safe_path, "vanished during the scan")
     if isinstance(exc, PermissionError):

@@ -94,7 +94,8 @@ def cache_facts(model: CacheModel, location: Location | None) -> RenderableType:
         listing.add_column(style="yellow", no_wrap=True)
         listing.add_column()
         for problem in problems.samples[:PROBLEM_SAMPLES]:
-            listing.add_row(problem.kind.value, f"{problem.path} {problem.detail}".strip())
+            shown = problem.path.encode("utf-8", "replace").decode("utf-8")
+            listing.add_row(problem.kind.value, f"{shown} {problem.detail}".strip())
         if problems.total > PROBLEM_SAMPLES:
             counts = ", ".join(f"{kind.value} {count}" for kind, count in problems.counts.items())
             listing.add_row("…", f"{problems.total - PROBLEM_SAMPLES} more ({counts})")
