@@ -164,9 +164,7 @@ def test_running_uv_blocks_then_action_succeeds(tmp_path: Path) -> None:
     try:
         model = load_cache(str(env.cache), table_for(version))
         plan = plan_action(model, uv, version, ActionKind.PRUNE)
-        assert any(
-            "in use" in w and f"pid {holder.pid}" in w for w in plan.warnings
-        ), plan.warnings
+        assert any("in use" in w and f"pid {holder.pid}" in w for w in plan.warnings), plan.warnings
         signature = tree_signature(env.cache)
         result = run_action(plan, model, uv, audit_env={"UVCACHE_TUI_STATE_DIR": str(tmp_path)})
         assert not result.ran and result.lock_busy
