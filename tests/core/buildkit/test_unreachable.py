@@ -6,6 +6,7 @@ exercised on top.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -179,6 +180,7 @@ class FakeEndpoint:
         self.mode = mode
         self.accepted = 0
         self._open: list[socket.socket] = []
+        self._answers: list[threading.Thread] = []
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(str(path))
         self._server.listen(64)
@@ -195,7 +197,10 @@ class FakeEndpoint:
             if self.mode == "silent":
                 self._open.append(conn)  # held open, never answered
                 continue
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+            self._open.append(conn)
+            answer = threading.Thread(target=self._answer, args=(conn,), daemon=True)
+            self._answers.append(answer)
+            answer.start()
 
     @staticmethod
     def _answer(conn: socket.socket) -> None:
@@ -213,9 +218,18 @@ class FakeEndpoint:
             conn.close()
 
     def close(self) -> None:
+        """Stop every thread: a thread left behind makes later tests see a threaded process
+        (the parallel scanner then refuses to fork)."""
+        with contextlib.suppress(OSError):
+            self._server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
         self._server.close()
         for conn in self._open:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
             conn.close()
+        self._thread.join(10)
+        for answer in self._answers:
+            answer.join(10)
 
 
 @pytest.fixture
