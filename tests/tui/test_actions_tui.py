@@ -296,3 +296,41 @@ def test_blocked_plan_cannot_run(fresh_env: UvEnv, tmp_path: Path) -> None:
 
     run(body)
     assert tree_signature(fresh_env.cache) == signature
+
+
+def test_quit_while_uv_runs_stops_it(fresh_env: UvEnv, tmp_path: Path) -> None:
+    """ctrl+q while uv waits for the lock: uv is stopped and logged, the app exits cleanly."""
+    from tests.core.test_action_signals import audit_lines, uv_pids_for
+
+    add_prune_targets(fresh_env)
+    state_dir = tmp_path / "state"
+    os.environ["UVCACHE_TUI_STATE_DIR"] = str(state_dir)
+    script = tmp_path / "sleep.py"
+    script.write_text("import time\ntime.sleep(120)\n")
+    holder = subprocess.Popen(
+        [uv_binary(), "run", "--no-project", "--python", sys.executable, str(script)],
+        env=fresh_env.env(),
+        cwd=tmp_path,
+    )
+    signature = tree_signature(fresh_env.cache)
+
+    async def body() -> None:
+        app = make_app(fresh_env)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(
+                pilot, lambda: probe_lock(str(fresh_env.cache)).state is LockState.HELD
+            )
+            await open_preview(pilot, "p")
+            await pilot.click("#wait")
+            await wait_until(pilot, lambda: bool(uv_pids_for(fresh_env.cache)), timeout=30)
+            await pilot.press("ctrl+q")
+            await wait_until(pilot, lambda: not uv_pids_for(fresh_env.cache), timeout=30)
+        assert app.return_code in (None, 0)
+
+    try:
+        run(body)
+    finally:
+        holder.terminate()
+        holder.wait(10)
+    assert [line["status"] for line in audit_lines(state_dir)] == ["started", "interrupted"]
+    assert tree_signature(fresh_env.cache) == signature
