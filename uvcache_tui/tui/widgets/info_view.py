@@ -84,6 +84,16 @@ def cache_facts(model: CacheModel, location: Location | None) -> RenderableType:
         f"{len(model.archives)} in archive-v0, {len(model.dangling_archives)} not linked "
         f"from the current buckets, {len(model.environments)} cached environments",
     )
+    if model.mount_points:
+        grid.add_row(
+            "Mount points",
+            Text(
+                ", ".join(model.mount_points)
+                + " — other filesystems inside the cache, counted in the totals; "
+                "actions that would remove them are refused",
+                style="yellow",
+            ),
+        )
     problems = scan.problems
     grid.add_row(
         "Problems", "none" if not problems.total else f"{problems.total} met during the scan"
