@@ -185,9 +185,7 @@ class UvEnv:
 
     def venv(self, name: str) -> Path:
         path = self.base / name
-        # The base interpreter: its path does not depend on where the checkout lives, and uv
-        # stores it in interpreter-vN (snapshot figures must not change with the clone's path).
-        self.uv("venv", "--python", getattr(sys, "_base_executable", sys.executable), str(path))
+        self.uv("venv", "--python", sys.executable, str(path))
         return path
 
     def install(self, venv: Path, *requirements: str, link_mode: str = "hardlink") -> None:
