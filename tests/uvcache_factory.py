@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,11 +139,18 @@ def make_sdist(dest: Path, name: str, version: str, extra_module: bool = False) 
     return target
 
 
+STABLE_PYTHON: str = getattr(sys, "_base_executable", sys.executable)
+"""The base interpreter, whose path does not depend on where the checkout lives: snapshot
+caches use it so their byte figures are the same in every clone."""
+
+
 @dataclass
 class UvEnv:
     """A sandbox: a cache dir, a find-links dir, and the environment to run uv in it."""
 
     base: Path
+    python: str = sys.executable
+    """The interpreter venvs are made from; uv records its path in `interpreter-vN`."""
     cache: Path = field(init=False)
     links: Path = field(init=False)
 
@@ -185,7 +193,7 @@ class UvEnv:
 
     def venv(self, name: str) -> Path:
         path = self.base / name
-        self.uv("venv", "--python", sys.executable, str(path))
+        self.uv("venv", "--python", self.python, str(path))
         return path
 
     def install(self, venv: Path, *requirements: str, link_mode: str = "hardlink") -> None:
@@ -215,3 +223,30 @@ def du_bytes(path: Path) -> int:
 def uv_cache_size(env: UvEnv) -> int:
     result = env.uv("cache", "size", "--output-format", "machine")
     return int(result.stdout.strip())
+
+
+def hold_cache_lock(env: UvEnv, seconds: int = 60) -> subprocess.Popen[bytes]:
+    """A real `uv run` holding the cache's shared lock (as any running uv does).
+
+    Returns once the child script runs: uv has taken the lock and written everything it
+    writes on start-up, so a tree signature taken now stays valid. The caller terminates it.
+    """
+    from uvcache_tui.core.lock import LockState, probe_lock
+
+    ready = env.base / f"holder-ready-{os.getpid()}-{time.monotonic_ns()}"
+    script = env.base / f"{ready.name}.py"
+    script.write_text(
+        f"import pathlib, time\npathlib.Path({str(ready)!r}).touch()\ntime.sleep({seconds})\n"
+    )
+    holder = subprocess.Popen(
+        [uv_binary(), "run", "--no-project", "--python", sys.executable, str(script)],
+        env=env.env(),
+        cwd=env.base,
+    )
+    deadline = time.monotonic() + 20
+    while not ready.exists() or probe_lock(str(env.cache)).state is not LockState.HELD:
+        if time.monotonic() > deadline or holder.poll() is not None:
+            holder.kill()
+            raise AssertionError("uv run never took the cache lock")
+        time.sleep(0.05)
+    return holder

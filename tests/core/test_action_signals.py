@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.test_actions import _hold_lock, all_paths, tree_signature
-from tests.uvcache_factory import UvEnv, make_wheel
+from tests.core.test_actions import all_paths, tree_signature
+from tests.uvcache_factory import UvEnv, hold_cache_lock, make_wheel
 
 
 def uv_pids_for(cache: Path) -> list[int]:
@@ -74,7 +74,7 @@ def waiting_env(tmp_path: Path) -> UvEnv:
 def test_signal_stops_uv_and_is_logged(waiting_env: UvEnv, tmp_path: Path, sig: int) -> None:
     """uv waits for a lock another process holds; the signal must end it, not orphan it."""
     env = waiting_env
-    holder = _hold_lock(env, tmp_path)
+    holder = hold_cache_lock(env)
     state = tmp_path / "state"
     try:
         before = tree_signature(env.cache)
@@ -103,7 +103,7 @@ def test_signal_stops_uv_and_is_logged(waiting_env: UvEnv, tmp_path: Path, sig: 
 def test_killed_tool_takes_uv_with_it(waiting_env: UvEnv, tmp_path: Path) -> None:
     """SIGKILL leaves no chance to clean up: the kernel's parent-death signal stops uv."""
     env = waiting_env
-    holder = _hold_lock(env, tmp_path)
+    holder = hold_cache_lock(env)
     state = tmp_path / "state"
     try:
         tool = start_tool(

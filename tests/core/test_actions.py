@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import RichCache
-from tests.uvcache_factory import UvEnv, make_wheel, uv_binary
+from tests.uvcache_factory import UvEnv, hold_cache_lock, make_wheel, uv_binary
 from uvcache_tui.core.actions import (
     ActionRefused,
     is_lock_timeout,
@@ -23,7 +21,6 @@ from uvcache_tui.core.actions import (
 from uvcache_tui.core.audit import audit_log_path
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.cache import load_cache
-from uvcache_tui.core.lock import LockState, probe_lock
 from uvcache_tui.core.predict import ActionKind, Prediction
 from uvcache_tui.core.uvbin import UvBinary
 
@@ -137,21 +134,6 @@ def test_refuses_non_cache_and_data_dirs(rich_cache_template: RichCache, tmp_pat
         plan_action(model, uv, version, ActionKind.CLEAN_PACKAGES, [])
 
 
-def _hold_lock(env: UvEnv, tmp_path: Path) -> subprocess.Popen[bytes]:
-    script = tmp_path / "sleep.py"
-    script.write_text("import time\ntime.sleep(60)\n")
-    holder = subprocess.Popen(
-        [uv_binary(), "run", "--no-project", "--python", sys.executable, str(script)],
-        env=env.env(),
-        cwd=tmp_path,
-    )
-    deadline = time.monotonic() + 20
-    while probe_lock(str(env.cache)).state is not LockState.HELD:
-        assert time.monotonic() < deadline, "uv run never took the cache lock"
-        time.sleep(0.1)
-    return holder
-
-
 def test_running_uv_blocks_then_action_succeeds(tmp_path: Path) -> None:
     env = UvEnv(tmp_path)
     make_wheel(env.links, "alpha", "1.0")
@@ -160,7 +142,7 @@ def test_running_uv_blocks_then_action_succeeds(tmp_path: Path) -> None:
     (env.cache / "junk-dir").mkdir()
     uv = UvBinary(uv_binary(), env=env.env())
     version = uv.version()
-    holder = _hold_lock(env, tmp_path)
+    holder = hold_cache_lock(env)
     try:
         model = load_cache(str(env.cache), table_for(version))
         plan = plan_action(model, uv, version, ActionKind.PRUNE)
@@ -183,7 +165,7 @@ def test_uv_lock_timeout_is_recognised(tmp_path: Path) -> None:
     env = UvEnv(tmp_path)
     make_wheel(env.links, "alpha", "1.0")
     env.install(env.venv("v"), "alpha")
-    holder = _hold_lock(env, tmp_path)
+    holder = hold_cache_lock(env)
     try:
         out = subprocess.run(
             [uv_binary(), "cache", "prune", "--cache-dir", str(env.cache)],

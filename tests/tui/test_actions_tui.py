@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ from textual.widgets import Button, Checkbox, DataTable, Static
 from tests.core.test_actions import tree_signature
 from tests.tui.conftest import NO_DOCKER, fill_cache, main_screen, make_app, run, settle
 from tests.tui.test_app import plain, wait_until
-from tests.uvcache_factory import UvEnv, uv_binary
+from tests.uvcache_factory import STABLE_PYTHON, UvEnv, hold_cache_lock, uv_binary
 from uvcache_tui.core.lock import LockState, probe_lock
 from uvcache_tui.core.uvbin import UvBinary
 from uvcache_tui.tui.app import UvCacheApp
@@ -132,13 +130,7 @@ def test_cancel_and_read_only_delete_nothing(fresh_env: UvEnv) -> None:
 
 def test_running_uv_disables_run_until_forced(fresh_env: UvEnv, tmp_path: Path) -> None:
     add_prune_targets(fresh_env)
-    script = tmp_path / "sleep.py"
-    script.write_text("import time\ntime.sleep(60)\n")
-    holder = subprocess.Popen(
-        [uv_binary(), "run", "--no-project", "--python", sys.executable, str(script)],
-        env=fresh_env.env(),
-        cwd=tmp_path,
-    )
+    holder = hold_cache_lock(fresh_env, 60)
     signature = tree_signature(fresh_env.cache)
 
     async def body() -> None:
@@ -166,7 +158,7 @@ def test_running_uv_disables_run_until_forced(fresh_env: UvEnv, tmp_path: Path) 
 @pytest.fixture(scope="module")
 def snapshot_env() -> UvEnv:
     shutil.rmtree(SNAPSHOT_BASE, ignore_errors=True)
-    env = UvEnv(SNAPSHOT_BASE)
+    env = UvEnv(SNAPSHOT_BASE, python=STABLE_PYTHON)
     fill_cache(env)
     add_prune_targets(env)
     # A fixed path for the uv binary: the command line is part of the picture.
@@ -238,13 +230,7 @@ def test_cancel_stops_a_waiting_uv(fresh_env: UvEnv, tmp_path: Path) -> None:
     add_prune_targets(fresh_env)
     state_dir = tmp_path / "state"
     os.environ["UVCACHE_TUI_STATE_DIR"] = str(state_dir)
-    script = tmp_path / "sleep.py"
-    script.write_text("import time\ntime.sleep(120)\n")
-    holder = subprocess.Popen(
-        [uv_binary(), "run", "--no-project", "--python", sys.executable, str(script)],
-        env=fresh_env.env(),
-        cwd=tmp_path,
-    )
+    holder = hold_cache_lock(fresh_env, 120)
     signature = tree_signature(fresh_env.cache)
 
     async def body() -> None:
@@ -305,13 +291,7 @@ def test_quit_while_uv_runs_stops_it(fresh_env: UvEnv, tmp_path: Path) -> None:
     add_prune_targets(fresh_env)
     state_dir = tmp_path / "state"
     os.environ["UVCACHE_TUI_STATE_DIR"] = str(state_dir)
-    script = tmp_path / "sleep.py"
-    script.write_text("import time\ntime.sleep(120)\n")
-    holder = subprocess.Popen(
-        [uv_binary(), "run", "--no-project", "--python", sys.executable, str(script)],
-        env=fresh_env.env(),
-        cwd=tmp_path,
-    )
+    holder = hold_cache_lock(fresh_env, 120)
     signature = tree_signature(fresh_env.cache)
 
     async def body() -> None:
