@@ -18,7 +18,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.tui.conftest import fill_cache, make_app, settle
-from tests.uvcache_factory import UvEnv
+from tests.uvcache_factory import STABLE_PYTHON, UvEnv
 
 SNAPSHOT_BASE = Path("/tmp/uvcache-tui-snapshot")
 TERMINAL = (120, 40)
@@ -30,7 +30,7 @@ SnapCompare = Callable[..., bool]
 def snapshot_env() -> UvEnv:
     """The same cache at the same path on every run."""
     shutil.rmtree(SNAPSHOT_BASE, ignore_errors=True)
-    env = UvEnv(SNAPSHOT_BASE)
+    env = UvEnv(SNAPSHOT_BASE, python=STABLE_PYTHON)
     fill_cache(env)
     return env
 

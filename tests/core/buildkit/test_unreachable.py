@@ -205,13 +205,20 @@ class FakeEndpoint:
     @staticmethod
     def _answer(conn: socket.socket) -> None:
         body = b"hello world, this is not an engine"
+        answer = (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        pending = b""
         try:
-            while conn.recv(65536):
-                conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
-                    + body
-                )
+            # One answer per request (a request may arrive in several chunks; GETs and
+            # HEADs carry no body), so a keep-alive client never reads half an answer.
+            while chunk := conn.recv(65536):
+                pending += chunk
+                while b"\r\n\r\n" in pending:
+                    _request, pending = pending.split(b"\r\n\r\n", 1)
+                    conn.sendall(answer)
         except OSError:
             pass
         finally:
