@@ -147,13 +147,13 @@ def resolve_cache_arg(ctx: Context, path: str | None) -> str:
             raise UsageError(
                 f"the active uv cache {active.path} does not exist yet: nothing cached"
             )
-        return check_cache_dir_or_exit(active.path, allow_empty=True)
+        return check_cache_dir_or_exit(active.path, active=True)
     return check_cache_dir_or_exit(path)
 
 
-def check_cache_dir_or_exit(path: str, allow_empty: bool = False) -> str:
+def check_cache_dir_or_exit(path: str, active: bool = False) -> str:
     try:
-        return check_cache_dir(path, allow_empty=allow_empty)
+        return check_cache_dir(path, active=active)
     except NotACacheError as exc:
         raise UsageError(str(exc)) from exc
 

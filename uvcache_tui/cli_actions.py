@@ -24,7 +24,6 @@ from uvcache_tui.core.actions import (
     plan_action,
     run_action,
 )
-from uvcache_tui.core.model import LocationKind
 from uvcache_tui.core.predict import ActionKind
 from uvcache_tui.core.report import plan_json, result_json
 
@@ -110,7 +109,6 @@ def _run(ctx: Any, action: ActionKind, packages: list[str]) -> int:
         raise UsageError(f"{ctx.uv.path} did not answer `uv --version`")
     path = resolve_cache_arg(ctx, args.path)
     model = open_model(ctx, path)
-    protected = [loc.path for loc in ctx.discovery.locations if loc.kind is not LocationKind.CACHE]
     try:
         plan = plan_action(
             model,
@@ -120,7 +118,7 @@ def _run(ctx: Any, action: ActionKind, packages: list[str]) -> int:
             packages,
             force=args.force,
             lock_timeout=args.lock_timeout,
-            protected=protected,
+            protected=ctx.discovery.protected_paths,
         )
     except ActionRefused as exc:
         raise UsageError(str(exc)) from exc

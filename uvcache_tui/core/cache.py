@@ -82,14 +82,29 @@ class CacheModel:
         nodes = (self.scan.node(path) for path in relpaths)
         return [node for node in nodes if node is not None]
 
-    def package_sizes(self, package: PackageEntry) -> Sizes:
+    @staticmethod
+    def package_paths(package: PackageEntry) -> list[str]:
         """A package is its dirs in every bucket plus the archives they link to."""
+        return [*package.dirs, *(f"{ARCHIVE_BUCKET}/{aid}" for aid in package.archive_ids)]
+
+    def package_sizes(self, package: PackageEntry) -> Sizes:
+        """One package's sizes; `load_cache` computes them all, so this is a lookup."""
         cached = self._package_sizes.get(package.name)
         if cached is None:
-            paths = [*package.dirs, *(f"{ARCHIVE_BUCKET}/{aid}" for aid in package.archive_ids)]
-            cached = self.scan.selection_sizes(self.nodes_for(paths))
+            cached = self.selection_sizes(self.package_paths(package))
             self._package_sizes[package.name] = cached
         return cached
+
+    def packages_sizes(self, packages: Iterable[PackageEntry]) -> Sizes:
+        """What several packages hold together, each inode counted once (this walks)."""
+        return self.selection_sizes(path for p in packages for path in self.package_paths(p))
+
+    def compute_package_sizes(self, cancelled: CancelCheck | None = None) -> None:
+        """Every package's sizes, computed once with the model (off any UI thread)."""
+        for package in self.packages:
+            if cancelled is not None and cancelled():
+                return
+            self.package_sizes(package)
 
     def selection_sizes(self, relpaths: Iterable[str]) -> Sizes:
         """Sizes of any set of directories, given relative to the cache root."""
@@ -301,18 +316,23 @@ class NotACacheError(ValueError):
 
 
 def _is_emptied_cache(path: str) -> bool:
-    """What `uv cache clean` leaves behind (the root, maybe `.lock`): still the active cache."""
+    """What `uv cache clean` leaves (the root, maybe `.lock`), or a root uv created before
+    its first bucket (a valid CACHEDIR.TAG): an empty cache, never a venv."""
     try:
         names = set(os.listdir(path))
     except OSError:
         return False
-    return "pyvenv.cfg" not in names and names <= {"CACHEDIR.TAG", ".gitignore", ".lock"}
+    if "pyvenv.cfg" in names:
+        return False
+    return names <= {"CACHEDIR.TAG", ".gitignore", ".lock"} or read_cachedir_tag(path).valid
 
 
-def check_cache_dir(path: str, allow_empty: bool = False) -> str:
+def check_cache_dir(path: str, active: bool = False) -> str:
     """Absolute path of a uv cache dir, or NotACacheError with a one-line reason.
 
-    `allow_empty` accepts a dir holding only uv's scaffold (the active cache after a clear).
+    The one rule both front ends use: a uv cache by signature; or, for the cache the user's
+    uv uses now (`active`), also an empty one (`_is_emptied_cache`). A path given
+    explicitly must carry the signature: an empty dir could be anything.
     """
     from uvcache_tui.core.locate import is_uv_cache
 
@@ -323,7 +343,7 @@ def check_cache_dir(path: str, allow_empty: bool = False) -> str:
         raise NotACacheError(f"{path}: not a directory")
     if not os.access(absolute, os.R_OK | os.X_OK):
         raise NotACacheError(f"{path}: permission denied")
-    if not is_uv_cache(absolute) and not (allow_empty and _is_emptied_cache(absolute)):
+    if not is_uv_cache(absolute) and not (active and _is_emptied_cache(absolute)):
         raise NotACacheError(
             f"{path}: not a uv cache (needs CACHEDIR.TAG with the standard signature, "
             "a uv bucket dir, and no pyvenv.cfg)"
@@ -344,4 +364,6 @@ def load_cache(
     """
     prefetch = _LinkPrefetch(os.path.abspath(path))
     result = scan(path, progress, cancelled, background=prefetch.run)
-    return _build_model(result, table, prefetch)
+    model = _build_model(result, table, prefetch)
+    model.compute_package_sizes(cancelled)
+    return model

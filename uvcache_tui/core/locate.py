@@ -147,6 +147,11 @@ class Discovery:
     def active_cache(self) -> Location | None:
         return next((loc for loc in self.locations if loc.active), None)
 
+    @property
+    def protected_paths(self) -> list[str]:
+        """uv's persistent data dirs (Pythons, tools): an action must never touch them."""
+        return [loc.path for loc in self.locations if not loc.kind.is_cache]
+
 
 def is_uv_cache(path: str) -> bool:
     """Signature check: valid CACHEDIR.TAG, at least one uv bucket, and not a venv."""

@@ -16,7 +16,6 @@ from uvcache_tui.core.cache import (
     NotACacheError,
     check_cache_dir,
     load_cache,
-    read_cachedir_tag,
 )
 from uvcache_tui.core.model import Location, ScanProgress, Sizes
 from uvcache_tui.core.scan import CancelCheck, ProgressCallback, ScanResult, scan
@@ -93,18 +92,9 @@ def scan_location(
         status = ScanStatus.PARTIAL if result.partial else ScanStatus.DONE
         return ScanOutcome(status, result=result)
     try:
-        check_cache_dir(path)
+        check_cache_dir(path, active=location.active)
     except NotACacheError as exc:
-        # The active cache may legitimately hold no bucket yet (freshly created or pruned):
-        # a valid CACHEDIR.TAG (and not a venv) is enough for the cache uv itself points at.
-        is_venv = os.path.exists(os.path.join(path, "pyvenv.cfg"))
-        if not (location.active and not is_venv and read_cachedir_tag(path).valid):
-            return ScanOutcome(ScanStatus.ERROR, error=str(exc))
+        return ScanOutcome(ScanStatus.ERROR, error=str(exc))
     model = load_cache(path, table, progress, cancelled)
-    # Package sizes walk the shared-inode list: compute them here, off the UI thread.
-    for package in model.packages:
-        if cancelled is not None and cancelled():
-            break
-        model.package_sizes(package)
     status = ScanStatus.PARTIAL if model.scan.partial else ScanStatus.DONE
     return ScanOutcome(status, model=model, result=model.scan)

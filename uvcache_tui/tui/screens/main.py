@@ -378,7 +378,6 @@ class MainScreen(Screen[None]):
                 ActionPlanFailed("No uv found: uv does the deleting. Put uv on PATH or use --uv.")
             )
             return
-        protected = [loc.path for loc in discovery.locations if not loc.kind.is_cache]
         try:
             plan = plan_action(
                 model,
@@ -386,7 +385,7 @@ class MainScreen(Screen[None]):
                 discovery.uv_version,
                 kind,
                 packages,
-                protected=protected,
+                protected=discovery.protected_paths,
                 env=app.uv.env,
                 cwd=app.uv.cwd,
             )

@@ -10,16 +10,17 @@ from __future__ import annotations
 import re
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
+from textual.worker import get_current_worker
 
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.model import Sizes
-from uvcache_tui.core.packages import ARCHIVE_BUCKET, PackageEntry
+from uvcache_tui.core.packages import PackageEntry
 from uvcache_tui.tui.format import format_size
 from uvcache_tui.tui.widgets.table_columns import fit, reset_columns, right, widest
 
@@ -134,14 +135,11 @@ class PackagesView(Vertical):
         return [p for p in self._model.packages if p.name in self.marked_packages]
 
     def marked_sizes(self) -> Sizes:
-        """What the marked packages hold together, each inode counted once."""
+        """What the marked packages hold together, each inode counted once (this walks:
+        the status line calls it from a worker)."""
         if self._model is None:
             return Sizes()
-        paths: list[str] = []
-        for package in self.marked_entries():
-            paths.extend(package.dirs)
-            paths.extend(f"{ARCHIVE_BUCKET}/{aid}" for aid in package.archive_ids)
-        return self._model.selection_sizes(paths)
+        return self._model.packages_sizes(self.marked_entries())
 
     def visible_names(self) -> list[str]:
         """Row keys currently shown, in order (what the filter left)."""
@@ -252,11 +250,26 @@ class PackagesView(Vertical):
         shown = self.table.row_count
         text = f"{total} packages" if shown == total else f"{shown} of {total} packages"
         if self.marked_packages:
-            sizes = self.marked_sizes()
-            text += (
-                f" · {len(self.marked_packages)} marked: {format_size(sizes.allocated)} allocated,"
-                f" {format_size(sizes.reclaimable)} reclaimable"
-            )
+            text += f" · {len(self.marked_packages)} marked"
+            status.update(text + ": measuring…")
+            self._measure_marked(model, frozenset(self.marked_packages), text)
         else:
             text += " · space marks a package, / filters"
-        status.update(text)
+            status.update(text)
+
+    @work(thread=True, exclusive=True, group="marked-sizes", exit_on_error=False)
+    def _measure_marked(self, model: CacheModel, names: frozenset[str], prefix: str) -> None:
+        """Marked packages share inodes, so their sum is a walk: never on the UI thread."""
+        sizes = model.packages_sizes([p for p in model.packages if p.name in names])
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_marked, model, names, prefix, sizes)
+
+    def _show_marked(
+        self, model: CacheModel, names: frozenset[str], prefix: str, sizes: Sizes
+    ) -> None:
+        if model is not self._model or names != self.marked_packages:
+            return  # a newer model or mark is already being measured
+        self.query_one("#packages-status", Static).update(
+            f"{prefix}: {format_size(sizes.allocated)} allocated,"
+            f" {format_size(sizes.reclaimable)} reclaimable"
+        )
