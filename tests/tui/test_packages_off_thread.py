@@ -1,0 +1,42 @@
+"""Marking and filtering packages never walk the scan on the UI thread."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from textual.widgets import Static
+
+from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
+from tests.uvcache_factory import UvEnv
+
+
+def test_marks_and_filter_do_not_walk_on_the_ui_thread(shared_env: UvEnv) -> None:
+    async def body() -> None:
+        app = make_app(shared_env)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            packages = main_screen(pilot).packages_view
+            model = packages.model
+            assert model is not None
+            ui_thread = threading.get_ident()
+            walks: list[int] = []
+            original = model.scan.selection_sizes
+
+            def recording(nodes: Any) -> Any:
+                walks.append(threading.get_ident())
+                return original(nodes)
+
+            model.scan.selection_sizes = recording  # type: ignore[method-assign]
+            await pilot.press("2")
+            await pilot.pause()
+            await pilot.press("space", "down", "space")
+            await pilot.press("slash", "a", "l", "escape")
+            await settle(pilot)
+            assert len(packages.marked_packages) == 2
+            status = str(packages.query_one("#packages-status", Static).render())
+            assert "2 marked:" in status and "reclaimable" in status, status
+            assert walks, "the marked packages' sum was never measured"
+            assert ui_thread not in walks
+
+    run(body)
