@@ -93,4 +93,3 @@ def test_load_cache_computes_every_package_size(rich_cache_template: RichCache) 
     # Together they are still measured (shared inodes counted once), which does walk.
     model.packages_sizes(model.packages)
     assert len(calls) == 1
-
