@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from uvcache_tui.core.proc import CommandNotFound, CommandResult, CommandTimeout, run_command
 
 VERSION_TIMEOUT = 10.0
 """Seconds `uv --version` may take; a binary that hangs is not a usable uv."""
@@ -25,26 +25,6 @@ def parse_uv_version(output: str) -> str | None:
     lines = output.strip().splitlines()
     match = _VERSION_LINE.match(lines[0]) if lines else None
     return match.group(1) if match else None
-
-
-def _kill_group(process: subprocess.Popen[str]) -> None:
-    """Kill the process and everything it started (it leads its own session), then reap it."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except OSError:
-        process.kill()
-    for stream in (process.stdout, process.stderr):
-        if stream is not None:
-            stream.close()
-    process.wait()
-
-
-@dataclass(frozen=True)
-class UvResult:
-    args: tuple[str, ...]
-    returncode: int
-    stdout: str
-    stderr: str
 
 
 @dataclass(frozen=True)
@@ -70,38 +50,20 @@ class UvBinary:
 
     def run(
         self, args: Sequence[str], timeout: float = 30.0, extra_env: Mapping[str, str] | None = None
-    ) -> UvResult:
+    ) -> CommandResult:
         env = dict(self.env if self.env is not None else os.environ)
         env.pop("UV_NO_PROGRESS", None)
         env["NO_COLOR"] = "1"
         if extra_env:
             env.update(extra_env)
-        command = [self.path, *args]
         try:
-            # Its own session, so a timeout kills whatever it started too: a child left
-            # holding the pipes would otherwise keep us waiting past the timeout.
-            process = subprocess.Popen(
-                command,
-                cwd=self.cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                errors="replace",
-                start_new_session=True,
-            )
-        except OSError as exc:
-            raise UvError(f"cannot run {self.path}: {exc.strerror or exc}") from exc
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            _kill_group(process)
-            raise UvError(f"`{' '.join(command)}` did not answer within {timeout:g}s") from exc
-        except BaseException:
-            _kill_group(process)
-            raise
-        return UvResult(tuple(args), process.returncode, stdout, stderr)
+            result = run_command([self.path, *args], timeout=timeout, env=env, cwd=self.cwd)
+        except CommandNotFound as exc:
+            raise UvError(f"cannot run {self.path}: {exc.reason}") from exc
+        except CommandTimeout as exc:
+            raise UvError(str(exc)) from exc
+        # Callers read the arguments they passed, without the binary's path.
+        return CommandResult(tuple(args), result.returncode, result.stdout, result.stderr)
 
     def _ask_path(self, args: Sequence[str]) -> str:
         result = self.run([*args, "--color", "never"])

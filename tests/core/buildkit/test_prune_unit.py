@@ -14,9 +14,9 @@ from uvcache_tui.core.buildkit.contexts import (
     parse_context_inspect,
     resolve_context,
 )
-from uvcache_tui.core.buildkit.proc import CommandTimeout, run_command
 from uvcache_tui.core.buildkit.prune import _check_ids, go_duration, parse_ago, parse_duration
 from uvcache_tui.core.buildkit.records import BuildCacheRecord, BuilderInfo, cache_mounts
+from uvcache_tui.core.proc import CommandTimeout, run_command
 
 MOUNT_ID = "pxcwhovonyb8roe66dekzkoto"
 OTHER_ID = "ojivshs3a7lag1wa8udw7e3l7"

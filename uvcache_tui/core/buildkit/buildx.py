@@ -15,12 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from uvcache_tui.core.buildkit.engine import PruneResponse, check_filters
-from uvcache_tui.core.buildkit.proc import (
-    CommandNotFound,
-    CommandResult,
-    CommandTimeout,
-    run_command,
-)
 from uvcache_tui.core.buildkit.records import (
     BuildCacheRecord,
     GCRule,
@@ -30,6 +24,12 @@ from uvcache_tui.core.buildkit.records import (
     parse_gc_policy,
     parse_human_size,
     parse_timestamp,
+)
+from uvcache_tui.core.proc import (
+    CommandNotFound,
+    CommandResult,
+    CommandTimeout,
+    run_command,
 )
 
 Version = tuple[int, int, int]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from uvcache_tui.core.buildkit.proc import CommandNotFound, CommandTimeout, run_command
+from uvcache_tui.core.proc import CommandNotFound, CommandTimeout, run_command
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 

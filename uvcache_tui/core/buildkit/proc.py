@@ -1,88 +1,12 @@
-"""Run the docker CLI with a hard timeout.
-
-`subprocess.run(timeout=...)` kills only the direct child; `docker buildx` runs as a
-grandchild that keeps the pipes open, so a timed-out call could still hang. Each command
-gets its own session and the whole process group is killed on timeout.
-"""
+"""Where the docker CLI is, for an environment that may not be this process's."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class CommandResult:
-    """What a finished command printed, decoded leniently."""
-
-    args: tuple[str, ...]
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-class CommandTimeout(Exception):
-    """The command did not finish within its timeout and was killed."""
-
-    def __init__(self, args: Sequence[str], timeout: float) -> None:
-        super().__init__(f"`{' '.join(args)}` gave no answer within {timeout:g}s")
-        self.timeout = timeout
-
-
-class CommandNotFound(Exception):
-    """The executable does not exist."""
+from collections.abc import Mapping
 
 
 def find_docker_cli(env: Mapping[str, str]) -> str | None:
     """Locate `docker` on the PATH of `env` (not necessarily this process's PATH)."""
     return shutil.which("docker", path=env.get("PATH", os.defpath))
-
-
-def run_command(
-    args: Sequence[str],
-    *,
-    timeout: float,
-    env: Mapping[str, str],
-) -> CommandResult:
-    """Run `args`, kill its whole process group after `timeout` seconds."""
-    try:
-        proc = subprocess.Popen(
-            list(args),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=dict(env),
-            start_new_session=True,
-        )
-    except FileNotFoundError as exc:
-        raise CommandNotFound(f"{args[0]}: not found") from exc
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        raise CommandTimeout(args, timeout) from None
-    except BaseException:
-        _kill_group(proc)
-        raise
-    return CommandResult(
-        args=tuple(args),
-        returncode=proc.returncode,
-        stdout=out.decode("utf-8", "replace"),
-        stderr=err.decode("utf-8", "replace"),
-    )
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the command and everything it started, then reap it."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
-    for stream in (proc.stdout, proc.stderr):
-        if stream is not None:
-            stream.close()
-    proc.wait()
