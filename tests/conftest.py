@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.dockerenv import docker_env, engine, tracked
 from tests.uvcache_factory import UvEnv, make_sdist, make_wheel
+
+# The real Docker engines' fixtures, for every test package (see tests/dockerenv.py).
+__all__ = ["docker_env", "engine", "tracked"]
 
 
 @dataclass

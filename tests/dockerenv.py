@@ -4,11 +4,8 @@ The env file (default $UVCT_DOCKER_RUN/env, i.e. /tmp/uvcache-tui-docker/env, ov
 holds `export KEY=VALUE` lines. When it is missing or an engine does not answer, docker
 tests are skipped, unless UVCACHE_TUI_REQUIRE_DOCKER=1, which turns that into a failure.
 
-Use in a test module:
-
-    from tests import dockerenv
-    docker_env = dockerenv.docker_env   # session fixture: DockerEnv
-    engine = dockerenv.engine           # parametrised: modern, legacy
+The fixtures `docker_env` (session: DockerEnv), `engine` (parametrised: modern, legacy) and
+`tracked` (an engine plus cleanup) are registered for every test by tests/conftest.py.
 """
 
 from __future__ import annotations

@@ -12,17 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests import dockerenv
 from tests.core.buildkit.scenarios import build_mounts, build_one_mount, settle
 from tests.dockerenv import Engine, Tracker
 from uvcache_tui.core.buildkit.prune import MODE_ALL, execute_prune, plan_prune
 from uvcache_tui.core.buildkit.records import CACHE_MOUNT_TYPE
 
 pytestmark = pytest.mark.docker
-
-docker_env = dockerenv.docker_env
-engine = dockerenv.engine
-tracked = dockerenv.tracked
 
 
 def images(engine: Engine) -> set[tuple[str, tuple[str, ...]]]:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests import dockerenv
 from tests.core.buildkit.scenarios import build_mounts
 from tests.dockerenv import Tracker
 from uvcache_tui.core.buildkit.buildx import buildx_du, buildx_prune, buildx_version
@@ -19,10 +18,6 @@ from uvcache_tui.core.buildkit.proc import find_docker_cli
 from uvcache_tui.core.buildkit.records import CACHE_MOUNT_TYPE, cache_mounts
 
 pytestmark = pytest.mark.docker
-
-docker_env = dockerenv.docker_env
-engine = dockerenv.engine
-tracked = dockerenv.tracked
 
 
 def test_buildx_du_agrees_with_engine_api(tracked: Tracker, tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from tests import dockerenv
 from tests.core.buildkit.scenarios import (
     build_16180,
     build_mounts,
@@ -19,10 +18,6 @@ from uvcache_tui.core.buildkit.builders import list_builders
 from uvcache_tui.core.buildkit.records import FLAG_UNEXPANDED
 
 pytestmark = pytest.mark.docker
-
-docker_env = dockerenv.docker_env
-engine = dockerenv.engine
-tracked = dockerenv.tracked
 
 
 def test_16180_dockerfile(tracked: Tracker, tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests import dockerenv
 from tests.core.buildkit.scenarios import build_mounts, default_builder, mounts_with, settle
 from tests.dockerenv import Engine, Tracker, token, wait_for
 from uvcache_tui.core.buildkit.contexts import EngineEndpoint
@@ -20,10 +19,6 @@ from uvcache_tui.core.buildkit.prune import execute_prune, plan_prune
 from uvcache_tui.core.buildkit.records import CACHE_MOUNT_TYPE
 
 pytestmark = pytest.mark.docker
-
-docker_env = dockerenv.docker_env
-engine = dockerenv.engine
-tracked = dockerenv.tracked
 
 
 def test_prune_one_mount_leaves_everything_else(tracked: Tracker, tmp_path: Path) -> None:

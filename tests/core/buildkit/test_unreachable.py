@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from tests import dockerenv
 from tests.dockerenv import DockerEnv, base_environ
 from tests.unprivileged import open_for_others
 from uvcache_tui.core.buildkit.budget import CONNECT_TIMEOUT_ENV as ENV_NAME
@@ -30,8 +29,6 @@ from uvcache_tui.core.buildkit.builders import list_builders
 from uvcache_tui.core.buildkit.contexts import EngineEndpoint
 from uvcache_tui.core.buildkit.engine import EngineError, connect
 from uvcache_tui.core.buildkit.prune import execute_prune, plan_prune
-
-docker_env = dockerenv.docker_env
 
 PROJECT = Path(__file__).resolve().parents[3]
 
