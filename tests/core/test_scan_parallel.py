@@ -24,7 +24,7 @@ import pytest
 from tests.conftest import RichCache
 from tests.unprivileged import REPO, open_for_others
 from tests.uvcache_factory import du_bytes
-from uvcache_tui.core import packages, parallel_scan
+from uvcache_tui.core import parallel_scan
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.cache import build_model
 from uvcache_tui.core.model import ProblemKind, ScanProgress
@@ -165,36 +165,6 @@ def test_rich_cache_model_identical(rich_cache_template: RichCache) -> None:
     serial = cache_json(build_model(scan(cache), table))
     assert cache_json(build_model(parallel(cache), table)) == serial
     assert serial["packages"] and serial["archives"]
-
-
-def test_model_fast_paths_match_the_plain_walks(rich_cache_template: RichCache) -> None:
-    """`build_model` takes the bucket structure and archive ids from the scan: same model."""
-    cache = str(rich_cache_template.cache)
-    result = scan(cache)
-    buckets = sorted(
-        name
-        for name in os.listdir(cache)
-        if name.startswith(("wheels-", "sdists-")) and os.path.isdir(os.path.join(cache, name))
-    )
-    plain = [
-        packages.ArchiveLink(rel, aid)
-        for bucket in buckets
-        for rel, aid in packages._walk_links(cache, bucket)
-    ]
-    archive = result.root.child(packages.ARCHIVE_BUCKET)
-    assert archive is not None and archive.children
-    listings: dict[str, list[str]] = {}
-    fast = packages._find_links(cache, buckets, archive.children, listings)
-    assert fast == plain and len(plain) > 3
-    assert packages.find_archive_links(cache, buckets) == plain
-    trees = {name: node for name in buckets if (node := result.root.child(name)) is not None}
-
-    def as_data(found: list[packages.PackageEntry]) -> list[tuple[Any, ...]]:
-        return [(p.name, sorted(p.versions), p.dirs, sorted(p.archive_ids)) for p in found]
-
-    reference = as_data(packages.collect_packages(cache, buckets, plain))
-    assert as_data(packages._collect_packages(cache, buckets, fast, trees, listings)) == reference
-    assert as_data(packages._collect_packages(cache, buckets, fast, None, None)) == reference
 
 
 def test_hardlinks_across_units_and_chunks(tmp_path: Path, small_chunks: None) -> None:

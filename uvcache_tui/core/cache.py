@@ -7,6 +7,7 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from uvcache_tui.core.archive_links import ARCHIVE_BUCKET, ArchiveLink, check_links, find_links
 from uvcache_tui.core.buckets import (
     BucketStatus,
     BucketTable,
@@ -19,14 +20,10 @@ from uvcache_tui.core.lock import LockProbe, probe_lock
 from uvcache_tui.core.model import Sizes
 from uvcache_tui.core.mounts import mount_points_under
 from uvcache_tui.core.packages import (
-    ARCHIVE_BUCKET,
     ArchiveEntry,
-    ArchiveLink,
     PackageEntry,
-    _archive_labels,
-    _check_links,
-    _collect_packages,
-    _find_links,
+    archive_labels,
+    collect_packages,
 )
 from uvcache_tui.core.parallel_scan import scan
 from uvcache_tui.core.scan import CancelCheck, DirNode, ProgressCallback, ScanResult
@@ -230,7 +227,7 @@ class _LinkPrefetch:
     def run(self) -> None:
         try:
             self.buckets = _link_buckets(self.root)
-            self.links = _find_links(self.root, self.buckets, None, self.listings, self.unchecked)
+            self.links = find_links(self.root, self.buckets, None, self.listings, self.unchecked)
         except Exception:  # build_model then does it all itself
             return
         self.done = True
@@ -273,12 +270,12 @@ def _build_model(
         and prefetch.buckets == all_links
     ):
         listings = prefetch.listings
-        links = _check_links(root, prefetch.links, prefetch.unchecked, archive_ids)
+        links = check_links(root, prefetch.links, prefetch.unchecked, archive_ids)
         prefetch.listings = {}
     else:
         listings = {}
-        links = _find_links(root, all_links, archive_ids, listings)
-    packages = _collect_packages(root, all_links, links, trees, listings)
+        links = find_links(root, all_links, archive_ids, listings)
+    packages = collect_packages(root, all_links, links, trees, listings)
     del listings
     referrers: dict[str, list[str]] = {}
     current_prefixes = tuple(name + os.sep for name in current_links)
@@ -288,7 +285,7 @@ def _build_model(
     archive_nodes = sorted(
         archive_node.iter_children() if archive_node else (), key=lambda n: n.name
     )
-    labels = _archive_labels(
+    labels = archive_labels(
         os.path.join(root, ARCHIVE_BUCKET),
         [(node.name, [c.name for c in node.iter_children()]) for node in archive_nodes],
     )

@@ -9,30 +9,17 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from uvcache_tui.core.archive_links import ENTRY_SUFFIXES, SKIP_DIRS, ArchiveLink
 from uvcache_tui.core.buckets import bucket_family
 
 if TYPE_CHECKING:
     from uvcache_tui.core.scan import DirNode
 
-ARCHIVE_BUCKET = "archive-v0"
-_LINK_FILE_MAX = 512
 _WHEEL_FILE_RE = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)(-[^-]+)?-[^-]+-[^-]+-[^-]+$")
-_ENTRY_SUFFIXES = (".http", ".rev", ".msgpack", ".lock", ".whl")
-_SKIP_DIRS = frozenset({"src"})
 _NAME_SEPARATORS_RE = re.compile(r"[-_.]+")
-
-
-@dataclass(frozen=True)
-class ArchiveLink:
-    """A link in `wheels-vN`/`sdists-vN` that points at `archive-v0/<id>`."""
-
-    referrer: str
-    """Path of the link, relative to the cache root."""
-    archive_id: str
 
 
 @dataclass
@@ -74,158 +61,6 @@ def parse_dist_filename(filename: str) -> tuple[str, str] | None:
     return normalize_name(match.group("name")), match.group("version")
 
 
-def read_link(cache_root: str, path: str) -> str | None:
-    """Archive id a link entry points at: a symlink on Unix, a small text file on Windows."""
-    try:
-        if os.path.islink(path):
-            target = os.readlink(path)
-            resolved = os.path.normpath(os.path.join(os.path.dirname(path), target))
-        elif os.name == "nt" and os.path.getsize(path) <= _LINK_FILE_MAX:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                resolved = os.path.normpath(os.path.join(cache_root, handle.read().strip()))
-        else:
-            return None
-    except OSError:
-        return None
-    archive_root = os.path.join(cache_root, ARCHIVE_BUCKET)
-    if os.path.dirname(resolved) != archive_root:
-        real = os.path.realpath(resolved)
-        if os.path.dirname(real) != os.path.realpath(archive_root):
-            return None
-        resolved = real
-    return os.path.basename(resolved) if os.path.isdir(resolved) else None
-
-
-def _walk_links(cache_root: str, bucket: str) -> Iterator[tuple[str, str]]:
-    """(relative path, archive id) for every link under one bucket, skipping sdist sources."""
-    stack = [os.path.join(cache_root, bucket)]
-    while stack:
-        directory = stack.pop()
-        try:
-            with os.scandir(directory) as entries:
-                for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
-                        if entry.name not in _SKIP_DIRS:
-                            stack.append(entry.path)
-                        continue
-                    if entry.name.endswith(_ENTRY_SUFFIXES) or entry.name.startswith("."):
-                        continue
-                    archive_id = read_link(cache_root, entry.path)
-                    if archive_id:
-                        yield os.path.relpath(entry.path, cache_root), archive_id
-        except OSError:
-            continue
-
-
-def find_archive_links(cache_root: str, buckets: list[str]) -> list[ArchiveLink]:
-    """Every archive link inside the given wheels/sdists buckets."""
-    return _find_links(cache_root, buckets)
-
-
-def _find_links(
-    cache_root: str,
-    buckets: list[str],
-    archive_ids: Container[str] | None = None,
-    listings: dict[str, list[str]] | None = None,
-    unchecked: list[int] | None = None,
-) -> list[ArchiveLink]:
-    """`find_archive_links`, in one pass with no per-link path arithmetic beyond slicing.
-
-    `archive_ids`: the names of `archive-v0`'s subdirectories, if known (from a scan):
-    a link to one of them needs no `isdir`. `listings`: filled with the entry names of
-    every directory listed in a wheels bucket (`_wheel_packages` needs the same listings).
-    `unchecked`: when given, links straight into `archive-v0` are kept without checking
-    that the archive is a directory, and their indices go here (see `_check_links`).
-    """
-    links: list[ArchiveLink] = []
-    if os.name == "nt":  # links are small text files there: the plain, general way
-        for bucket in buckets:
-            links.extend(ArchiveLink(rel, aid) for rel, aid in _walk_links(cache_root, bucket))
-        return links
-    sep = os.sep
-    cut = len(cache_root) if cache_root.endswith(sep) else len(cache_root) + 1
-    archive_root = os.path.join(cache_root, ARCHIVE_BUCKET)
-    archive_prefix = archive_root + sep
-    start = len(archive_prefix)
-    real_archive_root: list[str] = []
-    isdir = os.path.isdir
-    readlink = os.readlink
-    normpath = os.path.normpath
-    for bucket in buckets:
-        keep_names = listings is not None and bucket_family(bucket) == "wheels"
-        stack = [os.path.join(cache_root, bucket)]
-        while stack:
-            directory = stack.pop()
-            names: list[str] | None = [] if keep_names else None
-            try:
-                with os.scandir(directory) as entries:
-                    for entry in entries:
-                        name = entry.name
-                        if names is not None:
-                            names.append(name)
-                        if entry.is_dir(follow_symlinks=False):
-                            if name not in _SKIP_DIRS:
-                                stack.append(entry.path)
-                            continue
-                        if name.endswith(_ENTRY_SUFFIXES) or name.startswith("."):
-                            continue
-                        # As `read_link`, for a symlink (anything else is no link here).
-                        try:
-                            if not entry.is_symlink():
-                                continue
-                            target = readlink(entry.path)
-                        except OSError:
-                            continue
-                        resolved = normpath(
-                            target if target.startswith(sep) else directory + sep + target
-                        )
-                        if resolved.startswith(archive_prefix) and sep not in resolved[start:]:
-                            archive_id = resolved[start:]
-                            if unchecked is not None:
-                                unchecked.append(len(links))
-                            elif not (
-                                (archive_ids is not None and archive_id in archive_ids)
-                                or isdir(resolved)
-                            ):
-                                continue
-                        else:
-                            if not real_archive_root:
-                                real_archive_root.append(os.path.realpath(archive_root))
-                            real = os.path.realpath(resolved)
-                            if os.path.dirname(real) != real_archive_root[0] or not isdir(real):
-                                continue
-                            archive_id = os.path.basename(real)
-                        if archive_id:
-                            links.append(ArchiveLink(entry.path[cut:], archive_id))
-            except OSError:
-                continue
-            if listings is not None and names is not None:
-                listings[directory] = names
-    return links
-
-
-def _check_links(
-    cache_root: str,
-    links: list[ArchiveLink],
-    unchecked: list[int],
-    archive_ids: Container[str] | None,
-) -> list[ArchiveLink]:
-    """Drop the links of `_find_links(..., unchecked=...)` whose archive is no directory."""
-    if not unchecked:
-        return links
-    archive_prefix = os.path.join(cache_root, ARCHIVE_BUCKET) + os.sep
-    dropped = set()
-    for index in unchecked:
-        archive_id = links[index].archive_id
-        if archive_ids is not None and archive_id in archive_ids:
-            continue
-        if not os.path.isdir(archive_prefix + archive_id):
-            dropped.add(index)
-    if not dropped:
-        return links
-    return [link for index, link in enumerate(links) if index not in dropped]
-
-
 def _listdir(path: str) -> list[os.DirEntry[str]]:
     try:
         with os.scandir(path) as entries:
@@ -258,7 +93,7 @@ def _wheel_packages(
     """`wheels-vN/pypi/<name>`, `wheels-vN/index|url/<digest>/<name>`.
 
     `tree`: the bucket's scan node, for the directory structure; `listings`: entry names
-    of directories already listed (see `_find_links`).
+    of directories already listed (see `archive_links.find_links`).
     """
     base = os.path.join(cache_root, bucket)
     cut = len(cache_root) if cache_root.endswith(os.sep) else len(cache_root) + 1
@@ -281,7 +116,7 @@ def _wheel_packages(
         if listed is None:
             listed = [entry.name for entry in _listdir(name_dir)]
         for key in listed:
-            for suffix in _ENTRY_SUFFIXES:
+            for suffix in ENTRY_SUFFIXES:
                 if key.endswith(suffix):
                     key = key[: -len(suffix)]
                     break
@@ -335,7 +170,7 @@ def built_distribution(path: str, depth: int = 3) -> tuple[str, str] | None:
         directory, level = stack.pop()
         for entry in _listdir(directory):
             if entry.is_dir(follow_symlinks=False):
-                if level < depth and entry.name not in _SKIP_DIRS:
+                if level < depth and entry.name not in SKIP_DIRS:
                     stack.append((entry.path, level + 1))
                 continue
             if entry.name.endswith(".whl") or entry.is_symlink():
@@ -346,21 +181,16 @@ def built_distribution(path: str, depth: int = 3) -> tuple[str, str] | None:
 
 
 def collect_packages(
-    cache_root: str, bucket_names: list[str], links: list[ArchiveLink]
-) -> list[PackageEntry]:
-    """Packages found in every wheels/sdists bucket given (current and stale generations)."""
-    return _collect_packages(cache_root, bucket_names, links)
-
-
-def _collect_packages(
     cache_root: str,
     bucket_names: list[str],
     links: list[ArchiveLink],
     trees: dict[str, DirNode] | None = None,
     listings: dict[str, list[str]] | None = None,
 ) -> list[PackageEntry]:
-    """`collect_packages`, taking the directory structure from the scan where it can
-    (`trees`: bucket name -> scan node) and entry names from `listings` (`_find_links`)."""
+    """Packages found in every wheels/sdists bucket given (current and stale generations).
+
+    The directory structure comes from the scan where it can (`trees`: bucket name -> scan
+    node), entry names from `listings` (filled by `archive_links.find_links`)."""
     packages: dict[str, PackageEntry] = {}
     for bucket in bucket_names:
         family = bucket_family(bucket)
@@ -406,7 +236,7 @@ def archive_label(archive_path: str, child_names: list[str]) -> tuple[str, bool]
     return os.path.basename(archive_path), False
 
 
-def _archive_labels(
+def archive_labels(
     archive_root: str, archives: list[tuple[str, list[str]]]
 ) -> list[tuple[str, bool]]:
     """`archive_label` of many `(archive id, child dir names)`: one `faccessat` each, from an

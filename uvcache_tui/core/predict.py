@@ -13,14 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from uvcache_tui.core.archive_links import ARCHIVE_BUCKET
 from uvcache_tui.core.buckets import BucketStatus, parse_version
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.model import Sizes
-from uvcache_tui.core.packages import (
-    ARCHIVE_BUCKET,
-    built_distribution,
-    normalize_name,
-)
+from uvcache_tui.core.packages import built_distribution, normalize_name
 
 PYTHON_BUCKET_PRUNE_FIXED = (0, 11, 21)
 """uv releases before this delete their own `python-vN` bucket on prune (uv#19795)."""
