@@ -79,9 +79,17 @@ def test_actions_refuse_bad_targets(rich_cache_template: RichCache, tmp_path: Pa
 
 
 def test_no_uv_means_no_actions(rich_cache_template: RichCache, tmp_path: Path) -> None:
-    env = dict(os.environ, PATH="/nonexistent")
-    result = run_cli(
-        "--uv", "/bin/false", "prune", str(rich_cache_template.cache), "--dry-run", env=env
+    """uv does the deleting: without a uv (none on PATH, or a `--uv` that is not one) the
+    action is refused with its own reason, before anything is planned."""
+    env = dict(os.environ, PATH="/nonexistent", UVCACHE_TUI_STATE_DIR=str(tmp_path / "state"))
+    cache = str(rich_cache_template.cache)
+    result = run_cli("prune", cache, "--dry-run", env=env, uv_on_path=False)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        "uvcache-tui: no uv found: uv does the deleting; put uv on PATH or pass --uv PATH\n"
     )
-    assert result.returncode == 2
-    assert "uv" in result.stderr
+    result = run_cli("--uv", "/bin/false", "prune", cache, "--dry-run", env=env, uv_on_path=False)
+    assert result.returncode == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("uvcache-tui: `/bin/false --version` failed (exit 1)"), line
+    assert not (tmp_path / "state").exists()
