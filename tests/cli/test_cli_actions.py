@@ -10,6 +10,7 @@ from tests.cli.test_cli import run_cli
 from tests.conftest import RichCache
 from tests.core.test_actions import all_paths, tree_signature
 from tests.uvcache_factory import du_bytes
+from uvcache_tui.core.units import format_size
 
 
 def _env(rc: RichCache, tmp_path: Path) -> dict[str, str]:
@@ -93,3 +94,21 @@ def test_no_uv_means_no_actions(rich_cache_template: RichCache, tmp_path: Path) 
     (line,) = result.stderr.splitlines()
     assert line.startswith("uvcache-tui: `/bin/false --version` failed (exit 1)"), line
     assert not (tmp_path / "state").exists()
+
+
+def test_text_preview_states_the_json_totals(
+    rich_cache_template: RichCache, tmp_path: Path
+) -> None:
+    """The preview's sentence (the one the TUI shows too) carries the prediction's figures."""
+    env = _env(rich_cache_template, tmp_path)
+    cache = str(rich_cache_template.cache)
+    document = json.loads(run_cli("prune", cache, "--dry-run", "--json", env=env).stdout)
+    text = run_cli("prune", cache, "--dry-run", env=env)
+    assert text.returncode == 0, text.stderr
+    totals = document["totals"]
+    assert (
+        f"\nWill remove {len(document['entries']):,} entries, "
+        f"{format_size(totals['allocated_bytes'])} allocated, {totals['files']:,} files. "
+        f"Frees {format_size(totals['reclaimable_bytes'])}; the rest stays linked" in text.stdout
+    )
+    assert text.stdout.startswith(f"Prune: {cache} (uv {document['uv_version']})\n")

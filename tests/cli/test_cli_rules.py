@@ -99,6 +99,10 @@ def test_declining_exits_2_in_prune_and_buildkit_prune(
     env = dict(rich_cache.env.env(), UVCACHE_TUI_STATE_DIR=str(tmp_path / "state"))
     signature = tree_signature(rich_cache.cache)
     prune = run_cli_with_tty("prune", str(rich_cache.cache), env=env, answer="n")
+    as_json = run_cli_with_tty("prune", str(rich_cache.cache), "--json", env=env, answer="no")
+    # With --json stdout is only ever the document: the preview and question went to stderr.
+    assert as_json.returncode == EXIT_USAGE and as_json.stdout == ""
+    assert "command: " in as_json.stderr and as_json.stderr.endswith("[y/N] " + DECLINED)
 
     engine = docker_env.modern
     tracker = Tracker(engine=engine, before=engine.record_ids())
