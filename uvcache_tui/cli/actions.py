@@ -40,9 +40,11 @@ from uvcache_tui.core.actions import (
     plan_action,
     run_action,
 )
+from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.predict import ActionKind
 from uvcache_tui.core.report import plan_json, result_json
 from uvcache_tui.core.units import format_size
+from uvcache_tui.core.uvbin import UvBinary
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 NEWER_BUCKETS_ANSWER = "delete newer buckets"
@@ -114,6 +116,47 @@ def cmd_clean(ctx: Context) -> int:
 
 
 def _run(ctx: Context, action: ActionKind, packages: list[str]) -> int:
+    """Plan; preview (and stop there with --dry-run); confirm; let uv run; report."""
+    args = ctx.args
+    uv, model, plan = _plan(ctx, action, packages)
+    if args.dry_run:
+        if args.json:
+            print_json(plan_json(plan))
+        else:
+            print_lines(format_plan(plan))
+        _refuse_if_blocked(plan)
+        return EXIT_OK
+    if not args.json:
+        print_lines(format_plan(plan))
+    elif not args.yes:
+        # The preview comes before the question; with --json, stdout is only the document.
+        print_lines(format_plan(plan), sys.stderr)
+    _refuse_if_blocked(plan)
+    _confirm(plan, args)
+    # A preview that cannot be written (full disk, closed pipe) must fail before uv runs.
+    sys.stdout.flush()
+    cancel = threading.Event()
+    try:
+        with _stop_on_signals(cancel):
+            result = run_action(plan, model, uv, on_output=None, wait=args.wait, cancel=cancel)
+    except ActionRefused as exc:
+        raise UsageError("refusing: " + str(exc)) from exc
+    if args.json:
+        print_json(result_json(result))
+    else:
+        _print_result(result)
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    if result.lock_busy:
+        return EXIT_UV_RUNNING
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _plan(
+    ctx: Context, action: ActionKind, packages: list[str]
+) -> tuple[UvBinary, CacheModel, ActionPlan]:
+    """The uv that will delete, the scanned cache and the plan; bad input is refused first,
+    and a run that could not be confirmed before the scan."""
     args = ctx.args
     if ctx.uv is None:
         raise UsageError("no uv found: uv does the deleting; put uv on PATH or pass --uv PATH")
@@ -122,7 +165,7 @@ def _run(ctx: Context, action: ActionKind, packages: list[str]) -> int:
         raise UsageError(f"{ctx.uv.path} did not answer `uv --version`")
     path = resolve_cache_arg(ctx, args.path)
     if not args.dry_run:
-        check_can_confirm(args.yes)  # before the scan: a script without --yes gets nothing
+        check_can_confirm(args.yes)
     model = open_model(ctx, path)
     try:
         plan = plan_action(
@@ -137,39 +180,12 @@ def _run(ctx: Context, action: ActionKind, packages: list[str]) -> int:
         )
     except ActionRefused as exc:
         raise UsageError(str(exc)) from exc
-    if args.dry_run:
-        if args.json:
-            print_json(plan_json(plan))
-        else:
-            print_lines(format_plan(plan))
-        if plan.blockers:
-            raise UsageError("refusing: " + plan.blockers[0])
-        return EXIT_OK
-    if not args.json:
-        print_lines(format_plan(plan))
-    elif not args.yes:
-        # The preview comes before the question; with --json, stdout is only the document.
-        print_lines(format_plan(plan), sys.stderr)
+    return ctx.uv, model, plan
+
+
+def _refuse_if_blocked(plan: ActionPlan) -> None:
     if plan.blockers:
         raise UsageError("refusing: " + plan.blockers[0])
-    _confirm(plan, args)
-    # A preview that cannot be written (full disk, closed pipe) must fail before uv runs.
-    sys.stdout.flush()
-    cancel = threading.Event()
-    try:
-        with _stop_on_signals(cancel):
-            result = run_action(plan, model, ctx.uv, on_output=None, wait=args.wait, cancel=cancel)
-    except ActionRefused as exc:
-        raise UsageError("refusing: " + str(exc)) from exc
-    if args.json:
-        print_json(result_json(result))
-    else:
-        _print_result(result)
-    if result.interrupted:
-        return EXIT_INTERRUPTED
-    if result.lock_busy:
-        return EXIT_UV_RUNNING
-    return EXIT_OK if result.ok else EXIT_FAILED
 
 
 @contextlib.contextmanager
