@@ -110,3 +110,104 @@ def test_importing_the_core_loads_no_textual() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, f"importing the core loaded: {result.stdout}{result.stderr}"
+
+
+# --- no import cycles inside uvcache_tui ---------------------------------------------------
+
+PACKAGE = ROOT / "uvcache_tui"
+NOT_YET_CHECKED = ("uvcache_tui.tui",)
+"""Cycles wholly inside these packages are not failures yet: the TUI is being restructured in
+its own branch (issue 8). Once that lands this is empty and the whole package is checked."""
+
+
+def module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def import_graph(package: Path, root: Path = ROOT) -> dict[str, set[str]]:
+    """Module -> the modules of the same package it imports (at any depth, see
+    `imported_modules`); `from pkg import name` counts as importing `pkg.name` if that is a
+    module, else `pkg`. A package's own `__init__` importing nothing is not an edge."""
+    modules = {module_name(path, root): path for path in sorted(package.rglob("*.py"))}
+    top = module_name(package, root)
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets: set[str] = set()
+        for _line, imported in imported_modules(path, root):
+            while imported and imported not in modules:
+                imported = imported.rpartition(".")[0]
+            if imported and imported not in (name, top):
+                targets.add(imported)
+        graph[name] = targets
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, targets = work[-1]
+            target = next(targets, None)
+            if target is not None:
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(sorted(graph[target]))))
+                elif target in on_stack:
+                    low[node] = min(low[node], index[target])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    cycles.append(sorted(component))
+    return cycles
+
+
+def _not_yet_checked(cycle: list[str]) -> bool:
+    return all(any(m == p or m.startswith(p + ".") for p in NOT_YET_CHECKED) for m in cycle)
+
+
+def test_no_import_cycles() -> None:
+    cycles = [c for c in import_cycles(import_graph(PACKAGE)) if not _not_yet_checked(c)]
+    assert not cycles, f"modules of uvcache_tui that import each other: {cycles}"
+
+
+def test_cycle_checker_finds_cycles(tmp_path: Path) -> None:
+    """The checker itself: a cycle through an import inside a function, and a longer one."""
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "__init__.py").write_text("")
+    (package / "a.py").write_text("def later():\n    from pkg import b\n")
+    (package / "b.py").write_text("import pkg.a\n")
+    (package / "c.py").write_text("from pkg.sub import d\n")
+    (package / "sub" / "d.py").write_text("from ..sub import e\n")
+    (package / "sub" / "e.py").write_text("from pkg import c\n")
+    (package / "f.py").write_text("from pkg import a, c\n")
+    graph = import_graph(package, root=tmp_path)
+    assert graph["pkg.f"] == {"pkg.a", "pkg.c"}
+    assert sorted(import_cycles(graph)) == [["pkg.a", "pkg.b"], ["pkg.c", "pkg.sub.d", "pkg.sub.e"]]

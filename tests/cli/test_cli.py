@@ -15,18 +15,51 @@ from tests.uvcache_factory import du_bytes, uv_binary, uv_cache_size
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cli_env(env: dict[str, str] | None = None, uv_on_path: bool = True) -> dict[str, str]:
+    """The environment of a CLI run: the test's uv first on PATH unless told otherwise."""
     full_env = dict(os.environ if env is None else env)
-    full_env["PATH"] = os.path.dirname(uv_binary()) + os.pathsep + full_env.get("PATH", "")
+    if uv_on_path:
+        full_env["PATH"] = os.path.dirname(uv_binary()) + os.pathsep + full_env.get("PATH", "")
+    return full_env
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, uv_on_path: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """The shipped entry point, `python -m uvcache_tui …`, with no terminal anywhere."""
     return subprocess.run(
         [sys.executable, "-m", "uvcache_tui", *args],
         capture_output=True,
         text=True,
         cwd=REPO,
-        env=full_env,
-        timeout=120,
+        env=cli_env(env, uv_on_path),
+        timeout=300,
         stdin=subprocess.DEVNULL,
     )
+
+
+def run_cli_with_tty(
+    *args: str, env: dict[str, str] | None = None, answer: str
+) -> subprocess.CompletedProcess[str]:
+    """The shipped entry point with a pseudo-terminal on stdin, `answer` typed at its prompt
+    (stdout and stderr stay pipes)."""
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvcache_tui", *args],
+            cwd=REPO,
+            env=cli_env(env),
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.close(slave)
+        os.write(master, answer.encode() + b"\n")
+        out, err = proc.communicate(timeout=300)
+    finally:
+        os.close(master)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def show_json(path: Path) -> dict[str, Any]:
@@ -109,3 +142,16 @@ def test_active_cache_missing_or_emptied(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["packages"] == []
     # Given explicitly, the same dir is not accepted as a cache.
     assert run_cli("show", str(tmp_path / "cache")).returncode == 2
+
+
+def test_the_script_is_the_module_entry() -> None:
+    """`uvcache-tui` (the [project.scripts] entry) and `python -m uvcache_tui` are one CLI."""
+    script = Path(sys.executable).parent / "uvcache-tui"
+    assert script.exists(), f"{script}: the project is not installed in this environment"
+    for args in (["--help"], ["buildkit", "prune", "--help"]):
+        by_script = subprocess.run(
+            [str(script), *args], capture_output=True, text=True, cwd=REPO, timeout=60
+        )
+        assert by_script.returncode == 0, by_script.stderr
+        assert by_script.stdout == run_cli(*args).stdout
+    assert "--all-mounts" in by_script.stdout

@@ -10,6 +10,7 @@ from tests.cli.test_cli import run_cli
 from tests.conftest import RichCache
 from tests.core.test_actions import all_paths, tree_signature
 from tests.uvcache_factory import du_bytes
+from uvcache_tui.core.units import format_size
 
 
 def _env(rc: RichCache, tmp_path: Path) -> dict[str, str]:
@@ -79,9 +80,35 @@ def test_actions_refuse_bad_targets(rich_cache_template: RichCache, tmp_path: Pa
 
 
 def test_no_uv_means_no_actions(rich_cache_template: RichCache, tmp_path: Path) -> None:
-    env = dict(os.environ, PATH="/nonexistent")
-    result = run_cli(
-        "--uv", "/bin/false", "prune", str(rich_cache_template.cache), "--dry-run", env=env
+    """uv does the deleting: without a uv (none on PATH, or a `--uv` that is not one) the
+    action is refused with its own reason, before anything is planned."""
+    env = dict(os.environ, PATH="/nonexistent", UVCACHE_TUI_STATE_DIR=str(tmp_path / "state"))
+    cache = str(rich_cache_template.cache)
+    result = run_cli("prune", cache, "--dry-run", env=env, uv_on_path=False)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        "uvcache-tui: no uv found: uv does the deleting; put uv on PATH or pass --uv PATH\n"
     )
-    assert result.returncode == 2
-    assert "uv" in result.stderr
+    result = run_cli("--uv", "/bin/false", "prune", cache, "--dry-run", env=env, uv_on_path=False)
+    assert result.returncode == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("uvcache-tui: `/bin/false --version` failed (exit 1)"), line
+    assert not (tmp_path / "state").exists()
+
+
+def test_text_preview_states_the_json_totals(
+    rich_cache_template: RichCache, tmp_path: Path
+) -> None:
+    """The preview's sentence (the one the TUI shows too) carries the prediction's figures."""
+    env = _env(rich_cache_template, tmp_path)
+    cache = str(rich_cache_template.cache)
+    document = json.loads(run_cli("prune", cache, "--dry-run", "--json", env=env).stdout)
+    text = run_cli("prune", cache, "--dry-run", env=env)
+    assert text.returncode == 0, text.stderr
+    totals = document["totals"]
+    assert (
+        f"\nWill remove {len(document['entries']):,} entries, "
+        f"{format_size(totals['allocated_bytes'])} allocated, {totals['files']:,} files. "
+        f"Frees {format_size(totals['reclaimable_bytes'])}; the rest stays linked" in text.stdout
+    )
+    assert text.stdout.startswith(f"Prune: {cache} (uv {document['uv_version']})\n")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests import dockerenv
+from tests.cli.test_cli import REPO, run_cli, run_cli_with_tty
 from tests.core.buildkit.scenarios import build_16180, build_mounts, build_one_mount
 from tests.dockerenv import DockerEnv, Engine, Tracker
 
@@ -37,38 +38,15 @@ MOUNT_KEYS = {
 BUILDER_KEYS = {"name", "driver", "endpoint", "status", "buildkit_version", "error", "mounts"}
 
 
-def cli(
-    *args: str, env: dict[str, str], stdin: int | None = subprocess.DEVNULL
-) -> subprocess.CompletedProcess[str]:
-    """Run the buildkit CLI in a fresh interpreter (its own environment, no TTY)."""
-    return subprocess.run(
-        [sys.executable, "-m", "uvcache_tui.cli_buildkit", "buildkit", *args],
-        env=env,
-        stdin=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`uvcache-tui buildkit …` through the shipped entry, in a fresh interpreter (its own
+    environment, no TTY)."""
+    return run_cli("buildkit", *args, env=env)
 
 
 def cli_with_tty(*args: str, env: dict[str, str], answer: str) -> subprocess.CompletedProcess[str]:
     """Run with a pseudo-terminal on stdin and type `answer` at the prompt."""
-    master, slave = os.openpty()
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvcache_tui.cli_buildkit", "buildkit", *args],
-            env=env,
-            stdin=slave,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        os.close(slave)
-        os.write(master, answer.encode() + b"\n")
-        out, err = proc.communicate(timeout=300)
-    finally:
-        os.close(master)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    return run_cli_with_tty("buildkit", *args, env=env, answer=answer)
 
 
 def ls_json(env: dict[str, str]) -> dict[str, Any]:
@@ -237,8 +215,10 @@ def test_prune_confirmation_on_a_tty(tracked: Tracker, tmp_path: Path) -> None:
     mounts = build_mounts(tracked, tmp_path / "ctx")
     before = engine.record_ids()
     declined = cli_with_tty("prune", mounts.own.id, env=engine.env(), answer="n")
-    assert declined.returncode == 1
-    assert "[y/N]" in declined.stderr and "Aborted" in declined.stderr
+    assert declined.returncode == 2  # refused, as in `prune` (docs/cli.md)
+    assert "[y/N]" in declined.stderr
+    # the prompt, then (after the answer, echoed by the terminal) the one-line refusal
+    assert declined.stderr.endswith("[y/N] uvcache-tui: declined: nothing was deleted\n")
     assert mounts.own.id in declined.stdout  # the preview was shown
     assert engine.record_ids() == before
     accepted = cli_with_tty("prune", mounts.own.id, env=engine.env(), answer="y")
@@ -280,8 +260,8 @@ def test_all_mounts_confirmed_after_a_new_build(tracked: Tracker, tmp_path: Path
     master, slave = os.openpty()
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvcache_tui.cli_buildkit", "buildkit"]
-            + ["prune", "--all-mounts", "--json"],
+            [sys.executable, "-m", "uvcache_tui", "buildkit", "prune", "--all-mounts", "--json"],
+            cwd=REPO,
             env=engine.env(),
             stdin=slave,
             stdout=subprocess.PIPE,

@@ -472,6 +472,22 @@ def _measure(
     )
 
 
+def describe_plan_title(plan: ActionPlan) -> str:
+    """`Prune: /root/.cache/uv (uv 0.13.9)`: the heading of every preview."""
+    return f"{plan.action.display_name}: {plan.cache} (uv {plan.uv_version})"
+
+
+def describe_plan_totals(plan: ActionPlan) -> str:
+    """What the preview's entries add up to, and what that frees: the one sentence the CLI
+    prints and the TUI shows under its table."""
+    totals = plan.prediction.totals
+    return (
+        f"Will remove {len(plan.prediction.entries):,} entries, "
+        f"{format_size(totals.allocated)} allocated, {totals.files:,} files. "
+        f"Frees {format_size(totals.reclaimable)}; the rest stays linked from venvs or tools."
+    )
+
+
 def describe_result(result: ActionResult) -> list[str]:
     """The result in a few lines: the one text the CLI prints and the TUI shows."""
     if result.lock_busy:

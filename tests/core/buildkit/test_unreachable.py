@@ -145,8 +145,8 @@ def test_permission_denied_as_nobody(sock_dir: Path) -> None:
         site = next(p for p in sys.path if p.endswith("site-packages"))
         code = (
             "import sys; sys.path[:0] = sys.argv[1:3]; "
-            "from uvcache_tui.cli_buildkit import run; "
-            "raise SystemExit(run(['buildkit', 'ls', '--timeout', '5']))"
+            "from uvcache_tui.cli import main; "
+            "raise SystemExit(main(['buildkit', 'ls', '--timeout', '5']))"
         )
         env = _env(f"unix://{path}", config, HOME=str(sock_dir))
         result = subprocess.run(
@@ -252,7 +252,7 @@ def garbage_endpoint(sock_dir: Path) -> Iterator[FakeEndpoint]:
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "uvcache_tui.cli_buildkit", "buildkit", *args],
+        [sys.executable, "-m", "uvcache_tui", "buildkit", *args],
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,

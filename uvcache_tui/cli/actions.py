@@ -1,8 +1,9 @@
 """`prune` and `clean`: preview what uv will remove, ask, let uv delete, report what was freed.
 
-Exit codes: 0 done (or previewed), 1 uv failed, 2 bad input or refused, 3 uv is running,
-130 interrupted (SIGINT, SIGTERM or SIGHUP: uv is stopped and waited for, and the audit log
-says what was removed until then).
+Exit codes as every command (docs/cli.md): 0 done (or previewed), 1 uv failed, 2 bad input or
+refused (no `--yes` and no terminal, or the confirmation declined), 3 uv is running, 130
+interrupted (SIGINT, SIGTERM or SIGHUP: uv is stopped and waited for, and the audit log says
+what was removed until then).
 """
 
 from __future__ import annotations
@@ -13,26 +14,43 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from typing import Any
 
+from uvcache_tui.cli.cache import open_model, resolve_cache_arg
+from uvcache_tui.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UV_RUNNING,
+    Commands,
+    Context,
+    UsageError,
+    check_can_confirm,
+    confirm,
+    print_json,
+    print_lines,
+)
 from uvcache_tui.core.actions import (
     DEFAULT_LOCK_TIMEOUT,
     ActionPlan,
     ActionRefused,
     ActionResult,
+    describe_plan_title,
+    describe_plan_totals,
     describe_result,
     plan_action,
     run_action,
 )
+from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.predict import ActionKind
 from uvcache_tui.core.report import plan_json, result_json
+from uvcache_tui.core.units import format_size
+from uvcache_tui.core.uvbin import UvBinary
 
-EXIT_UV_RUNNING = 3
-EXIT_INTERRUPTED = 130
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+NEWER_BUCKETS_ANSWER = "delete newer buckets"
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     prune = commands.add_parser("prune", help="uv cache prune [--ci], with a preview")
     prune.add_argument("path", nargs="?", help="cache dir (default: the active cache)")
     prune.add_argument("--ci", action="store_true", help="also drop pre-built wheels (uv --ci)")
@@ -83,14 +101,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def cmd_prune(ctx: Any) -> int:
+def cmd_prune(ctx: Context) -> int:
     action = ActionKind.PRUNE_CI if ctx.args.ci else ActionKind.PRUNE
     return _run(ctx, action, [])
 
 
-def cmd_clean(ctx: Any) -> int:
-    from uvcache_tui.cli import UsageError
-
+def cmd_clean(ctx: Context) -> int:
     packages = list(ctx.args.package)
     if not all(isinstance(name, str) for name in packages):
         # argparse turns `--package=--` into an empty list instead of the string "--".
@@ -99,49 +115,30 @@ def cmd_clean(ctx: Any) -> int:
     return _run(ctx, action, packages)
 
 
-def _run(ctx: Any, action: ActionKind, packages: list[str]) -> int:
-    from uvcache_tui.cli import UsageError, open_model, print_json, resolve_cache_arg
-
+def _run(ctx: Context, action: ActionKind, packages: list[str]) -> int:
+    """Plan; preview (and stop there with --dry-run); confirm; let uv run; report."""
     args = ctx.args
-    if ctx.uv is None:
-        raise UsageError("no uv found: uv does the deleting; put uv on PATH or pass --uv PATH")
-    if ctx.discovery.uv_version is None:
-        raise UsageError(f"{ctx.uv.path} did not answer `uv --version`")
-    path = resolve_cache_arg(ctx, args.path)
-    model = open_model(ctx, path)
-    try:
-        plan = plan_action(
-            model,
-            ctx.uv,
-            ctx.discovery.uv_version,
-            action,
-            packages,
-            force=args.force,
-            lock_timeout=args.lock_timeout,
-            protected=ctx.discovery.protected_paths,
-        )
-    except ActionRefused as exc:
-        raise UsageError(str(exc)) from exc
+    uv, model, plan = _plan(ctx, action, packages)
     if args.dry_run:
         if args.json:
             print_json(plan_json(plan))
         else:
-            _print_plan(plan)
-        if plan.blockers:
-            raise UsageError("refusing: " + plan.blockers[0])
-        return 0
+            print_lines(format_plan(plan))
+        _refuse_if_blocked(plan)
+        return EXIT_OK
     if not args.json:
-        _print_plan(plan)
-    if plan.blockers:
-        raise UsageError("refusing: " + plan.blockers[0])
-    if not _confirmed(plan, args):
-        return 2
+        print_lines(format_plan(plan))
+    elif not args.yes:
+        # The preview comes before the question; with --json, stdout is only the document.
+        print_lines(format_plan(plan), sys.stderr)
+    _refuse_if_blocked(plan)
+    _confirm(plan, args)
     # A preview that cannot be written (full disk, closed pipe) must fail before uv runs.
     sys.stdout.flush()
     cancel = threading.Event()
     try:
         with _stop_on_signals(cancel):
-            result = run_action(plan, model, ctx.uv, on_output=None, wait=args.wait, cancel=cancel)
+            result = run_action(plan, model, uv, on_output=None, wait=args.wait, cancel=cancel)
     except ActionRefused as exc:
         raise UsageError("refusing: " + str(exc)) from exc
     if args.json:
@@ -152,7 +149,43 @@ def _run(ctx: Any, action: ActionKind, packages: list[str]) -> int:
         return EXIT_INTERRUPTED
     if result.lock_busy:
         return EXIT_UV_RUNNING
-    return 0 if result.ok else 1
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _plan(
+    ctx: Context, action: ActionKind, packages: list[str]
+) -> tuple[UvBinary, CacheModel, ActionPlan]:
+    """The uv that will delete, the scanned cache and the plan; bad input is refused first,
+    and a run that could not be confirmed before the scan."""
+    args = ctx.args
+    if ctx.uv is None:
+        raise UsageError("no uv found: uv does the deleting; put uv on PATH or pass --uv PATH")
+    uv_version = ctx.discovery.uv_version
+    if uv_version is None:
+        raise UsageError(f"{ctx.uv.path} did not answer `uv --version`")
+    path = resolve_cache_arg(ctx, args.path)
+    if not args.dry_run:
+        check_can_confirm(args.yes)
+    model = open_model(ctx, path)
+    try:
+        plan = plan_action(
+            model,
+            ctx.uv,
+            uv_version,
+            action,
+            packages,
+            force=args.force,
+            lock_timeout=args.lock_timeout,
+            protected=ctx.discovery.protected_paths,
+        )
+    except ActionRefused as exc:
+        raise UsageError(str(exc)) from exc
+    return ctx.uv, model, plan
+
+
+def _refuse_if_blocked(plan: ActionPlan) -> None:
+    if plan.blockers:
+        raise UsageError("refusing: " + plan.blockers[0])
 
 
 @contextlib.contextmanager
@@ -176,60 +209,42 @@ def _stop_on_signals(cancel: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def _confirmed(plan: ActionPlan, args: argparse.Namespace) -> bool:
-    """--yes, or a person at a terminal; never silently proceed in a script."""
-    from uvcache_tui.cli import UsageError
-
+def _confirm(plan: ActionPlan, args: argparse.Namespace) -> None:
+    """--yes, or a person at the terminal (check_can_confirm made sure there is one);
+    deleting buckets a newer uv uses needs its own answer, or --delete-newer-buckets."""
     if plan.confirm_reasons and not args.delete_newer_buckets:
-        if args.yes or not sys.stdin.isatty():
+        if args.yes:
             raise UsageError(
                 "refusing: " + "; ".join(plan.confirm_reasons) + " (pass --delete-newer-buckets)"
             )
-        answer = input("Type 'delete newer buckets' to go on: ").strip()
-        if answer != "delete newer buckets":
-            print("Nothing was deleted.", file=sys.stderr)
-            return False
-    if args.yes:
-        return True
-    if not sys.stdin.isatty():
-        raise UsageError("refusing to delete without a terminal to confirm; pass --yes")
-    answer = input(f"Run `{plan.command}`? [y/N] ").strip().lower()
-    if answer not in ("y", "yes"):
-        print("Nothing was deleted.", file=sys.stderr)
-        return False
-    return True
+        confirm(f"Type '{NEWER_BUCKETS_ANSWER}' to go on:", answers=(NEWER_BUCKETS_ANSWER,))
+    if not args.yes:
+        confirm(f"Run `{plan.command}`? [y/N]")
 
 
-def _print_plan(plan: ActionPlan) -> None:
-    from uvcache_tui.cli import size
-
+def format_plan(plan: ActionPlan) -> list[str]:
+    """The preview: every entry uv will remove, grouped, with what it frees."""
+    size = format_size
     prediction = plan.prediction
-    print(f"{plan.action.display_name}: {plan.cache} (uv {plan.uv_version})")
+    lines = [describe_plan_title(plan)]
     for kind, entries in prediction.groups().items():
-        print(f"\n  {kind} ({len(entries)})")
+        lines.append(f"\n  {kind} ({len(entries)})")
         for entry in entries[:50]:
-            print(
+            lines.append(
                 f"    {size(entry.sizes.allocated):>10} {size(entry.sizes.reclaimable):>10}"
                 f"  {entry.label}"
             )
         if len(entries) > 50:
-            print(f"    … and {len(entries) - 50} more")
+            lines.append(f"    … and {len(entries) - 50} more")
     if not prediction.entries:
-        print("  nothing to remove")
-    totals = prediction.totals
-    print(
-        f"\nWill remove {size(totals.allocated)} allocated; frees {size(totals.reclaimable)} "
-        f"(the rest stays linked from venvs or tools)."
-    )
-    for note in prediction.notes:
-        print(f"note: {note}")
-    for warning in plan.warnings:
-        print(f"warning: {warning}")
-    for reason in plan.confirm_reasons:
-        print(f"CONFIRM: {reason}")
-    for blocker in plan.blockers:
-        print(f"BLOCKED: {blocker}")
-    print(f"command: {plan.command}")
+        lines.append("  nothing to remove")
+    lines.append(f"\n{describe_plan_totals(plan)}")
+    lines += [f"note: {note}" for note in prediction.notes]
+    lines += [f"warning: {warning}" for warning in plan.warnings]
+    lines += [f"CONFIRM: {reason}" for reason in plan.confirm_reasons]
+    lines += [f"BLOCKED: {blocker}" for blocker in plan.blockers]
+    lines.append(f"command: {plan.command}")
+    return lines
 
 
 def _print_result(result: ActionResult) -> None:

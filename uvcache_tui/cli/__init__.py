@@ -1,0 +1,143 @@
+"""Headless interface: the same core as the TUI, as tables for people or `--json` for scripts.
+
+`main` parses the arguments, builds the one Context every command receives and turns every
+failure into one line on stderr and an exit code (docs/cli.md): 0 success, 1 an action
+failed, 2 bad input or refused (declining a confirmation too), 3 uv is running, 74 the output
+could not be written, 130 interrupted, 141 the reader of the output went away (EPIPE).
+
+The commands live in one module per family: `cache` (ls, show), `actions` (prune, clean),
+`buildkit` (buildkit ls, buildkit prune); their shared rules are in `common`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from collections.abc import Sequence
+
+from uvcache_tui import __version__
+from uvcache_tui.cli import actions, buildkit, cache
+from uvcache_tui.cli.common import (
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERRUPTED,
+    EXIT_OUTPUT_ERROR,
+    EXIT_USAGE,
+    Context,
+    GuardedStdout,
+    OutputError,
+    Parser,
+    UsageError,
+    find_uv,
+    one_line,
+    silence_stdout,
+)
+from uvcache_tui.core.lock import MAX_LOCK_TIMEOUT
+
+__all__ = ["Context", "build_parser", "main"]
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="uvcache-tui",
+        description="See where your uv caches live, what they cost on disk, and clean them safely. "
+        "Without a command, opens the TUI.",
+    )
+    parser.add_argument("--version", action="version", version=f"uvcache-tui {__version__}")
+    parser.add_argument(
+        "--uv", metavar="PATH", help="use this uv binary instead of the one on PATH"
+    )
+    parser.add_argument(
+        "--cache-dir",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="also show this uv cache (repeatable)",
+    )
+    parser.add_argument(
+        "--find",
+        metavar="ROOT",
+        action="append",
+        default=[],
+        help="discover uv caches under ROOT by their signature (repeatable)",
+    )
+    parser.add_argument(
+        "--read-only", action="store_true", help="TUI: hide every action that deletes"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    cache.register(commands)
+    actions.register(commands)
+    buildkit.register(commands)
+    return parser
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    from uvcache_tui.tui.app import UvCacheApp
+
+    uv, _version = find_uv(args.uv)
+    if isinstance(sys.stdout, GuardedStdout):
+        sys.stdout = sys.__stdout__  # the TUI owns the terminal
+    app = UvCacheApp(
+        uv=uv, extra_caches=args.cache_dir, find_roots=args.find, read_only=args.read_only
+    )
+    app.run()
+    return 0
+
+
+def check_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Range checks argparse's `type=` cannot express; an error exits 2 with one line."""
+    lock_timeout = getattr(args, "lock_timeout", None)
+    if lock_timeout is not None and not 0 <= lock_timeout <= MAX_LOCK_TIMEOUT:
+        parser.error(
+            f"argument --lock-timeout: {lock_timeout} is not between 0 and "
+            f"{MAX_LOCK_TIMEOUT} seconds"
+        )
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_values(parser, args)
+    try:
+        if args.command is None:
+            return run_tui(args)
+        # A bad --uv is refused by every command alike, before anything runs.
+        return int(args.func(Context.from_args(args)))
+    except UsageError as exc:
+        print(f"uvcache-tui: {one_line(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("uvcache-tui: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Every subcommand runs in here: bad values and output failures end in one line."""
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        if sys.stderr is not None:
+            print("uvcache-tui: cannot write output: stdout is closed", file=sys.stderr)
+        return EXIT_OUTPUT_ERROR
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        # Names that are not UTF-8 are printed as their own bytes, as `ls` and `find` do.
+        sys.stdout.reconfigure(errors="surrogateescape")
+    real_stdout = sys.stdout
+    sys.stdout = GuardedStdout(real_stdout)  # type: ignore[assignment]
+    try:
+        try:
+            code = _run(argv)
+        except SystemExit as exc:  # argparse: --help, --version, errors
+            if exc.code is None or isinstance(exc.code, int):
+                code = exc.code or 0
+            else:
+                print(exc.code, file=sys.stderr)
+                code = 1
+        sys.stdout.flush()
+        return code
+    except OutputError as exc:
+        silence_stdout()
+        if isinstance(exc.error, BrokenPipeError):
+            return EXIT_BROKEN_PIPE  # silent, as a process killed by SIGPIPE
+        print(f"uvcache-tui: cannot write output: {exc.error.strerror or exc}", file=sys.stderr)
+        return EXIT_OUTPUT_ERROR
+    finally:
+        sys.stdout = real_stdout

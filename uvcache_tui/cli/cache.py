@@ -1,0 +1,154 @@
+"""`ls` and `show`: every location found, and one cache in detail."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from uvcache_tui.cli.common import Commands, Context, UsageError, print_json
+from uvcache_tui.core.buckets import table_for
+from uvcache_tui.core.buildkit.builders import list_builders
+from uvcache_tui.core.cache import CacheModel, NotACacheError, check_cache_dir, load_cache
+from uvcache_tui.core.model import Location
+from uvcache_tui.core.report import cache_json, location_json
+from uvcache_tui.core.scan import scan
+from uvcache_tui.core.units import format_size
+
+size = format_size
+"""Binary units, as uv prints them (`8.2 MiB`)."""
+
+BUILDERS_TIMEOUT = 10.0
+"""Seconds per call to an engine while `ls` lists the BuildKit builders."""
+
+
+def register(commands: Commands) -> None:
+    ls = commands.add_parser("ls", help="list every location found, with sizes")
+    ls.add_argument("--json", action="store_true", help="machine-readable output")
+    ls.add_argument("--no-docker", action="store_true", help="skip BuildKit builders")
+    ls.set_defaults(func=cmd_ls)
+
+    show = commands.add_parser("show", help="one cache: totals, buckets, packages")
+    show.add_argument("path", nargs="?", help="cache dir (default: the active cache)")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(func=cmd_show)
+
+
+def resolve_cache_arg(ctx: Context, path: str | None) -> str:
+    """The cache a command acts on: PATH if given, else the active cache."""
+    if path is None:
+        active = ctx.discovery.active_cache
+        if active is None:
+            raise UsageError("no active uv cache (UV_NO_CACHE is set); pass a PATH")
+        if not os.path.isdir(active.path):
+            raise UsageError(
+                f"the active uv cache {active.path} does not exist yet: nothing cached"
+            )
+        return _checked_cache_dir(active.path, active=True)
+    return _checked_cache_dir(path)
+
+
+def _checked_cache_dir(path: str, active: bool = False) -> str:
+    try:
+        return check_cache_dir(path, active=active)
+    except NotACacheError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def open_model(ctx: Context, path: str) -> CacheModel:
+    return load_cache(path, table_for(ctx.discovery.uv_version))
+
+
+def _location_size(location: Location) -> int | None:
+    if not os.path.isdir(location.path):
+        return None
+    return scan(location.path).root.sub_alloc
+
+
+def _builders() -> list[dict[str, Any]]:
+    """Builders with their cache mounts, as in `buildkit ls --json`."""
+    report = list_builders(timeout=BUILDERS_TIMEOUT)
+    return [builder.to_json() for builder in report.builders]
+
+
+def cmd_ls(ctx: Context) -> int:
+    discovery = ctx.discovery
+    rows = [(loc, _location_size(loc)) for loc in discovery.locations]
+    builders = [] if ctx.args.no_docker else _builders()
+    if ctx.args.json:
+        print_json(
+            {
+                "uv_version": discovery.uv_version,
+                "uv_path": discovery.uv_path,
+                "locations": [location_json(loc, allocated) for loc, allocated in rows],
+                "builders": builders,
+                "notes": discovery.notes,
+            }
+        )
+        return 0
+    uv = discovery.uv_version or "not found"
+    print(f"uv {uv}" + (f" ({discovery.uv_path})" if discovery.uv_path else ""))
+    for loc, allocated in rows:
+        shown = size(allocated) if allocated is not None else "missing"
+        print(f"{loc.label:<26} {shown:>10}  {loc.path}  [{loc.source}]")
+    for builder in builders:
+        _print_builder_row(builder)
+    for note in discovery.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def _print_builder_row(builder: dict[str, Any]) -> None:
+    name = f"buildkit {builder.get('name')}"
+    if builder.get("error"):
+        print(f"{name:<26} {'-':>10}  {builder['error']}")
+        return
+    mounts = builder.get("mounts", [])
+    total = sum(m.get("size_bytes") or 0 for m in mounts)
+    print(f"{name:<26} {size(total):>10}  {len(mounts)} cache mount(s) [{builder.get('driver')}]")
+    for mount in mounts:
+        flags = f" ({', '.join(mount['flags'])})" if mount.get("flags") else ""
+        print(
+            f"  {mount['kind']:<6} {size(mount.get('size_bytes')):>10}  {mount['target']}"
+            f"  id={mount['id'][:12]}{flags}"
+        )
+
+
+def cmd_show(ctx: Context) -> int:
+    path = resolve_cache_arg(ctx, ctx.args.path)
+    model = open_model(ctx, path)
+    if ctx.args.json:
+        print_json(cache_json(model))
+        return 0
+    totals = model.totals
+    print(f"{model.path}  (uv {model.uv_version})")
+    print(
+        f"allocated {size(totals.allocated)}  reclaimable {size(totals.reclaimable)}  "
+        f"apparent {size(totals.apparent)}  files {totals.files}  dirs {totals.dirs}"
+    )
+    print(f"lock: {model.lock.description}")
+    if model.mount_points:
+        print(
+            "mount points inside (other filesystems, counted in the totals; actions that "
+            "would remove them are refused): " + ", ".join(model.mount_points)
+        )
+    print()
+    print(f"{'BUCKET':<24} {'STATUS':<9} {'ALLOCATED':>10} {'RECLAIMABLE':>12} {'FILES':>8}")
+    for bucket in model.buckets:
+        print(
+            f"{bucket.name:<24} {bucket.status.value:<9} {size(bucket.sizes.allocated):>10} "
+            f"{size(bucket.sizes.reclaimable):>12} {bucket.sizes.files:>8}"
+        )
+    print()
+    print(f"{'PACKAGE':<32} {'VERSIONS':<24} {'ALLOCATED':>10} {'RECLAIMABLE':>12}")
+    for package in model.packages:
+        sizes = model.package_sizes(package)
+        versions = ", ".join(sorted(package.versions))
+        print(
+            f"{package.name:<32} {versions:<24} {size(sizes.allocated):>10} "
+            f"{size(sizes.reclaimable):>12}"
+        )
+    if model.scan.problems.total:
+        print(f"\n{model.scan.problems.total} problem(s) during the scan, e.g.:")
+        for problem in model.scan.problems.samples[:5]:
+            print(f"  {problem.kind.value}: {problem.path} {problem.detail}")
+    return 0

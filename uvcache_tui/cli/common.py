@@ -1,0 +1,171 @@
+"""The rules every command follows: exit codes, errors, the context, JSON, confirmation.
+
+One place for each, so `prune` and `buildkit prune` cannot drift apart again (docs/cli.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NoReturn, TextIO, TypeAlias
+
+from uvcache_tui.core.locate import Discovery, discover
+from uvcache_tui.core.uvbin import UvBinary, UvError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+"""uv or Docker failed, or something requested was not done."""
+EXIT_USAGE = 2
+"""Bad input or refused, including a confirmation that was declined."""
+EXIT_UV_RUNNING = 3
+"""The cache lock is held: nothing was deleted."""
+EXIT_OUTPUT_ERROR = 74
+"""stdout could not be written (full disk, closed, I/O error): sysexits.h EX_IOERR."""
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+"""The reader of stdout went away (`| head`): 128 + SIGPIPE, what a shell reports for a
+process killed by SIGPIPE."""
+
+
+class UsageError(Exception):
+    """Bad input or a refusal: printed as one line, exit code 2."""
+
+
+class Declined(UsageError):
+    """The person at the terminal did not confirm: nothing was done, exit 2 like any refusal."""
+
+
+def one_line(text: str) -> str:
+    """Collapse a message onto one line (uv's or argparse's may span several)."""
+    return " ".join(text.split())
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (`uvcache-tui: … (see … --help)`), exit 2.
+
+    Subcommand parsers are made with the same class, so every level behaves alike.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"uvcache-tui: {one_line(message)} (see {self.prog} --help)\n")
+
+
+Commands: TypeAlias = "argparse._SubParsersAction[Parser]"
+"""What a command family's `register()` adds its subcommands to."""
+
+
+def find_uv(uv_option: str | None) -> tuple[UvBinary | None, str | None]:
+    """The uv to use and, for `--uv PATH`, its version: a `--uv` that does not answer
+    `uv --version` with `uv X.Y.Z` is refused (exit 2) before anything runs."""
+    try:
+        uv = UvBinary.find(uv_option)
+        version = uv.version() if uv_option and uv is not None else None
+    except UvError as exc:
+        raise UsageError(str(exc)) from exc
+    return uv, version
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every command receives: its arguments and the uv to use. The locations are
+    discovered on first use, so `buildkit` (which talks to Docker only) never asks uv."""
+
+    args: argparse.Namespace
+    uv: UvBinary | None
+    uv_version: str | None
+    """The version of `--uv PATH`, checked before anything runs; None without `--uv`."""
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Context:
+        uv, version = find_uv(args.uv)
+        return cls(args, uv, version)
+
+    @cached_property
+    def discovery(self) -> Discovery:
+        return discover(
+            self.uv,
+            extra_caches=self.args.cache_dir,
+            find_roots=self.args.find,
+            uv_version=self.uv_version,
+        )
+
+
+Command = Callable[[Context], int]
+
+
+def print_json(document: object) -> None:
+    """Every `--json` document: indented for a person at a terminal, compact (and much
+    faster to encode) in a pipe; pure ASCII, as docs/json.md describes."""
+    json.dump(document, sys.stdout, indent=2 if sys.stdout.isatty() else None)
+    sys.stdout.write("\n")
+
+
+def print_lines(lines: Collection[str], out: TextIO | None = None) -> None:
+    """Text lines, each ending in a newline (stdout unless told)."""
+    (out or sys.stdout).write("\n".join(lines) + "\n")
+
+
+def check_can_confirm(yes: bool) -> None:
+    """Without `--yes` a person must confirm: with no terminal on stdin (a script, CI) the
+    command refuses before it does anything."""
+    if not yes and not sys.stdin.isatty():
+        raise UsageError(
+            "refusing to delete without a terminal to confirm on; pass --yes "
+            "(or --dry-run to preview)"
+        )
+
+
+def confirm(question: str, answers: Collection[str] = ("y", "yes")) -> None:
+    """Ask on stderr (stdout is the output, perhaps a JSON document or a file) and read one
+    line from stdin; anything but one of `answers` raises Declined."""
+    sys.stderr.write(f"{question} ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
+    if answer not in answers:
+        raise Declined("declined: nothing was deleted")
+
+
+class OutputError(Exception):
+    """Writing stdout failed; carries the OSError (not one itself, so nothing swallows it)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class GuardedStdout:
+    """sys.stdout, with write/flush failures raised as OutputError: only those are output
+    failures, every other OSError keeps its traceback."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise OutputError(exc) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise OutputError(exc) from exc
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def silence_stdout() -> None:
+    """Point fd 1 at /dev/null so the interpreter's final flush cannot fail again
+    (Python's recipe for SIGPIPE, docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+    except (OSError, ValueError):
+        pass
