@@ -3,6 +3,7 @@ read by both front ends: the CLI and the TUI answer the same for the same direct
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -93,3 +94,28 @@ def test_load_cache_computes_every_package_size(rich_cache_template: RichCache) 
     # Together they are still measured (shared inodes counted once), which does walk.
     model.packages_sizes(model.packages)
     assert len(calls) == 1
+
+
+def test_an_emptied_active_cache_can_be_planned(tmp_path: Path) -> None:
+    """The model remembers it was opened as the active cache, so planning (which checks the
+    path again) answers by the same rule instead of calling it "not a uv cache"."""
+    root = _dir(tmp_path, "cache", {".lock": ""})
+    env = dict(os.environ, UV_CACHE_DIR=str(root), HOME=str(tmp_path))
+    cli = subprocess.run(
+        [sys.executable, "-m", "uvcache_tui", "prune", "--dry-run", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(cli.stdout)["entries"] == []
+    # Given explicitly, the same dir is refused, by the same rule, before anything runs.
+    cli = subprocess.run(
+        [sys.executable, "-m", "uvcache_tui", "prune", "--dry-run", str(root)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert cli.returncode == 2 and "not a uv cache" in cli.stderr

@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Iterator
 
-from uvcache_tui.cli.cache import open_model, resolve_cache_arg
+from uvcache_tui.cli.cache import cache_location, open_cache
 from uvcache_tui.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -163,10 +163,10 @@ def _plan(
     uv_version = ctx.discovery.uv_version
     if uv_version is None:
         raise UsageError(f"{ctx.uv.path} did not answer `uv --version`")
-    path = resolve_cache_arg(ctx, args.path)
+    location = cache_location(ctx, args.path)
     if not args.dry_run:
         check_can_confirm(args.yes)
-    model = open_model(ctx, path)
+    model = open_cache(ctx, location)
     try:
         plan = plan_action(
             model,

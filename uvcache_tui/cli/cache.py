@@ -8,8 +8,9 @@ from typing import Any
 from uvcache_tui.cli.common import Commands, Context, UsageError, print_json
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.buildkit.builders import list_builders
-from uvcache_tui.core.cache import CacheModel, NotACacheError, check_cache_dir, load_cache
-from uvcache_tui.core.model import Location
+from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.location import check_location, open_location
+from uvcache_tui.core.model import Location, LocationKind
 from uvcache_tui.core.report import cache_json, location_json
 from uvcache_tui.core.scan import scan
 from uvcache_tui.core.units import format_size
@@ -33,29 +34,26 @@ def register(commands: Commands) -> None:
     show.set_defaults(func=cmd_show)
 
 
-def resolve_cache_arg(ctx: Context, path: str | None) -> str:
-    """The cache a command acts on: PATH if given, else the active cache."""
+def cache_location(ctx: Context, path: str | None) -> Location:
+    """The cache a command acts on: PATH if given, else the active cache; refused (one line)
+    when it cannot be opened, by the rule the TUI uses too (`core.location`)."""
     if path is None:
-        active = ctx.discovery.active_cache
-        if active is None:
+        location = ctx.discovery.active_cache
+        if location is None:
             raise UsageError("no active uv cache (UV_NO_CACHE is set); pass a PATH")
-        if not os.path.isdir(active.path):
-            raise UsageError(
-                f"the active uv cache {active.path} does not exist yet: nothing cached"
-            )
-        return _checked_cache_dir(active.path, active=True)
-    return _checked_cache_dir(path)
+    else:
+        location = Location(LocationKind.CACHE, path, "PATH")
+    refused = check_location(location)
+    if refused is not None:
+        raise UsageError(refused.error or f"{location.path}: cannot be opened")
+    return location
 
 
-def _checked_cache_dir(path: str, active: bool = False) -> str:
-    try:
-        return check_cache_dir(path, active=active)
-    except NotACacheError as exc:
-        raise UsageError(str(exc)) from exc
-
-
-def open_model(ctx: Context, path: str) -> CacheModel:
-    return load_cache(path, table_for(ctx.discovery.uv_version))
+def open_cache(ctx: Context, location: Location) -> CacheModel:
+    opened = open_location(location, table_for(ctx.discovery.uv_version))
+    if opened.model is None:
+        raise UsageError(opened.error or f"{location.path}: cannot be opened")
+    return opened.model
 
 
 def _location_size(location: Location) -> int | None:
@@ -114,8 +112,8 @@ def _print_builder_row(builder: dict[str, Any]) -> None:
 
 
 def cmd_show(ctx: Context) -> int:
-    path = resolve_cache_arg(ctx, ctx.args.path)
-    model = open_model(ctx, path)
+    location = cache_location(ctx, ctx.args.path)
+    model = open_cache(ctx, location)
     if ctx.args.json:
         print_json(cache_json(model))
         return 0

@@ -198,7 +198,7 @@ def plan_action(
     if action is ActionKind.CLEAN_PACKAGES and not packages:
         raise ActionRefused("clean packages needs at least one package name")
     try:
-        checked = check_cache_dir(model.path)
+        checked = check_cache_dir(model.path, active=model.active)
     except NotACacheError as exc:
         raise ActionRefused(str(exc)) from exc
     real = os.path.realpath(checked)
@@ -449,7 +449,7 @@ def _measure(
     removed_lines = _REMOVED_RE.findall(output)
     after: CacheModel | None = None
     if os.path.isdir(plan.cache):
-        after = load_cache(plan.cache, before.table)
+        after = load_cache(plan.cache, before.table, active=before.active)
         shrink = before.totals.allocated - after.totals.allocated
     else:
         shrink = before.totals.allocated

@@ -62,6 +62,8 @@ class CacheModel:
     links: list[ArchiveLink]
     cachedir_tag: CacheDirTag
     lock: LockProbe
+    active: bool = False
+    """The cache the user's uv uses now: it is still that cache when empty."""
     mount_points: list[str] | None = None
     """Mount points below the root (relative paths): other filesystems the scan walked into
     and uv's deletions would cross. None where the platform has no mount table."""
@@ -353,8 +355,11 @@ def load_cache(
     table: BucketTable,
     progress: ProgressCallback | None = None,
     cancelled: CancelCheck | None = None,
+    active: bool = False,
 ) -> CacheModel:
     """Scan a cache dir and build its model (the one call the CLI and the TUI make).
+
+    `active`: the cache the user's uv uses now, which may be empty (`check_cache_dir`).
 
     The scan runs on several processes when the caller is single-threaded (the CLI), and
     in this one otherwise (the TUI scans in worker threads); the result is the same.
@@ -362,5 +367,6 @@ def load_cache(
     prefetch = _LinkPrefetch(os.path.abspath(path))
     result = scan(path, progress, cancelled, background=prefetch.run)
     model = _build_model(result, table, prefetch)
+    model.active = active
     model.compute_package_sizes(cancelled)
     return model

@@ -1,24 +1,19 @@
 """What the TUI knows about each location, and the one function its scan workers run.
 
-`scan_location` is plain Python (no Textual): it runs in a thread worker, calls the core,
-and turns every expected failure into a `ScanOutcome` the views can show.
+`scan_location` runs in a thread worker and hands the core's `open_location` answer to the
+views as a `ScanOutcome` (the TUI's statuses add WAITING and SCANNING to the core's).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from enum import Enum
 
 from uvcache_tui.core.buckets import BucketTable
-from uvcache_tui.core.cache import (
-    CacheModel,
-    NotACacheError,
-    check_cache_dir,
-    load_cache,
-)
+from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.location import OpenStatus, open_location
 from uvcache_tui.core.model import Location, ScanProgress, Sizes
-from uvcache_tui.core.scan import CancelCheck, ProgressCallback, ScanResult, scan
+from uvcache_tui.core.scan import CancelCheck, ProgressCallback, ScanResult
 
 
 class ScanStatus(str, Enum):
@@ -80,21 +75,7 @@ def scan_location(
     progress: ProgressCallback | None = None,
     cancelled: CancelCheck | None = None,
 ) -> ScanOutcome:
-    """Scan one location with the core; expected failures come back as an outcome, not raised."""
-    path = location.path
-    if not os.path.lexists(path) and (location.active or not location.kind.is_cache):
-        # Not there yet is normal for uv's own dirs; a --cache-dir that is missing is an error.
-        return ScanOutcome(ScanStatus.MISSING)
-    if not location.kind.is_cache:
-        if not os.path.isdir(path):
-            return ScanOutcome(ScanStatus.ERROR, error=f"{path}: not a directory")
-        result = scan(path, progress, cancelled)
-        status = ScanStatus.PARTIAL if result.partial else ScanStatus.DONE
-        return ScanOutcome(status, result=result)
-    try:
-        check_cache_dir(path, active=location.active)
-    except NotACacheError as exc:
-        return ScanOutcome(ScanStatus.ERROR, error=str(exc))
-    model = load_cache(path, table, progress, cancelled)
-    status = ScanStatus.PARTIAL if model.scan.partial else ScanStatus.DONE
-    return ScanOutcome(status, model=model, result=model.scan)
+    """Open one location with the core (`open_location`: the CLI's rule too), for the UI."""
+    opened = open_location(location, table, progress, cancelled)
+    error = opened.error if opened.status is OpenStatus.ERROR else None
+    return ScanOutcome(ScanStatus(opened.status.value), opened.model, opened.result, error)

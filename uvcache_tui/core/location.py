@@ -1,0 +1,85 @@
+"""Opening a location: the one rule for what a directory found by `locate` is, and what to
+show for it, whichever front end asks (the TUI's scan workers, the CLI's `show`/`prune`).
+
+A cache is opened with `check_cache_dir`'s rule (an empty active cache included) and comes
+back as a model; uv's data dirs (Pythons, tools) are walked for their sizes only. Expected
+failures come back as an `OpenedLocation` with a one-line reason, never raised.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from enum import Enum
+
+from uvcache_tui.core.buckets import BucketTable
+from uvcache_tui.core.cache import CacheModel, NotACacheError, check_cache_dir, load_cache
+from uvcache_tui.core.model import Location
+from uvcache_tui.core.scan import CancelCheck, ProgressCallback, ScanResult, scan
+
+
+class OpenStatus(str, Enum):
+    DONE = "done"
+    PARTIAL = "partial"
+    """The walk was stopped before the end: figures are lower bounds."""
+    MISSING = "missing"
+    """The directory does not exist (yet): an empty state, not an error."""
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class OpenedLocation:
+    status: OpenStatus
+    model: CacheModel | None = None
+    """For a cache: everything shown about it."""
+    result: ScanResult | None = None
+    """The walk (a cache's is `model.scan`)."""
+    error: str | None = None
+    """Why there is nothing to show (MISSING, ERROR): one line for the user."""
+
+
+def missing_reason(location: Location) -> str:
+    if location.active:
+        return f"the active uv cache {location.path} does not exist yet: nothing cached"
+    return f"{location.path}: does not exist yet"
+
+
+def open_location(
+    location: Location,
+    table: BucketTable,
+    progress: ProgressCallback | None = None,
+    cancelled: CancelCheck | None = None,
+) -> OpenedLocation:
+    """Check and walk one location (see `check_location`)."""
+    refused = check_location(location)
+    if refused is not None:
+        return refused
+    if not location.kind.is_cache:
+        result = scan(location.path, progress, cancelled)
+        return OpenedLocation(_status(result), result=result)
+    path = os.path.abspath(location.path)
+    model = load_cache(path, table, progress, cancelled, active=location.active)
+    return OpenedLocation(_status(model.scan), model=model, result=model.scan)
+
+
+def check_location(location: Location) -> OpenedLocation | None:
+    """Why a location cannot be opened (MISSING or ERROR), or None: before any walk.
+
+    Not there yet is normal for the active cache and for uv's own dirs; a cache given
+    explicitly (`--cache-dir`, PATH) that is missing is an error."""
+    path = location.path
+    if not os.path.lexists(path) and (location.active or not location.kind.is_cache):
+        return OpenedLocation(OpenStatus.MISSING, error=missing_reason(location))
+    if not location.kind.is_cache:
+        if not os.path.isdir(path):
+            return OpenedLocation(OpenStatus.ERROR, error=f"{path}: not a directory")
+        return None
+    try:
+        check_cache_dir(path, active=location.active)
+    except NotACacheError as exc:
+        return OpenedLocation(OpenStatus.ERROR, error=str(exc))
+    return None
+
+
+def _status(result: ScanResult) -> OpenStatus:
+    return OpenStatus.PARTIAL if result.partial else OpenStatus.DONE
