@@ -32,6 +32,7 @@ from uvcache_tui.core.buildkit.budget import (
     parse_seconds,
 )
 from uvcache_tui.core.buildkit.builders import list_builders
+from uvcache_tui.core.buildkit.gc import describe_gc_rule
 from uvcache_tui.core.buildkit.prune import (
     MODE_IDS,
     PrunePlan,
@@ -45,7 +46,6 @@ from uvcache_tui.core.buildkit.records import (
     FLAG_UNEXPANDED,
     SIZE_NOTE,
     BuilderInfo,
-    describe_gc_rule,
 )
 from uvcache_tui.core.buildkit.texts import (
     describe_deletion,

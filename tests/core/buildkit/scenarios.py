@@ -10,7 +10,8 @@ from pathlib import Path
 from tests.dockerenv import Engine, Tracker, token, wait_for
 from tests.uvcache_factory import make_wheel
 from uvcache_tui.core.buildkit.builders import list_builders
-from uvcache_tui.core.buildkit.records import BuilderInfo, CacheMountRecord, parse_timestamp
+from uvcache_tui.core.buildkit.records import BuilderInfo, CacheMountRecord
+from uvcache_tui.core.buildkit.values import parse_timestamp
 
 # astral-sh/uv#16180, adapted: offline wheels, `--network none`, a test token in the command.
 DOCKERFILE_16180 = """\

@@ -14,8 +14,9 @@ from uvcache_tui.core.buildkit.contexts import (
     parse_context_inspect,
     resolve_context,
 )
-from uvcache_tui.core.buildkit.prune import _check_ids, go_duration, parse_ago, parse_duration
+from uvcache_tui.core.buildkit.prune import _check_ids
 from uvcache_tui.core.buildkit.records import BuildCacheRecord, BuilderInfo, cache_mounts
+from uvcache_tui.core.buildkit.values import go_duration, parse_ago, parse_duration
 from uvcache_tui.core.proc import CommandTimeout, run_command
 
 MOUNT_ID = "pxcwhovonyb8roe66dekzkoto"

@@ -6,19 +6,17 @@ from datetime import datetime, timezone
 
 import pytest
 
+from uvcache_tui.core.buildkit.gc import parse_gc_policy
 from uvcache_tui.core.buildkit.records import (
     FLAG_UNEXPANDED,
     FLAG_UNPARSED,
     BuildCacheRecord,
     cache_mounts,
     classify,
-    go_unquote,
     mount_from_record,
     parse_description,
-    parse_gc_policy,
-    parse_human_size,
-    parse_timestamp,
 )
+from uvcache_tui.core.buildkit.values import go_unquote, parse_human_size, parse_timestamp
 
 
 def test_legacy_description_has_no_id() -> None:

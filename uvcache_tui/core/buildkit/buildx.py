@@ -15,13 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from uvcache_tui.core.buildkit.engine import PruneResponse, check_filters
-from uvcache_tui.core.buildkit.records import (
-    BuildCacheRecord,
-    GCRule,
-    not_reachable,
+from uvcache_tui.core.buildkit.gc import GCRule, parse_gc_policy
+from uvcache_tui.core.buildkit.records import BuildCacheRecord, not_reachable
+from uvcache_tui.core.buildkit.values import (
     optional_int,
     parse_bool,
-    parse_gc_policy,
     parse_human_size,
     parse_timestamp,
 )

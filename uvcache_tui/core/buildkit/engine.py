@@ -19,13 +19,8 @@ from uvcache_tui.core.buildkit.contexts import EngineEndpoint
 if TYPE_CHECKING:
     # docker-py (and requests) take ~0.25 s to import: loaded only when an engine is used.
     import docker
-from uvcache_tui.core.buildkit.records import (
-    BuildCacheRecord,
-    not_reachable,
-    optional_int,
-    parse_bool,
-    parse_timestamp,
-)
+from uvcache_tui.core.buildkit.records import BuildCacheRecord, not_reachable
+from uvcache_tui.core.buildkit.values import optional_int, parse_bool, parse_timestamp
 
 FORBIDDEN_FILTER_KEYS = frozenset({"label", "label!", "dangling"})
 

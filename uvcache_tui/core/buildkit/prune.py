@@ -40,6 +40,12 @@ from uvcache_tui.core.buildkit.records import (
     CacheMountRecord,
     cache_mounts,
 )
+from uvcache_tui.core.buildkit.values import (
+    MAX_DURATION_SECONDS,
+    go_duration,
+    parse_ago,
+    parse_duration,
+)
 
 MODE_IDS = "ids"
 MODE_ALL = "all-mounts"
@@ -50,75 +56,7 @@ MODE_UNUSED = "unused-for"
 # image layer chain, so `all` adds nothing for cache mounts. It is not sent.
 SEND_ALL = False
 
-MAX_DURATION_SECONDS = 36500 * 86400.0
-"""Far below Go's largest duration (~292 years), which `until` must fit in."""
-
 _ID_RE = re.compile(r"^[a-z0-9]+$")
-_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d|w)")
-_UNIT_SECONDS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-    "d": 86400.0,
-    "w": 604800.0,
-}
-
-
-def parse_duration(text: str) -> float:
-    """Seconds from `90m`, `1h30m`, `7d`, `2w` (Go units plus d/w); raises ValueError."""
-    compact = text.strip().replace(" ", "")
-    if not compact:
-        raise ValueError("empty duration")
-    pos = 0
-    total = 0.0
-    for match in _DURATION_RE.finditer(compact):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        pos = match.end()
-    if pos != len(compact):
-        raise ValueError(f"invalid duration {text!r} (examples: 30m, 12h, 7d, 1h30m)")
-    if not total > 0:
-        raise ValueError(f"duration must be positive: {text!r}")
-    if total > MAX_DURATION_SECONDS:
-        raise ValueError(f"duration must be at most 36500d (100 years): {text!r}")
-    return total
-
-
-def go_duration(seconds: float) -> str:
-    """A duration every Engine accepts for `until` (20.10 takes Go durations only)."""
-    return f"{max(1, int(round(seconds)))}s"
-
-
-_AGO_RE = re.compile(
-    r"^(?:about |less than )?(?P<n>an?|\d+) (?P<unit>second|minute|hour|day|week|month|year)s?"
-    r" ago$",
-    re.IGNORECASE,
-)
-_AGO_SECONDS = {
-    "second": 1,
-    "minute": 60,
-    "hour": 3600,
-    "day": 86400,
-    "week": 604800,
-    "month": 2592000,
-    "year": 31536000,
-}
-
-
-def parse_ago(text: str | None) -> float | None:
-    """Approximate age from go-units `HumanDuration` ("About an hour ago", "2 weeks ago")."""
-    if not text:
-        return None
-    match = _AGO_RE.match(text.strip())
-    if match is None:
-        return None
-    n = 1 if match.group("n").lower() in ("a", "an") else int(match.group("n"))
-    return float(n * _AGO_SECONDS[match.group("unit").lower()])
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,16 @@ classification and flags exist exactly once and can be tested on recorded output
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
+
+from uvcache_tui.core.buildkit.gc import GCRule
+from uvcache_tui.core.buildkit.values import (
+    go_unquote,
+    iso,
+)
 
 CACHE_MOUNT_TYPE = "exec.cachemount"
 
@@ -109,47 +115,6 @@ class CacheMountRecord:
 
 
 @dataclass(frozen=True)
-class GCRule:
-    """One rule of a builder's garbage-collection policy as reported by `buildx ls`."""
-
-    all: bool = False
-    filters: tuple[str, ...] = ()
-    keep_duration_seconds: float | None = None
-    keep_bytes: int | None = None
-    reserved_space: int | None = None
-    max_used_space: int | None = None
-    min_free_space: int | None = None
-
-    @property
-    def never_matches(self) -> bool:
-        """A filter like `type==a,type==b`: the comma is AND in containerd filter syntax.
-
-        Up to BuildKit 0.30 / Engine 29.5 the rule meant to expire cache mounts first was
-        written this way, so it never matched anything.
-        """
-        for text in self.filters:
-            types = {
-                part.split("==", 1)[1] for part in text.split(",") if part.startswith("type==")
-            }
-            if len(types) > 1:
-                return True
-        return False
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain dict for `--json` output."""
-        return {
-            "never_matches": self.never_matches,
-            "all": self.all,
-            "filters": list(self.filters),
-            "keep_duration_seconds": self.keep_duration_seconds,
-            "keep_bytes": self.keep_bytes,
-            "reserved_space": self.reserved_space,
-            "max_used_space": self.max_used_space,
-            "min_free_space": self.min_free_space,
-        }
-
-
-@dataclass(frozen=True)
 class BuilderInfo:
     """A builder with its cache mounts, or with the error that kept us from reading it.
 
@@ -230,36 +195,6 @@ _DESCRIPTION_RE = re.compile(
     r'^cached mount (?P<dest>.+?) from exec (?P<cmd>.*?)(?: with id (?P<qid>"(?:[^"\\]|\\.)*"))?$',
     re.DOTALL,
 )
-
-_GO_ESCAPES = {
-    "a": "\a",
-    "b": "\b",
-    "f": "\f",
-    "n": "\n",
-    "r": "\r",
-    "t": "\t",
-    "v": "\v",
-    "\\": "\\",
-    '"': '"',
-    "'": "'",
-}
-
-_GO_ESCAPE_RE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)")
-
-
-def go_unquote(quoted: str) -> str:
-    """Undo Go's `%q` (strconv.Quote): the id in a description is printed that way."""
-    body = quoted[1:-1] if len(quoted) >= 2 and quoted[0] == quoted[-1] == '"' else quoted
-
-    def repl(match: re.Match[str]) -> str:
-        esc = match.group(1)
-        if esc[0] in "xuU" and len(esc) > 1:
-            return chr(int(esc[1:], 16))
-        if len(esc) == 3 and esc.isdigit():
-            return chr(int(esc, 8))
-        return _GO_ESCAPES.get(esc, esc)
-
-    return _GO_ESCAPE_RE.sub(repl, body)
 
 
 def parse_description(description: str) -> ParsedDescription | None:
@@ -421,140 +356,3 @@ def cache_mounts(records: Iterable[BuildCacheRecord]) -> tuple[CacheMountRecord,
 
 
 # --- values ----------------------------------------------------------------------------
-
-_SIZE_RE = re.compile(r"^\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[kKMGTPEZY]?i?B)?\s*\*?\s*$")
-_DECIMAL = {"": 1, "K": 1000, "M": 1000**2, "G": 1000**3, "T": 1000**4, "P": 1000**5}
-_DECIMAL.update({"E": 1000**6, "Z": 1000**7, "Y": 1000**8})
-
-
-def parse_human_size(text: str) -> int | None:
-    """Bytes from go-units strings: `HumanSize` ("382kB", base 1000) or `BytesSize` ("1KiB")."""
-    match = _SIZE_RE.match(text.strip().rstrip("*"))
-    if match is None:
-        return None
-    unit = match.group("unit") or "B"
-    prefix = unit[0].upper() if unit != "B" else ""
-    if prefix not in _DECIMAL:
-        return None
-    factor = 1024 ** list(_DECIMAL).index(prefix) if "i" in unit else _DECIMAL[prefix]
-    return round(float(match.group("num")) * factor)
-
-
-_TIME_RE = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d+))?"
-    r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?(?:\s+[A-Za-z]{1,6})?(?:\s+m=[+-][\d.]+)?\s*$"
-)
-
-
-def parse_timestamp(text: str | None) -> datetime | None:
-    """RFC 3339 (Engine API) or Go `time.String()` (buildx) → aware datetime; zero → None."""
-    if not text:
-        return None
-    match = _TIME_RE.match(text.strip())
-    if match is None:
-        return None
-    frac = (match.group("frac") or "0")[:6].ljust(6, "0")
-    tz_text = match.group("tz") or "Z"
-    if tz_text == "Z":
-        tz = timezone.utc
-    else:
-        digits = tz_text.replace(":", "")
-        sign = -1 if digits[0] == "-" else 1
-        tz = timezone(sign * timedelta(hours=int(digits[1:3]), minutes=int(digits[3:5])))
-    value = datetime.fromisoformat(f"{match.group('date')}T{match.group('time')}.{frac}")
-    if value.year <= 1:
-        return None
-    return value.replace(tzinfo=tz).astimezone(timezone.utc)
-
-
-def iso(value: datetime | None) -> str | None:
-    """UTC ISO 8601 with a `Z`, for JSON."""
-    if value is None:
-        return None
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def parse_bool(value: object) -> bool | None:
-    """Booleans arrive as JSON booleans or as "true"/"false" strings."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    return None
-
-
-def optional_int(value: object) -> int | None:
-    """An int from an int, a digit string or a human size string; else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if text.lstrip("-").isdigit():
-            return int(text)
-        return parse_human_size(text)
-    return None
-
-
-def parse_gc_policy(rules: object) -> tuple[GCRule, ...]:
-    """GC rules from `buildx ls --format json` (`Nodes[].GCPolicy`); absent → ()."""
-    if not isinstance(rules, list):
-        return ()
-    parsed: list[GCRule] = []
-    for rule in rules:
-        if not isinstance(rule, Mapping):
-            continue
-        raw_filters = rule.get("filter") or rule.get("Filter") or []
-        if isinstance(raw_filters, str):
-            raw_filters = [raw_filters]
-        keep_ns = optional_int(rule.get("keepDuration", rule.get("KeepDuration")))
-        parsed.append(
-            GCRule(
-                all=bool(rule.get("all", rule.get("All", False))),
-                filters=tuple(str(f) for f in raw_filters),
-                keep_duration_seconds=keep_ns / 1e9 if keep_ns else None,
-                keep_bytes=optional_int(rule.get("keepBytes", rule.get("KeepBytes"))),
-                reserved_space=optional_int(rule.get("reservedSpace")),
-                max_used_space=optional_int(rule.get("maxUsedSpace")),
-                min_free_space=optional_int(rule.get("minFreeSpace")),
-            )
-        )
-    return tuple(parsed)
-
-
-def describe_gc_rule(rule: GCRule, detailed: bool = False) -> str:
-    """One GC rule in words (`buildkit ls` and the TUI builder view say the same)."""
-    from uvcache_tui.core.units import format_size
-
-    bits: list[str] = []
-    if rule.filters:
-        bits.append(" & ".join(rule.filters))
-    if rule.never_matches:
-        bits.append(
-            "never matches (comma = AND; the rule meant to expire cache mounts first never "
-            "matched before BuildKit 0.31 / Engine 29.6)"
-            if detailed
-            else "never matches (comma = AND)"
-        )
-    if rule.keep_duration_seconds:
-        bits.append(f"unused {_natural_delta(rule.keep_duration_seconds)}")
-    for label, value in (
-        ("keep", rule.keep_bytes),
-        ("reserved", rule.reserved_space),
-        ("max", rule.max_used_space),
-        ("min free", rule.min_free_space),
-    ):
-        if value:
-            bits.append(f"{label} {format_size(value)}")
-    if rule.all:
-        bits.append("all")
-    return ", ".join(bits) or "default"
-
-
-def _natural_delta(seconds: float) -> str:
-    import humanize
-
-    return str(humanize.naturaldelta(seconds))

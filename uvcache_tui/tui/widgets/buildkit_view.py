@@ -18,14 +18,13 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from uvcache_tui.core.buildkit.gc import GCRule, describe_gc_rule
 from uvcache_tui.core.buildkit.records import (
     FLAG_UNEXPANDED,
     FLAG_UNPARSED,
     SIZE_NOTE,
     BuilderInfo,
     CacheMountRecord,
-    GCRule,
-    describe_gc_rule,
 )
 from uvcache_tui.tui.format import format_size
 
