@@ -28,8 +28,7 @@ from uvcache_tui.core.packages import (
     _collect_packages,
     _find_links,
 )
-from uvcache_tui.core.parallel_scan import scan
-from uvcache_tui.core.scan import CancelCheck, DirNode, ProgressCallback, ScanResult
+from uvcache_tui.core.scan import CancelCheck, DirNode, ProgressCallback, ScanResult, scan
 
 
 @dataclass(frozen=True)
