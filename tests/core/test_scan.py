@@ -6,16 +6,13 @@ Every test runs against both walks (`walk`: serial and parallel, see scan_walks)
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import RichCache
 from tests.core import inode_oracle
-from tests.core.scan_walks import Walk
-from tests.unprivileged import REPO, open_for_others
+from tests.core.scan_walks import Walk, cancel_after
 from tests.uvcache_factory import du_bytes, uv_cache_size
 from uvcache_tui.core.model import ProblemKind, ScanProgress
 
@@ -121,12 +118,7 @@ def test_vanishing_entries_are_counted_not_fatal(tmp_path: Path, walk: Walk) -> 
 def test_cancel_keeps_partial_result(tmp_path: Path, walk: Walk) -> None:
     for index in range(50):
         (tmp_path / f"d{index}").mkdir()
-    calls = 0
-
-    def cancelled() -> bool:
-        nonlocal calls
-        calls += 1
-        return calls > 10
+    cancelled = cancel_after(10)
 
     result = walk.scan(tmp_path, cancelled=cancelled)
     assert result.cancelled and result.partial
@@ -142,20 +134,11 @@ def test_permission_denied_is_reported(tmp_path: Path, walk: Walk) -> None:
     (root / "locked" / "secret").write_text("s")
     (root / "open.txt").write_text("o")
     os.chmod(root / "locked", 0o700)
-    open_for_others(tmp_path)
-    open_for_others(REPO)
     code = (
         "import json,sys; from uvcache_tui.core.scan import scan;"
         " r=scan(sys.argv[1], workers=int(sys.argv[2])); print(r.stats.walk);"
         "print(json.dumps({k.value: v for k, v in r.problems.counts.items()}))"
     )
-    out = subprocess.run(
-        ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable]
-        + ["-c", code, str(root), str(walk.workers)],
-        capture_output=True,
-        text=True,
-        cwd=str(Path(__file__).resolve().parents[2]),
-        check=True,
-    )
-    assert out.stdout.splitlines()[0] == walk.name
-    assert '"permission-denied": 1' in out.stdout
+    out = walk.run_as_nobody(code, root)
+    assert out.splitlines()[0] == walk.name
+    assert '"permission-denied": 1' in out

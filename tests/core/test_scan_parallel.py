@@ -16,7 +16,6 @@ import multiprocessing
 import os
 import random
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +24,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import RichCache
-from tests.core.scan_walks import Walk
-from tests.unprivileged import REPO, open_for_others
+from tests.core.scan_walks import Walk, cancel_after
 from tests.uvcache_factory import du_bytes
 from uvcache_tui.core import packages
 from uvcache_tui.core.buckets import table_for
@@ -87,17 +85,10 @@ def snapshot(result: ScanResult, selections: int = 200) -> dict[str, Any]:
     }
 
 
-def walked(walk: Walk, root: Path | str, **kwargs: Any) -> ScanResult:
-    """`walk.scan`, checking that no worker process outlives it."""
-    result = walk.scan(root, **kwargs)
-    assert multiprocessing.active_children() == []
-    return result
-
-
 def assert_same_as_serial(
     walk: Walk, root: Path | str, expect_workers: bool = True, **kwargs: Any
 ) -> ScanResult:
-    result = walked(walk, root, **kwargs)
+    result = walk.scan(root, **kwargs)
     if walk.name == "serial":
         assert result.stats.workers == 0, result.stats
     elif expect_workers:
@@ -176,7 +167,7 @@ def test_rich_cache_model_identical(rich_cache_template: RichCache, walk: Walk) 
     table = table_for("0.13.9")
     cache = str(rich_cache_template.cache)
     serial = cache_json(build_model(SERIAL.scan(cache), table))
-    assert cache_json(build_model(walked(walk, cache), table)) == serial
+    assert cache_json(build_model(walk.scan(cache), table)) == serial
     assert serial["packages"] and serial["archives"]
 
 
@@ -216,7 +207,7 @@ def test_hardlinks_across_units_and_chunks(tmp_path: Path, small_chunks: None, w
     if walk.name == "parallel":
         assert stats.chunks == stats.units >= 32
     assert_same_as_serial(walk, tmp_path)  # the outside links too: every link seen
-    result = walked(walk, root)
+    result = walk.scan(root)
     assert result.root.sub_alloc == du_bytes(root)
     assert len(result.shared_inodes) > 10
 
@@ -261,7 +252,7 @@ def test_hostile_names_and_symlink_loops(tmp_path: Path, walk: Walk) -> None:
     (root / "t1" / "self").symlink_to("self")
     (root / "outside").symlink_to("/")
     assert_same_as_serial(walk, root)
-    result = walked(walk, root)
+    result = walk.scan(root)
     assert result.problems.counts.get(ProblemKind.NOT_UTF8) == 2
     assert result.root.sub_alloc == du_bytes(root)
 
@@ -269,7 +260,7 @@ def test_hostile_names_and_symlink_loops(tmp_path: Path, walk: Walk) -> None:
 def test_progress_is_reported(tmp_path: Path, walk: Walk) -> None:
     root = make_linked_tree(tmp_path, tops=20, subs=8)
     seen: list[ScanProgress] = []
-    result = walked(walk, root, progress=seen.append, progress_interval=0.0)
+    result = walk.scan(root, progress=seen.append, progress_interval=0.0)
     assert result.stats.workers == (2 if walk.name == "parallel" else 0)
     assert result.stats.fallback is None, result.stats
     final_serial: list[ScanProgress] = []
@@ -291,14 +282,9 @@ def test_cancel_stops_the_workers_and_keeps_a_partial_result(
 ) -> None:
     root = make_linked_tree(tmp_path, tops=20, subs=8)
     full = SERIAL.scan(root)
-    calls = 0
+    cancelled = cancel_after(22)  # the root and its 20 dirs are listed here, then it stops
 
-    def cancelled() -> bool:
-        nonlocal calls
-        calls += 1
-        return calls > 22  # the root and its 20 dirs are listed here, then it stops
-
-    result = walked(walk, root, cancelled=cancelled)
+    result = walk.scan(root, cancelled=cancelled)
     assert result.stats.workers == (2 if walk.name == "parallel" else 0)
     assert result.cancelled and result.partial
     assert 20 <= result.root.sub_dirs < full.root.sub_dirs
@@ -309,14 +295,9 @@ def test_cancel_stops_the_workers_and_keeps_a_partial_result(
 def test_cancel_soon_after_the_start(tmp_path: Path, small_chunks: None, walk: Walk) -> None:
     for index in range(50):
         _write(tmp_path / f"d{index}" / "e" / "f", 10)
-    calls = 0
+    cancelled = cancel_after(3)
 
-    def cancelled() -> bool:
-        nonlocal calls
-        calls += 1
-        return calls > 3
-
-    result = walked(walk, tmp_path, cancelled=cancelled)
+    result = walk.scan(tmp_path, cancelled=cancelled)
     assert result.cancelled and result.partial
     assert 50 <= result.root.sub_dirs < 100
     assert multiprocessing.active_children() == []
@@ -346,7 +327,7 @@ def test_a_failing_worker_means_one_process(
 
     monkeypatch.setattr(worker, "pack_tree", broken)  # inherited by the forked workers
     root = make_linked_tree(tmp_path)
-    result = walked(PARALLEL, root)
+    result = PARALLEL.scan(root)
     assert result.stats.fallback is not None
     assert result.stats.fallback.startswith("worker failed")
     assert "boom" in result.stats.fallback
@@ -363,30 +344,10 @@ def test_no_processes_to_fork_means_one_process(
 
     monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", refuse)
     root = make_linked_tree(tmp_path)
-    result = walked(PARALLEL, root)
+    result = PARALLEL.scan(root)
     assert result.stats.fallback is not None
     assert result.stats.fallback.startswith("cannot start the workers")
     assert snapshot(result) == snapshot(SERIAL.scan(root))
-
-
-def test_vanishing_directories(tmp_path: Path, walk: Walk) -> None:
-    root = tmp_path / "tree"
-    for index in range(30):
-        _write(root / f"d{index:02d}" / "f", 1)
-    removed: list[Path] = []
-
-    def progress(snapshot: ScanProgress) -> None:
-        if snapshot.dirs_done >= 1 and not removed:
-            for index in range(30):
-                target = root / f"d{index:02d}"
-                (target / "f").unlink()
-                target.rmdir()
-                removed.append(target)
-
-    result = walked(walk, root, progress=progress, progress_interval=0.0)
-    assert removed
-    assert result.problems.counts.get(ProblemKind.VANISHED, 0) >= 1
-    assert not result.cancelled
 
 
 @pytest.fixture()
@@ -419,7 +380,7 @@ def test_directory_loops_fall_back_to_one_process(
     """Which occurrence of a bind-mounted dir is walked depends on the order: one process."""
     root = make_linked_tree(tmp_path)
     bind_mount(root / target, root / "t0" / "s0" / "mnt")
-    result = walked(PARALLEL, root)
+    result = PARALLEL.scan(root)
     assert result.stats.fallback, result.stats
     assert result.problems.counts.get(ProblemKind.ERROR, 0) >= 1
     assert snapshot(result) == snapshot(SERIAL.scan(root))
@@ -437,8 +398,6 @@ def test_permission_denied_inside_a_worker(tmp_path: Path, walk: Walk) -> None:
     _write(root / "t4" / "locked" / "secret", 3)
     os.chmod(root / "t2" / "s5" / "locked", 0o700)
     os.chmod(root / "t4" / "locked", 0o700)
-    open_for_others(tmp_path)
-    open_for_others(REPO)
     code = (
         "import json, sys\n"
         "from uvcache_tui.core.scan import scan\n"
@@ -449,15 +408,7 @@ def test_permission_denied_inside_a_worker(tmp_path: Path, walk: Walk) -> None:
         "print(json.dumps([problems(fast), problems(scan(sys.argv[1], workers=1)),"
         " fast.stats.workers]))\n"
     )
-    out = subprocess.run(
-        ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable]
-        + ["-c", code, str(root), str(walk.workers)],
-        capture_output=True,
-        text=True,
-        cwd=str(REPO),
-        check=True,
-    )
-    fast, serial, workers = json.loads(out.stdout)
+    fast, serial, workers = json.loads(walk.run_as_nobody(code, root))
     assert workers == (2 if walk.name == "parallel" else 0)
     assert fast == serial
     assert fast[0] == {"permission-denied": 2}

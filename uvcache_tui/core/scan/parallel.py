@@ -280,6 +280,16 @@ class _ParallelScan:
         worker_rss: list[tuple[int, int, float, float]] = []
         cancelled = finished = False
         helper: threading.Thread | None = None
+
+        def send_chunk(conn: Connection) -> None:
+            """The next chunk in order, to this worker."""
+            nonlocal next_chunk, current
+            chunk = chunks[next_chunk]
+            _send(conn, (next_chunk, chunk.start, chunk.stop))
+            in_flight[conn] += 1
+            current = units[chunk.start].path
+            next_chunk += 1
+
         try:
             try:
                 self.shared = mmap.mmap(-1, SLOT.size * workers)  # shared with the workers
@@ -308,11 +318,7 @@ class _ParallelScan:
             for _ in range(IN_FLIGHT):
                 for conn in conns:
                     if next_chunk < len(chunks):
-                        chunk = chunks[next_chunk]
-                        _send(conn, (next_chunk, chunk.start, chunk.stop))
-                        in_flight[conn] += 1
-                        current = units[chunk.start].path
-                        next_chunk += 1
+                        send_chunk(conn)
             for conn in conns:
                 if in_flight[conn] == 0:
                     _send(conn, None)
@@ -350,11 +356,7 @@ class _ParallelScan:
                         chunk.done = True
                         in_flight[conn] -= 1
                         if next_chunk < len(chunks):
-                            chunk = chunks[next_chunk]
-                            _send(conn, (next_chunk, chunk.start, chunk.stop))
-                            in_flight[conn] += 1
-                            current = units[chunk.start].path
-                            next_chunk += 1
+                            send_chunk(conn)
                         elif in_flight[conn] == 0:
                             _send(conn, None)
                         merged_steps = self._merge_steps(steps, merged_steps)
