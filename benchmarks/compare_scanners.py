@@ -7,7 +7,7 @@ Compares every directory's figures (and the order of its subdirectories), the pr
 (counts and samples, in order), the shared inodes (in order), and `selection_sizes` of
 random multi-directory selections (including every archive together with the dirs that
 link to it, as `package_sizes` does) of this checkout's serial walk (`scan(workers=1)`)
-and its parallel walk (`scan()`, as the CLI runs it) against the other checkout's
+and its parallel walk (`scan()`, as the CLI runs it) against the other checkout's serial
 `scan()` (its `uvcache_tui.core.scan`, a module or a package); then times all of them,
 interleaved.
 """
@@ -19,6 +19,7 @@ import dataclasses
 import functools
 import gc
 import importlib
+import inspect
 import os
 import random
 import statistics
@@ -123,6 +124,11 @@ def main() -> int:
     from uvcache_tui.core.scan import scan
 
     base = load_scan_module(os.path.abspath(args.baseline_source))
+    base_scan = base.scan
+    if "workers" in inspect.signature(base_scan).parameters:
+        # Its serial walk: forked workers would send back objects of its own modules,
+        # which pickle resolves to this checkout's.
+        base_scan = functools.partial(base_scan, workers=1)
     stats: dict[str, Any] = {}
 
     def parallel(root: str) -> Any:
@@ -133,9 +139,9 @@ def main() -> int:
     scanners: dict[str, Any] = {
         "this checkout": functools.partial(scan, workers=1),
         "this, processes": parallel,
-        "baseline": base.scan,
+        "baseline": base_scan,
     }
-    b = base.scan(args.cache)
+    b = base_scan(args.cache)
     reference = (figures(b), problems(b), shared(b))
     chosen: list[list[str]] | None = None
     reference_sizes: list[Any] = []
