@@ -97,7 +97,8 @@ class SharedInode:
 class ScanStats:
     """How one scan ran, for tests and benchmarks (never shown, never in the JSON).
 
-    Times are seconds from the start of the scan, None where that phase did not happen.
+    Times are seconds from the start of the walk that built the tree (after a fallback,
+    the serial one), None where that phase did not happen.
     """
 
     walk: Literal["serial", "parallel"] = "serial"
@@ -121,6 +122,8 @@ class ScanStats:
 
 @dataclass
 class ScanResult:
+    """One scan: the tree with its figures, what went wrong, and how it ran (`stats`)."""
+
     root_path: str
     root: DirNode
     problems: ProblemLog
