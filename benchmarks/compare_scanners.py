@@ -6,16 +6,20 @@
 Compares every directory's figures (and the order of its subdirectories), the problems
 (counts and samples, in order), the shared inodes (in order), and `selection_sizes` of
 random multi-directory selections (including every archive together with the dirs that
-link to it, as `package_sizes` does) of this checkout's single-process `scan()` and, when
-it has one, of its multi-process walker (`parallel_scan.scan`, as `show` uses it) against
-the other checkout's `scan()`; then times all of them, interleaved.
+link to it, as `package_sizes` does) of this checkout's serial walk (`scan(workers=1)`)
+and its parallel walk (`scan()`, as the CLI runs it) against the other checkout's serial
+`scan()` (its `uvcache_tui.core.scan`, a module or a package); then times all of them,
+interleaved.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import gc
-import importlib.util
+import importlib
+import inspect
 import os
 import random
 import statistics
@@ -27,26 +31,31 @@ from typing import Any
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def load_scan_module(source: str, name: str) -> ModuleType:
-    """`uvcache_tui/core/scan.py` of a checkout, imported under another module name."""
-    sys.path.insert(0, REPO)  # its own imports (model) come from this checkout
-    path = os.path.join(source, "uvcache_tui", "core", "scan.py")
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+def load_scan_module(source: str) -> ModuleType:
+    """`uvcache_tui.core.scan` of another checkout, kept apart from this checkout's.
 
+    Its package is imported with the checkout first on sys.path, then taken out of
+    sys.modules again: its functions keep their own modules, this checkout keeps its own.
+    """
 
-def load_parallel() -> ModuleType | None:
-    """This checkout's `parallel_scan` (it imports this checkout's package), if it has one."""
-    sys.path.insert(0, REPO)
+    def ours() -> dict[str, ModuleType]:
+        return {
+            name: module
+            for name, module in sys.modules.items()
+            if name == "uvcache_tui" or name.startswith("uvcache_tui.")
+        }
+
+    saved = ours()
+    for name in saved:
+        del sys.modules[name]
+    sys.path.insert(0, source)
     try:
-        from uvcache_tui.core import parallel_scan
-    except ImportError:
-        return None
-    return parallel_scan
+        return importlib.import_module("uvcache_tui.core.scan")
+    finally:
+        sys.path.remove(source)
+        for name in ours():
+            del sys.modules[name]
+        sys.modules.update(saved)
 
 
 def figures(result: Any) -> dict[str, tuple[Any, ...]]:
@@ -89,11 +98,19 @@ def selections(result: Any, count: int, seed: int) -> list[list[str]]:
 
 
 def selection_figures(result: Any, chosen: list[list[str]]) -> list[Any]:
+    """As plain tuples: the other checkout's `Sizes` is another class."""
     out = []
     for relpaths in chosen:
         nodes = [result.node(p) for p in relpaths]
-        out.append(result.selection_sizes([n for n in nodes if n is not None]))
+        out.append(dataclasses.astuple(result.selection_sizes([n for n in nodes if n is not None])))
     return out
+
+
+def problems(result: Any) -> tuple[Any, ...]:
+    """Counts and samples, in order, as plain data (the other checkout has its own model)."""
+    log = result.problems
+    counts = [(kind.value, count) for kind, count in log.counts.items()]
+    return counts, [(p.kind.value, p.path, p.detail) for p in log.samples]
 
 
 def main() -> int:
@@ -103,15 +120,29 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--selections", type=int, default=500)
     args = parser.parse_args()
-    ours = load_scan_module(REPO, "scan_ours")
-    base = load_scan_module(os.path.abspath(args.baseline_source), "scan_base")
-    parallel = load_parallel()
-    scanners: dict[str, Any] = {"this checkout": ours.scan}
-    if parallel is not None:
-        scanners["this, processes"] = parallel.scan
-    scanners["baseline"] = base.scan
-    b = base.scan(args.cache)
-    reference = (figures(b), (b.problems.counts, b.problems.samples), shared(b))
+    sys.path.insert(0, REPO)
+    from uvcache_tui.core.scan import scan
+
+    base = load_scan_module(os.path.abspath(args.baseline_source))
+    base_scan = base.scan
+    if "workers" in inspect.signature(base_scan).parameters:
+        # Its serial walk: forked workers would send back objects of its own modules,
+        # which pickle resolves to this checkout's.
+        base_scan = functools.partial(base_scan, workers=1)
+    stats: dict[str, Any] = {}
+
+    def parallel(root: str) -> Any:
+        result = scan(root)
+        stats["last"] = result.stats
+        return result
+
+    scanners: dict[str, Any] = {
+        "this checkout": functools.partial(scan, workers=1),
+        "this, processes": parallel,
+        "baseline": base_scan,
+    }
+    b = base_scan(args.cache)
+    reference = (figures(b), problems(b), shared(b))
     chosen: list[list[str]] | None = None
     reference_sizes: list[Any] = []
     ok = True
@@ -124,14 +155,14 @@ def main() -> int:
             reference_sizes = selection_figures(b, chosen)
         checks = {
             "directory figures": figures(a) == reference[0],
-            "problems": (a.problems.counts, a.problems.samples) == reference[1],
+            "problems": problems(a) == reference[1],
             "shared inodes": shared(a) == reference[2],
             "selection sizes": selection_figures(a, chosen) == reference_sizes,
         }
         for name, same in checks.items():
             print(f"{label:<16} {name:<20} {'identical' if same else 'DIFFERENT'}")
         if label == "this, processes":
-            print(f"{label:<16} {parallel.last_stats if parallel else ''}")
+            print(f"{label:<16} {stats['last']}")
         ok = ok and all(checks.values())
         del a
     del b

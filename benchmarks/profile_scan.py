@@ -6,10 +6,11 @@
     uv run python benchmarks/profile_scan.py CACHE --tracemalloc      # Python-heap peaks
 
 Phases, as `show --json` runs them (`load_cache`): the scan, on worker processes by default
-(`parallel_scan.scan`, with the link prefetch of `build_model` in a thread meanwhile; its
-figures: the top levels listed here, the fork, the walk, each worker's CPU time and peak
-RSS), or in this process with `--workers 1` (walk = Scanner._walk); finish (_finish:
-subtree sums and multi-link inodes), build_model (packages, links, archives), cache_json
+(`scan()`'s parallel walk, with the link prefetch of `build_model` in a thread meanwhile;
+its figures from `ScanResult.stats`: the top levels listed here, the fork, the walk, each
+worker's CPU time and peak RSS), or in this process with `--workers 1` (the serial walk);
+walk (until every directory is listed), finish (`links.finish`: subtree sums and
+multi-link inodes), build_model (packages, links, archives), cache_json
 (includes package_sizes), json dump. Peak RSS is this process's high-water mark after
 each phase (ru_maxrss), so it only grows; the workers' come from the workers themselves
 (their RSS includes the pages they share with this process; "private" does not).
@@ -34,10 +35,9 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from uvcache_tui.core import cache as cache_module  # noqa: E402
-from uvcache_tui.core import parallel_scan  # noqa: E402
-from uvcache_tui.core import scan as scan_module  # noqa: E402
 from uvcache_tui.core.buckets import table_for  # noqa: E402
 from uvcache_tui.core.report import cache_json  # noqa: E402
+from uvcache_tui.core.scan import parallel, scan, serial  # noqa: E402
 
 
 def _rss_mib() -> float:
@@ -48,57 +48,48 @@ def run(cache: str, use_tracemalloc: bool, workers: int | None) -> dict[str, Any
     phases: dict[str, Any] = {}
     table = table_for("0.13.9")
     timings: dict[str, float] = {}
-    original_finish = scan_module._finish
-    original_walk = scan_module.Scanner._walk
-
-    def timed_walk(self: Any, *args: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return original_walk(self, *args)
-        finally:
-            timings["walk"] = time.perf_counter() - started
-            timings["walk_rss"] = _rss_mib()
-            if use_tracemalloc:
-                timings["walk_traced_peak"] = tracemalloc.get_traced_memory()[1] / 2**20
+    original_finish = serial.finish
 
     def timed_finish(*args: Any) -> Any:
+        # Called by either walk once every directory is listed: the walk's end.
         started = time.perf_counter()
+        timings["walk_rss"] = _rss_mib()
+        if use_tracemalloc:
+            timings["walk_traced_peak"] = tracemalloc.get_traced_memory()[1] / 2**20
         try:
             return original_finish(*args)
         finally:
             timings["finish"] = time.perf_counter() - started
 
-    scan_module.Scanner._walk = timed_walk  # type: ignore[method-assign]
-    scan_module._finish = timed_finish
-    parallel_scan._finish = timed_finish
+    serial.finish = timed_finish
+    parallel.finish = timed_finish
     if use_tracemalloc:
         tracemalloc.start()
     phases["start_rss_mib"] = _rss_mib()
     started = time.perf_counter()
     prefetch = cache_module._LinkPrefetch(os.path.abspath(cache))
-    result = parallel_scan.scan(cache, workers=workers, background=prefetch.run)
-    stats = dict(parallel_scan.last_stats)
+    result = scan(cache, workers=workers, background=prefetch.run)
+    stats = result.stats
     phases["scan_s"] = time.perf_counter() - started
-    if "walk" in timings:
-        phases["walk_s"] = timings["walk"]
-        phases["after_walk_rss_mib"] = timings["walk_rss"]
+    phases["walk"] = stats.walk
+    phases["walk_s"] = stats.walked_s
+    phases["after_walk_rss_mib"] = timings["walk_rss"]
     phases["finish_s"] = timings["finish"]
-    phases["workers"] = stats.get("workers", 0)
-    if phases["workers"]:
-        phases["top_levels_listed_s"] = stats["expanded_s"]
-        phases["workers_forked_s"] = stats["forked_s"]
-        phases["walked_s"] = stats["walked_s"]
-        phases["units"] = stats["units"]
-        phases["chunks"] = stats["chunks"]
-        for index, (user, system) in enumerate(stats["worker_cpu_s"]):
+    phases["workers"] = stats.workers
+    if stats.workers:
+        phases["top_levels_listed_s"] = stats.expanded_s
+        phases["workers_forked_s"] = stats.forked_s
+        phases["units"] = stats.units
+        phases["chunks"] = stats.chunks
+        for index, (user, system) in enumerate(stats.worker_cpu_s):
             phases[f"worker{index}_cpu_user_s"] = user
             phases[f"worker{index}_cpu_system_s"] = system
-        for index, kib in enumerate(stats["worker_max_rss_kib"]):
+        for index, kib in enumerate(stats.worker_max_rss_kib):
             phases[f"worker{index}_peak_rss_mib"] = kib / 1024
-        for index, kib in enumerate(stats["worker_private_kib"]):
+        for index, kib in enumerate(stats.worker_private_kib):
             phases[f"worker{index}_private_mib"] = kib / 1024
-    if "fallback" in stats:
-        phases["fallback"] = stats["fallback"]
+    if stats.fallback is not None:
+        phases["fallback"] = stats.fallback
     phases["after_scan_rss_mib"] = _rss_mib()
     mark = time.perf_counter()
     model = cache_module._build_model(result, table, prefetch)
@@ -113,7 +104,7 @@ def run(cache: str, use_tracemalloc: bool, workers: int | None) -> dict[str, Any
     phases["total_s"] = time.perf_counter() - started
     phases["peak_rss_mib"] = _rss_mib()
     if phases["workers"]:
-        worker_peaks = [kib / 1024 for kib in stats["worker_max_rss_kib"]]
+        worker_peaks = [kib / 1024 for kib in stats.worker_max_rss_kib]
         phases["peak_rss_max_of_processes_mib"] = max(phases["peak_rss_mib"], *worker_peaks)
         phases["peak_rss_sum_of_processes_mib"] = phases["peak_rss_mib"] + sum(worker_peaks)
     if use_tracemalloc:

@@ -1,9 +1,12 @@
-"""The multi-process walker (`parallel_scan`) gives exactly the single-process result.
+"""The parallel walk gives exactly the serial walk's result, on trees made to split it.
 
-Every test compares against `scan.scan` (itself checked against `du -sB1`, `uv cache
+Every test compares against the serial walk (itself checked against `du -sB1`, `uv cache
 size` and a brute-force inode oracle in test_scan.py): each directory's figures, the
 problems (counts and samples, in order), the shared inodes (in order, with their link
-directories) and `selection_sizes` of unions of directories.
+directories) and `selection_sizes` of unions of directories. Tests taking `walk` run
+against both walks (the serial one against itself: its result does not depend on the
+run); the others are about the parallel walk's own machinery (chunks, fallbacks to one
+process, what its workers send) and force it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import multiprocessing
 import os
 import random
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,19 +24,21 @@ from typing import Any
 import pytest
 
 from tests.conftest import RichCache
-from tests.unprivileged import REPO, open_for_others
+from tests.core.scan_walks import Walk, cancel_after
 from tests.uvcache_factory import du_bytes
-from uvcache_tui.core import parallel_scan
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.cache import build_model
 from uvcache_tui.core.model import ProblemKind, ScanProgress
 from uvcache_tui.core.report import cache_json
-from uvcache_tui.core.scan import DirNode, ScanResult, scan
+from uvcache_tui.core.scan import DirNode, ScanResult, fork_is_safe, plan, scan, worker
+
+PARALLEL = Walk("parallel")
+SERIAL = Walk("serial")
 
 
 @pytest.fixture(autouse=True)
 def _single_threaded() -> None:
-    if not parallel_scan.fork_is_safe():
+    if not fork_is_safe():
         pytest.skip("the parallel walker only forks from a single-threaded process on Linux")
 
 
@@ -80,18 +84,17 @@ def snapshot(result: ScanResult, selections: int = 200) -> dict[str, Any]:
     }
 
 
-def parallel(root: Path | str, **kwargs: Any) -> ScanResult:
-    result = parallel_scan.scan(str(root), workers=kwargs.pop("workers", 2), **kwargs)
-    assert multiprocessing.active_children() == []
+def assert_same_as_serial(
+    walk: Walk, root: Path | str, expect_workers: bool = True, **kwargs: Any
+) -> ScanResult:
+    result = walk.scan(root, **kwargs)
+    if walk.name == "serial":
+        assert result.stats.workers == 0, result.stats
+    elif expect_workers:
+        assert result.stats.workers == 2, result.stats
+        assert result.stats.fallback is None, result.stats
+    assert snapshot(result) == snapshot(SERIAL.scan(root))
     return result
-
-
-def assert_same_as_serial(root: Path | str, expect_workers: bool = True, **kwargs: Any) -> None:
-    result = parallel(root, **kwargs)
-    if expect_workers:
-        assert parallel_scan.last_stats.get("workers") == 2, parallel_scan.last_stats
-        assert "fallback" not in parallel_scan.last_stats, parallel_scan.last_stats
-    assert snapshot(result) == snapshot(scan(str(root)))
 
 
 def _write(path: Path, size: int) -> Path:
@@ -151,43 +154,44 @@ def make_linked_tree(base: Path, tops: int = 10, subs: int = 6) -> Path:
 @pytest.fixture()
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """One unit per chunk: every hardlink between units crosses chunks (and workers)."""
-    monkeypatch.setattr(parallel_scan, "MAX_CHUNK", 1)
+    monkeypatch.setattr(plan, "MAX_CHUNK", 1)
 
 
-def test_rich_cache_identical(rich_cache_template: RichCache) -> None:
-    assert_same_as_serial(rich_cache_template.cache)
-    assert_same_as_serial(rich_cache_template.cache.parent)  # with the venvs: shared inodes
+def test_rich_cache_identical(rich_cache_template: RichCache, walk: Walk) -> None:
+    assert_same_as_serial(walk, rich_cache_template.cache)
+    assert_same_as_serial(walk, rich_cache_template.cache.parent)  # the venvs: shared inodes
 
 
-def test_rich_cache_model_identical(rich_cache_template: RichCache) -> None:
+def test_rich_cache_model_identical(rich_cache_template: RichCache, walk: Walk) -> None:
     table = table_for("0.13.9")
     cache = str(rich_cache_template.cache)
-    serial = cache_json(build_model(scan(cache), table))
-    assert cache_json(build_model(parallel(cache), table)) == serial
+    serial = cache_json(build_model(SERIAL.scan(cache), table))
+    assert cache_json(build_model(walk.scan(cache), table)) == serial
     assert serial["packages"] and serial["archives"]
 
 
-def test_hardlinks_across_units_and_chunks(tmp_path: Path, small_chunks: None) -> None:
+def test_hardlinks_across_units_and_chunks(tmp_path: Path, small_chunks: None, walk: Walk) -> None:
     root = make_linked_tree(tmp_path)
-    assert_same_as_serial(root)
-    assert parallel_scan.last_stats["chunks"] == parallel_scan.last_stats["units"] >= 32
-    assert_same_as_serial(tmp_path)  # the outside links too: every link seen
-    result = parallel(root)
+    stats = assert_same_as_serial(walk, root).stats
+    if walk.name == "parallel":
+        assert stats.chunks == stats.units >= 32
+    assert_same_as_serial(walk, tmp_path)  # the outside links too: every link seen
+    result = walk.scan(root)
     assert result.root.sub_alloc == du_bytes(root)
     assert len(result.shared_inodes) > 10
 
 
-def test_hardlinks_default_chunks(tmp_path: Path) -> None:
+def test_hardlinks_default_chunks(tmp_path: Path, walk: Walk) -> None:
     root = make_linked_tree(tmp_path, tops=40, subs=8)
-    assert_same_as_serial(root)
+    assert_same_as_serial(walk, root)
 
 
 def test_inodes_keyed_by_device_travel_as_lists(
     tmp_path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Multi-link inodes of another device (a mount inside the tree) use the list form."""
-    monkeypatch.setattr(parallel_scan, "_key_array", list)
-    assert_same_as_serial(make_linked_tree(tmp_path))
+    monkeypatch.setattr(worker, "key_array", list)
+    assert_same_as_serial(PARALLEL, make_linked_tree(tmp_path))
 
 
 def test_too_small_to_split_walks_here(tmp_path: Path) -> None:
@@ -197,11 +201,11 @@ def test_too_small_to_split_walks_here(tmp_path: Path) -> None:
     os.link(source, tmp_path / "a" / "b" / "g")
     os.link(source, tmp_path / "a" / "h")
     _write(tmp_path / "a" / "b" / "c" / "d" / "e" / "more" / "x", 10)
-    assert_same_as_serial(tmp_path, expect_workers=False)
-    assert parallel_scan.last_stats["workers"] == 0
+    result = assert_same_as_serial(PARALLEL, tmp_path, expect_workers=False)
+    assert result.stats.workers == 0
 
 
-def test_hostile_names_and_symlink_loops(tmp_path: Path) -> None:
+def test_hostile_names_and_symlink_loops(tmp_path: Path, walk: Walk) -> None:
     root = tmp_path / "tree"
     for t in range(6):
         for s in range(8):
@@ -216,20 +220,20 @@ def test_hostile_names_and_symlink_loops(tmp_path: Path) -> None:
     (root / "t1" / "s1" / "loop").symlink_to(root)
     (root / "t1" / "self").symlink_to("self")
     (root / "outside").symlink_to("/")
-    assert_same_as_serial(root)
-    result = parallel(root)
+    assert_same_as_serial(walk, root)
+    result = walk.scan(root)
     assert result.problems.counts.get(ProblemKind.NOT_UTF8) == 2
     assert result.root.sub_alloc == du_bytes(root)
 
 
-def test_progress_is_reported(tmp_path: Path) -> None:
+def test_progress_is_reported(tmp_path: Path, walk: Walk) -> None:
     root = make_linked_tree(tmp_path, tops=20, subs=8)
     seen: list[ScanProgress] = []
-    result = parallel(root, progress=seen.append, progress_interval=0.0)
-    assert parallel_scan.last_stats["workers"] == 2
-    assert "fallback" not in parallel_scan.last_stats, parallel_scan.last_stats
+    result = walk.scan(root, progress=seen.append, progress_interval=0.0)
+    assert result.stats.workers == (2 if walk.name == "parallel" else 0)
+    assert result.stats.fallback is None, result.stats
     final_serial: list[ScanProgress] = []
-    scan(str(root), progress=final_serial.append)
+    SERIAL.scan(root, progress=final_serial.append)
     assert len(seen) >= 3
     last = seen[-1]
     assert last.current_dir == str(root)
@@ -243,36 +247,26 @@ def test_progress_is_reported(tmp_path: Path) -> None:
 
 
 def test_cancel_stops_the_workers_and_keeps_a_partial_result(
-    tmp_path: Path, small_chunks: None
+    tmp_path: Path, small_chunks: None, walk: Walk
 ) -> None:
     root = make_linked_tree(tmp_path, tops=20, subs=8)
-    full = scan(str(root))
-    calls = 0
+    full = SERIAL.scan(root)
+    cancelled = cancel_after(22)  # the root and its 20 dirs are listed here, then it stops
 
-    def cancelled() -> bool:
-        nonlocal calls
-        calls += 1
-        return calls > 22  # the root and its 20 dirs are listed here, then it stops
-
-    result = parallel(root, cancelled=cancelled)
-    assert parallel_scan.last_stats["workers"] == 2
+    result = walk.scan(root, cancelled=cancelled)
+    assert result.stats.workers == (2 if walk.name == "parallel" else 0)
     assert result.cancelled and result.partial
     assert 20 <= result.root.sub_dirs < full.root.sub_dirs
     assert 0 < result.root.sub_alloc < full.root.sub_alloc
     assert multiprocessing.active_children() == []
 
 
-def test_cancel_soon_after_the_start(tmp_path: Path, small_chunks: None) -> None:
+def test_cancel_soon_after_the_start(tmp_path: Path, small_chunks: None, walk: Walk) -> None:
     for index in range(50):
         _write(tmp_path / f"d{index}" / "e" / "f", 10)
-    calls = 0
+    cancelled = cancel_after(3)
 
-    def cancelled() -> bool:
-        nonlocal calls
-        calls += 1
-        return calls > 3
-
-    result = parallel(tmp_path, cancelled=cancelled)
+    result = walk.scan(tmp_path, cancelled=cancelled)
     assert result.cancelled and result.partial
     assert 50 <= result.root.sub_dirs < 100
     assert multiprocessing.active_children() == []
@@ -285,12 +279,13 @@ def test_other_threads_mean_one_process(tmp_path: Path) -> None:
     thread = threading.Thread(target=release.wait)
     thread.start()
     try:
-        result = parallel_scan.scan(str(root), workers=2)
-        assert parallel_scan.last_stats["workers"] == 0
+        result = scan(str(root), workers=2)
+        assert result.stats.workers == 0
+        assert result.stats.walk == "serial"
     finally:
         release.set()
         thread.join()
-    assert snapshot(result) == snapshot(scan(str(root)))
+    assert snapshot(result) == snapshot(SERIAL.scan(root))
 
 
 def test_a_failing_worker_means_one_process(
@@ -299,12 +294,13 @@ def test_a_failing_worker_means_one_process(
     def broken(*args: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(parallel_scan, "_pack", broken)  # inherited by the forked workers
+    monkeypatch.setattr(worker, "pack_tree", broken)  # inherited by the forked workers
     root = make_linked_tree(tmp_path)
-    result = parallel(root)
-    assert parallel_scan.last_stats["fallback"].startswith("worker failed")
-    assert "boom" in parallel_scan.last_stats["fallback"]
-    assert snapshot(result) == snapshot(scan(str(root)))
+    result = PARALLEL.scan(root)
+    assert result.stats.fallback is not None
+    assert result.stats.fallback.startswith("worker failed")
+    assert "boom" in result.stats.fallback
+    assert snapshot(result) == snapshot(SERIAL.scan(root))
 
 
 def test_no_processes_to_fork_means_one_process(
@@ -317,29 +313,10 @@ def test_no_processes_to_fork_means_one_process(
 
     monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", refuse)
     root = make_linked_tree(tmp_path)
-    result = parallel(root)
-    assert parallel_scan.last_stats["fallback"].startswith("cannot start the workers")
-    assert snapshot(result) == snapshot(scan(str(root)))
-
-
-def test_vanishing_directories(tmp_path: Path) -> None:
-    root = tmp_path / "tree"
-    for index in range(30):
-        _write(root / f"d{index:02d}" / "f", 1)
-    removed: list[Path] = []
-
-    def progress(snapshot: ScanProgress) -> None:
-        if snapshot.dirs_done >= 1 and not removed:
-            for index in range(30):
-                target = root / f"d{index:02d}"
-                (target / "f").unlink()
-                target.rmdir()
-                removed.append(target)
-
-    result = parallel(root, progress=progress, progress_interval=0.0)
-    assert removed
-    assert result.problems.counts.get(ProblemKind.VANISHED, 0) >= 1
-    assert not result.cancelled
+    result = PARALLEL.scan(root)
+    assert result.stats.fallback is not None
+    assert result.stats.fallback.startswith("cannot start the workers")
+    assert snapshot(result) == snapshot(SERIAL.scan(root))
 
 
 @pytest.fixture()
@@ -372,13 +349,13 @@ def test_directory_loops_fall_back_to_one_process(
     """Which occurrence of a bind-mounted dir is walked depends on the order: one process."""
     root = make_linked_tree(tmp_path)
     bind_mount(root / target, root / "t0" / "s0" / "mnt")
-    result = parallel(root)
-    assert parallel_scan.last_stats.get("fallback"), parallel_scan.last_stats
+    result = PARALLEL.scan(root)
+    assert result.stats.fallback, result.stats
     assert result.problems.counts.get(ProblemKind.ERROR, 0) >= 1
-    assert snapshot(result) == snapshot(scan(str(root)))
+    assert snapshot(result) == snapshot(SERIAL.scan(root))
 
 
-def test_permission_denied_inside_a_worker(tmp_path: Path) -> None:
+def test_permission_denied_inside_a_worker(tmp_path: Path, walk: Walk) -> None:
     """As `nobody` against root-owned 0700 dirs, deep in a unit and among the top levels."""
     if os.geteuid() != 0:
         pytest.skip("needs root to switch to an unprivileged user")
@@ -390,28 +367,17 @@ def test_permission_denied_inside_a_worker(tmp_path: Path) -> None:
     _write(root / "t4" / "locked" / "secret", 3)
     os.chmod(root / "t2" / "s5" / "locked", 0o700)
     os.chmod(root / "t4" / "locked", 0o700)
-    open_for_others(tmp_path)
-    open_for_others(REPO)
     code = (
         "import json, sys\n"
-        "from uvcache_tui.core import parallel_scan\n"
         "from uvcache_tui.core.scan import scan\n"
         "def problems(r):\n"
         "    return [{k.value: v for k, v in r.problems.counts.items()},"
         " [p.to_json() for p in r.problems.samples], r.root.sub_alloc, r.root.sub_dirs]\n"
-        "fast = parallel_scan.scan(sys.argv[1], workers=2)\n"
-        "print(json.dumps([problems(fast), problems(scan(sys.argv[1])),"
-        " parallel_scan.last_stats.get('workers')]))\n"
+        "fast = scan(sys.argv[1], workers=int(sys.argv[2]))\n"
+        "print(json.dumps([problems(fast), problems(scan(sys.argv[1], workers=1)),"
+        " fast.stats.workers]))\n"
     )
-    out = subprocess.run(
-        ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable]
-        + ["-c", code, str(root)],
-        capture_output=True,
-        text=True,
-        cwd=str(REPO),
-        check=True,
-    )
-    fast, serial, workers = json.loads(out.stdout)
-    assert workers == 2
+    fast, serial, workers = json.loads(walk.run_as_nobody(code, root))
+    assert workers == (2 if walk.name == "parallel" else 0)
     assert fast == serial
     assert fast[0] == {"permission-denied": 2}

@@ -25,8 +25,7 @@ from uvcache_tui.core.packages import (
     archive_labels,
     collect_packages,
 )
-from uvcache_tui.core.parallel_scan import scan
-from uvcache_tui.core.scan import CancelCheck, DirNode, ProgressCallback, ScanResult
+from uvcache_tui.core.scan import CancelCheck, DirNode, ProgressCallback, ScanResult, scan
 
 
 @dataclass(frozen=True)

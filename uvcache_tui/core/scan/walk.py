@@ -1,0 +1,191 @@
+"""The walk itself: list directories, one lstat per entry, into `DirNode`s and a link table.
+
+`walk_dirs` is shared by both walks: the serial walk runs it from the root, the parallel
+walk on the top levels in the parent and on subtrees in its workers.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Callable
+
+from uvcache_tui.core.model import Problem, ProblemKind, ProblemLog, ScanProgress
+from uvcache_tui.core.scan.links import LinkTable
+from uvcache_tui.core.scan.tree import DirNode
+
+ProgressCallback = Callable[[ScanProgress], None]
+CancelCheck = Callable[[], bool]
+
+_S_IFMT = stat.S_IFMT(0o177777)
+_S_IFDIR = stat.S_IFDIR
+# Listing a directory through an fd makes each entry's lstat an fstatat() of one name
+# instead of a lookup of the whole path: about 10% faster on a warm ext4 tree.
+_SCANDIR_FD = os.scandir in os.supports_fd
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+class WalkState:
+    """Counters of a walk, carried from one `walk_dirs` call to the next."""
+
+    __slots__ = ("entries", "total_alloc", "dirs_done", "loops", "next_report")
+
+    def __init__(self, total_alloc: int = 0) -> None:
+        self.entries = 0
+        self.total_alloc = total_alloc
+        self.dirs_done = 0
+        self.loops = 0
+        """Directories skipped as loops (a directory identity met a second time)."""
+        self.next_report = 0.0
+
+
+def walk_dirs(
+    todo: list[tuple[str, DirNode]],
+    found: list[tuple[str, DirNode]],
+    root_dev: int,
+    visited_dirs: set[object],
+    links: LinkTable,
+    problems: ProblemLog,
+    state: WalkState,
+    progress: ProgressCallback | None = None,
+    cancelled: CancelCheck | None = None,
+    interval: float = 0.1,
+) -> bool:
+    """List every directory of `todo` once; per entry one lstat (from the directory's fd).
+
+    Subdirectories go to `found`: the walk goes down the whole tree when `found is todo`
+    (depth first, the last listed first), and lists only the given directories otherwise.
+    Returns True if cancelled.
+
+    Every link of a multi-link inode goes to `links` (a `LinkTable`, or a `LinkPart` for
+    a part of a split walk), which keeps its bytes in one directory while it is met once.
+
+    The loop is the hot path of the whole tool (one iteration per file), so it keeps
+    to local variables, sums st_blocks rather than bytes, and does the rare work
+    (directories, multi-link inodes, errors) off the common path.
+    """
+    entries = state.entries
+    total_alloc = state.total_alloc
+    dirs_done = state.dirs_done
+    loops = state.loops
+    next_report = state.next_report
+    stack = todo
+    push = found.append
+    monotonic = time.monotonic
+    scandir = os.scandir
+    ifmt = _S_IFMT
+    ifdir = _S_IFDIR
+    add_link = links.add
+    new_node = DirNode
+    by_fd = _SCANDIR_FD
+    open_dir = os.open
+    close = os.close
+    dir_flags = _DIR_FLAGS
+    was_cancelled = False
+    while stack:
+        path, node = stack.pop()
+        if cancelled is not None and cancelled():
+            was_cancelled = True
+            break
+        if progress is not None:
+            now = monotonic()
+            if now >= next_report:
+                next_report = now + interval
+                progress(ScanProgress(entries, total_alloc, path, dirs_done))
+        fd = -1
+        try:
+            if by_fd:
+                fd = open_dir(path, dir_flags)
+                iterator = scandir(fd)
+            else:
+                iterator = scandir(path)
+        except OSError as exc:
+            if fd >= 0:
+                close(fd)
+            problems.add(problem_for(exc, path))
+            node.complete = False
+            continue
+        prefix = path if path.endswith("/") else path + "/"
+        own_blocks = own_apparent = own_files = 0
+        dir_blocks = link_blocks = seen = 0
+        children = node.children
+        try:
+            with iterator:
+                try:
+                    for entry in iterator:
+                        try:
+                            st = entry.stat(follow_symlinks=False)
+                        except OSError as exc:
+                            seen += 1
+                            problems.add(problem_for(exc, prefix + entry.name))
+                            continue
+                        if st.st_mode & ifmt == ifdir:
+                            seen += 1
+                            name = entry.name
+                            dev = st.st_dev
+                            key: object = st.st_ino if dev == root_dev else (dev, st.st_ino)
+                            if key in visited_dirs:
+                                loops += 1
+                                problems.add(
+                                    Problem(ProblemKind.ERROR, prefix + name, "directory loop")
+                                )
+                                continue
+                            visited_dirs.add(key)
+                            blocks = st.st_blocks
+                            dir_blocks += blocks
+                            child = new_node(name, node, blocks * 512, st.st_size)
+                            if children is None:
+                                children = node.children = {}
+                            children[name] = child
+                            child_path = prefix + name
+                            push((child_path, child))
+                            if not name.isascii():
+                                check_name(name, child_path, problems)
+                            continue
+                        own_files += 1
+                        if st.st_nlink > 1:
+                            dev = st.st_dev
+                            key = st.st_ino if dev == root_dev else (dev, st.st_ino)
+                            blocks = st.st_blocks
+                            if add_link(key, st.st_nlink, blocks * 512, st.st_size, node):
+                                link_blocks += blocks  # counted in the total once
+                            continue
+                        own_blocks += st.st_blocks
+                        own_apparent += st.st_size
+                except OSError as exc:
+                    problems.add(problem_for(exc, path))
+                    node.complete = False
+        finally:
+            if fd >= 0:
+                close(fd)
+        node.own_alloc += own_blocks * 512
+        node.own_apparent += own_apparent
+        node.own_files += own_files
+        entries += own_files + seen
+        total_alloc += (own_blocks + link_blocks + dir_blocks) * 512
+        dirs_done += 1
+    state.entries = entries
+    state.total_alloc = total_alloc
+    state.dirs_done = dirs_done
+    state.loops = loops
+    state.next_report = next_report
+    return was_cancelled
+
+
+def check_name(name: str, path: str, problems: ProblemLog) -> None:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        problems.add(Problem(ProblemKind.NOT_UTF8, path))
+
+
+def problem_for(exc: OSError, path: str) -> Problem:
+    """The path is kept as the OS gave it (undecodable bytes as surrogates): lossless in
+    JSON, made printable only where it is shown."""
+    safe_path = path
+    if isinstance(exc, FileNotFoundError):
+        return Problem(ProblemKind.VANISHED, safe_path, "vanished during the scan")
+    if isinstance(exc, PermissionError):
+        return Problem(ProblemKind.PERMISSION, safe_path, exc.strerror or "permission denied")
+    return Problem(ProblemKind.ERROR, safe_path, exc.strerror or str(exc))
