@@ -51,17 +51,12 @@ from uvcache_tui.core.buildkit.records import (
     BuilderInfo,
     cache_mounts,
 )
-from uvcache_tui.tui.buildkit_section import (
-    LOADING,
-    BuilderItem,
-    BuildkitSection,
-    MountItem,
-    StatusItem,
-)
+from uvcache_tui.tui.buildkit.prune_screen import BuildkitPruneScreen
+from uvcache_tui.tui.buildkit.rows import LOADING, BuilderItem, MountItem, StatusItem
+from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
+from uvcache_tui.tui.buildkit.view import BuildkitView
 from uvcache_tui.tui.format import format_size
-from uvcache_tui.tui.screens.buildkit_prune import BuildkitPruneScreen
 from uvcache_tui.tui.screens.main import MainScreen
-from uvcache_tui.tui.widgets.buildkit_view import BuildkitView
 from uvcache_tui.tui.widgets.cache_view import CacheHeader
 
 docker_env = dockerenv.docker_env
@@ -76,24 +71,24 @@ NOT_REACHABLE = "Docker: not reachable — "
 # --- helpers ----------------------------------------------------------------------------
 
 
-def section_of(pilot: Pilot[Any]) -> BuildkitSection:
-    return main_screen(pilot).buildkit
+def section_of(pilot: Pilot[Any]) -> BuildkitLocationsTree:
+    return main_screen(pilot).locations_tree
 
 
-def top_rows(section: BuildkitSection) -> list[TreeNode[object]]:
-    return list(section.section.children)
+def top_rows(section: BuildkitLocationsTree) -> list[TreeNode[object]]:
+    return list(section.buildkit_branch.children)
 
 
-def mount_nodes(section: BuildkitSection, marker: str) -> list[TreeNode[object]]:
+def mount_nodes(section: BuildkitLocationsTree, marker: str) -> list[TreeNode[object]]:
     """Mount rows whose record's description holds `marker` (the test's token)."""
     return [
         node
-        for node in section.nodes()
+        for node in section.buildkit_rows()
         if isinstance(node.data, MountItem) and marker in node.data.mount.description
     ]
 
 
-def builder_node(section: BuildkitSection, name: str) -> TreeNode[object]:
+def builder_node(section: BuildkitLocationsTree, name: str) -> TreeNode[object]:
     (node,) = [
         node
         for node in top_rows(section)
@@ -169,8 +164,8 @@ def test_unreachable_docker_is_one_row_and_local_views_work(
             assert screen.query_one("#detail-switcher").current == "buildkit-view"  # type: ignore[attr-defined]
             text = view_text(pilot)
             assert f"no socket at {missing}" in text and "Local caches are not affected" in text
-            assert screen.check_action("buildkit_prune_mount", ()) is False
-            assert screen.check_action("buildkit_prune_builder", ()) is False
+            assert section.check_action("prune_mount", ()) is False
+            assert section.check_action("prune_builder", ()) is False
             # r on the row reads Docker again: still one row
             await pilot.press("r")
             await settle(pilot)
@@ -207,14 +202,14 @@ def test_slow_docker_never_blocks_the_local_views(shared_env: UvEnv, short_dir: 
 
             await wait_until(pilot, local_shown, timeout=10)
             await pilot.pause()
-            assert section.loading, "the local cache should not have waited for Docker"
+            assert section.reading, "the local cache should not have waited for Docker"
             (row,) = top_rows(section)
             assert isinstance(row.data, StatusItem) and row.data.title == LOADING
             assert "allocated" in plain(screen.query_one(CacheHeader))
             await pilot.press("2")  # the local views keep working meanwhile
             await pilot.pause()
             assert screen.cache_view.tabs.active == "packages"
-            await wait_until(pilot, lambda: not section.loading, timeout=15)
+            await wait_until(pilot, lambda: not section.reading, timeout=15)
             await pilot.pause()
             (row,) = top_rows(section)
             assert str(row.label).startswith(NOT_REACHABLE)
@@ -279,7 +274,7 @@ def test_builder_and_uv_mount_listed_and_explained(
             else:
                 assert FLAG_UNEXPANDED not in text
                 assert "Cache id" in text and "/application/cache/uv" in text
-            assert screen.check_action("buildkit_prune_mount", ()) is True
+            assert section.check_action("prune_mount", ()) is True
 
             await move_to(pilot, builder)
             text = view_text(pilot)
@@ -336,7 +331,7 @@ def test_prune_one_mount_from_the_tui(tracked: Tracker, tmp_path: Path, shared_e
             await wait_until(
                 pilot,
                 lambda: (
-                    not section.loading and not mount_nodes(section, f"echo {mounts.token} pip")
+                    not section.reading and not mount_nodes(section, f"echo {mounts.token} pip")
                 ),
                 timeout=30,
             )
@@ -430,7 +425,7 @@ def test_prune_builder_preview_cancel_and_read_only(
                 await settle(pilot)
                 section = section_of(pilot)
                 await move_to(pilot, builder_node(section, "default"))
-                assert main_screen(pilot).check_action("buildkit_prune_mount", ()) is False
+                assert section.check_action("prune_mount", ()) is False
                 await pilot.press("D")
                 await wait_until(pilot, lambda: isinstance(app.screen, BuildkitPruneScreen))
                 await pilot.pause()
@@ -452,9 +447,8 @@ def test_prune_builder_preview_cancel_and_read_only(
                 section = section_of(pilot)
                 (node, *_) = mount_nodes(section, mounts.token)
                 await move_to(pilot, node)
-                screen = main_screen(pilot)
-                assert screen.check_action("buildkit_prune_mount", ()) is False
-                assert screen.check_action("buildkit_prune_builder", ()) is False
+                assert section.check_action("prune_mount", ()) is False
+                assert section.check_action("prune_builder", ()) is False
                 await pilot.press("d", "D")
                 await settle(pilot)
                 assert isinstance(read_only.screen, MainScreen)

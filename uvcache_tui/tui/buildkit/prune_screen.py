@@ -1,7 +1,7 @@
 """The BuildKit prune preview: what goes, what stays, and the exact calls; Run or Cancel.
 
 It shows a `PrunePlan` the core computed in a worker (the builder re-read, IDs checked
-exactly) and decides nothing itself: Run calls the `runner` the section hands over
+exactly) and decides nothing itself: Run calls the `runner` the sidebar hands over
 (`execute_prune(plan)`) in a thread worker. The dialog stays up while it runs and shows
 the result itself, then Close dismisses it with the `PruneResult` (None: cancelled).
 
@@ -24,8 +24,8 @@ from textual.worker import Worker, WorkerState
 
 from uvcache_tui.core.buildkit.prune import MODE_IDS, PrunePlan, PruneResult, describe_requests
 from uvcache_tui.core.buildkit.records import SIZE_NOTE
+from uvcache_tui.tui.buildkit.format import last_used, mount_size
 from uvcache_tui.tui.format import format_size
-from uvcache_tui.tui.widgets.buildkit_view import last_used, mount_size
 
 PRUNE_WORKER = "run BuildKit prune"
 
