@@ -82,11 +82,14 @@ def key_name(binding: Binding) -> str:
 
 def listed_bindings(owners: Iterable[type[DOMNode]]) -> list[Binding]:
     """The bindings with a help section, in the owners' order."""
-    found: list[Binding] = []
+    found: dict[str, Binding] = {}
     for owner in owners:
-        declared: Sequence[BindingType] = owner.__dict__.get("BINDINGS", [])
-        found += [b for b in declared if isinstance(b, Binding) and b.id and b.tooltip]
-    return found
+        for cls in reversed(owner.__mro__):  # inherited ones too (a test's subclass of the app)
+            declared: Sequence[BindingType] = cls.__dict__.get("BINDINGS", [])
+            for binding in declared:
+                if isinstance(binding, Binding) and binding.id and binding.tooltip:
+                    found.setdefault(binding.id, binding)
+    return list(found.values())
 
 
 def section_rows(section: HelpSection, bindings: Sequence[Binding]) -> list[tuple[str, str]]:

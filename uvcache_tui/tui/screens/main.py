@@ -5,6 +5,10 @@ actions. Workers only call the core and post messages (`DiscoveryFinished`,
 `ScanProgressed`, `ScanFinished`); every widget update happens here, on the UI thread, in
 the message handlers. The sidebar's BuildKit branch loads and prunes itself; the screen
 only shows the row it reports (`BuildkitLocationsTree.RowHighlighted`) in the detail pane.
+
+Over 400 lines on purpose: discovery, scans and the cache actions all read and write the
+per-location state this screen owns, and the UI thread is its only writer; splitting them
+would hand that state around instead.
 """
 
 from __future__ import annotations
