@@ -14,10 +14,11 @@ import tempfile
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Static
 from textual.widgets._toast import Toast
@@ -56,6 +57,7 @@ from uvcache_tui.tui.buildkit.rows import LOADING, BuilderItem, MountItem, Statu
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
 from uvcache_tui.tui.buildkit.view import BuildkitView
 from uvcache_tui.tui.format import format_size
+from uvcache_tui.tui.messages import ScanFinished
 from uvcache_tui.tui.screens.main import MainScreen
 from uvcache_tui.tui.widgets.cache_view import CacheHeader
 
@@ -95,6 +97,16 @@ def builder_node(section: BuildkitLocationsTree, name: str) -> TreeNode[object]:
         if isinstance(node.data, BuilderItem) and node.data.builder.name == name
     ]
     return node
+
+
+M = TypeVar("M", bound=Message)
+
+
+def posted(seen: list[Message], kind: type[M]) -> list[M]:
+    """The messages of one kind a `message_hook` saw, each once (it sees one per node a
+    message bubbles through)."""
+    unique = {id(message): message for message in seen if isinstance(message, kind)}
+    return list(unique.values())
 
 
 def view_text(pilot: Pilot[Any]) -> str:
@@ -144,7 +156,8 @@ def test_unreachable_docker_is_one_row_and_local_views_work(
 
     async def body() -> None:
         app = docker_app(shared_env, docker, timeout=5)
-        async with app.run_test(size=SIZE) as pilot:
+        seen: list[Message] = []
+        async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
             await settle(pilot)
             screen = main_screen(pilot)
             section = section_of(pilot)
@@ -166,15 +179,25 @@ def test_unreachable_docker_is_one_row_and_local_views_work(
             assert f"no socket at {missing}" in text and "Local caches are not affected" in text
             assert section.check_action("prune_mount", ()) is False
             assert section.check_action("prune_builder", ()) is False
-            # r on the row reads Docker again: still one row
+            highlighted = [m for m in seen if isinstance(m, BuildkitLocationsTree.RowHighlighted)]
+            assert highlighted and highlighted[-1].item == row.data
+            # r on the row reads Docker again (and only Docker): still one row
+            seen.clear()
             await pilot.press("r")
             await settle(pilot)
+            assert len(posted(seen, BuildkitLocationsTree.Loaded)) == 1
+            assert not posted(seen, ScanFinished)
             (row,) = top_rows(section)
             assert str(row.label).startswith(NOT_REACHABLE)
-            # back on the local cache, its view is there again
+            # back on the local cache, its view is there again, and r rescans it
             await move_to(pilot, screen.locations_tree.node_for(cache))  # type: ignore[arg-type]
             assert screen.query_one("#detail-switcher").current == "cache-view"  # type: ignore[attr-defined]
             assert "allocated" in plain(screen.query_one(CacheHeader))
+            seen.clear()
+            await pilot.press("r")
+            await settle(pilot)
+            assert [m.path for m in posted(seen, ScanFinished)] == [cache]
+            assert not posted(seen, BuildkitLocationsTree.Loaded)
 
     run(body)
 
@@ -296,7 +319,8 @@ def test_prune_one_mount_from_the_tui(tracked: Tracker, tmp_path: Path, shared_e
 
     async def body() -> None:
         app = docker_app(shared_env, engine.env())
-        async with app.run_test(size=SIZE, notifications=True) as pilot:
+        seen: list[Message] = []
+        async with app.run_test(size=SIZE, notifications=True, message_hook=seen.append) as pilot:
             await settle(pilot)
             section = section_of(pilot)
             (node,) = [
@@ -310,6 +334,9 @@ def test_prune_one_mount_from_the_tui(tracked: Tracker, tmp_path: Path, shared_e
             await pilot.pause()
             preview = app.screen
             assert isinstance(preview, BuildkitPruneScreen)
+            (planned,) = posted(seen, BuildkitLocationsTree.Planned)
+            assert planned.plan is preview.plan
+            assert [i.mount.id for i in planned.plan.to_delete] == [mounts.pip.id]
             table = preview.query_one("#bk-prune-entries", DataTable)
             rows = [table.get_row_at(i) for i in range(table.row_count)]
             assert [(r[0], r[1], r[2]) for r in rows] == [("delete", mounts.pip.id, "pip")]
@@ -342,8 +369,9 @@ def test_prune_one_mount_from_the_tui(tracked: Tracker, tmp_path: Path, shared_e
                 if isinstance(n.data, MountItem)
             }
             assert left == {mounts.own.id, mounts.apt.id}
-            assert section.last_result is not None
-            assert section.last_result.deleted == (mounts.pip.id,)
+            (pruned,) = posted(seen, BuildkitLocationsTree.Pruned)
+            assert pruned.result is section.last_result
+            assert pruned.result.deleted == (mounts.pip.id,)
             assert not [n for n in app._notifications if "Deleted" in n.message]
 
             # the next dialog: a toast that is up when it opens is not drawn over it
@@ -442,7 +470,8 @@ def test_prune_builder_preview_cancel_and_read_only(
                 await settle(pilot)
 
             read_only = docker_app(shared_env, engine.env(), read_only=True)
-            async with read_only.run_test(size=SIZE) as pilot:
+            seen: list[Message] = []
+            async with read_only.run_test(size=SIZE, message_hook=seen.append) as pilot:
                 await settle(pilot)
                 section = section_of(pilot)
                 (node, *_) = mount_nodes(section, mounts.token)
@@ -450,7 +479,8 @@ def test_prune_builder_preview_cancel_and_read_only(
                 assert section.check_action("prune_mount", ()) is False
                 assert section.check_action("prune_builder", ()) is False
                 await pilot.press("d", "D")
-                await settle(pilot)
+                await settle(pilot)  # a plan worker, had one started, has posted by now
+                assert not posted(seen, BuildkitLocationsTree.Planned)
                 assert isinstance(read_only.screen, MainScreen)
                 assert "d prune this mount" not in view_text(pilot)
 
