@@ -8,7 +8,7 @@ pressing the key would.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -29,7 +29,8 @@ class BindingCommand:
 
     title: str
     help: str
-    run: Callable[[], object]
+    run: Callable[[], Awaitable[bool]]
+    """Runs the binding's action (the palette awaits it)."""
 
 
 def binding_commands(screen: Screen[object]) -> list[BindingCommand]:
