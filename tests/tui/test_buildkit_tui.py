@@ -540,8 +540,7 @@ def test_toasts_are_not_drawn_over_the_prune_dialog() -> None:
                 app.notify(f"message {index}: " + "long text " * 12, timeout=120)
             await pilot.pause()
             main = app.screen
-            dialog = BuildkitPruneScreen(recorded_plan(), runner=lambda: PruneResult(plan=plan))
-            plan = dialog.plan
+            dialog = BuildkitPruneScreen(recorded_plan(), on_run=lambda: None)
             await app.push_screen(dialog)
             await pilot.pause()
             await pilot.pause()
@@ -558,6 +557,37 @@ def test_toasts_are_not_drawn_over_the_prune_dialog() -> None:
             assert app.screen is main
             shown = [t for t in main.query(Toast) if t.region.area > 0]
             assert len(shown) == 5
+
+    run(body)
+
+
+def test_dialog_asks_its_owner_to_run_and_shows_what_it_hands_back() -> None:
+    """Run starts the prune through `on_run` once (the sidebar owns the worker); the dialog
+    waits with both buttons off, then shows the result it is given and offers Close."""
+    runs: list[int] = []
+    closed: list[PruneResult | None] = []
+
+    async def body() -> None:
+        app = DialogApp()
+        async with app.run_test(size=SIZE) as pilot:
+            dialog = BuildkitPruneScreen(recorded_plan(), on_run=lambda: runs.append(1))
+            await app.push_screen(dialog, closed.append)
+            await pilot.pause()
+            await pilot.click("#run")
+            await pilot.press("escape", "enter")  # neither cancels nor runs it twice
+            await pilot.pause()
+            assert runs == [1] and dialog.running and app.screen is dialog
+            assert dialog.query_one("#run", Button).disabled
+            assert dialog.query_one("#cancel", Button).disabled
+            deleted = tuple(m.id for m in dialog.plan.builder.mounts)
+            dialog.show_result(PruneResult(plan=dialog.plan, deleted=deleted))
+            await pilot.pause()
+            status = plain(dialog.query_one("#bk-prune-status", Static))
+            assert status.startswith(f"Deleted {len(deleted)} record(s)")
+            assert str(dialog.query_one("#cancel", Button).label) == "Close"
+            await pilot.click("#cancel")
+            await pilot.pause()
+            assert [r.deleted if r else None for r in closed] == [deleted]
 
     run(body)
 

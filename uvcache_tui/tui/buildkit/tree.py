@@ -1,9 +1,11 @@
 """The sidebar with its BuildKit branch: the branch reads, fills and prunes itself.
 
 Like Textual's `DirectoryTree`, the widget owns its work: its thread workers call the core
-(`list_builders`, `plan_prune`; every Docker call has a timeout and none runs on the UI
-thread), post a message back to the widget, and the widget fills its own "BuildKit" branch
-on the UI thread: one node per builder, its cache mounts as children. Docker being absent,
+(`list_builders`, `plan_prune`, `execute_prune`; every Docker call has a timeout and none
+runs on the UI thread), post a message back to the widget, and the widget fills its own
+"BuildKit" branch on the UI thread: one node per builder, its cache mounts as children. The
+prune dialog only previews and asks; the branch runs the prune and hands the dialog its
+result. Docker being absent,
 stopped, slow or forbidden becomes one row, "Docker: not reachable — <reason>"; the local
 rows never wait for it.
 
@@ -61,6 +63,7 @@ PRUNE_TIMEOUT = 60.0
 """At least this many seconds for the prune calls themselves (BuildKit may be slow)."""
 LOAD_GROUP = "buildkit-load"
 PRUNE_GROUP = "buildkit-prune"
+PRUNE_WORKER = "run BuildKit prune"
 
 Deferred = tuple[str, str, SeverityLevel, float | None]
 
@@ -109,7 +112,7 @@ class BuildkitLocationsTree(LocationsTree):
 
     @dataclass
     class Pruned(Message):
-        """A confirmed prune ran (the dialog showed its result)."""
+        """A confirmed prune ran; the dialog shows its result, the rows are read again."""
 
         result: PruneResult
 
@@ -129,6 +132,8 @@ class BuildkitLocationsTree(LocationsTree):
         self._prune_busy = False
         self.last_result: PruneResult | None = None
         """The last prune that ran."""
+        self._dialog: BuildkitPruneScreen | None = None
+        """The prune dialog that is up, to hand it the result."""
         self._deferred: list[Deferred] = []
 
     # -- the branch's rows ------------------------------------------------------------------
@@ -343,18 +348,36 @@ class BuildkitLocationsTree(LocationsTree):
             self.tell(plan.error, title="BuildKit prune", severity="error", timeout=8)
             return
 
-        def closed(result: PruneResult | None) -> None:
+        def closed(_: PruneResult | None) -> None:
             self._prune_busy = False
-            if result is not None:
-                self.post_message(self.Pruned(result))
+            self._dialog = None
 
-        runner = partial(execute_prune, plan, max(self.config.docker_timeout, PRUNE_TIMEOUT))
-        self.app.push_screen(BuildkitPruneScreen(plan, runner=runner), closed)
+        dialog = BuildkitPruneScreen(plan, on_run=partial(self._prune, plan))
+        self._dialog = dialog
+        self.app.push_screen(dialog, closed)
+
+    def _prune(self, plan: PrunePlan) -> None:
+        """Run pressed in the dialog: the confirmed prune, in a thread worker."""
+        timeout = max(self.config.docker_timeout, PRUNE_TIMEOUT)
+        self.run_worker(
+            partial(self._prune_worker, plan, timeout),
+            name=PRUNE_WORKER,
+            group=PRUNE_GROUP,
+            description="pruning BuildKit cache mounts",
+            exit_on_error=False,
+            thread=True,
+        )
+
+    def _prune_worker(self, plan: PrunePlan, timeout: float) -> None:
+        """Thread: exactly the previewed requests (the core's `execute_prune`)."""
+        self.post_message(self.Pruned(execute_prune(plan, timeout)))
 
     @on(Pruned)
     def _pruned(self, message: Pruned) -> None:
-        """The rows follow what is left."""
+        """The dialog shows the result; the rows follow what is left."""
         self.last_result = message.result
+        if self._dialog is not None:
+            self._dialog.show_result(message.result)
         self.load()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -363,6 +386,9 @@ class BuildkitLocationsTree(LocationsTree):
         if event.state is not WorkerState.ERROR:
             return
         error = f"{type(worker.error).__name__}: {worker.error}"
+        if worker.name == PRUNE_WORKER and self._dialog is not None:
+            self._dialog.show_failure(error)  # shown in the dialog, which stays up
+            return
         if worker.group == PRUNE_GROUP:
             self._prune_busy = False
         elif worker.group == LOAD_GROUP:
