@@ -30,7 +30,8 @@ from tests.core.buildkit.scenarios import build_16180, build_mounts  # noqa: E40
 from tests.uvcache_factory import UvEnv, make_sdist, make_wheel, uv_binary  # noqa: E402
 from uvcache_tui.core.uvbin import UvBinary  # noqa: E402
 from uvcache_tui.tui.app import UvCacheApp  # noqa: E402
-from uvcache_tui.tui.buildkit_section import BuildkitSection, MountItem  # noqa: E402
+from uvcache_tui.tui.buildkit.rows import MountItem  # noqa: E402
+from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree  # noqa: E402
 
 DEMO = Path("/tmp/uvcache-demo")
 OUT = ROOT / "screenshots"
@@ -132,14 +133,13 @@ async def shoot(
         await save("help", "question_mark")
         if engine is not None:
             await pilot.press("escape")
-            section = app.screen.query_one(BuildkitSection)
+            tree = app.screen.query_one(BuildkitLocationsTree)
             uv_rows = [
                 node
-                for node in section.nodes()
+                for node in tree.buildkit_rows()
                 if isinstance(node.data, MountItem) and node.data.mount.kind == "uv"
             ]
             if uv_rows:
-                tree = section.sidebar
                 tree.focus()
                 tree.get_node_at_line(0)
                 tree.move_cursor(uv_rows[0])

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -98,6 +100,56 @@ def make_app(env: UvEnv, **kwargs: Any) -> UvCacheApp:
     extra = kwargs.pop("uv_env", {})
     kwargs.setdefault("docker_env", NO_DOCKER)
     return UvCacheApp(uv=uv_for(env, **extra), **kwargs)
+
+
+RANDOM_CHARS = 8
+
+
+@dataclass(frozen=True)
+class SnapshotPlace:
+    """A directory of this run's own for a snapshot cache, and the path its pictures show.
+
+    Both paths have the same length and end alike, so every line on screen wraps and is cut
+    the same way; `SnapshotApp` writes `shown` for `path` in the exported picture. Two runs
+    at the same time (two checkouts, CI jobs) no longer share one directory.
+    """
+
+    path: Path
+    shown: Path
+
+    @classmethod
+    def make(cls, shown: str) -> SnapshotPlace:
+        """A new, empty directory next to `shown`: random characters replace its name's start
+        (the end is what the sidebar's shortened titles show)."""
+        wanted = Path(shown)
+        tail = wanted.name[RANDOM_CHARS + 1 :]
+        while True:
+            path = wanted.parent / f"{secrets.token_hex(RANDOM_CHARS // 2)}-{tail}"
+            assert len(str(path)) == len(shown), (path, shown)
+            try:
+                path.mkdir()
+            except FileExistsError:
+                continue
+            return cls(path, wanted)
+
+
+class SnapshotApp(UvCacheApp):
+    """The app, whose pictures show the place's fixed path instead of this run's directory."""
+
+    def __init__(self, place: SnapshotPlace, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.place = place
+
+    def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
+        picture = super().export_screenshot(title=title, simplify=simplify)
+        return picture.replace(str(self.place.path), str(self.place.shown))
+
+
+def make_snapshot_app(place: SnapshotPlace, env: UvEnv, **kwargs: Any) -> UvCacheApp:
+    """`make_app` for a cache under `place`."""
+    extra = kwargs.pop("uv_env", {})
+    kwargs.setdefault("docker_env", NO_DOCKER)
+    return SnapshotApp(place, uv=uv_for(env, **extra), **kwargs)
 
 
 @pytest.fixture

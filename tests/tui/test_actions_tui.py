@@ -4,26 +4,38 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, DataTable, Static
 
 from tests.core.test_actions import tree_signature
-from tests.tui.conftest import NO_DOCKER, fill_cache, main_screen, make_app, run, settle
+from tests.tui.conftest import (
+    NO_DOCKER,
+    SnapshotApp,
+    SnapshotPlace,
+    fill_cache,
+    main_screen,
+    make_app,
+    run,
+    settle,
+)
 from tests.tui.test_app import plain, wait_until
 from tests.uvcache_factory import STABLE_PYTHON, UvEnv, hold_cache_lock, uv_binary
 from uvcache_tui.core.lock import LockState, probe_lock
 from uvcache_tui.core.uvbin import UvBinary
-from uvcache_tui.tui.app import UvCacheApp
+from uvcache_tui.tui.messages import ActionPlanFailed, ActionPlanned
 from uvcache_tui.tui.screens.action_run import ActionRunScreen
+from uvcache_tui.tui.screens.main import MainScreen
 from uvcache_tui.tui.screens.preview import PreviewScreen
 
 SIZE = (120, 40)
-SNAPSHOT_BASE = Path("/tmp/uvcache-tui-snapshot-actions")
+SHOWN_BASE = "/tmp/uvcache-tui-snapshot-actions"
+"""The path the preview picture shows (each run builds its cache at one of the same length)."""
 
 
 def add_prune_targets(env: UvEnv) -> None:
@@ -110,19 +122,36 @@ def test_clean_marked_packages(fresh_env: UvEnv, tmp_path: Path) -> None:
 
 
 def test_cancel_and_read_only_delete_nothing(fresh_env: UvEnv) -> None:
+    """Cancel deletes nothing; with --read-only no key plans an action at all (checked once
+    every worker has finished, against the messages the planning posts when it does run)."""
     add_prune_targets(fresh_env)
     signature = tree_signature(fresh_env.cache)
+    planning = (ActionPlanned, ActionPlanFailed)
 
     async def body() -> None:
-        async with make_app(fresh_env).run_test(size=SIZE) as pilot:
+        seen: list[Message] = []
+        async with make_app(fresh_env).run_test(size=SIZE, message_hook=seen.append) as pilot:
             await open_preview(pilot, "C")
             await pilot.press("escape")
             await settle(pilot)
-        async with make_app(fresh_env, read_only=True).run_test(size=SIZE) as pilot:
+        # the hook sees a message once per node it reaches (it bubbles): count each once
+        posted = {id(m): type(m) for m in seen if isinstance(m, planning)}
+        assert list(posted.values()) == [ActionPlanned]
+
+        seen.clear()
+        app = make_app(fresh_env, read_only=True)
+        async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
             await settle(pilot)
-            await pilot.press("p", "P", "C")
-            await pilot.pause()
-            assert not isinstance(pilot.app.screen, PreviewScreen)
+            await pilot.press("2", "space")  # a marked package, so that c has something
+            await settle(pilot)
+            assert main_screen(pilot).packages_view.marked_packages
+            await pilot.press("p", "P", "c", "C")
+            await settle(pilot)  # a planning worker, had one started, has finished here
+            assert not [m for m in seen if isinstance(m, planning)]
+            assert not [w for w in app.workers if w.group == "plan-action"]
+            assert isinstance(app.screen, MainScreen)
+            footer_keys = set(app.screen.active_bindings)
+            assert not footer_keys & {"p", "P", "c", "C"}
 
     run(body)
     assert tree_signature(fresh_env.cache) == signature
@@ -156,25 +185,34 @@ def test_running_uv_disables_run_until_forced(fresh_env: UvEnv, tmp_path: Path) 
 
 
 @pytest.fixture(scope="module")
-def snapshot_env() -> UvEnv:
-    shutil.rmtree(SNAPSHOT_BASE, ignore_errors=True)
-    env = UvEnv(SNAPSHOT_BASE, python=STABLE_PYTHON)
+def place() -> Iterator[SnapshotPlace]:
+    place = SnapshotPlace.make(SHOWN_BASE)
+    yield place
+    shutil.rmtree(place.path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def snapshot_env(place: SnapshotPlace) -> UvEnv:
+    env = UvEnv(place.path, python=STABLE_PYTHON)
     fill_cache(env)
     add_prune_targets(env)
-    # A fixed path for the uv binary: the command line is part of the picture.
-    (SNAPSHOT_BASE / "bin").mkdir()
-    (SNAPSHOT_BASE / "bin" / "uv").symlink_to(uv_binary())
+    # The uv binary under the place: the command line is part of the picture.
+    (place.path / "bin").mkdir()
+    (place.path / "bin" / "uv").symlink_to(uv_binary())
     return env
 
 
-def test_preview_snapshot(snap_compare: Callable[..., bool], snapshot_env: UvEnv) -> None:
+def test_preview_snapshot(
+    snap_compare: Callable[..., bool], snapshot_env: UvEnv, place: SnapshotPlace
+) -> None:
     """The prune preview of a cache whose removals are a stale bucket and a foreign dir
     (archive ids are random, so the snapshot cache has no dangling archive)."""
     env = snapshot_env.env()
     for key in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_BIN_HOME"):
         env.pop(key, None)
-    app = UvCacheApp(
-        uv=UvBinary(str(SNAPSHOT_BASE / "bin" / "uv"), cwd=str(SNAPSHOT_BASE), env=env),
+    app = SnapshotApp(
+        place,
+        uv=UvBinary(str(place.path / "bin" / "uv"), cwd=str(place.path), env=env),
         docker_env=NO_DOCKER,
     )
 

@@ -12,14 +12,13 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import ContentSwitcher, Static
 
 from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
 from tests.uvcache_factory import UvEnv, du_bytes, make_wheel
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.cache import load_cache
 from uvcache_tui.core.model import Location, ScanProgress
-from uvcache_tui.tui.app import UvCacheApp
 from uvcache_tui.tui.format import format_count, format_size
 from uvcache_tui.tui.screens.help import HelpScreen
 from uvcache_tui.tui.screens.main import MainScreen
@@ -486,41 +485,36 @@ def test_read_only_is_kept_on_the_app(shared_env: UvEnv) -> None:
         app = make_app(shared_env, read_only=True)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            assert app.read_only is True
+            assert app.config.read_only is True
+            assert main_screen(pilot).config is app.config
             assert app.sub_title == "read-only"
 
     run(body)
 
 
-def test_other_sidebar_sections_plug_in(shared_env: UvEnv) -> None:
-    """A BuildKit-like section: its nodes reach `show_sidebar_item`, local scans leave it be."""
-    shown: list[object] = []
-
-    class Screen(MainScreen):
-        def show_sidebar_item(self, data: object) -> None:
-            shown.append(data)
-
-    class App(UvCacheApp):
-        def get_default_screen(self) -> MainScreen:
-            return Screen()
+def test_rows_of_other_sections_leave_the_local_views_alone(shared_env: UvEnv) -> None:
+    """A row of another sidebar section deselects the location; its scans finishing in the
+    background do not take the detail pane back."""
 
     async def body() -> None:
-        app = App(uv=make_app(shared_env).uv)
+        app = make_app(shared_env, buildkit=False)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             screen = main_screen(pilot)
             tree = screen.locations_tree
-            section = tree.add_section("buildkit", "BuildKit")
-            assert tree.add_section("buildkit", "BuildKit") is section
-            builder = {"builder": "default"}
-            leaf = section.add_leaf("default (docker)", data=builder)
+            assert tree.section("buildkit") is None  # buildkit=False: no branch, no Docker call
+            section = tree.add_section("other", "Other")
+            assert tree.add_section("other", "Other") is section
+            leaf = section.add_leaf("a row", data={"row": 1})
             await pilot.pause()
             tree.move_cursor(leaf)
             await pilot.pause()
-            assert shown == [builder] and screen.selected_path is None
+            assert screen.selected_path is None
+            switcher = screen.query_one("#detail-switcher", ContentSwitcher)
+            switcher.current = "notice"
             screen.start_scan(str(shared_env.cache))
             await settle(pilot)
-            assert screen.query_one("#detail-switcher").current == "cache-view"  # type: ignore[attr-defined]
+            assert switcher.current == "notice"
             assert screen.selected_path is None
 
     run(body)

@@ -14,10 +14,11 @@ import tempfile
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Static
 from textual.widgets._toast import Toast
@@ -51,17 +52,13 @@ from uvcache_tui.core.buildkit.records import (
     BuilderInfo,
     cache_mounts,
 )
-from uvcache_tui.tui.buildkit_section import (
-    LOADING,
-    BuilderItem,
-    BuildkitSection,
-    MountItem,
-    StatusItem,
-)
+from uvcache_tui.tui.buildkit.prune_screen import BuildkitPruneScreen
+from uvcache_tui.tui.buildkit.rows import LOADING, BuilderItem, MountItem, StatusItem
+from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
+from uvcache_tui.tui.buildkit.view import BuildkitView
 from uvcache_tui.tui.format import format_size
-from uvcache_tui.tui.screens.buildkit_prune import BuildkitPruneScreen
+from uvcache_tui.tui.messages import ScanFinished
 from uvcache_tui.tui.screens.main import MainScreen
-from uvcache_tui.tui.widgets.buildkit_view import BuildkitView
 from uvcache_tui.tui.widgets.cache_view import CacheHeader
 
 docker_env = dockerenv.docker_env
@@ -76,30 +73,40 @@ NOT_REACHABLE = "Docker: not reachable — "
 # --- helpers ----------------------------------------------------------------------------
 
 
-def section_of(pilot: Pilot[Any]) -> BuildkitSection:
-    return main_screen(pilot).buildkit
+def section_of(pilot: Pilot[Any]) -> BuildkitLocationsTree:
+    return main_screen(pilot).locations_tree
 
 
-def top_rows(section: BuildkitSection) -> list[TreeNode[object]]:
-    return list(section.section.children)
+def top_rows(section: BuildkitLocationsTree) -> list[TreeNode[object]]:
+    return list(section.buildkit_branch.children)
 
 
-def mount_nodes(section: BuildkitSection, marker: str) -> list[TreeNode[object]]:
+def mount_nodes(section: BuildkitLocationsTree, marker: str) -> list[TreeNode[object]]:
     """Mount rows whose record's description holds `marker` (the test's token)."""
     return [
         node
-        for node in section.nodes()
+        for node in section.buildkit_rows()
         if isinstance(node.data, MountItem) and marker in node.data.mount.description
     ]
 
 
-def builder_node(section: BuildkitSection, name: str) -> TreeNode[object]:
+def builder_node(section: BuildkitLocationsTree, name: str) -> TreeNode[object]:
     (node,) = [
         node
         for node in top_rows(section)
         if isinstance(node.data, BuilderItem) and node.data.builder.name == name
     ]
     return node
+
+
+M = TypeVar("M", bound=Message)
+
+
+def posted(seen: list[Message], kind: type[M]) -> list[M]:
+    """The messages of one kind a `message_hook` saw, each once (it sees one per node a
+    message bubbles through)."""
+    unique = {id(message): message for message in seen if isinstance(message, kind)}
+    return list(unique.values())
 
 
 def view_text(pilot: Pilot[Any]) -> str:
@@ -149,7 +156,8 @@ def test_unreachable_docker_is_one_row_and_local_views_work(
 
     async def body() -> None:
         app = docker_app(shared_env, docker, timeout=5)
-        async with app.run_test(size=SIZE) as pilot:
+        seen: list[Message] = []
+        async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
             await settle(pilot)
             screen = main_screen(pilot)
             section = section_of(pilot)
@@ -169,17 +177,27 @@ def test_unreachable_docker_is_one_row_and_local_views_work(
             assert screen.query_one("#detail-switcher").current == "buildkit-view"  # type: ignore[attr-defined]
             text = view_text(pilot)
             assert f"no socket at {missing}" in text and "Local caches are not affected" in text
-            assert screen.check_action("buildkit_prune_mount", ()) is False
-            assert screen.check_action("buildkit_prune_builder", ()) is False
-            # r on the row reads Docker again: still one row
+            assert section.check_action("prune_mount", ()) is False
+            assert section.check_action("prune_builder", ()) is False
+            highlighted = [m for m in seen if isinstance(m, BuildkitLocationsTree.RowHighlighted)]
+            assert highlighted and highlighted[-1].item == row.data
+            # r on the row reads Docker again (and only Docker): still one row
+            seen.clear()
             await pilot.press("r")
             await settle(pilot)
+            assert len(posted(seen, BuildkitLocationsTree.Loaded)) == 1
+            assert not posted(seen, ScanFinished)
             (row,) = top_rows(section)
             assert str(row.label).startswith(NOT_REACHABLE)
-            # back on the local cache, its view is there again
+            # back on the local cache, its view is there again, and r rescans it
             await move_to(pilot, screen.locations_tree.node_for(cache))  # type: ignore[arg-type]
             assert screen.query_one("#detail-switcher").current == "cache-view"  # type: ignore[attr-defined]
             assert "allocated" in plain(screen.query_one(CacheHeader))
+            seen.clear()
+            await pilot.press("r")
+            await settle(pilot)
+            assert [m.path for m in posted(seen, ScanFinished)] == [cache]
+            assert not posted(seen, BuildkitLocationsTree.Loaded)
 
     run(body)
 
@@ -207,14 +225,14 @@ def test_slow_docker_never_blocks_the_local_views(shared_env: UvEnv, short_dir: 
 
             await wait_until(pilot, local_shown, timeout=10)
             await pilot.pause()
-            assert section.loading, "the local cache should not have waited for Docker"
+            assert section.reading, "the local cache should not have waited for Docker"
             (row,) = top_rows(section)
             assert isinstance(row.data, StatusItem) and row.data.title == LOADING
             assert "allocated" in plain(screen.query_one(CacheHeader))
             await pilot.press("2")  # the local views keep working meanwhile
             await pilot.pause()
             assert screen.cache_view.tabs.active == "packages"
-            await wait_until(pilot, lambda: not section.loading, timeout=15)
+            await wait_until(pilot, lambda: not section.reading, timeout=15)
             await pilot.pause()
             (row,) = top_rows(section)
             assert str(row.label).startswith(NOT_REACHABLE)
@@ -279,7 +297,7 @@ def test_builder_and_uv_mount_listed_and_explained(
             else:
                 assert FLAG_UNEXPANDED not in text
                 assert "Cache id" in text and "/application/cache/uv" in text
-            assert screen.check_action("buildkit_prune_mount", ()) is True
+            assert section.check_action("prune_mount", ()) is True
 
             await move_to(pilot, builder)
             text = view_text(pilot)
@@ -301,7 +319,8 @@ def test_prune_one_mount_from_the_tui(tracked: Tracker, tmp_path: Path, shared_e
 
     async def body() -> None:
         app = docker_app(shared_env, engine.env())
-        async with app.run_test(size=SIZE, notifications=True) as pilot:
+        seen: list[Message] = []
+        async with app.run_test(size=SIZE, notifications=True, message_hook=seen.append) as pilot:
             await settle(pilot)
             section = section_of(pilot)
             (node,) = [
@@ -315,6 +334,9 @@ def test_prune_one_mount_from_the_tui(tracked: Tracker, tmp_path: Path, shared_e
             await pilot.pause()
             preview = app.screen
             assert isinstance(preview, BuildkitPruneScreen)
+            (planned,) = posted(seen, BuildkitLocationsTree.Planned)
+            assert planned.plan is preview.plan
+            assert [i.mount.id for i in planned.plan.to_delete] == [mounts.pip.id]
             table = preview.query_one("#bk-prune-entries", DataTable)
             rows = [table.get_row_at(i) for i in range(table.row_count)]
             assert [(r[0], r[1], r[2]) for r in rows] == [("delete", mounts.pip.id, "pip")]
@@ -336,7 +358,7 @@ def test_prune_one_mount_from_the_tui(tracked: Tracker, tmp_path: Path, shared_e
             await wait_until(
                 pilot,
                 lambda: (
-                    not section.loading and not mount_nodes(section, f"echo {mounts.token} pip")
+                    not section.reading and not mount_nodes(section, f"echo {mounts.token} pip")
                 ),
                 timeout=30,
             )
@@ -347,8 +369,9 @@ def test_prune_one_mount_from_the_tui(tracked: Tracker, tmp_path: Path, shared_e
                 if isinstance(n.data, MountItem)
             }
             assert left == {mounts.own.id, mounts.apt.id}
-            assert section.last_result is not None
-            assert section.last_result.deleted == (mounts.pip.id,)
+            (pruned,) = posted(seen, BuildkitLocationsTree.Pruned)
+            assert pruned.result is section.last_result
+            assert pruned.result.deleted == (mounts.pip.id,)
             assert not [n for n in app._notifications if "Deleted" in n.message]
 
             # the next dialog: a toast that is up when it opens is not drawn over it
@@ -430,7 +453,7 @@ def test_prune_builder_preview_cancel_and_read_only(
                 await settle(pilot)
                 section = section_of(pilot)
                 await move_to(pilot, builder_node(section, "default"))
-                assert main_screen(pilot).check_action("buildkit_prune_mount", ()) is False
+                assert section.check_action("prune_mount", ()) is False
                 await pilot.press("D")
                 await wait_until(pilot, lambda: isinstance(app.screen, BuildkitPruneScreen))
                 await pilot.pause()
@@ -447,16 +470,17 @@ def test_prune_builder_preview_cancel_and_read_only(
                 await settle(pilot)
 
             read_only = docker_app(shared_env, engine.env(), read_only=True)
-            async with read_only.run_test(size=SIZE) as pilot:
+            seen: list[Message] = []
+            async with read_only.run_test(size=SIZE, message_hook=seen.append) as pilot:
                 await settle(pilot)
                 section = section_of(pilot)
                 (node, *_) = mount_nodes(section, mounts.token)
                 await move_to(pilot, node)
-                screen = main_screen(pilot)
-                assert screen.check_action("buildkit_prune_mount", ()) is False
-                assert screen.check_action("buildkit_prune_builder", ()) is False
+                assert section.check_action("prune_mount", ()) is False
+                assert section.check_action("prune_builder", ()) is False
                 await pilot.press("d", "D")
-                await settle(pilot)
+                await settle(pilot)  # a plan worker, had one started, has posted by now
+                assert not posted(seen, BuildkitLocationsTree.Planned)
                 assert isinstance(read_only.screen, MainScreen)
                 assert "d prune this mount" not in view_text(pilot)
 
@@ -516,8 +540,7 @@ def test_toasts_are_not_drawn_over_the_prune_dialog() -> None:
                 app.notify(f"message {index}: " + "long text " * 12, timeout=120)
             await pilot.pause()
             main = app.screen
-            dialog = BuildkitPruneScreen(recorded_plan(), runner=lambda: PruneResult(plan=plan))
-            plan = dialog.plan
+            dialog = BuildkitPruneScreen(recorded_plan(), on_run=lambda: None)
             await app.push_screen(dialog)
             await pilot.pause()
             await pilot.pause()
@@ -534,6 +557,37 @@ def test_toasts_are_not_drawn_over_the_prune_dialog() -> None:
             assert app.screen is main
             shown = [t for t in main.query(Toast) if t.region.area > 0]
             assert len(shown) == 5
+
+    run(body)
+
+
+def test_dialog_asks_its_owner_to_run_and_shows_what_it_hands_back() -> None:
+    """Run starts the prune through `on_run` once (the sidebar owns the worker); the dialog
+    waits with both buttons off, then shows the result it is given and offers Close."""
+    runs: list[int] = []
+    closed: list[PruneResult | None] = []
+
+    async def body() -> None:
+        app = DialogApp()
+        async with app.run_test(size=SIZE) as pilot:
+            dialog = BuildkitPruneScreen(recorded_plan(), on_run=lambda: runs.append(1))
+            await app.push_screen(dialog, closed.append)
+            await pilot.pause()
+            await pilot.click("#run")
+            await pilot.press("escape", "enter")  # neither cancels nor runs it twice
+            await pilot.pause()
+            assert runs == [1] and dialog.running and app.screen is dialog
+            assert dialog.query_one("#run", Button).disabled
+            assert dialog.query_one("#cancel", Button).disabled
+            deleted = tuple(m.id for m in dialog.plan.builder.mounts)
+            dialog.show_result(PruneResult(plan=dialog.plan, deleted=deleted))
+            await pilot.pause()
+            status = plain(dialog.query_one("#bk-prune-status", Static))
+            assert status.startswith(f"Deleted {len(deleted)} record(s)")
+            assert str(dialog.query_one("#cancel", Button).label) == "Close"
+            await pilot.click("#cancel")
+            await pilot.pause()
+            assert [r.deleted if r else None for r in closed] == [deleted]
 
     run(body)
 

@@ -1,8 +1,9 @@
 """SVG snapshots of the main views (pytest-textual-snapshot).
 
-Deterministic on purpose: the cache is rebuilt by the real uv under a fixed path with fixed
-wheels, every worker is awaited before the picture, and no snapshotted view shows archive
-ids (random) or times. Sizes are allocated blocks, so baselines belong to the filesystem
+Deterministic on purpose: the cache is rebuilt by the real uv with fixed wheels in a
+directory of this run's own whose path is as long as the one the pictures show (see
+`SnapshotPlace`), every worker is awaited before the picture, and no snapshotted view shows
+archive ids (random) or times. Sizes are allocated blocks, so baselines belong to the filesystem
 they were made on (ext4-like, 4 KiB blocks). Update with
 `uv run pytest tests/tui --snapshot-update` after checking the report.
 """
@@ -10,27 +11,33 @@ they were made on (ext4-like, 4 KiB blocks). Update with
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Coroutine
-from pathlib import Path
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.conftest import fill_cache, make_app, settle
+from tests.tui.conftest import SnapshotPlace, fill_cache, make_snapshot_app, settle
 from tests.uvcache_factory import STABLE_PYTHON, UvEnv
 
-SNAPSHOT_BASE = Path("/tmp/uvcache-tui-snapshot")
+SHOWN_BASE = "/tmp/uvcache-tui-snapshot"
+"""The path the pictures show; each run builds its cache at a path of the same length."""
 TERMINAL = (120, 40)
 
 SnapCompare = Callable[..., bool]
 
 
 @pytest.fixture(scope="module")
-def snapshot_env() -> UvEnv:
-    """The same cache at the same path on every run."""
-    shutil.rmtree(SNAPSHOT_BASE, ignore_errors=True)
-    env = UvEnv(SNAPSHOT_BASE, python=STABLE_PYTHON)
+def place() -> Iterator[SnapshotPlace]:
+    place = SnapshotPlace.make(SHOWN_BASE)
+    yield place
+    shutil.rmtree(place.path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def snapshot_env(place: SnapshotPlace) -> UvEnv:
+    """The same cache on every run, in this run's own directory."""
+    env = UvEnv(place.path, python=STABLE_PYTHON)
     fill_cache(env)
     return env
 
@@ -47,38 +54,53 @@ def after(*keys: str) -> Callable[[Pilot[Any]], Coroutine[Any, Any, None]]:
     return run_before
 
 
-def test_buckets_view(snap_compare: SnapCompare, snapshot_env: UvEnv) -> None:
-    assert snap_compare(make_app(snapshot_env), terminal_size=TERMINAL, run_before=after())
+def test_buckets_view(snap_compare: SnapCompare, snapshot_env: UvEnv, place: SnapshotPlace) -> None:
+    assert snap_compare(
+        make_snapshot_app(place, snapshot_env), terminal_size=TERMINAL, run_before=after()
+    )
 
 
-def test_packages_view_with_a_mark(snap_compare: SnapCompare, snapshot_env: UvEnv) -> None:
-    app = make_app(snapshot_env)
+def test_packages_view_with_a_mark(
+    snap_compare: SnapCompare, snapshot_env: UvEnv, place: SnapshotPlace
+) -> None:
+    app = make_snapshot_app(place, snapshot_env)
     assert snap_compare(app, terminal_size=TERMINAL, run_before=after("2", "down", "space"))
 
 
-def test_files_view(snap_compare: SnapCompare, snapshot_env: UvEnv) -> None:
-    assert snap_compare(make_app(snapshot_env), terminal_size=TERMINAL, run_before=after("3"))
+def test_files_view(snap_compare: SnapCompare, snapshot_env: UvEnv, place: SnapshotPlace) -> None:
+    assert snap_compare(
+        make_snapshot_app(place, snapshot_env), terminal_size=TERMINAL, run_before=after("3")
+    )
 
 
-def test_info_view(snap_compare: SnapCompare, snapshot_env: UvEnv) -> None:
-    assert snap_compare(make_app(snapshot_env), terminal_size=TERMINAL, run_before=after("4"))
+def test_info_view(snap_compare: SnapCompare, snapshot_env: UvEnv, place: SnapshotPlace) -> None:
+    assert snap_compare(
+        make_snapshot_app(place, snapshot_env), terminal_size=TERMINAL, run_before=after("4")
+    )
 
 
-def test_help_screen(snap_compare: SnapCompare, snapshot_env: UvEnv) -> None:
-    app = make_app(snapshot_env)
+def test_help_screen(snap_compare: SnapCompare, snapshot_env: UvEnv, place: SnapshotPlace) -> None:
+    app = make_snapshot_app(place, snapshot_env)
     assert snap_compare(app, terminal_size=TERMINAL, run_before=after("question_mark"))
 
 
-def test_not_a_cache_error(snap_compare: SnapCompare, snapshot_env: UvEnv) -> None:
+def test_not_a_cache_error(
+    snap_compare: SnapCompare, snapshot_env: UvEnv, place: SnapshotPlace
+) -> None:
     """A --cache-dir that is a venv shows its error (the active cache is absent here)."""
-    app = make_app(
+    app = make_snapshot_app(
+        place,
         snapshot_env,
-        uv_env={"UV_CACHE_DIR": str(SNAPSHOT_BASE / "not-created-yet")},
-        extra_caches=[str(SNAPSHOT_BASE / "venv-a")],
+        uv_env={"UV_CACHE_DIR": str(place.path / "not-created-yet")},
+        extra_caches=[str(place.path / "venv-a")],
     )
     assert snap_compare(app, terminal_size=TERMINAL, run_before=after("down"))
 
 
-def test_missing_active_cache(snap_compare: SnapCompare, snapshot_env: UvEnv) -> None:
-    app = make_app(snapshot_env, uv_env={"UV_CACHE_DIR": str(SNAPSHOT_BASE / "not-created-yet")})
+def test_missing_active_cache(
+    snap_compare: SnapCompare, snapshot_env: UvEnv, place: SnapshotPlace
+) -> None:
+    app = make_snapshot_app(
+        place, snapshot_env, uv_env={"UV_CACHE_DIR": str(place.path / "not-created-yet")}
+    )
     assert snap_compare(app, terminal_size=TERMINAL, run_before=after())

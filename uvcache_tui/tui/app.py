@@ -1,11 +1,12 @@
 """The Textual app: configuration in, the main screen up, global keys.
 
 Constructed by the CLI as `UvCacheApp(uv=..., extra_caches=[...], find_roots=[...],
-read_only=bool)`. Tests pass a `UvBinary` with its own env (so the active cache is theirs)
-and may pass `scan_progress_hook`, called in the scan worker thread on every progress
-report, to observe or hold a running scan. `docker_env` replaces os.environ for the
-BuildKit section's Docker calls (DOCKER_HOST, DOCKER_CONFIG, PATH), each bounded by
-`docker_timeout` seconds; `buildkit=False` leaves the section out.
+read_only=bool)`; the arguments become one frozen `AppConfig` (`app.config`) that the main
+screen and its widgets are given. Tests pass a `UvBinary` with its own env (so the active
+cache is theirs) and may pass `scan_progress_hook`, called in the scan worker thread on
+every progress report, to observe or hold a running scan. `docker_env` replaces os.environ
+for the BuildKit branch's Docker calls (DOCKER_HOST, DOCKER_CONFIG, PATH), each bounded by
+`docker_timeout` seconds; `buildkit=False` leaves the branch out.
 """
 
 from __future__ import annotations
@@ -13,33 +14,49 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
-from uvcache_tui.core.model import Location, ScanProgress
 from uvcache_tui.core.uvbin import UvBinary
-from uvcache_tui.tui.commands import UvCacheCommands
+from uvcache_tui.tui.commands import BindingCommands
+from uvcache_tui.tui.config import DEFAULT_DOCKER_TIMEOUT, AppConfig, ScanProgressHook
 from uvcache_tui.tui.screens.action_run import ActionRunScreen
 from uvcache_tui.tui.screens.help import HelpScreen
 from uvcache_tui.tui.screens.main import MainScreen
 
-ScanProgressHook = Callable[[Location, ScanProgress], None]
-
 
 class UvCacheApp(App[None]):
-    """Where uv caches live, what they cost on disk, and (later) cleaning them safely."""
+    """Where uv caches live, what they cost on disk, and cleaning them safely."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     """Absolute, so subclasses defined elsewhere (tests) still find it."""
     TITLE = "uvcache-tui"
-    COMMANDS = App.COMMANDS | {UvCacheCommands}
+    COMMANDS = App.COMMANDS | {BindingCommands}
     BINDINGS = [
-        Binding("question_mark", "help", "Help"),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "palette",
+            show=False,
+            priority=True,
+            id="everywhere.palette",
+            tooltip="command palette",
+        ),
+        Binding("question_mark", "help", "Help", id="everywhere.help", tooltip="this help"),
         Binding("f1", "help", "Help", show=False),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            show=False,
+            priority=True,
+            id="everywhere.quit",
+            tooltip="quit",
+        ),
     ]
 
     def __init__(
@@ -51,26 +68,25 @@ class UvCacheApp(App[None]):
         *,
         scan_progress_hook: ScanProgressHook | None = None,
         docker_env: Mapping[str, str] | None = None,
-        docker_timeout: float = 10.0,
+        docker_timeout: float = DEFAULT_DOCKER_TIMEOUT,
         buildkit: bool = True,
     ) -> None:
         super().__init__()
-        self.uv = uv
-        self.extra_caches = list(extra_caches)
-        self.find_roots = list(find_roots)
-        self.read_only = read_only
-        """True: no action that deletes is offered (the CLI's --read-only)."""
-        self.scan_progress_hook = scan_progress_hook
-        self.docker_env = dict(docker_env) if docker_env is not None else None
-        """Environment for Docker/buildx in the BuildKit section; None: os.environ."""
-        self.docker_timeout = docker_timeout
-        self.buildkit = buildkit
-        """False: no BuildKit section (no Docker call at all)."""
+        self.config = AppConfig(
+            uv=uv,
+            extra_caches=tuple(extra_caches),
+            find_roots=tuple(find_roots),
+            read_only=read_only,
+            docker_env=dict(docker_env) if docker_env is not None else None,
+            docker_timeout=docker_timeout,
+            buildkit=buildkit,
+            scan_progress_hook=scan_progress_hook,
+        )
         if read_only:
             self.sub_title = "read-only"
 
     def get_default_screen(self) -> Screen[None]:
-        return MainScreen()
+        return MainScreen(self.config)
 
     STOP_WAIT_SECONDS = 15.0
     """How long quitting waits for a stopped action to be measured and logged."""
@@ -105,4 +121,4 @@ class UvCacheApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(type(self)))

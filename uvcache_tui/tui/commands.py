@@ -1,121 +1,73 @@
-"""Command palette entries (ctrl+p) for the main actions, so every key is also discoverable."""
+"""Command palette entries (ctrl+p) made from the key bindings, so every key is discoverable.
+
+An entry is a binding that has a help text (`tooltip`) and is enabled where the palette was
+opened (its owner's `check_action`): the title is its description, the help its tooltip and
+key, and a search matches either. Running it runs the binding's action on its owner, as
+pressing the key would.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
+from textual.screen import Screen
 
-if TYPE_CHECKING:
-    pass
+from uvcache_tui.tui.screens.help import key_name
 
-Command = tuple[str, str, Callable[[], object]]
-"""(title, help text, callback)."""
+NOT_LISTED = frozenset({"command_palette"})
+"""Actions that make no sense from the palette itself."""
 
 
-class UvCacheCommands(Provider):
-    """Rescan, stop, help, tabs, filter, quit; actions added later extend `commands()`."""
+@dataclass(frozen=True)
+class BindingCommand:
+    """One palette entry."""
 
-    def commands(self) -> list[Command]:
-        from uvcache_tui.tui.app import UvCacheApp
-        from uvcache_tui.tui.screens.main import MainScreen
+    title: str
+    help: str
+    run: Callable[[], Awaitable[bool]]
+    """Runs the binding's action (the palette awaits it)."""
 
-        app = self.app
-        assert isinstance(app, UvCacheApp)
-        found: list[Command] = []
-        main = app.main_screen
-        if isinstance(main, MainScreen):
-            found += [
-                ("Rescan selected location", "scan it again (r)", main.action_rescan),
-                (
-                    "Stop scan",
-                    "stop the selected location's scan, keep partial figures (x)",
-                    main.action_stop_scan,
-                ),
-                (
-                    "Show Buckets tab",
-                    "top-level cache entries (1)",
-                    lambda: main.action_show_tab("buckets"),
-                ),
-                (
-                    "Show Packages tab",
-                    "per-package sizes (2)",
-                    lambda: main.action_show_tab("packages"),
-                ),
-                (
-                    "Show Files tab",
-                    "browse the scanned tree (3)",
-                    lambda: main.action_show_tab("files"),
-                ),
-                (
-                    "Show Info tab",
-                    "tag, lock, uv version, problems (4)",
-                    lambda: main.action_show_tab("info"),
-                ),
-                (
-                    "Filter packages",
-                    "type to narrow the package list (/)",
-                    main.action_filter_packages,
-                ),
-            ]
-        if isinstance(main, MainScreen) and not app.read_only:
-            found += [
-                (
-                    "Prune cache",
-                    "preview, then uv cache prune (p)",
-                    lambda: main.action_cache_action("prune"),
-                ),
-                (
-                    "Prune cache for CI",
-                    "preview, then uv cache prune --ci (P)",
-                    lambda: main.action_cache_action("prune-ci"),
-                ),
-                (
-                    "Clean marked packages",
-                    "preview, then uv cache clean NAME… (c)",
-                    lambda: main.action_cache_action("clean-packages"),
-                ),
-                (
-                    "Clear whole cache",
-                    "preview, then uv cache clean (C)",
-                    lambda: main.action_cache_action("clear-all"),
-                ),
-            ]
-        if isinstance(main, MainScreen) and app.buildkit:
-            found.append(
-                (
-                    "Reload BuildKit",
-                    "read Docker's builders again (r on a BuildKit row)",
-                    main.buildkit.load,
-                )
+
+def binding_commands(screen: Screen[object]) -> list[BindingCommand]:
+    """The enabled bindings of `screen` (focused widget, screen, app) that have a help text."""
+    found: list[BindingCommand] = []
+    seen: set[tuple[int, str]] = set()
+    for active in screen.active_bindings.values():
+        binding: Binding = active.binding
+        node: DOMNode = active.node
+        if not active.enabled or not binding.tooltip or binding.id is None:
+            continue
+        if binding.action in NOT_LISTED or (id(node), binding.action) in seen:
+            continue
+        seen.add((id(node), binding.action))
+        found.append(
+            BindingCommand(
+                binding.description,
+                f"{binding.tooltip} ({key_name(binding)})",
+                partial(screen.app.run_action, binding.action, node),
             )
-            if not app.read_only:
-                found += [
-                    (
-                        "Prune BuildKit cache mount",
-                        "preview, then prune the highlighted cache mount (d)",
-                        main.action_buildkit_prune_mount,
-                    ),
-                    (
-                        "Prune all cache mounts of builder",
-                        "preview, then prune every cache mount of the highlighted builder (D)",
-                        main.action_buildkit_prune_builder,
-                    ),
-                ]
-        found += [
-            ("Help: keys", "every key and what it does (?)", app.action_help),
-            ("Quit uvcache-tui", "leave the app (ctrl+q)", app.exit),
-        ]
-        return found
+        )
+    return found
+
+
+class BindingCommands(Provider):
+    """The palette's view of the bindings active on the screen it was opened over."""
+
+    def commands(self) -> list[BindingCommand]:
+        return binding_commands(self.screen)
 
     async def discover(self) -> Hits:
-        for title, help_text, callback in self.commands():
-            yield DiscoveryHit(title, callback, help=help_text)
+        for command in self.commands():
+            yield DiscoveryHit(command.title, command.run, help=command.help)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for title, help_text, callback in self.commands():
-            score = matcher.match(title)
+        for command in self.commands():
+            score = max(matcher.match(command.title), matcher.match(command.help))
             if score > 0:
-                yield Hit(score, matcher.highlight(title), callback, help=help_text)
+                yield Hit(score, matcher.highlight(command.title), command.run, help=command.help)

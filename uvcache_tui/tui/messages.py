@@ -1,6 +1,11 @@
-"""Messages the thread workers post to the UI (posting is thread-safe; widgets are not)."""
+"""Messages the main screen's thread workers post to it (posting is thread-safe; widgets are not).
+
+Dataclasses, so a test can compare what it captured with `message_hook`.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from textual.message import Message
 
@@ -11,22 +16,20 @@ from uvcache_tui.core.model import ScanProgress
 from uvcache_tui.tui.state import ScanOutcome
 
 
+@dataclass
 class DiscoveryFinished(Message):
     """`locate.discover` returned: the sidebar can list the locations and scans can start."""
 
-    def __init__(self, discovery: Discovery) -> None:
-        super().__init__()
-        self.discovery = discovery
+    discovery: Discovery
 
 
+@dataclass
 class ScanProgressed(Message):
     """A running scan's latest figures. Coalesces: a queued one for the same scan is dropped."""
 
-    def __init__(self, path: str, scan_id: int, progress: ScanProgress) -> None:
-        super().__init__()
-        self.path = path
-        self.scan_id = scan_id
-        self.progress = progress
+    path: str
+    scan_id: int
+    progress: ScanProgress
 
     def can_replace(self, message: Message) -> bool:
         return (
@@ -36,28 +39,25 @@ class ScanProgressed(Message):
         )
 
 
+@dataclass
 class ScanFinished(Message):
     """A scan ended (complete, stopped, or failed in an expected way)."""
 
-    def __init__(self, path: str, scan_id: int, outcome: ScanOutcome) -> None:
-        super().__init__()
-        self.path = path
-        self.scan_id = scan_id
-        self.outcome = outcome
+    path: str
+    scan_id: int
+    outcome: ScanOutcome
 
 
+@dataclass
 class ActionPlanned(Message):
     """A prune/clean plan is ready (computed in a worker) and can be previewed."""
 
-    def __init__(self, plan: ActionPlan, model: CacheModel) -> None:
-        super().__init__()
-        self.plan = plan
-        self.model = model
+    plan: ActionPlan
+    model: CacheModel
 
 
+@dataclass
 class ActionPlanFailed(Message):
     """The action cannot run here (not a cache, no uv, …): one line for the user."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__()
-        self.reason = reason
+    reason: str

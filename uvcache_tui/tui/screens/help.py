@@ -1,65 +1,74 @@
-"""The `?` screen: every key, grouped by where it works."""
+"""The `?` screen: every key, grouped by where it works, read from the BINDINGS.
+
+A binding is listed when its `id` is `<section>.<name>`; its `tooltip` is the help text.
+Bindings of one section that share a tooltip make one row (`1 2 3 4`), alternative keys of
+one action are joined with ` / ` (`backspace / ←`). Rows for Textual's own navigation keys
+and each key owner's `HELP_NOTE` are the only text written here.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEY_HELP: list[tuple[str, list[tuple[str, str]]]] = [
-    (
+from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
+from uvcache_tui.tui.screens.main import MainScreen
+from uvcache_tui.tui.widgets.files_view import FilesTable, FilesView
+from uvcache_tui.tui.widgets.packages_table import PackagesTable
+
+KEY_NAMES = {
+    "question_mark": "?",
+    "slash": "/",
+    "left": "←",
+    "right": "→",
+    "up": "↑",
+    "down": "↓",
+}
+"""How a binding's key is written in the help (Textual's own display is `^q` style)."""
+
+
+@dataclass(frozen=True)
+class HelpSection:
+    """A heading and the id prefix of the bindings listed under it."""
+
+    key: str
+    title: str
+    before: tuple[tuple[str, str], ...] = ()
+    """Rows above the bindings: keys that are not ours (Textual's navigation) or a note."""
+    after: tuple[tuple[str, str], ...] = ()
+
+
+SECTIONS = (
+    HelpSection(
+        "everywhere",
         "Everywhere",
-        [
+        before=(
             ("↑ ↓ / mouse", "move; click a location or a tab to open it"),
             ("tab / shift+tab", "move focus between the sidebar and the panes"),
-            ("1 2 3 4", "Buckets, Packages, Files, Info tab"),
-            ("r", "rescan the selected location"),
-            ("x", "stop the selected location's scan (keeps partial figures)"),
-            ("ctrl+p", "command palette"),
-            ("?", "this help"),
-            ("ctrl+q", "quit"),
-        ],
+        ),
     ),
-    (
-        "Packages tab",
-        [
-            ("/", "filter packages by name as you type (enter keeps it, escape clears it)"),
-            ("space", "mark / unmark a package"),
-        ],
-    ),
-    (
-        "Actions",
-        [
-            ("", "a preview first; then your uv deletes (hidden with --read-only)"),
-            ("p", "prune: uv cache prune"),
-            ("P", "prune for CI: uv cache prune --ci"),
-            ("c", "clean the packages marked in the Packages tab: uv cache clean NAME…"),
-            ("C", "clear all: uv cache clean"),
-        ],
-    ),
-    (
-        "Files tab",
-        [
-            ("enter", "open the directory under the cursor"),
-            ("backspace / ←", "go to the parent directory"),
-            ("s  n  c", "sort by size, name, file count"),
-        ],
-    ),
-    (
-        "BuildKit rows",
-        [
-            ("r", "read Docker's builders and their cache mounts again"),
-            ("d", "on a cache mount: preview, then prune that mount"),
-            ("D", "on a builder or mount: preview, then prune all the builder's cache mounts"),
-            ("", "in-use mounts are kept; d and D are hidden with --read-only"),
-        ],
-    ),
-]
-"""(section, [(keys, what they do)]); actions added later append their own section."""
+    HelpSection("packages", "Packages tab"),
+    HelpSection("actions", "Actions", before=(("", MainScreen.HELP_NOTE),)),
+    HelpSection("files", "Files tab", before=(("enter", "open the directory under the cursor"),)),
+    HelpSection("buildkit", "BuildKit rows", after=(("", BuildkitLocationsTree.HELP_NOTE),)),
+)
+
+KEY_OWNERS: tuple[type[DOMNode], ...] = (
+    PackagesTable,
+    FilesTable,
+    FilesView,
+    BuildkitLocationsTree,
+)
+"""The classes whose BINDINGS the help lists, after the main screen's and the app's."""
 
 SIZES_NOTE = (
     "Allocated is what `du` counts (each inode once). Reclaimable is what deleting it would "
@@ -67,16 +76,47 @@ SIZES_NOTE = (
 )
 
 
-def help_table() -> Table:
+def key_name(binding: Binding) -> str:
+    return KEY_NAMES.get(binding.key, binding.key)
+
+
+def listed_bindings(owners: Iterable[type[DOMNode]]) -> list[Binding]:
+    """The bindings with a help section, in the owners' order."""
+    found: dict[str, Binding] = {}
+    for owner in owners:
+        for cls in reversed(owner.__mro__):  # inherited ones too (a test's subclass of the app)
+            declared: Sequence[BindingType] = cls.__dict__.get("BINDINGS", [])
+            for binding in declared:
+                if isinstance(binding, Binding) and binding.id and binding.tooltip:
+                    found.setdefault(binding.id, binding)
+    return list(found.values())
+
+
+def section_rows(section: HelpSection, bindings: Sequence[Binding]) -> list[tuple[str, str]]:
+    """`(keys, text)` rows: one per tooltip, alternative keys of one action joined."""
+    rows: dict[str, list[Binding]] = {}
+    for binding in bindings:
+        if binding.id is not None and binding.id.split(".")[0] == section.key:
+            rows.setdefault(binding.tooltip, []).append(binding)
+    listed: list[tuple[str, str]] = []
+    for text, group in rows.items():
+        actions = {binding.action for binding in group}
+        separator = " / " if len(actions) == 1 else " "
+        listed.append((separator.join(key_name(binding) for binding in group), text))
+    return [*section.before, *listed, *section.after]
+
+
+def help_table(owners: Iterable[type[DOMNode]]) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
-    for index, (section, keys) in enumerate(KEY_HELP):
+    bindings = listed_bindings(owners)
+    for index, section in enumerate(SECTIONS):
         if index:
             table.add_row("", "")
-        table.add_row(Text(section, style="bold underline"), "")
-        for key, description in keys:
-            table.add_row(key, description)
+        table.add_row(Text(section.title, style="bold underline"), "")
+        for keys, description in section_rows(section, bindings):
+            table.add_row(keys, description)
     return table
 
 
@@ -107,10 +147,14 @@ class HelpScreen(ModalScreen[None]):
         Binding("question_mark", "close", show=False),
     ]
 
+    def __init__(self, app_class: type[DOMNode]) -> None:
+        super().__init__()
+        self.key_owners: tuple[type[DOMNode], ...] = (MainScreen, app_class, *KEY_OWNERS)
+
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
             scroll.border_title = "uvcache-tui keys"
-            yield Static(help_table(), id="help-keys")
+            yield Static(help_table(self.key_owners), id="help-keys")
             yield Static(SIZES_NOTE, id="help-note")
 
     def action_close(self) -> None:

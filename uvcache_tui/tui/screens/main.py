@@ -1,8 +1,14 @@
 """The main screen: locations on the left, the selected one on the right.
 
-It owns the per-location state and the thread workers. Workers only call the core and post
-messages (`DiscoveryFinished`, `ScanProgressed`, `ScanFinished`); every widget update
-happens here, on the UI thread, in the message handlers.
+It owns the per-location state and the thread workers for discovery, scans and cache
+actions. Workers only call the core and post messages (`DiscoveryFinished`,
+`ScanProgressed`, `ScanFinished`); every widget update happens here, on the UI thread, in
+the message handlers. The sidebar's BuildKit branch loads and prunes itself; the screen
+only shows the row it reports (`BuildkitLocationsTree.RowHighlighted`) in the detail pane.
+
+Over 400 lines on purpose: discovery, scans and the cache actions all read and write the
+per-location state this screen owns, and the UI thread is its only writer; splitting them
+would hand that state around instead.
 """
 
 from __future__ import annotations
@@ -10,7 +16,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -32,7 +37,9 @@ from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.locate import Discovery, discover
 from uvcache_tui.core.model import Location, ScanProgress
 from uvcache_tui.core.predict import ActionKind
-from uvcache_tui.tui.buildkit_section import BuildkitSection
+from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
+from uvcache_tui.tui.buildkit.view import BuildkitView
+from uvcache_tui.tui.config import AppConfig
 from uvcache_tui.tui.messages import (
     ActionPlanFailed,
     ActionPlanned,
@@ -43,15 +50,10 @@ from uvcache_tui.tui.messages import (
 from uvcache_tui.tui.screens.action_run import ActionRunScreen
 from uvcache_tui.tui.screens.preview import PreviewDecision, PreviewScreen
 from uvcache_tui.tui.state import LocationState, ScanOutcome, ScanStatus, scan_location
-from uvcache_tui.tui.widgets.buildkit_view import BuildkitView
 from uvcache_tui.tui.widgets.cache_view import TABS, CacheView
-from uvcache_tui.tui.widgets.locations import LocationsTree
 from uvcache_tui.tui.widgets.notices import DataDirView, NoticeView
 from uvcache_tui.tui.widgets.packages_table import PackagesView
 from uvcache_tui.tui.widgets.progress import ScanProgressView
-
-if TYPE_CHECKING:
-    from uvcache_tui.tui.app import UvCacheApp
 
 SCAN_GROUP_PREFIX = "scan:"
 
@@ -60,23 +62,70 @@ class MainScreen(Screen[None]):
     """Sidebar + detail pane; owns discovery, scans, and which location is selected."""
 
     BINDINGS = [
-        Binding("r", "rescan", "Rescan"),
-        Binding("x", "stop_scan", "Stop scan", show=False),
-        Binding("1", "show_tab('buckets')", "Buckets", show=False),
-        Binding("2", "show_tab('packages')", "Packages", show=False),
-        Binding("3", "show_tab('files')", "Files", show=False),
-        Binding("4", "show_tab('info')", "Info", show=False),
-        Binding("slash", "filter_packages", "Filter"),
-        Binding("p", "cache_action('prune')", "Prune"),
-        Binding("P", "cache_action('prune-ci')", "Prune CI"),
-        Binding("c", "cache_action('clean-packages')", "Clean marked"),
-        Binding("C", "cache_action('clear-all')", "Clear all"),
-        Binding("d", "buildkit_prune_mount", "Prune mount"),
-        Binding("D", "buildkit_prune_builder", "Prune builder's mounts"),
+        *(
+            Binding(
+                str(number),
+                f"show_tab('{tab}')",
+                tab.capitalize(),
+                show=False,
+                id=f"everywhere.tab-{tab}",
+                tooltip="Buckets, Packages, Files, Info tab",
+            )
+            for number, tab in enumerate(TABS, start=1)
+        ),
+        Binding(
+            "r", "rescan", "Rescan", id="everywhere.rescan", tooltip="rescan the selected location"
+        ),
+        Binding(
+            "x",
+            "stop_scan",
+            "Stop scan",
+            show=False,
+            id="everywhere.stop-scan",
+            tooltip="stop the selected location's scan (keeps partial figures)",
+        ),
+        Binding(
+            "slash",
+            "filter_packages",
+            "Filter",
+            id="packages.filter",
+            tooltip="filter packages by name as you type (enter keeps it, escape clears it)",
+        ),
+        Binding(
+            "p",
+            "cache_action('prune')",
+            "Prune",
+            id="actions.prune",
+            tooltip="prune: uv cache prune",
+        ),
+        Binding(
+            "P",
+            "cache_action('prune-ci')",
+            "Prune CI",
+            id="actions.prune-ci",
+            tooltip="prune for CI: uv cache prune --ci",
+        ),
+        Binding(
+            "c",
+            "cache_action('clean-packages')",
+            "Clean marked",
+            id="actions.clean-packages",
+            tooltip="clean the packages marked in the Packages tab: uv cache clean NAME…",
+        ),
+        Binding(
+            "C",
+            "cache_action('clear-all')",
+            "Clear all",
+            id="actions.clear-all",
+            tooltip="clear all: uv cache clean",
+        ),
     ]
+    HELP_NOTE = "a preview first; then your uv deletes (hidden with --read-only)"
+    """Shown above the cache actions in the help screen."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: AppConfig) -> None:
         super().__init__()
+        self.config = config
         self.states: dict[str, LocationState] = {}
         """Location path -> state, in discovery order."""
         self.discovery: Discovery | None = None
@@ -85,38 +134,29 @@ class MainScreen(Screen[None]):
         self._scan_workers: dict[str, Worker[None]] = {}
         """Location path -> its current scan worker (older ones' errors are ignored)."""
 
-    @property
-    def uv_app(self) -> UvCacheApp:
-        return cast("UvCacheApp", self.app)
-
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="main"):
-            yield LocationsTree(id="locations")
+            yield BuildkitLocationsTree(self.config, id="locations")
             with Vertical(id="detail"):
                 with ContentSwitcher(id="detail-switcher", initial="notice"):
                     yield NoticeView(id="notice")
                     yield CacheView(id="cache-view")
                     yield DataDirView(id="data-view")
-                    yield BuildkitView(id="buildkit-view")
+                    yield BuildkitView(read_only=self.config.read_only, id="buildkit-view")
                 yield ScanProgressView(id="scan-progress")
         yield Footer()
-        yield BuildkitSection(id="buildkit-section")
 
     def on_mount(self) -> None:
         self.query_one(NoticeView).show_state(None)
-        self.query_one(LocationsTree).focus()
+        self.locations_tree.focus()
         self.run_discovery()
 
     # -- public API (actions added later build on these) ------------------------------------
 
     @property
-    def locations_tree(self) -> LocationsTree:
-        return self.query_one(LocationsTree)
-
-    @property
-    def buildkit(self) -> BuildkitSection:
-        return self.query_one(BuildkitSection)
+    def locations_tree(self) -> BuildkitLocationsTree:
+        return self.query_one(BuildkitLocationsTree)
 
     @property
     def cache_view(self) -> CacheView:
@@ -175,12 +215,10 @@ class MainScreen(Screen[None]):
             state = self.selected_state
             return state is not None and state.model is not None
         if action == "cache_action":
-            if self.uv_app.read_only:
+            if self.config.read_only:
                 return False
             state = self.selected_state
             return state is not None and state.model is not None and not state.busy
-        if action.startswith("buildkit_"):
-            return self.buildkit.check_action(action, parameters)
         return True
 
     def refresh_detail(self) -> None:
@@ -219,12 +257,12 @@ class MainScreen(Screen[None]):
     )
     def run_discovery(self) -> None:
         """`locate.discover` runs uv subprocesses (with timeouts): never on the UI thread."""
-        app = self.uv_app
-        uv = app.uv
+        config = self.config
+        uv = config.uv
         discovery = discover(
             uv,
-            extra_caches=app.extra_caches,
-            find_roots=app.find_roots,
+            extra_caches=list(config.extra_caches),
+            find_roots=list(config.find_roots),
             env=uv.env if uv is not None else None,
             cwd=uv.cwd if uv is not None else None,
         )
@@ -232,7 +270,7 @@ class MainScreen(Screen[None]):
 
     def _scan_worker(self, location: Location, table: BucketTable, scan_id: int) -> None:
         worker = get_current_worker()
-        hook = self.uv_app.scan_progress_hook
+        hook = self.config.scan_progress_hook
 
         def progress(update: ScanProgress) -> None:
             self.post_message(ScanProgressed(location.path, scan_id, update))
@@ -308,19 +346,18 @@ class MainScreen(Screen[None]):
         if isinstance(data, Location):
             if data.path != self.selected_path:
                 self.select_location(data.path)
-        elif data is not None:  # a node of another section (section headings carry None)
+        elif data is not None:  # a BuildKit row (section headings carry None)
             self.selected_path = None
             self.query_one(ScanProgressView).hide()
-            self.show_sidebar_item(data)
 
-    def show_sidebar_item(self, data: object) -> None:
-        """Extension point: show a node of another sidebar section (BuildKit builders, mounts).
-
-        Called when such a node is highlighted; `selected_path` is None meanwhile, so scans
-        of local locations finishing in the background leave the detail pane alone. Add the
-        section's view to `#detail-switcher` in `compose` and switch to it here.
-        """
-        self.buildkit.show(data)
+    @on(BuildkitLocationsTree.RowHighlighted)
+    def _buildkit_row_highlighted(self, message: BuildkitLocationsTree.RowHighlighted) -> None:
+        """Show the BuildKit row, unless the cursor has moved on meanwhile."""
+        if self.locations_tree.current_item() != message.item:
+            return
+        self.query_one(BuildkitView).show_item(message.item)
+        self.query_one("#detail-switcher", ContentSwitcher).current = "buildkit-view"
+        self.refresh_bindings()
 
     @on(Tree.NodeSelected, "#locations")
     def _location_chosen(self, event: Tree.NodeSelected[object]) -> None:
@@ -335,9 +372,7 @@ class MainScreen(Screen[None]):
     # -- actions -----------------------------------------------------------------------------
 
     def action_rescan(self) -> None:
-        if self.buildkit.owns_cursor():
-            self.buildkit.load()
-        elif self.selected_path is not None:
+        if self.selected_path is not None:
             self.start_scan(self.selected_path)
 
     def action_stop_scan(self) -> None:
@@ -355,7 +390,7 @@ class MainScreen(Screen[None]):
         """p/P/c/C: plan in a worker, then preview; uv runs only after confirmation."""
         kind = ActionKind(action)
         state = self.selected_state
-        if self.uv_app.read_only or state is None or state.model is None or state.busy:
+        if self.config.read_only or state is None or state.model is None or state.busy:
             return
         packages: list[str] = []
         if kind is ActionKind.CLEAN_PACKAGES:
@@ -371,9 +406,9 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="plan-action", exit_on_error=False)
     def plan_cache_action(self, model: CacheModel, kind: ActionKind, packages: list[str]) -> None:
         """Predicting lists the cache and probes its lock: never on the UI thread."""
-        app = self.uv_app
+        uv = self.config.uv
         discovery = self.discovery
-        if app.uv is None or discovery is None or discovery.uv_version is None:
+        if uv is None or discovery is None or discovery.uv_version is None:
             self.post_message(
                 ActionPlanFailed("No uv found: uv does the deleting. Put uv on PATH or use --uv.")
             )
@@ -381,13 +416,13 @@ class MainScreen(Screen[None]):
         try:
             plan = plan_action(
                 model,
-                app.uv,
+                uv,
                 discovery.uv_version,
                 kind,
                 packages,
                 protected=discovery.protected_paths,
-                env=app.uv.env,
-                cwd=app.uv.cwd,
+                env=uv.env,
+                cwd=uv.cwd,
             )
         except ActionRefused as exc:
             self.post_message(ActionPlanFailed(str(exc)))
@@ -410,7 +445,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(PreviewScreen(plan), decided)
 
     def run_cache_action(self, plan: ActionPlan, model: CacheModel, wait: bool) -> None:
-        uv = self.uv_app.uv
+        uv = self.config.uv
         assert uv is not None
 
         def runner(on_output: Callable[[str], None], cancel: threading.Event) -> ActionResult:
@@ -430,12 +465,6 @@ class MainScreen(Screen[None]):
                 self.start_scan(path)
 
         self.app.push_screen(ActionRunScreen(plan, runner), closed)
-
-    def action_buildkit_prune_mount(self) -> None:
-        self.buildkit.prune_mount()
-
-    def action_buildkit_prune_builder(self) -> None:
-        self.buildkit.prune_builder()
 
     def action_filter_packages(self) -> None:
         state = self.selected_state

@@ -83,8 +83,15 @@ class FilesTable(DataTable[Text]):
     """The listing; enter descends (DataTable's select), backspace/left go up."""
 
     BINDINGS = [
-        Binding("backspace", "go_up", "Up"),
-        Binding("left", "go_up", "Up", show=False),
+        Binding("backspace", "go_up", "Up", id="files.up", tooltip="go to the parent directory"),
+        Binding(
+            "left",
+            "go_up",
+            "Up",
+            show=False,
+            id="files.up-left",
+            tooltip="go to the parent directory",
+        ),
     ]
 
     class GoUp(Message):
@@ -129,6 +136,9 @@ class FilesTable(DataTable[Text]):
         self.post_message(self.GoUp())
 
 
+SORT_HELP = "sort by size, name, file count"
+
+
 class FilesView(Vertical):
     """Breadcrumb, listing and sort keys (s size, n name, c count) over one scan."""
 
@@ -147,9 +157,9 @@ class FilesView(Vertical):
     """
 
     BINDINGS = [
-        Binding("s", "sort('size')", "By size"),
-        Binding("n", "sort('name')", "By name"),
-        Binding("c", "sort('count')", "By count"),
+        Binding("s", "sort('size')", "By size", id="files.sort-size", tooltip=SORT_HELP),
+        Binding("n", "sort('name')", "By name", id="files.sort-name", tooltip=SORT_HELP),
+        Binding("c", "sort('count')", "By count", id="files.sort-count", tooltip=SORT_HELP),
     ]
 
     class Moved(Message):

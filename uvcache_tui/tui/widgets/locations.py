@@ -1,9 +1,10 @@
 """The sidebar: every place uvcache-tui shows, grouped in sections.
 
 A `Tree` rather than a list so other sources slot in as their own branch: "Local" holds the
-uv cache dirs (and, in a sub-branch, uv's data dirs), and a "BuildKit" branch can be added
-with `add_section("buildkit", "BuildKit")` and filled with nodes of its own data type.
-The screen reacts to `Tree.NodeHighlighted` and dispatches on `node.data`.
+uv cache dirs (and, in a sub-branch, uv's data dirs); the BuildKit feature subclasses it
+(`tui/buildkit/tree.py`) with a "BuildKit" branch it fills itself, `add_section("buildkit",
+"BuildKit")`, whose nodes carry their own data types. The screen reacts to
+`Tree.NodeHighlighted` on local rows and dispatches on `node.data`.
 """
 
 from __future__ import annotations

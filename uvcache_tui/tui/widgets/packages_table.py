@@ -46,7 +46,11 @@ def versions_text(versions: set[str]) -> str:
 class PackagesTable(DataTable[Text]):
     """The table proper; space toggles the mark on the cursor row."""
 
-    BINDINGS = [Binding("space", "toggle_mark", "Mark")]
+    BINDINGS = [
+        Binding(
+            "space", "toggle_mark", "Mark", id="packages.mark", tooltip="mark / unmark a package"
+        )
+    ]
 
     class MarkToggled(Message):
         def __init__(self, name: str) -> None:

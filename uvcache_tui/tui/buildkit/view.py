@@ -1,8 +1,8 @@
-"""The right pane for the BuildKit section: a builder, one cache mount, or Docker's state.
+"""The right pane for the BuildKit rows: a builder, one cache mount, or Docker's state.
 
-Only rendering: the section (`tui/buildkit_section.py`) decides what to show and hands the
-core's `BuilderInfo` / `CacheMountRecord` over. Wording follows `uvcache-tui buildkit ls`;
-sizes are the TUI's binary units, `~` when parsed back from buildx's human strings.
+Only rendering: the screen hands over the row the sidebar's BuildKit branch highlighted
+(`show_item`), with the core's `BuilderInfo` / `CacheMountRecord` in it. Wording follows
+`uvcache-tui buildkit ls`.
 """
 
 from __future__ import annotations
@@ -26,17 +26,13 @@ from uvcache_tui.core.buildkit.records import (
     BuilderInfo,
     CacheMountRecord,
 )
-from uvcache_tui.tui.format import format_size
-
-KIND_STYLES = {
-    "uv": "bold magenta",
-    "pip": "bold blue",
-    "apt": "bold yellow",
-    "npm": "bold red",
-    "go": "bold cyan",
-    "cargo": "bold green",
-    "other": "dim",
-}
+from uvcache_tui.tui.buildkit.format import kind_text, last_used, mount_size, total_size
+from uvcache_tui.tui.buildkit.rows import (
+    LOADING,
+    BuilderItem,
+    BuildkitItem,
+    MountItem,
+)
 
 WHAT_IS_A_CACHE_MOUNT = (
     "`RUN --mount=type=cache,target=…` lends the RUN step a directory that BuildKit keeps "
@@ -80,37 +76,12 @@ def _yes_no(value: bool | None) -> str:
     return {True: "yes", False: "no", None: "?"}[value]
 
 
-def mount_size(mount: CacheMountRecord) -> str:
-    """`1.2 MiB`, `~382.0 KiB` when parsed back from buildx, buildx's own text otherwise."""
-    if mount.size_bytes is None:
-        return mount.size_text or "?"
-    text = format_size(mount.size_bytes)
-    return text if mount.size_exact else f"~{text}"
-
-
-def total_size(builder: BuilderInfo) -> str:
-    """The (stale) total of a builder's cache mounts."""
-    total = sum(m.size_bytes or 0 for m in builder.mounts)
-    return format_size(total) if builder.size_exact else f"~{format_size(total)}"
-
-
 def when(value: datetime | None, now: datetime, fallback: str | None = None) -> str:
     """`2026-11-29 07:58:46 UTC (3 minutes ago)`; buildx's "About a minute ago" without a time."""
     if value is None:
         return fallback or "-"
     stamp = value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     return f"{stamp} ({humanize.naturaltime(now - value)})"
-
-
-def last_used(mount: CacheMountRecord, now: datetime) -> str:
-    """Short relative form for tables."""
-    if mount.last_used_at is not None:
-        return str(humanize.naturaltime(now - mount.last_used_at))
-    return mount.last_used_text or "-"
-
-
-def kind_text(kind: str) -> Text:
-    return Text(kind, style=KIND_STYLES.get(kind, "dim"))
 
 
 def gc_rule_text(rule: GCRule) -> str:
@@ -329,6 +300,11 @@ class BuildkitView(VerticalScroll):
     }
     """
 
+    def __init__(self, *, read_only: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.read_only = read_only
+        """True: the key hints leave out d and D (the app's --read-only)."""
+
     def compose(self) -> ComposeResult:
         yield Static(id="buildkit-body")
 
@@ -336,16 +312,25 @@ class BuildkitView(VerticalScroll):
     def body(self) -> Static:
         return self.query_one("#buildkit-body", Static)
 
+    def show_item(self, item: BuildkitItem) -> None:
+        """Show whatever a BuildKit row of the sidebar stands for."""
+        if isinstance(item, MountItem):
+            self.show_mount(item.builder, item.mount)
+        elif isinstance(item, BuilderItem):
+            self.show_builder(item.builder, item.warnings)
+        else:
+            title = "Reading BuildKit builders…" if item.title == LOADING else item.title
+            self.show_status(title, item.message, item.builders)
+
     def show_builder(
         self,
         builder: BuilderInfo,
         warnings: Sequence[str] = (),
         *,
         now: datetime | None = None,
-        read_only: bool = False,
     ) -> None:
         clock = now or datetime.now(timezone.utc)
-        self.body.update(builder_details(builder, clock, warnings, read_only))
+        self.body.update(builder_details(builder, clock, warnings, self.read_only))
         self.scroll_home(animate=False)
 
     def show_mount(
@@ -354,10 +339,9 @@ class BuildkitView(VerticalScroll):
         mount: CacheMountRecord,
         *,
         now: datetime | None = None,
-        read_only: bool = False,
     ) -> None:
         clock = now or datetime.now(timezone.utc)
-        self.body.update(mount_details(builder, mount, clock, read_only))
+        self.body.update(mount_details(builder, mount, clock, self.read_only))
         self.scroll_home(animate=False)
 
     def show_status(

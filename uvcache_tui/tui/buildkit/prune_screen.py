@@ -1,9 +1,10 @@
 """The BuildKit prune preview: what goes, what stays, and the exact calls; Run or Cancel.
 
 It shows a `PrunePlan` the core computed in a worker (the builder re-read, IDs checked
-exactly) and decides nothing itself: Run calls the `runner` the section hands over
-(`execute_prune(plan)`) in a thread worker. The dialog stays up while it runs and shows
-the result itself, then Close dismisses it with the `PruneResult` (None: cancelled).
+exactly) and decides nothing itself: Run calls `on_run`, and the sidebar's BuildKit branch,
+which owns the prune worker, reports back with `show_result` or `show_failure`. The dialog
+stays up meanwhile and shows the result itself, then Close dismisses it with the
+`PruneResult` (None: cancelled or failed).
 
 Toasts are not drawn over this dialog (they would cover its Run/Cancel row); messages
 about the prune are shown inside it, and the app's other toasts reappear once it closes.
@@ -20,14 +21,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
-from textual.worker import Worker, WorkerState
 
 from uvcache_tui.core.buildkit.prune import MODE_IDS, PrunePlan, PruneResult, describe_requests
 from uvcache_tui.core.buildkit.records import SIZE_NOTE
+from uvcache_tui.tui.buildkit.format import last_used, mount_size
 from uvcache_tui.tui.format import format_size
-from uvcache_tui.tui.widgets.buildkit_view import last_used, mount_size
-
-PRUNE_WORKER = "run BuildKit prune"
 
 
 def plan_title(plan: PrunePlan) -> str:
@@ -104,12 +102,13 @@ class BuildkitPruneScreen(ModalScreen["PruneResult | None"]):
         self,
         plan: PrunePlan,
         now: datetime | None = None,
-        runner: Callable[[], PruneResult] | None = None,
+        on_run: Callable[[], object] | None = None,
     ) -> None:
         super().__init__()
         self.plan = plan
         self.now = now or datetime.now(timezone.utc)
-        self.runner = runner
+        self.on_run = on_run
+        """Starts the prune (None: a preview only, Run stays disabled)."""
         self.result: PruneResult | None = None
         self.running = False
 
@@ -118,7 +117,7 @@ class BuildkitPruneScreen(ModalScreen["PruneResult | None"]):
         return (
             bool(self.plan.requests)
             and not self.plan.error
-            and self.runner is not None
+            and self.on_run is not None
             and not self.running
             and self.result is None
         )
@@ -173,7 +172,7 @@ class BuildkitPruneScreen(ModalScreen["PruneResult | None"]):
     def action_run(self) -> None:
         if self.running or self.result is not None:
             return
-        if not self.can_run or self.runner is None:
+        if not self.can_run or self.on_run is None:
             self.say("Nothing to prune: no request will be sent.", error=True)
             return
         self.running = True
@@ -182,26 +181,13 @@ class BuildkitPruneScreen(ModalScreen["PruneResult | None"]):
         self.query_one("#cancel", Button).disabled = True
         count = len(self.plan.to_delete)
         self.say(f"Pruning {count} cache mount(s) of builder {self.plan.builder.name}…")
-        self.run_worker(
-            self.runner,
-            name=PRUNE_WORKER,
-            description="pruning BuildKit cache mounts",
-            exit_on_error=False,
-            thread=True,
-        )
+        self.on_run()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name != PRUNE_WORKER:
-            return
-        if event.state is WorkerState.SUCCESS:
-            result = event.worker.result
-            if isinstance(result, PruneResult):
-                self.show_result(result)
-        elif event.state is WorkerState.ERROR:
-            self.running = False
-            error = event.worker.error
-            self.say(f"The prune failed: {type(error).__name__}: {error}", error=True)
-            self._to_close()
+    def show_failure(self, error: str) -> None:
+        """The prune raised (a bug, not a Docker answer): say so; Cancel becomes Close."""
+        self.running = False
+        self.say(f"The prune failed: {error}", error=True)
+        self._to_close()
 
     def show_result(self, result: PruneResult) -> None:
         """The result in the dialog; Run goes away and Cancel becomes Close."""
