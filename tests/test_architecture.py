@@ -115,9 +115,6 @@ def test_importing_the_core_loads_no_textual() -> None:
 # --- no import cycles inside uvcache_tui ---------------------------------------------------
 
 PACKAGE = ROOT / "uvcache_tui"
-NOT_YET_CHECKED = ("uvcache_tui.tui",)
-"""Cycles wholly inside these packages are not failures yet: the TUI is being restructured in
-its own branch (issue 8). Once that lands this is empty and the whole package is checked."""
 
 
 def module_name(path: Path, root: Path) -> str:
@@ -187,12 +184,8 @@ def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return cycles
 
 
-def _not_yet_checked(cycle: list[str]) -> bool:
-    return all(any(m == p or m.startswith(p + ".") for p in NOT_YET_CHECKED) for m in cycle)
-
-
 def test_no_import_cycles() -> None:
-    cycles = [c for c in import_cycles(import_graph(PACKAGE)) if not _not_yet_checked(c)]
+    cycles = import_cycles(import_graph(PACKAGE))
     assert not cycles, f"modules of uvcache_tui that import each other: {cycles}"
 
 

@@ -18,11 +18,11 @@ import pytest
 from tests.conftest import RichCache
 from tests.core.test_actions import all_paths, expand, tree_signature, user_uv
 from tests.uvcache_factory import uv_binary
+from uvcache_tui.core.action_run import run_action
 from uvcache_tui.core.actions import (
     OWN_ENVIRONMENT,
     ActionRefused,
     plan_action,
-    run_action,
     valid_package_names,
 )
 from uvcache_tui.core.audit import audit_log_path

@@ -12,12 +12,8 @@ import pytest
 
 from tests.conftest import RichCache
 from tests.uvcache_factory import UvEnv, hold_cache_lock, make_wheel, uv_binary
-from uvcache_tui.core.actions import (
-    ActionRefused,
-    is_lock_timeout,
-    plan_action,
-    run_action,
-)
+from uvcache_tui.core.action_run import is_lock_timeout, run_action
+from uvcache_tui.core.actions import ActionRefused, plan_action
 from uvcache_tui.core.audit import audit_log_path
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.cache import load_cache

@@ -29,16 +29,14 @@ from uvcache_tui.cli.common import (
     print_json,
     print_lines,
 )
+from uvcache_tui.core.action_run import ActionResult, describe_result, run_action
 from uvcache_tui.core.actions import (
     DEFAULT_LOCK_TIMEOUT,
     ActionPlan,
     ActionRefused,
-    ActionResult,
     describe_plan_title,
     describe_plan_totals,
-    describe_result,
     plan_action,
-    run_action,
 )
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.predict import ActionKind

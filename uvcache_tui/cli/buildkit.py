@@ -39,7 +39,6 @@ from uvcache_tui.core.buildkit.prune import (
     PruneResult,
     describe_requests,
     execute_prune,
-    parse_duration,
     plan_prune,
 )
 from uvcache_tui.core.buildkit.records import (
@@ -54,6 +53,7 @@ from uvcache_tui.core.buildkit.texts import (
     mount_size,
     total_size,
 )
+from uvcache_tui.core.buildkit.values import parse_duration
 
 DEFAULT_TIMEOUT = 10.0
 

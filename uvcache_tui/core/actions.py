@@ -1,7 +1,7 @@
-"""Run prune/clean through the user's uv, after a prediction and the safety checks.
+"""Plan prune/clean: the prediction, the safety checks and the exact argv, before uv runs.
 
-uv does every deletion; this module decides whether to ask it to, shows what it will do,
-and measures what it actually freed.
+uv does every deletion; this module decides whether to ask it to and says what it will do.
+Running the plan and measuring what it freed is `action_run.py`.
 """
 
 from __future__ import annotations
@@ -10,33 +10,25 @@ import os
 import re
 import shlex
 import sys
-import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from uvcache_tui.core.audit import AuditRecord, append_audit, now_iso
 from uvcache_tui.core.buckets import bucket_family, bucket_version, parse_version, table_for
-from uvcache_tui.core.cache import CacheModel, NotACacheError, check_cache_dir, load_cache
+from uvcache_tui.core.cache import CacheModel, NotACacheError, check_cache_dir
 from uvcache_tui.core.locate import configured_link_mode
 from uvcache_tui.core.lock import LockProbe, LockState, probe_lock
 from uvcache_tui.core.mounts import covering_entry, mount_points_under
 from uvcache_tui.core.packages import normalize_name
-from uvcache_tui.core.pathset import list_paths, outermost, outside, removed_paths
 from uvcache_tui.core.predict import ActionKind, Prediction, predict
 from uvcache_tui.core.units import format_size
 from uvcache_tui.core.uvbin import UvBinary
-from uvcache_tui.core.uvproc import run_uv_group
 
 DEFAULT_LOCK_TIMEOUT = 10
 WAIT_LOCK_TIMEOUT = 300
 """uv's own default: how long "wait for uv" lets uv wait for the lock."""
-_REMOVED_RE = re.compile(r"^Removed .*$", re.MULTILINE)
-_LOCK_TIMEOUT_RE = re.compile(r"Timeout.*lock", re.IGNORECASE | re.DOTALL)
 _PACKAGE_NAME_RE = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
 """A valid distribution name (PEP 508); uv refuses anything else."""
 OWN_ENVIRONMENT = "uvcache-tui's own environment, running"
-
-OutputCallback = Callable[[str], None]
 
 
 class ActionRefused(Exception):
@@ -66,48 +58,6 @@ class ActionPlan:
         """The exact command line, as a person would type it."""
         env = " ".join(f"{key}={value}" for key, value in sorted(self.extra_env.items()))
         return f"{env} {shlex.join(self.argv)}".strip()
-
-
-@dataclass
-class ActionResult:
-    plan: ActionPlan
-    ran: bool
-    uv_exit_code: int | None
-    uv_output: str
-    removed_line: str | None
-    """uv's own `Removed N files (X)` line, which overstates freed bytes with hardlinks."""
-    lock_busy: bool
-    freed_bytes: int | None
-    """Disk given back: how much the cache shrank, minus the bytes of removed files that are
-    still linked from outside the cache (venvs, tools), which deleting cannot free."""
-    after: CacheModel | None
-    cache_shrink_bytes: int | None = None
-    """Allocated bytes before minus after, as `du` sees the cache."""
-    still_present: list[str] = field(default_factory=list)
-    """Predicted entries uv left in place."""
-    unpredicted: list[str] = field(default_factory=list)
-    """Every path uv removed that the prediction did not cover (files, links, FIFOs … too)."""
-    audit_path: str | None = None
-    interrupted: bool = False
-    """uv was stopped before it finished (a signal, Cancel, or its time limit)."""
-    removed: list[str] = field(default_factory=list)
-    """Every path that disappeared while uv ran, sorted."""
-    audit_error: str | None = None
-    """Why the audit log could not be written, if it could not."""
-
-    @property
-    def ok(self) -> bool:
-        return self.ran and self.uv_exit_code == 0 and not self.interrupted
-
-    @property
-    def predicted_bytes(self) -> int:
-        return self.plan.prediction.totals.reclaimable
-
-    @property
-    def difference(self) -> int | None:
-        if self.freed_bytes is None:
-            return None
-        return self.freed_bytes - self.predicted_bytes
 
 
 def build_argv(
@@ -335,143 +285,6 @@ def adjust_plan(plan: ActionPlan, *, force: bool = False, wait: bool = False) ->
     return replace(plan, argv=argv, extra_env=extra_env, force=force, warnings=warnings)
 
 
-def is_lock_timeout(exit_code: int, output: str) -> bool:
-    """uv gave up waiting for the cache lock: another uv is running, nothing crashed."""
-    return exit_code == 2 and bool(_LOCK_TIMEOUT_RE.search(output))
-
-
-def _uv_env(uv: UvBinary, extra: Mapping[str, str]) -> dict[str, str]:
-    env = dict(uv.env if uv.env is not None else os.environ)
-    env.pop("UV_CACHE_DIR", None)
-    env["NO_COLOR"] = "1"
-    env.update(extra)
-    return env
-
-
-def _still_present(plan: ActionPlan) -> list[str]:
-    root = plan.cache
-    return [e.path for e in plan.prediction.entries if os.path.lexists(os.path.join(root, e.path))]
-
-
-def current_blockers(plan: ActionPlan) -> list[str]:
-    """The plan's blockers, with mount points read again (one may have appeared since)."""
-    fresh = mount_blockers(plan.prediction, plan.cache)
-    return list(dict.fromkeys([*plan.blockers, *fresh]))
-
-
-def _audit(
-    plan: ActionPlan, env: Mapping[str, str] | None, **fields: object
-) -> tuple[str | None, str | None]:
-    """Append one audit line; (path, None) or (None, why it failed) — never raises."""
-    record = AuditRecord(
-        time=now_iso(),
-        cache=plan.cache,
-        command=plan.command,
-        predicted_bytes=plan.prediction.totals.reclaimable,
-        **fields,  # type: ignore[arg-type]
-    )
-    try:
-        return append_audit(record, env), None
-    except OSError as exc:
-        return None, f"cannot write the audit log: {exc.strerror or exc}"
-
-
-def run_action(
-    plan: ActionPlan,
-    before: CacheModel,
-    uv: UvBinary,
-    on_output: OutputCallback | None = None,
-    audit_env: Mapping[str, str] | None = None,
-    wait: bool = False,
-    cancel: threading.Event | None = None,
-) -> ActionResult:
-    """Run the planned uv command unless uv is running, then measure what really went.
-
-    With `wait`, a held lock does not stop us: uv waits for it up to UV_LOCK_TIMEOUT.
-    Setting `cancel` (or KeyboardInterrupt) stops uv's process group; what was removed
-    until then is still measured and logged. A `started` audit line is written before uv
-    runs and a final one whatever happens after.
-    """
-    blockers = current_blockers(plan)
-    if blockers:
-        raise ActionRefused(blockers[0])
-    probe = probe_lock(plan.cache)
-    if probe.state is LockState.HELD and not plan.force and not wait:
-        return ActionResult(plan, False, None, "", None, True, None, None)
-    timeout = int(plan.extra_env.get("UV_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)) + 600
-    listing_before = list_paths(plan.cache)
-    audit_path, audit_error = _audit(
-        plan, audit_env, freed_bytes=None, uv_exit_code=None, status="started"
-    )
-    status = "interrupted"
-    result: ActionResult | None = None
-    removed: list[str] = []
-    unpredicted: list[str] = []
-    code: int | None = None
-    freed: int | None = None
-    try:
-        run = run_uv_group(plan.argv, _uv_env(uv, plan.extra_env), on_output, timeout, cancel)
-        code = run.exit_code
-        removed = removed_paths(listing_before, list_paths(plan.cache))
-        predicted_paths = [e.path for e in plan.prediction.entries]
-        unpredicted = outside(removed, predicted_paths)
-        result = _measure(plan, before, run.exit_code, run.output, removed, unpredicted)
-        result.interrupted = run.stopped is not None
-        freed = result.freed_bytes
-        status = "interrupted" if result.interrupted else ("done" if code == 0 else "failed")
-        return result
-    finally:
-        path, error = _audit(
-            plan,
-            audit_env,
-            freed_bytes=freed,
-            uv_exit_code=code,
-            status=status,
-            removed_paths=len(removed),
-            removed=tuple(outermost(removed)[:200]),
-            unpredicted=tuple(outermost(unpredicted)[:200]),
-        )
-        if result is not None:
-            result.audit_path = path or audit_path
-            result.audit_error = error or audit_error
-
-
-def _measure(
-    plan: ActionPlan,
-    before: CacheModel,
-    code: int,
-    output: str,
-    removed: list[str],
-    unpredicted: list[str],
-) -> ActionResult:
-    """Rescan the cache and compare it with the prediction."""
-    lock_busy = is_lock_timeout(code, output)
-    removed_lines = _REMOVED_RE.findall(output)
-    after: CacheModel | None = None
-    if os.path.isdir(plan.cache):
-        after = load_cache(plan.cache, before.table, active=before.active)
-        shrink = before.totals.allocated - after.totals.allocated
-    else:
-        shrink = before.totals.allocated
-    predicted = plan.prediction.totals
-    held_elsewhere = plan.prediction.shrink_bytes - predicted.reclaimable
-    freed = max(shrink - held_elsewhere, 0) if code == 0 else shrink
-    return ActionResult(
-        plan=plan,
-        ran=True,
-        uv_exit_code=code,
-        uv_output=output,
-        removed_line=removed_lines[-1] if removed_lines else None,
-        lock_busy=lock_busy,
-        freed_bytes=freed,
-        after=after,
-        cache_shrink_bytes=shrink,
-        still_present=_still_present(plan),
-        unpredicted=unpredicted,
-        removed=removed,
-    )
-
-
 def describe_plan_title(plan: ActionPlan) -> str:
     """`Prune: /root/.cache/uv (uv 0.13.9)`: the heading of every preview."""
     return f"{plan.action.display_name}: {plan.cache} (uv {plan.uv_version})"
@@ -486,40 +299,3 @@ def describe_plan_totals(plan: ActionPlan) -> str:
         f"{format_size(totals.allocated)} allocated, {totals.files:,} files. "
         f"Frees {format_size(totals.reclaimable)}; the rest stays linked from venvs or tools."
     )
-
-
-def describe_result(result: ActionResult) -> list[str]:
-    """The result in a few lines: the one text the CLI prints and the TUI shows."""
-    if result.lock_busy:
-        who = result.plan.lock.description if result.plan.lock.holders else "another process"
-        return [f"The cache is in use ({who}): nothing was deleted. Try again when it finishes."]
-    lines: list[str] = []
-    if result.interrupted:
-        lines.append(
-            f"Stopped: uv was interrupted and has exited (code {result.uv_exit_code}); "
-            f"{len(result.removed)} path(s) were removed before it stopped."
-        )
-    else:
-        lines.append(f"uv exited with {result.uv_exit_code}")
-    lines.append(
-        f"Freed {format_size(result.freed_bytes)} (predicted {format_size(result.predicted_bytes)}); "
-        f"the cache shrank by {format_size(result.cache_shrink_bytes)}"
-    )
-    if result.removed_line:
-        lines.append(f"uv says: {result.removed_line}")
-    if result.difference and not result.interrupted:
-        lines.append(f"Difference from the prediction: {format_size(abs(result.difference))}")
-    if result.still_present and not result.interrupted:
-        lines.append(_listing("Predicted but still there", result.still_present))
-    if result.unpredicted:
-        lines.append(_listing("Removed but not predicted", outermost(result.unpredicted)))
-    if result.audit_path:
-        lines.append(f"Logged to {result.audit_path}")
-    if result.audit_error:
-        lines.append(f"Warning: {result.audit_error}")
-    return lines
-
-
-def _listing(title: str, paths: list[str], shown: int = 10) -> str:
-    more = f" … and {len(paths) - shown} more" if len(paths) > shown else ""
-    return f"{title} ({len(paths)}): {', '.join(paths[:shown])}{more}"

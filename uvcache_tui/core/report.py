@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from uvcache_tui.core.actions import ActionPlan, ActionResult
+from uvcache_tui.core.action_run import ActionResult
+from uvcache_tui.core.actions import ActionPlan
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.model import Location
 

@@ -9,6 +9,9 @@ Every mode, `--all-mounts` and `--unused-for` included, sends one anchored reque
 previewed record and nothing broader: a cache mount created between the preview and the
 run is never named, so it cannot be deleted. Right before sending, the builder is listed
 again and such mounts are reported (`PruneResult.appeared`).
+
+Over 400 lines because the plan and the sending share one request shape and one ID rule;
+apart, the preview and what is sent could drift.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, LoadingIndicator, Log, Static
 from textual.worker import Worker, WorkerState
 
-from uvcache_tui.core.actions import ActionPlan, ActionResult, describe_result
+from uvcache_tui.core.action_run import ActionResult, describe_result
+from uvcache_tui.core.actions import ActionPlan
 
 ActionRunner = Callable[[Callable[[str], None], threading.Event], ActionResult]
 """Runs the planned action in a worker thread, feeding each uv output line to the callback;

@@ -25,13 +25,8 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Header, Tree
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from uvcache_tui.core.actions import (
-    ActionPlan,
-    ActionRefused,
-    ActionResult,
-    plan_action,
-    run_action,
-)
+from uvcache_tui.core.action_run import ActionResult, run_action
+from uvcache_tui.core.actions import ActionPlan, ActionRefused, plan_action
 from uvcache_tui.core.buckets import BucketTable, table_for
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.locate import Discovery, discover
