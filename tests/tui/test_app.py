@@ -18,11 +18,11 @@ from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
 from tests.uvcache_factory import UvEnv, du_bytes, make_wheel
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.cache import load_cache
+from uvcache_tui.core.location import LocationStatus
 from uvcache_tui.core.model import Location, ScanProgress
 from uvcache_tui.tui.format import format_count, format_size
 from uvcache_tui.tui.screens.help import HelpScreen
 from uvcache_tui.tui.screens.main import MainScreen
-from uvcache_tui.tui.state import ScanStatus
 from uvcache_tui.tui.widgets.cache_view import CacheHeader
 from uvcache_tui.tui.widgets.files_view import FILES_KEY, FilesView
 from uvcache_tui.tui.widgets.notices import DATA_NOTE
@@ -58,7 +58,7 @@ def test_locations_listed_with_sizes(shared_env: UvEnv) -> None:
             cache = str(shared_env.cache)
             assert screen.selected_path == cache
             state = screen.states[cache]
-            assert state.status is ScanStatus.DONE
+            assert state.status is LocationStatus.DONE
             assert state.location.active and state.location.source == "UV_CACHE_DIR"
             tree = screen.locations_tree
             label = tree.node_for(cache).label.plain  # type: ignore[union-attr]
@@ -67,7 +67,7 @@ def test_locations_listed_with_sizes(shared_env: UvEnv) -> None:
             data = [s for s in screen.states.values() if not s.location.kind.is_cache]
             assert {s.location.kind.value for s in data} == {"python", "tools"}
             for data_state in data:
-                assert data_state.status is ScanStatus.MISSING
+                assert data_state.status is LocationStatus.MISSING
                 assert "absent" in tree.node_for(data_state.location.path).label.plain  # type: ignore[union-attr]
             section = tree.section("local")
             assert section is not None and str(section.label) == "Local"
@@ -249,7 +249,7 @@ def test_r_rescans_and_sees_new_packages(fresh_env: UvEnv) -> None:
             await pilot.pause()
             assert state.scan_id == 2
             await settle(pilot)
-            assert state.status is ScanStatus.DONE
+            assert state.status is LocationStatus.DONE
             assert "delta" in {p.name for p in state.model.packages}  # type: ignore[union-attr]
             assert "delta" in screen.packages_view.visible_names()
 
@@ -283,7 +283,7 @@ def test_path_that_is_not_a_cache_shows_its_error(shared_env: UvEnv, not_a_cache
             await settle(pilot)
             screen = main_screen(pilot)
             state = screen.states[not_a_cache]
-            assert state.status is ScanStatus.ERROR
+            assert state.status is LocationStatus.ERROR
             assert state.location.source == "--cache-dir"
             assert "error" in screen.locations_tree.node_for(not_a_cache).label.plain  # type: ignore[union-attr]
             # Select it with the keyboard: the sidebar lists it right after the active cache.
@@ -306,7 +306,7 @@ def test_missing_active_cache_is_an_empty_state(tmp_path: Path) -> None:
             await settle(pilot)
             screen = main_screen(pilot)
             state = screen.states[str(env.cache)]
-            assert state.status is ScanStatus.MISSING and state.error is None
+            assert state.status is LocationStatus.MISSING and state.error is None
             notice = plain(screen.query_one("#notice-body", Static))
             assert "No cache here yet" in notice and "Cannot show" not in notice
             await pilot.press("2")  # tabs are for caches: a note, not a crash
@@ -327,7 +327,7 @@ def test_data_dir_shows_size_and_not_cache_note(shared_env: UvEnv, tmp_path: Pat
             await settle(pilot)
             screen = main_screen(pilot)
             state = screen.states[str(pythons)]
-            assert state.status is ScanStatus.DONE
+            assert state.status is LocationStatus.DONE
             assert state.sizes is not None and state.sizes.allocated == du_bytes(pythons)
             screen.select_location(str(pythons))
             await pilot.pause()
@@ -365,7 +365,7 @@ def test_ui_answers_keys_while_a_scan_runs(shared_env: UvEnv) -> None:
                 cache = str(shared_env.cache)
                 await wait_until(pilot, lambda: screen.selected_path == cache)
                 state = screen.states[cache]
-                assert state.status is ScanStatus.SCANNING
+                assert state.status is LocationStatus.SCANNING
                 progress = screen.query_one("#scan-progress", Static)
                 assert progress.has_class("running") and "Scanning" in plain(progress)
                 assert "scanning" in screen.locations_tree.node_for(cache).label.plain or "⟳" in (  # type: ignore[union-attr]
@@ -381,9 +381,9 @@ def test_ui_answers_keys_while_a_scan_runs(shared_env: UvEnv) -> None:
                 await pilot.pause()
                 selected = screen.selected_state
                 assert selected is not None and selected.location.kind.value == "python"
-                assert state.status is ScanStatus.SCANNING
+                assert state.status is LocationStatus.SCANNING
                 release.set()
-                await wait_until(pilot, lambda: state.status is ScanStatus.DONE)
+                await wait_until(pilot, lambda: state.status is LocationStatus.DONE)
                 assert state.model is not None and not state.model.scan.partial
         finally:
             release.set()
@@ -406,7 +406,7 @@ def test_stopped_scan_is_marked_partial(shared_env: UvEnv) -> None:
                 await pilot.pause()
                 release.set()
                 state = screen.states[cache]
-                await wait_until(pilot, lambda: state.status is ScanStatus.PARTIAL)
+                await wait_until(pilot, lambda: state.status is LocationStatus.PARTIAL)
                 await pilot.pause()
                 assert state.model is not None and state.model.scan.partial
                 assert "≥" in screen.locations_tree.node_for(cache).label.plain  # type: ignore[union-attr]
@@ -414,7 +414,7 @@ def test_stopped_scan_is_marked_partial(shared_env: UvEnv) -> None:
                 assert "stopped before the end" in plain(screen.query_one("#info-body", Static))
                 # A rescan after a stop is complete again.
                 await pilot.press("r")
-                await wait_until(pilot, lambda: state.status is ScanStatus.DONE)
+                await wait_until(pilot, lambda: state.status is LocationStatus.DONE)
         finally:
             release.set()
 
@@ -432,7 +432,7 @@ def test_a_crashing_scan_becomes_a_visible_error(shared_env: UvEnv) -> None:
             await settle(pilot)
             screen = main_screen(pilot)
             state = screen.states[str(shared_env.cache)]
-            await wait_until(pilot, lambda: state.status is ScanStatus.ERROR)
+            await wait_until(pilot, lambda: state.status is LocationStatus.ERROR)
             assert state.error == "RuntimeError: boom"
             await pilot.pause()
             assert "RuntimeError: boom" in plain(screen.query_one("#notice-body", Static))
@@ -475,7 +475,7 @@ def test_command_palette_runs_rescan(shared_env: UvEnv) -> None:
             await pilot.pause()
             await wait_until(pilot, lambda: state.scan_id == 2)
             await settle(pilot)
-            assert state.status is ScanStatus.DONE
+            assert state.status is LocationStatus.DONE
 
     run(body)
 

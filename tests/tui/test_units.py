@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.uvcache_factory import UvEnv
-from uvcache_tui.core.buckets import BucketStatus, table_for
+from uvcache_tui.core.buckets import BucketStatus
 from uvcache_tui.core.cache import BucketEntry
-from uvcache_tui.core.model import Location, LocationKind, ScanProgress, Sizes
+from uvcache_tui.core.model import ScanProgress, Sizes
 from uvcache_tui.core.scan import scan
 from uvcache_tui.tui.format import format_size, short_path, size_bar
 from uvcache_tui.tui.messages import ScanProgressed
-from uvcache_tui.tui.state import ScanStatus, scan_location
 from uvcache_tui.tui.widgets.bucket_bar import OTHER_COLOUR, allocate_cells, bucket_segments
 from uvcache_tui.tui.widgets.files_view import FILES_KEY, listing, own_files_allocated
 from uvcache_tui.tui.widgets.packages_table import versions_text
@@ -105,36 +103,3 @@ def test_progress_messages_coalesce_per_scan() -> None:
     assert first.can_replace(ScanProgressed("/c", 1, ScanProgress(2, 2, "/c/x")))
     assert not first.can_replace(ScanProgressed("/d", 1, ScanProgress(2, 2, "/d")))
     assert not first.can_replace(ScanProgressed("/c", 2, ScanProgress(2, 2, "/c")))
-
-
-def test_scan_location_outcomes(tmp_path: Path) -> None:
-    table = table_for("0.13.9")
-    missing = str(tmp_path / "nope")
-    active = Location(LocationKind.CACHE, missing, "default", active=True)
-    assert scan_location(active, table).status is ScanStatus.MISSING
-    extra = Location(LocationKind.CACHE, missing, "--cache-dir")
-    outcome = scan_location(extra, table)
-    assert outcome.status is ScanStatus.ERROR and "no such file" in (outcome.error or "")
-    plain_dir = tmp_path / "plain"
-    plain_dir.mkdir()
-    outcome = scan_location(Location(LocationKind.CACHE, str(plain_dir), "--cache-dir"), table)
-    assert outcome.status is ScanStatus.ERROR and "not a uv cache" in (outcome.error or "")
-    # The active cache with only its tag (emptied, or just created) is shown, not refused.
-    (plain_dir / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
-    outcome = scan_location(Location(LocationKind.CACHE, str(plain_dir), "default", True), table)
-    assert outcome.status is ScanStatus.DONE and outcome.model is not None
-    data = Location(LocationKind.TOOLS, str(plain_dir), "uv tool dir")
-    outcome = scan_location(data, table)
-    assert outcome.status is ScanStatus.DONE and outcome.model is None
-    assert outcome.result is not None and outcome.result.root.sub_files == 1
-    stopped = scan_location(data, table, cancelled=lambda: True)
-    assert stopped.status is ScanStatus.PARTIAL
-
-
-def test_scan_location_on_a_real_cache_warms_package_sizes(shared_env: UvEnv) -> None:
-    location = Location(LocationKind.CACHE, str(shared_env.cache), "--cache-dir")
-    outcome = scan_location(location, table_for("0.13.9"))
-    assert outcome.status is ScanStatus.DONE and outcome.model is not None
-    model = outcome.model
-    assert {p.name for p in model.packages} == {"alpha", "beta", "gamma"}
-    assert set(model._package_sizes) == {"alpha", "beta", "gamma"}

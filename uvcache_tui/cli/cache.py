@@ -45,14 +45,14 @@ def cache_location(ctx: Context, path: str | None) -> Location:
         location = Location(LocationKind.CACHE, path, "PATH")
     refused = check_location(location)
     if refused is not None:
-        raise UsageError(refused.error or f"{location.path}: cannot be opened")
+        raise UsageError(refused.error or refused.note or f"{location.path}: cannot be opened")
     return location
 
 
 def open_cache(ctx: Context, location: Location) -> CacheModel:
     opened = open_location(location, table_for(ctx.discovery.uv_version))
     if opened.model is None:
-        raise UsageError(opened.error or f"{location.path}: cannot be opened")
+        raise UsageError(opened.error or opened.note or f"{location.path}: cannot be opened")
     return opened.model
 
 

@@ -18,7 +18,12 @@ from uvcache_tui.core.model import Location
 from uvcache_tui.core.scan import CancelCheck, ProgressCallback, ScanResult, scan
 
 
-class OpenStatus(str, Enum):
+class LocationStatus(str, Enum):
+    """Where opening a location stands (front ends that show progress use all six)."""
+
+    WAITING = "waiting"
+    """Not opened yet."""
+    SCANNING = "scanning"
     DONE = "done"
     PARTIAL = "partial"
     """The walk was stopped before the end: figures are lower bounds."""
@@ -29,13 +34,15 @@ class OpenStatus(str, Enum):
 
 @dataclass(frozen=True)
 class OpenedLocation:
-    status: OpenStatus
+    status: LocationStatus
     model: CacheModel | None = None
     """For a cache: everything shown about it."""
     result: ScanResult | None = None
     """The walk (a cache's is `model.scan`)."""
     error: str | None = None
-    """Why there is nothing to show (MISSING, ERROR): one line for the user."""
+    """Why it could not be opened (ERROR): one line for the user."""
+    note: str | None = None
+    """Why there is nothing to show yet (MISSING): one line for the user."""
 
 
 def missing_reason(location: Location) -> str:
@@ -69,17 +76,17 @@ def check_location(location: Location) -> OpenedLocation | None:
     explicitly (`--cache-dir`, PATH) that is missing is an error."""
     path = location.path
     if not os.path.lexists(path) and (location.active or not location.kind.is_cache):
-        return OpenedLocation(OpenStatus.MISSING, error=missing_reason(location))
+        return OpenedLocation(LocationStatus.MISSING, note=missing_reason(location))
     if not location.kind.is_cache:
         if not os.path.isdir(path):
-            return OpenedLocation(OpenStatus.ERROR, error=f"{path}: not a directory")
+            return OpenedLocation(LocationStatus.ERROR, error=f"{path}: not a directory")
         return None
     try:
         check_cache_dir(path, active=location.active)
     except NotACacheError as exc:
-        return OpenedLocation(OpenStatus.ERROR, error=str(exc))
+        return OpenedLocation(LocationStatus.ERROR, error=str(exc))
     return None
 
 
-def _status(result: ScanResult) -> OpenStatus:
-    return OpenStatus.PARTIAL if result.partial else OpenStatus.DONE
+def _status(result: ScanResult) -> LocationStatus:
+    return LocationStatus.PARTIAL if result.partial else LocationStatus.DONE

@@ -12,8 +12,8 @@ from textual.message import Message
 from uvcache_tui.core.actions import ActionPlan
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.locate import Discovery
+from uvcache_tui.core.location import OpenedLocation
 from uvcache_tui.core.model import ScanProgress
-from uvcache_tui.tui.state import ScanOutcome
 
 
 @dataclass
@@ -45,7 +45,7 @@ class ScanFinished(Message):
 
     path: str
     scan_id: int
-    outcome: ScanOutcome
+    outcome: OpenedLocation
 
 
 @dataclass

@@ -30,6 +30,7 @@ from uvcache_tui.core.actions import ActionPlan, ActionRefused, plan_action
 from uvcache_tui.core.buckets import BucketTable, table_for
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.locate import Discovery, discover
+from uvcache_tui.core.location import LocationStatus, OpenedLocation, open_location
 from uvcache_tui.core.model import Location, ScanProgress
 from uvcache_tui.core.predict import ActionKind
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
@@ -44,7 +45,7 @@ from uvcache_tui.tui.messages import (
 )
 from uvcache_tui.tui.screens.action_run import ActionRunScreen
 from uvcache_tui.tui.screens.preview import PreviewDecision, PreviewScreen
-from uvcache_tui.tui.state import LocationState, ScanOutcome, ScanStatus, scan_location
+from uvcache_tui.tui.state import LocationState
 from uvcache_tui.tui.widgets.cache_view import TABS, CacheView
 from uvcache_tui.tui.widgets.notices import DataDirView, NoticeView
 from uvcache_tui.tui.widgets.packages_table import PackagesView
@@ -179,7 +180,7 @@ class MainScreen(Screen[None]):
         if state is None:
             return None
         state.scan_id += 1
-        state.status = ScanStatus.SCANNING
+        state.status = LocationStatus.SCANNING
         state.progress = None
         self.locations_tree.refresh_location(state)
         if path == self.selected_path:
@@ -272,7 +273,7 @@ class MainScreen(Screen[None]):
             if hook is not None:
                 hook(location, update)
 
-        outcome = scan_location(location, table, progress, cancelled=lambda: worker.is_cancelled)
+        outcome = open_location(location, table, progress, cancelled=lambda: worker.is_cancelled)
         self.post_message(ScanFinished(location.path, scan_id, outcome))
 
     # -- message handlers (UI thread) -------------------------------------------------------
@@ -308,7 +309,7 @@ class MainScreen(Screen[None]):
     def _scan_finished(self, message: ScanFinished) -> None:
         self._finish(message.path, message.scan_id, message.outcome)
 
-    def _finish(self, path: str, scan_id: int, outcome: ScanOutcome) -> None:
+    def _finish(self, path: str, scan_id: int, outcome: OpenedLocation) -> None:
         state = self.states.get(path)
         if state is None or state.scan_id != scan_id:
             return  # superseded by a newer scan
@@ -316,7 +317,7 @@ class MainScreen(Screen[None]):
         self.locations_tree.refresh_location(state)
         if path == self.selected_path:
             self.refresh_detail()
-        if outcome.status is ScanStatus.PARTIAL:
+        if outcome.status is LocationStatus.PARTIAL:
             self.notify(f"Scan of {path} stopped: figures are partial", severity="warning")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -329,7 +330,7 @@ class MainScreen(Screen[None]):
             path = worker.group[len(SCAN_GROUP_PREFIX) :]
             state = self.states.get(path)
             if state is not None and self._scan_workers.get(path) is worker:
-                self._finish(path, state.scan_id, ScanOutcome(ScanStatus.ERROR, error=error))
+                self._finish(path, state.scan_id, OpenedLocation(LocationStatus.ERROR, error=error))
         else:
             if worker.group == "discover":
                 self.locations_tree.set_locations([])  # "no locations found", not a spinner
@@ -455,7 +456,9 @@ class MainScreen(Screen[None]):
             if result is not None and result.after is not None and state is not None:
                 # run_action already rescanned the cache: show that model, don't walk again.
                 after = result.after
-                self._finish(path, state.scan_id, ScanOutcome(ScanStatus.DONE, after, after.scan))
+                self._finish(
+                    path, state.scan_id, OpenedLocation(LocationStatus.DONE, after, after.scan)
+                )
             else:
                 self.start_scan(path)
 

@@ -16,9 +16,10 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from uvcache_tui.core.location import LocationStatus
 from uvcache_tui.core.model import Location, LocationKind
 from uvcache_tui.tui.format import format_size
-from uvcache_tui.tui.state import LocationState, ScanStatus
+from uvcache_tui.tui.state import LocationState
 
 LOCAL_SECTION = "local"
 DATA_BRANCH = "local:data"
@@ -42,18 +43,18 @@ def location_title(location: Location) -> str:
 def location_badge(state: LocationState) -> Text:
     """The right-hand column: a size when known, else what the scan is doing."""
     status = state.status
-    if status is ScanStatus.SCANNING:
+    if status is LocationStatus.SCANNING:
         allocated = state.progress.allocated if state.progress else None
         return Text(f"⟳{format_size(allocated)}" if allocated else "scanning", style="yellow")
-    if status is ScanStatus.WAITING:
+    if status is LocationStatus.WAITING:
         return Text("…", style="dim")
-    if status is ScanStatus.MISSING:
+    if status is LocationStatus.MISSING:
         return Text("absent", style="dim")
-    if status is ScanStatus.ERROR:
+    if status is LocationStatus.ERROR:
         return Text("error", style="bold red")
     sizes = state.sizes
     shown = format_size(sizes.allocated if sizes else None)
-    if status is ScanStatus.PARTIAL:
+    if status is LocationStatus.PARTIAL:
         return Text(f"≥{shown}", style="yellow")
     return Text(shown, style="bold")
 

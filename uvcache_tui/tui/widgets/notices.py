@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from uvcache_tui.core.location import LocationStatus
 from uvcache_tui.core.model import Location, LocationKind
 from uvcache_tui.tui.format import format_count, format_size
-from uvcache_tui.tui.state import LocationState, ScanStatus
+from uvcache_tui.tui.state import LocationState
 
 DATA_NOTE = "uv data, not a cache: uv cache clean/prune never touch it"
 DATA_TITLES = {LocationKind.PYTHON: "Managed Pythons", LocationKind.TOOLS: "Installed tools"}
@@ -24,7 +25,7 @@ def notice_for(state: LocationState | None) -> RenderableType:
         return Text("Finding uv's locations…", style="dim")
     location = state.location
     path = Text(location.path, style="bold")
-    if state.status is ScanStatus.MISSING:
+    if state.status is LocationStatus.MISSING:
         if location.kind.is_cache:
             title = Text("No cache here yet", style="bold")
             body = (
@@ -37,7 +38,7 @@ def notice_for(state: LocationState | None) -> RenderableType:
                 f"This directory does not exist: uv has not installed anything here. {DATA_NOTE}."
             )
         return Group(title, Text(""), path, Text(""), Text(body))
-    if state.status is ScanStatus.ERROR:
+    if state.status is LocationStatus.ERROR:
         return Group(
             Text("Cannot show this location", style="bold red"),
             Text(""),
@@ -100,7 +101,7 @@ class NoticeView(VerticalScroll):
         yield Static(id="notice-body")
 
     def show_state(self, state: LocationState | None) -> None:
-        self.set_class(state is not None and state.status is ScanStatus.ERROR, "error")
+        self.set_class(state is not None and state.status is LocationStatus.ERROR, "error")
         self.query_one("#notice-body", Static).update(notice_for(state))
 
 

@@ -1,5 +1,6 @@
-"""One rule for what counts as a cache (empty ones included) and one list of protected dirs,
-read by both front ends: the CLI and the TUI answer the same for the same directory."""
+"""Opening a location (core/location.py): one rule for what counts as a cache (empty ones
+included) and one list of protected dirs, read by both front ends: the CLI and the TUI
+answer the same for the same directory."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from tests.conftest import RichCache
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.cache import NotACacheError, check_cache_dir, load_cache
 from uvcache_tui.core.locate import Discovery
+from uvcache_tui.core.location import LocationStatus, open_location
 from uvcache_tui.core.model import Location, LocationKind
-from uvcache_tui.tui.state import ScanStatus, scan_location
 
 SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55\n"
 
@@ -52,8 +53,8 @@ def test_empty_cache_rule_is_the_same_for_cli_and_tui(tmp_path: Path, case: str)
             core_accepts = False
         assert core_accepts is expected, (case, active)
         location = Location(LocationKind.CACHE, str(root), "test", active=active)
-        outcome = scan_location(location, table_for("0.13.9"))
-        assert (outcome.status is not ScanStatus.ERROR) is expected, (case, active)
+        outcome = open_location(location, table_for("0.13.9"))
+        assert (outcome.status is not LocationStatus.ERROR) is expected, (case, active)
         env = dict(os.environ, UV_CACHE_DIR=str(root), HOME=str(tmp_path))
         argv = ["show", "--json"] if active else ["show", "--json", str(root)]
         cli = subprocess.run(
@@ -119,3 +120,38 @@ def test_an_emptied_active_cache_can_be_planned(tmp_path: Path) -> None:
         timeout=120,
     )
     assert cli.returncode == 2 and "not a uv cache" in cli.stderr
+
+
+def test_open_location_outcomes(tmp_path: Path) -> None:
+    table = table_for("0.13.9")
+    missing = str(tmp_path / "nope")
+    active = Location(LocationKind.CACHE, missing, "default", active=True)
+    assert open_location(active, table).status is LocationStatus.MISSING
+    extra = Location(LocationKind.CACHE, missing, "--cache-dir")
+    outcome = open_location(extra, table)
+    assert outcome.status is LocationStatus.ERROR and "no such file" in (outcome.error or "")
+    plain_dir = tmp_path / "plain"
+    plain_dir.mkdir()
+    outcome = open_location(Location(LocationKind.CACHE, str(plain_dir), "--cache-dir"), table)
+    assert outcome.status is LocationStatus.ERROR and "not a uv cache" in (outcome.error or "")
+    # The active cache with only its tag (emptied, or just created) is shown, not refused.
+    (plain_dir / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
+    outcome = open_location(Location(LocationKind.CACHE, str(plain_dir), "default", True), table)
+    assert outcome.status is LocationStatus.DONE and outcome.model is not None
+    data = Location(LocationKind.TOOLS, str(plain_dir), "uv tool dir")
+    outcome = open_location(data, table)
+    assert outcome.status is LocationStatus.DONE and outcome.model is None
+    assert outcome.result is not None and outcome.result.root.sub_files == 1
+    stopped = open_location(data, table, cancelled=lambda: True)
+    assert stopped.status is LocationStatus.PARTIAL
+
+
+def test_open_location_on_a_real_cache_warms_package_sizes(
+    rich_cache_template: RichCache,
+) -> None:
+    location = Location(LocationKind.CACHE, str(rich_cache_template.cache), "--cache-dir")
+    outcome = open_location(location, table_for("0.13.9"))
+    assert outcome.status is LocationStatus.DONE and outcome.model is not None
+    model = outcome.model
+    assert {p.name for p in model.packages} == {"alpha", "beta", "delta-pkg", "gamma"}
+    assert set(model._package_sizes) == {p.name for p in model.packages}
