@@ -23,9 +23,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
 
 from uvcache_tui.core.buildkit.prune import MODE_IDS, PrunePlan, PruneResult, describe_requests
-from uvcache_tui.core.buildkit.records import SIZE_NOTE
-from uvcache_tui.tui.buildkit.format import last_used, mount_size
-from uvcache_tui.tui.format import format_size
+from uvcache_tui.core.buildkit.texts import (
+    describe_deletion,
+    describe_prune_result,
+    last_used,
+    mount_size,
+)
 
 
 def plan_title(plan: PrunePlan) -> str:
@@ -39,36 +42,9 @@ def plan_title(plan: PrunePlan) -> str:
 
 
 def plan_summary(plan: PrunePlan) -> str:
-    """`Will delete 1 cache mount(s), 2.3 KiB as last computed by BuildKit — …`."""
-    size = format_size(plan.bytes_to_delete)
-    if not plan.builder.size_exact:
-        size = f"~{size}"
-    kept = [i for i in plan.items if i.action == "keep"]
-    text = f"Will delete {len(plan.to_delete)} cache mount(s), {size} {SIZE_NOTE}."
-    if kept:
-        text += f" Kept: {len(kept)}."
-    return text
-
-
-def result_lines(result: PruneResult) -> list[str]:
-    """After a prune: the same facts `buildkit prune` prints, in the TUI's units."""
-    reclaimed = (
-        f", {format_size(result.space_reclaimed)} reclaimed as reported by BuildKit"
-        if result.space_reclaimed is not None
-        else ""
-    )
-    lines = [f"Deleted {len(result.deleted)} record(s){reclaimed}."]
-    lines += [f"deleted {d}" for d in result.deleted[:10]]
-    if len(result.deleted) > 10:
-        lines.append(f"… and {len(result.deleted) - 10} more")
-    lines += [f"NOT deleted (still in use or gone?): {d}" for d in result.not_deleted]
-    lines += [f"also deleted (not in the preview!): {d}" for d in result.unexpected]
-    lines += [f"already gone before the prune: {d}" for d in result.vanished]
-    lines += [
-        f"left alone (appeared after the preview, not requested): {d}" for d in result.appeared
-    ]
-    lines += [f"error: {e}" for e in result.errors]
-    return lines
+    """The core's deletion sentence, and how many previewed records stay."""
+    kept = sum(1 for item in plan.items if item.action == "keep")
+    return describe_deletion(plan) + (f" Kept: {kept}." if kept else "")
 
 
 class BuildkitPruneScreen(ModalScreen["PruneResult | None"]):
@@ -193,7 +169,9 @@ class BuildkitPruneScreen(ModalScreen["PruneResult | None"]):
         """The result in the dialog; Run goes away and Cancel becomes Close."""
         self.running = False
         self.result = result
-        self.say("\n".join(result_lines(result)), error=bool(result.errors))
+        self.say(
+            "\n".join(describe_prune_result(result, deleted_shown=10)), error=bool(result.errors)
+        )
         self._to_close()
 
     def _to_close(self) -> None:

@@ -12,7 +12,8 @@ from typing import TypeGuard
 from rich.text import Text
 
 from uvcache_tui.core.buildkit.records import BuilderInfo, BuildkitReport, CacheMountRecord
-from uvcache_tui.tui.buildkit.format import KIND_STYLES, mount_size
+from uvcache_tui.core.buildkit.texts import mount_size
+from uvcache_tui.tui.buildkit.format import KIND_STYLES
 from uvcache_tui.tui.format import format_size
 
 SECTION_LABEL = "BuildKit"

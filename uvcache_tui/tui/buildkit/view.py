@@ -26,7 +26,8 @@ from uvcache_tui.core.buildkit.records import (
     BuilderInfo,
     CacheMountRecord,
 )
-from uvcache_tui.tui.buildkit.format import kind_text, last_used, mount_size, total_size
+from uvcache_tui.core.buildkit.texts import last_used, mount_size, total_size
+from uvcache_tui.tui.buildkit.format import kind_text
 from uvcache_tui.tui.buildkit.rows import (
     LOADING,
     BuilderItem,

@@ -14,9 +14,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Label, Static
 
-from uvcache_tui.core.actions import ActionPlan, adjust_plan, supports_force
+from uvcache_tui.core.actions import (
+    ActionPlan,
+    adjust_plan,
+    describe_plan_title,
+    describe_plan_totals,
+    supports_force,
+)
 from uvcache_tui.core.lock import LockState
-from uvcache_tui.tui.format import format_count, format_size
+from uvcache_tui.tui.format import format_size
 
 
 @dataclass(frozen=True)
@@ -80,20 +86,11 @@ class PreviewScreen(ModalScreen[PreviewDecision]):
     def compose(self) -> ComposeResult:
         plan = self.plan
         prediction = plan.prediction
-        totals = prediction.totals
         with Vertical(id="preview-box"):
-            yield Label(
-                f"{plan.action.display_name}: {plan.cache}  (uv {plan.uv_version})",
-                id="preview-title",
-            )
+            # The core's words (the CLI prints the same); paths are never read as markup.
+            yield Label(describe_plan_title(plan), id="preview-title", markup=False)
             yield DataTable(id="preview-entries", cursor_type="row", zebra_stripes=True)
-            yield Static(
-                f"Will remove {format_count(len(prediction.entries))} entries, "
-                f"{format_size(totals.allocated)} allocated, {format_count(totals.files)} files. "
-                f"Frees [b]{format_size(totals.reclaimable)}[/b]; the rest stays linked from "
-                "venvs or tools.",
-                id="preview-totals",
-            )
+            yield Static(describe_plan_totals(plan), id="preview-totals", markup=False)
             for note in prediction.notes:
                 yield Static(f"note: {note}", classes="preview-note")
             for warning in plan.warnings:
