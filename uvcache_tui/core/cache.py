@@ -150,17 +150,24 @@ def read_cachedir_tag(path: str) -> CacheDirTag:
         return CacheDirTag(False, False)
 
 
-def _top_level_entries(result: ScanResult, table: BucketTable) -> list[BucketEntry]:
-    entries: list[BucketEntry] = []
+def _root_entries(root: str) -> list[tuple[os.DirEntry[str], os.stat_result]]:
+    """The root's entries by name, each with its lstat; those that vanish are left out."""
     try:
-        listing = sorted(os.scandir(result.root_path), key=lambda e: e.name)
+        listing = sorted(os.scandir(root), key=lambda e: e.name)
     except OSError:
-        return entries
+        return []
+    found: list[tuple[os.DirEntry[str], os.stat_result]] = []
     for entry in listing:
         try:
-            st = entry.stat(follow_symlinks=False)
+            found.append((entry, entry.stat(follow_symlinks=False)))
         except OSError:
             continue
+    return found
+
+
+def _top_level_entries(result: ScanResult, table: BucketTable) -> list[BucketEntry]:
+    entries: list[BucketEntry] = []
+    for entry, st in _root_entries(result.root_path):
         is_dir = stat.S_ISDIR(st.st_mode)
         node = result.root.child(entry.name) if is_dir else None
         if node is not None:
@@ -197,19 +204,11 @@ def _environments(result: ScanResult, buckets: list[BucketEntry]) -> list[str]:
 
 def _link_buckets(root: str) -> list[str]:
     """Names of the wheels/sdists dirs at the root, sorted: `build_model`'s `all_links`."""
-    names: list[str] = []
-    try:
-        listing = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError:
-        return names
-    for entry in listing:
-        try:
-            st = entry.stat(follow_symlinks=False)
-        except OSError:
-            continue
-        if stat.S_ISDIR(st.st_mode) and bucket_family(entry.name) in ("wheels", "sdists"):
-            names.append(entry.name)
-    return names
+    return [
+        entry.name
+        for entry, st in _root_entries(root)
+        if stat.S_ISDIR(st.st_mode) and bucket_family(entry.name) in ("wheels", "sdists")
+    ]
 
 
 class _LinkPrefetch:
