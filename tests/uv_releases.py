@@ -24,7 +24,13 @@ AROUND_0_8_2X = "0.8.22"
 """Locks and `clean --force` but no `prune --force` (0.8.24); prunes its own python-v0."""
 NEWEST = "0.13.9"
 """The newest release on PyPI (also the dev group's uv, so these tests never skip)."""
-UV_RELEASES = (OLD, AROUND_0_8_2X, NEWEST)
+VERSIONS_VARIABLE = "UVCACHE_TUI_UV_VERSIONS"
+"""Comma-separated releases to test instead (e.g. both sides of a gate: `0.12.23,0.12.24`)."""
+UV_RELEASES = tuple(
+    version.strip()
+    for version in os.environ.get(VERSIONS_VARIABLE, f"{OLD},{AROUND_0_8_2X},{NEWEST}").split(",")
+    if version.strip()
+)
 
 REQUIRE_VARIABLE = "UVCACHE_TUI_REQUIRE_UV_VERSIONS"
 DIR_VARIABLE = "UVCACHE_TUI_UV_RELEASES_DIR"

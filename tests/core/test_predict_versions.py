@@ -136,6 +136,8 @@ def test_prediction_is_what_this_uv_removes(
     assert result.unpredicted == [], result.uv_output
     assert result.still_present == [], result.uv_output
     assert before - all_paths(cache) == predicted == set(result.removed)
+    assert result.cache_shrink_bytes == plan.prediction.shrink_bytes
+    assert result.freed_bytes == plan.prediction.totals.reclaimable
     assert (tmp_path / "env" / "outside-target" / "precious.txt").read_text() == "must survive"
 
 
@@ -201,13 +203,15 @@ def test_force_is_offered_where_this_uv_has_it(
 
 @pytest.mark.parametrize("version", UV_RELEASES)
 def test_running_uv_holds_off_the_action_where_this_uv_locks(tmp_path: Path, version: str) -> None:
-    """From 0.8.19 a running `uv run` holds the cache lock and prune waits for it (giving up
-    after UV_LOCK_TIMEOUT only from 0.9.16: 0.8.22 waits uv's 300 s, so we stop it); before
-    0.8.19 there is no lock at all, and nothing can hold the action off."""
+    """From 0.8.20 a running `uv run` holds the cache lock and prune waits for it (giving up
+    after UV_LOCK_TIMEOUT only from 0.9.16: 0.8.22 waits uv's 300 s, so we stop it). 0.8.19
+    has the lock but `uv run` lets go of it; before 0.8.19 there is no lock at all."""
     env, uv = _small_cache(tmp_path, version)
-    if parse_version(version) < (0, 8, 19):
-        assert not (env.cache / ".lock").exists()
-        assert probe_lock(str(env.cache)).state is LockState.MISSING
+    if parse_version(version) < (0, 8, 20):
+        has_lock = parse_version(version) >= (0, 8, 19)
+        assert (env.cache / ".lock").exists() is has_lock
+        state = probe_lock(str(env.cache)).state
+        assert state is (LockState.FREE if has_lock else LockState.MISSING)
         return
     holder = hold_cache_lock(env)
     stop = threading.Event()

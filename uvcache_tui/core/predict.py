@@ -420,6 +420,7 @@ def predict_clear_all(model: CacheModel) -> Prediction:
         collector.add(bucket.name, "everything", bucket.name)
     prediction = collector.finish(ActionKind.CLEAR_ALL)
     if not keeps_root:
+        _add_root_dir(prediction, model.path)
         prediction.notes.append(
             f"uv {model.table.uv_version} also removes the cache directory itself."
         )
@@ -428,6 +429,20 @@ def predict_clear_all(model: CacheModel) -> Prediction:
         "install downloads everything again."
     )
     return prediction
+
+
+def _add_root_dir(prediction: Prediction, root: str) -> None:
+    """The cache dir's own block, freed when uv removes the root itself."""
+    try:
+        st = os.lstat(root)
+    except OSError:
+        return
+    alloc = st.st_blocks * 512
+    t = prediction.totals
+    prediction.totals = Sizes(
+        t.allocated + alloc, t.apparent + st.st_size, t.reclaimable + alloc, t.files, t.dirs + 1
+    )
+    prediction.shrink_bytes += alloc
 
 
 def predict(model: CacheModel, action: ActionKind, packages: Iterable[str] = ()) -> Prediction:
