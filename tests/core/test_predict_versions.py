@@ -86,6 +86,7 @@ def build_versioned_cache(base: Path, uv_path: str) -> VersionedCache:
 
 
 def _add_entries_uv_did_not_write(cache: Path, version: str) -> None:
+    """What other uv releases, other tools, crashed builds and index pages leave behind."""
     table = table_for(version)
     outside = cache.parent / "outside-target"
     outside.mkdir()
@@ -215,16 +216,17 @@ def test_running_uv_holds_off_the_action_where_this_uv_locks(tmp_path: Path, ver
         return
     holder = hold_cache_lock(env)
     stop = threading.Event()
+    timer = threading.Timer(4, stop.set)
     try:
         model = load_cache(str(env.cache), table_for(version))
         plan = plan_action(model, uv, version, ActionKind.PRUNE, lock_timeout=1)
         assert plan.lock.state is LockState.HELD
         audit = {"UVCACHE_TUI_STATE_DIR": str(tmp_path)}
         assert run_action(plan, model, uv, audit_env=audit).lock_busy
-        threading.Timer(4, stop.set).start()
+        timer.start()
         waited = run_action(plan, model, uv, audit_env=audit, wait=True, cancel=stop)
     finally:
-        stop.set()
+        timer.cancel()
         holder.terminate()
         holder.wait(10)
     assert waited.removed == [] and (env.cache / "not-a-bucket").is_dir()

@@ -1,8 +1,10 @@
 """What `uv cache prune`, `prune --ci`, `clean NAME…` and `clean` will remove, before they run.
 
 The rules follow uv's source and observed behaviour for the detected uv version
-(uv-cache.md §5.2–5.5). The prediction is a list of entries (dirs or files, relative to the
-cache root, none inside another) whose union is exactly what uv deletes.
+(uv-cache.md §5.2–5.5), each version gate checked against real releases
+(tests/core/test_predict_versions.py). The prediction is a list of entries (dirs or files,
+relative to the cache root, none inside another) whose union is exactly what uv deletes.
+Over 400 lines: the four predictions share one collector and its bucket walks.
 """
 
 from __future__ import annotations
