@@ -25,7 +25,8 @@ FAMILIES = (
 # the older name of its family (`built-wheels` became `sdists` in 0.4.13). Up to 0.12.5 from
 # `CacheBucket::to_str` at each tag (uv-cache.md §3.5); from 0.12.5 to 0.13.9 from running each
 # release's `uv cache prune` on a cache holding every candidate name (what survives is what
-# that release knows), which also confirmed the bumps from 0.4.12 on at both of their sides.
+# that release knows), which also confirmed every bump from 0.4.13 on at both of its sides
+# (except python-v0: releases before 0.11.21 prune their own).
 _CHANGES: tuple[tuple[str, str], ...] = (
     ("0.1.0", "wheels-v0 built-wheels-v0 simple-v0 flat-index-v0 interpreter-v0 git-v0 archive-v0"),
     ("0.1.4", "simple-v1"),
