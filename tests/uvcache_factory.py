@@ -151,6 +151,8 @@ class UvEnv:
     base: Path
     python: str = sys.executable
     """The interpreter venvs are made from; uv records its path in `interpreter-vN`."""
+    uv_path: str | None = None
+    """The uv binary that writes this cache; None: the one from the test dependency group."""
     cache: Path = field(init=False)
     links: Path = field(init=False)
 
@@ -178,7 +180,7 @@ class UvEnv:
 
     def uv(self, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [uv_binary(), *args],
+            [self.uv_path or uv_binary(), *args],
             env=self.env(**extra),
             cwd=self.base,
             capture_output=True,
@@ -226,7 +228,7 @@ def uv_cache_size(env: UvEnv) -> int:
 
 
 def hold_cache_lock(env: UvEnv, seconds: int = 60) -> subprocess.Popen[bytes]:
-    """A real `uv run` holding the cache's shared lock (as any running uv does).
+    """A real `uv run` (the env's uv) holding the cache's shared lock (as any running uv does).
 
     Returns once the child script runs: uv has taken the lock and written everything it
     writes on start-up, so a tree signature taken now stays valid. The caller terminates it.
@@ -238,8 +240,9 @@ def hold_cache_lock(env: UvEnv, seconds: int = 60) -> subprocess.Popen[bytes]:
     script.write_text(
         f"import pathlib, time\npathlib.Path({str(ready)!r}).touch()\ntime.sleep({seconds})\n"
     )
+    uv = env.uv_path or uv_binary()
     holder = subprocess.Popen(
-        [uv_binary(), "run", "--no-project", "--python", sys.executable, str(script)],
+        [uv, "run", "--no-project", "--python", sys.executable, str(script)],
         env=env.env(),
         cwd=env.base,
     )

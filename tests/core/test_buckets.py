@@ -14,8 +14,11 @@ def test_table_follows_version() -> None:
     assert table_for("0.13.9").exact
     old = table_for("0.6.17")
     assert {"wheels-v5", "sdists-v9", "environments-v2"} <= old.names
-    between = table_for("0.8.3")
-    assert "wheels-v5" in between.names and not between.exact
+    before_python = table_for("0.8.3")
+    assert {"wheels-v5", "simple-v16"} <= before_python.names and before_python.exact
+    assert "python-v0" in table_for("0.8.4").names - before_python.names
+    newer = table_for("0.14.0")
+    assert "wheels-v8" in newer.names and not newer.exact
     assert "built-wheels-v3" in table_for("0.3.0").names
 
 

@@ -21,98 +21,60 @@ FAMILIES = (
     "osv",
 )
 
-# First uv release of each sampled row -> bucket dir names. Rows come from uv's
-# `CacheBucket::to_str` at each tag (<= 0.12.5) and from bucket strings in later binaries.
-# `sdists` was called `built-wheels` up to 0.4.12.
-_ROWS: tuple[tuple[str, str], ...] = (
+# Every uv release that changed the bucket names -> the names it introduced; a name replaces
+# the older name of its family (`built-wheels` became `sdists` in 0.4.13). Up to 0.12.5 from
+# `CacheBucket::to_str` at each tag (uv-cache.md §3.5); from 0.12.5 to 0.13.9 from running each
+# release's `uv cache prune` on a cache holding every candidate name (what survives is what
+# that release knows), which also confirmed every bump from 0.4.13 on at both of its sides
+# (except python-v0: releases before 0.11.21 prune their own).
+_CHANGES: tuple[tuple[str, str], ...] = (
     ("0.1.0", "wheels-v0 built-wheels-v0 simple-v0 flat-index-v0 interpreter-v0 git-v0 archive-v0"),
-    ("0.2.0", "wheels-v1 built-wheels-v3 simple-v7 flat-index-v0 interpreter-v1 git-v0 archive-v0"),
-    (
-        "0.2.37",
-        "wheels-v1 built-wheels-v3 simple-v12 flat-index-v0 interpreter-v2 git-v0 archive-v0 "
-        "builds-v0 environments-v1",
-    ),
-    (
-        "0.4.13",
-        "wheels-v2 sdists-v4 simple-v13 flat-index-v0 interpreter-v2 git-v0 archive-v0 builds-v0 "
-        "environments-v1",
-    ),
-    (
-        "0.4.30",
-        "wheels-v2 sdists-v5 simple-v13 flat-index-v1 interpreter-v2 git-v0 archive-v0 builds-v0 "
-        "environments-v1",
-    ),
-    (
-        "0.5.0",
-        "wheels-v3 sdists-v6 simple-v14 flat-index-v2 interpreter-v3 git-v0 archive-v0 builds-v0 "
-        "environments-v1",
-    ),
-    (
-        "0.5.31",
-        "wheels-v3 sdists-v7 simple-v15 flat-index-v2 interpreter-v4 git-v0 archive-v0 builds-v0 "
-        "environments-v1",
-    ),
-    (
-        "0.6.0",
-        "wheels-v4 sdists-v8 simple-v15 flat-index-v2 interpreter-v4 git-v0 archive-v0 builds-v0 "
-        "environments-v2",
-    ),
-    (
-        "0.6.17",
-        "wheels-v5 sdists-v9 simple-v15 flat-index-v2 interpreter-v4 git-v0 archive-v0 builds-v0 "
-        "environments-v2",
-    ),
-    (
-        "0.7.22",
-        "wheels-v5 sdists-v9 simple-v16 flat-index-v2 interpreter-v4 git-v0 archive-v0 builds-v0 "
-        "environments-v2",
-    ),
-    (
-        "0.8.24",
-        "wheels-v5 sdists-v9 simple-v18 flat-index-v2 interpreter-v4 git-v0 archive-v0 builds-v0 "
-        "environments-v2 python-v0 binaries-v0",
-    ),
-    (
-        "0.9.30",
-        "wheels-v5 sdists-v9 simple-v19 flat-index-v2 interpreter-v4 git-v0 archive-v0 builds-v0 "
-        "environments-v2 python-v0 binaries-v0",
-    ),
-    (
-        "0.10.0",
-        "wheels-v6 sdists-v9 simple-v20 flat-index-v2 interpreter-v4 git-v0 archive-v0 builds-v0 "
-        "environments-v2 python-v0 binaries-v0",
-    ),
-    (
-        "0.11.33",
-        "wheels-v6 sdists-v9 simple-v24 flat-index-v4 interpreter-v4 git-v0 archive-v0 builds-v0 "
-        "environments-v2 python-v0 binaries-v0 osv-v0",
-    ),
-    (
-        "0.12.15",
-        "wheels-v6 sdists-v9 simple-v25 flat-index-v5 interpreter-v4 git-v0 archive-v0 builds-v0 "
-        "environments-v2 python-v0 binaries-v0 osv-v0",
-    ),
-    (
-        "0.12.24",
-        "wheels-v6 sdists-v9 simple-v25 flat-index-v5 interpreter-v4 git-v1 archive-v0 builds-v0 "
-        "environments-v2 python-v0 binaries-v0 osv-v0",
-    ),
-    (
-        "0.13.0",
-        "wheels-v7 sdists-v10 simple-v26 flat-index-v6 interpreter-v4 git-v1 archive-v0 builds-v0 "
-        "environments-v2 python-v1 binaries-v0 osv-v1",
-    ),
-    (
-        "0.13.3",
-        "wheels-v7 sdists-v10 simple-v27 flat-index-v7 interpreter-v4 git-v1 archive-v0 builds-v0 "
-        "environments-v2 python-v1 binaries-v0 osv-v1",
-    ),
-    (
-        "0.13.9",
-        "wheels-v8 sdists-v11 simple-v28 flat-index-v7 interpreter-v5 git-v2 archive-v0 builds-v0 "
-        "environments-v2 python-v1 binaries-v0 osv-v1",
-    ),
+    ("0.1.4", "simple-v1"),
+    ("0.1.9", "simple-v2"),
+    ("0.1.11", "simple-v3"),
+    ("0.1.22", "simple-v4"),
+    ("0.1.23", "simple-v5"),
+    ("0.1.24", "built-wheels-v1"),
+    ("0.1.26", "simple-v6 built-wheels-v2"),
+    ("0.1.31", "simple-v7"),
+    ("0.1.32", "wheels-v1 built-wheels-v3 interpreter-v1"),
+    ("0.2.3", "simple-v8"),
+    ("0.2.9", "interpreter-v2"),
+    ("0.2.11", "simple-v9 environments-v0"),
+    ("0.2.22", "environments-v1 builds-v0"),
+    ("0.2.28", "simple-v10"),
+    ("0.2.33", "simple-v11"),
+    ("0.2.35", "simple-v12"),
+    ("0.4.13", "wheels-v2 sdists-v4 simple-v13"),
+    ("0.4.16", "flat-index-v1"),
+    ("0.4.25", "sdists-v5"),
+    ("0.5.0", "wheels-v3 sdists-v6 simple-v14 flat-index-v2 interpreter-v3"),
+    ("0.5.9", "interpreter-v4"),
+    ("0.5.19", "simple-v15"),
+    ("0.5.26", "sdists-v7"),
+    ("0.6.0", "wheels-v4 sdists-v8 environments-v2"),
+    ("0.6.4", "wheels-v5"),
+    ("0.6.8", "sdists-v9"),
+    ("0.7.5", "simple-v16"),
+    ("0.8.4", "python-v0"),
+    ("0.8.13", "binaries-v0"),
+    ("0.8.15", "simple-v17"),
+    ("0.8.18", "simple-v18"),
+    ("0.9.27", "simple-v19"),
+    ("0.10.0", "wheels-v6 simple-v20"),
+    ("0.11.3", "simple-v21"),
+    ("0.11.16", "osv-v0"),
+    ("0.11.27", "simple-v22 flat-index-v3"),
+    ("0.11.30", "simple-v24 flat-index-v4"),
+    ("0.12.13", "simple-v25 flat-index-v5"),
+    ("0.12.19", "git-v1"),
+    ("0.13.0", "wheels-v7 sdists-v10 simple-v26 flat-index-v6 python-v1 osv-v1"),
+    ("0.13.2", "simple-v27 flat-index-v7"),
+    ("0.13.8", "interpreter-v5"),
+    ("0.13.9", "wheels-v8 sdists-v11 simple-v28 git-v2"),
 )
+NEWEST_KNOWN = "0.13.9"
+"""The newest release checked: a newer uv may use names this table does not know yet."""
 
 SCAFFOLD_FILES = frozenset({"CACHEDIR.TAG", ".gitignore", ".git", ".lock"})
 """Top-level files uv creates and `uv cache prune` keeps."""
@@ -135,7 +97,7 @@ class BucketTable:
     uv_version: str
     names: frozenset[str]
     exact: bool
-    """False when the version falls between sampled rows, or is unknown (the newest row is used)."""
+    """False for an unknown version, or one newer than NEWEST_KNOWN (the newest names are used)."""
 
     def family_name(self, family: str) -> str | None:
         for name in self.names:
@@ -145,18 +107,16 @@ class BucketTable:
 
 
 def table_for(uv_version: str | None) -> BucketTable:
-    """The bucket table for a uv version string; unknown versions get the newest row."""
+    """The bucket table for a uv version string; unknown versions get the newest names."""
     wanted = parse_version(uv_version or "")
-    rows = [(parse_version(first), names) for first, names in _ROWS]
-    if not wanted:
-        first, names = rows[-1]
-        return BucketTable(uv_version or "unknown", frozenset(names.split()), exact=False)
-    chosen = rows[0]
-    for row in rows:
-        if row[0] <= wanted:
-            chosen = row
-    exact = chosen[0] == wanted
-    return BucketTable(uv_version or "unknown", frozenset(chosen[1].split()), exact=exact)
+    newest = parse_version(NEWEST_KNOWN)
+    by_family: dict[str | None, str] = {}
+    for first, names in _CHANGES:
+        if wanted and parse_version(first) > wanted and by_family:
+            break
+        by_family.update((bucket_family(name), name) for name in names.split())
+    exact = bool(wanted) and parse_version(_CHANGES[0][0]) <= wanted <= newest
+    return BucketTable(uv_version or "unknown", frozenset(by_family.values()), exact=exact)
 
 
 def bucket_family(name: str) -> str | None:

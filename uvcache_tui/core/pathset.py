@@ -21,7 +21,7 @@ class PathListing:
     names: dict[str, str]
     """Directory (relative, `""` for the root) -> its entry names, sorted and NUL-joined."""
     unlisted: frozenset[str]
-    """Directories that could not be listed (their contents are unknown)."""
+    """Directories that exist but could not be listed (their contents are unknown)."""
 
     def entries(self, directory: str) -> list[str]:
         joined = self.names.get(directory)
@@ -47,6 +47,8 @@ def list_paths(root: str) -> PathListing:
                         is_dir = False
                     if is_dir:
                         stack.append(f"{relative}/{entry.name}" if relative else entry.name)
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # gone (uv < 0.13.1 removes the cache root itself): nothing left in it
         except OSError:
             unlisted.add(relative)
             continue

@@ -1,8 +1,10 @@
 """What `uv cache prune`, `prune --ci`, `clean NAME…` and `clean` will remove, before they run.
 
 The rules follow uv's source and observed behaviour for the detected uv version
-(uv-cache.md §5.2–5.5). The prediction is a list of entries (dirs or files, relative to the
-cache root, none inside another) whose union is exactly what uv deletes.
+(uv-cache.md §5.2–5.5), each version gate checked against real releases
+(tests/core/test_predict_versions.py). The prediction is a list of entries (dirs or files,
+relative to the cache root, none inside another) whose union is exactly what uv deletes.
+Over 400 lines: the four predictions share one collector and its bucket walks.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from uvcache_tui.core.packages import built_distribution, normalize_name
 
 PYTHON_BUCKET_PRUNE_FIXED = (0, 11, 21)
 """uv releases before this delete their own `python-vN` bucket on prune (uv#19795)."""
+BUILDS_PRUNED_SINCE = (0, 12, 24)
+"""First uv whose prune empties `builds-v0` (observed: 0.12.23 leaves a leftover build env)."""
+CACHE_ROOT_KEPT_SINCE = (0, 13, 1)
+"""First uv whose `cache clean` keeps the cache dir and its `.lock` (0.13.0 removes both)."""
 
 
 class ActionKind(str, Enum):
@@ -237,7 +243,7 @@ def predict_prune(model: CacheModel, ci: bool = False) -> Prediction:
         for entry in _listdir(os.path.join(model.path, environments)):
             collector.add(f"{environments}/{entry.name}", "environment", "cached environment")
     builds = _current_bucket(model, "builds")
-    if builds:
+    if builds and (not version or version >= BUILDS_PRUNED_SINCE):
         # uv removes every entry here, whatever it is ("Removing temporary build environment").
         for entry in _listdir(os.path.join(model.path, builds)):
             collector.add(
@@ -403,18 +409,39 @@ def _clean_by_built_name(collector: _Collector, model: CacheModel, bucket: str, 
 
 
 def predict_clear_all(model: CacheModel) -> Prediction:
-    """`uv cache clean`: every entry of the root (uv 0.13 keeps the root dir and its `.lock`)."""
+    """`uv cache clean`: every entry of the root; uv >= 0.13.1 keeps the root dir and `.lock`."""
     collector = _Collector(model)
+    version = parse_version(model.table.uv_version)
+    keeps_root = not version or version >= CACHE_ROOT_KEPT_SINCE
     for bucket in model.buckets:
-        if bucket.name == ".lock":
+        if bucket.name == ".lock" and keeps_root:
             continue
         collector.add(bucket.name, "everything", bucket.name)
     prediction = collector.finish(ActionKind.CLEAR_ALL)
+    if not keeps_root:
+        _add_root_dir(prediction, model.path)
+        prediction.notes.append(
+            f"uv {model.table.uv_version} also removes the cache directory itself."
+        )
     prediction.notes.append(
         "Tools and managed Pythons keep working; every venv keeps its files, but the next "
         "install downloads everything again."
     )
     return prediction
+
+
+def _add_root_dir(prediction: Prediction, root: str) -> None:
+    """The cache dir's own block, freed when uv removes the root itself."""
+    try:
+        st = os.lstat(root)
+    except OSError:
+        return
+    alloc = st.st_blocks * 512
+    t = prediction.totals
+    prediction.totals = Sizes(
+        t.allocated + alloc, t.apparent + st.st_size, t.reclaimable + alloc, t.files, t.dirs + 1
+    )
+    prediction.shrink_bytes += alloc
 
 
 def predict(model: CacheModel, action: ActionKind, packages: Iterable[str] = ()) -> Prediction:
