@@ -18,12 +18,12 @@ import pytest
 from tests.core.test_actions import all_paths, expand
 from tests.uv_releases import AROUND_0_8_2X, NEWEST, OLD, UV_RELEASES, release_binary
 from tests.uvcache_factory import UvEnv, hold_cache_lock, make_sdist, make_wheel, uv_binary
+from uvcache_tui.core.action_run import run_action
 from uvcache_tui.core.actions import (
     FORCE_SINCE,
     ActionRefused,
     build_argv,
     plan_action,
-    run_action,
     supports_force,
 )
 from uvcache_tui.core.buckets import FAMILIES, parse_version, table_for
