@@ -21,6 +21,7 @@ from tests.uvcache_factory import UvEnv, hold_cache_lock, make_sdist, make_wheel
 from uvcache_tui.core.action_run import run_action
 from uvcache_tui.core.actions import (
     FORCE_SINCE,
+    LOCK_TIMEOUT_SINCE,
     ActionRefused,
     build_argv,
     plan_action,
@@ -234,6 +235,24 @@ def test_running_uv_holds_off_the_action_where_this_uv_locks(tmp_path: Path, ver
         assert waited.lock_busy and not waited.interrupted
     else:
         assert waited.interrupted
+
+
+@pytest.mark.parametrize("version", UV_RELEASES)
+def test_the_preview_says_what_this_uvs_locking_means(tmp_path: Path, version: str) -> None:
+    """The warnings follow what the real release does (the test above): no `.lock` at all
+    before 0.8.19; UV_LOCK_TIMEOUT ignored (a 300 s wait) before 0.9.16; else nothing."""
+    env, uv = _small_cache(tmp_path, version)
+    plan = plan_action(
+        load_cache(str(env.cache), table_for(version)), uv, version, ActionKind.PRUNE
+    )
+    has_lock = (env.cache / ".lock").exists()
+    lock_text = [w for w in plan.warnings if "lock" in w.lower()]
+    if not has_lock:
+        assert lock_text and "does not lock the cache" in lock_text[0]
+    elif parse_version(version) < LOCK_TIMEOUT_SINCE:
+        assert lock_text and "ignores UV_LOCK_TIMEOUT" in lock_text[0]
+    else:
+        assert lock_text == []
 
 
 def test_the_newest_release_tested_is_not_older_than_the_dev_uv() -> None:

@@ -120,6 +120,11 @@ FORCE_SINCE = {
 }
 """First uv release whose `cache prune`/`cache clean` accepts `--force`."""
 
+CACHE_LOCK_SINCE = (0, 8, 19)
+"""First uv release that locks the cache (`.lock`): before it, a running uv cannot be seen."""
+LOCK_TIMEOUT_SINCE = (0, 9, 16)
+"""First uv release that reads UV_LOCK_TIMEOUT; earlier ones wait up to 300 s for the lock."""
+
 
 def supports_force(uv_version: str, action: ActionKind) -> bool:
     version = parse_version(uv_version)
@@ -186,8 +191,10 @@ def plan_action(
         )
     if not model.table.exact:
         plan.warnings.append(
-            f"bucket names for uv {uv_version} are interpolated from nearby releases"
+            f"uv {uv_version} is newer than the releases this tool knows: its bucket names "
+            "are taken from the newest known one"
         )
+    plan.warnings.extend(lock_warnings(uv_version))
     link_mode = configured_link_mode(env, cwd)
     if link_mode and link_mode[0] == "symlink":
         plan.warnings.append(
@@ -208,6 +215,24 @@ def plan_action(
             "--force ignores the lock: a uv process using the cache right now may fail"
         )
     return plan
+
+
+def lock_warnings(uv_version: str) -> list[str]:
+    """What an older uv's locking means for this action (checked on real releases)."""
+    version = parse_version(uv_version)
+    if not version:
+        return []
+    if version < CACHE_LOCK_SINCE:
+        return [
+            f"uv {uv_version} does not lock the cache: whether uv is running cannot be seen, "
+            "and one that is may fail; close other uv commands first"
+        ]
+    if version < LOCK_TIMEOUT_SINCE:
+        return [
+            f"uv {uv_version} ignores UV_LOCK_TIMEOUT: if uv is running, it waits up to 300 s "
+            "for the lock"
+        ]
+    return []
 
 
 def own_environment_paths(cache: str, own_prefixes: Iterable[str] | None = None) -> list[str]:
