@@ -16,10 +16,6 @@ from tests.cli.test_cli import REPO, run_cli, run_cli_with_tty
 from tests.core.buildkit.scenarios import build_16180, build_mounts, build_one_mount
 from tests.dockerenv import DockerEnv, Engine, Tracker
 
-docker_env = dockerenv.docker_env
-engine = dockerenv.engine
-tracked = dockerenv.tracked
-
 MOUNT_KEYS = {
     "id",
     "target",

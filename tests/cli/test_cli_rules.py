@@ -19,8 +19,6 @@ from tests.core.buildkit.scenarios import build_one_mount
 from tests.core.test_actions import tree_signature
 from tests.dockerenv import DockerEnv, Tracker
 
-docker_env = dockerenv.docker_env
-
 EXIT_USAGE = 2
 DECLINED = "uvcache-tui: declined: nothing was deleted\n"
 

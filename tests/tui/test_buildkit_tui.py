@@ -61,10 +61,6 @@ from uvcache_tui.tui.messages import ScanFinished
 from uvcache_tui.tui.screens.main import MainScreen
 from uvcache_tui.tui.widgets.cache_view import CacheHeader
 
-docker_env = dockerenv.docker_env
-engine = dockerenv.engine
-tracked = dockerenv.tracked
-
 SIZE = (120, 40)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "buildkit"
 NOT_REACHABLE = "Docker: not reachable — "
