@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.dockerenv import docker_env, engine, tracked
-from tests.uvcache_factory import UvEnv, make_sdist, make_wheel
+from tests.uvcache_factory import UvEnv, add_history, make_sdist, make_wheel
 
 # The real Docker engines' fixtures, for every test package (see tests/dockerenv.py).
 __all__ = ["docker_env", "engine", "tracked"]
@@ -45,29 +44,7 @@ def build_rich_cache(base: Path) -> RichCache:
     env.install(copy, "alpha==2.0", link_mode="copy")
     sym = env.venv("venv-sym")
     env.install(sym, "delta-pkg", link_mode="symlink")
-    # A cached environment (environments-v2 -> archive-v0, hardlinked from beta's archive).
-    env.uv(
-        "run",
-        "--no-project",
-        "--offline",
-        "--no-index",
-        "--find-links",
-        str(env.links),
-        "--with",
-        "beta",
-        "--python",
-        sys.executable,
-        "python",
-        "-c",
-        "import beta",
-    )
-    # A dangling archive: the local alpha 1.0 wheel changes, uv unzips it anew and re-points
-    # its link, leaving the first unzip unreferenced.
-    make_wheel(env.links, "alpha", "1.0", modules=5)
-    env.install(hard, "--reinstall-package", "alpha", "alpha==1.0")
-    # A stale source revision: the local gamma sdist changes and is built again.
-    make_sdist(env.links, "gamma", "3.1", extra_module=True)
-    env.install(hard, "--reinstall-package", "gamma", "gamma==3.1")
+    add_history(env, hard)
     # A symlink inside the cache pointing at a directory outside it.
     outside = base / "outside-target"
     outside.mkdir()

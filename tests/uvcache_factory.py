@@ -253,3 +253,29 @@ def hold_cache_lock(env: UvEnv, seconds: int = 60) -> subprocess.Popen[bytes]:
             raise AssertionError("uv run never took the cache lock")
         time.sleep(0.05)
     return holder
+
+
+def add_history(env: UvEnv, venv: Path) -> None:
+    """What a cache gathers over time, on top of `alpha` 1.0, `beta` and `gamma` 3.1 installed
+    into `venv` from `env.links`: a cached environment (`uv run --with beta`), a dangling
+    archive (alpha's wheel changes and is unzipped anew) and a stale sdist revision (gamma's
+    sdist changes and is built again)."""
+    env.uv(
+        "run",
+        "--no-project",
+        "--offline",
+        "--no-index",
+        "--find-links",
+        str(env.links),
+        "--with",
+        "beta",
+        "--python",
+        sys.executable,
+        "python",
+        "-c",
+        "import beta",
+    )
+    make_wheel(env.links, "alpha", "1.0", modules=5)
+    env.install(venv, "--reinstall-package", "alpha", "alpha==1.0")
+    make_sdist(env.links, "gamma", "3.1", extra_module=True)
+    env.install(venv, "--reinstall-package", "gamma", "gamma==3.1")

@@ -8,7 +8,6 @@ disappeared. The releases come from PyPI (see tests/uv_releases.py).
 from __future__ import annotations
 
 import shutil
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,14 @@ import pytest
 
 from tests.core.test_actions import all_paths, expand
 from tests.uv_releases import AROUND_0_8_2X, NEWEST, OLD, UV_RELEASES, release_binary
-from tests.uvcache_factory import UvEnv, hold_cache_lock, make_sdist, make_wheel, uv_binary
+from tests.uvcache_factory import (
+    UvEnv,
+    add_history,
+    hold_cache_lock,
+    make_sdist,
+    make_wheel,
+    uv_binary,
+)
 from uvcache_tui.core.action_run import run_action
 from uvcache_tui.core.actions import (
     FORCE_SINCE,
@@ -61,27 +67,7 @@ def build_versioned_cache(base: Path, uv_path: str) -> VersionedCache:
     hard = env.venv("venv-hard")
     env.install(hard, "alpha==1.0", "beta", "gamma")
     env.install(env.venv("venv-sym"), "delta-pkg", link_mode="symlink")
-    env.uv(
-        "run",
-        "--no-project",
-        "--offline",
-        "--no-index",
-        "--find-links",
-        str(env.links),
-        "--with",
-        "beta",
-        "--python",
-        sys.executable,
-        "python",
-        "-c",
-        "import beta",
-    )
-    # The local alpha wheel changes: uv unzips it anew, leaving the first unzip dangling.
-    make_wheel(env.links, "alpha", "1.0", modules=5)
-    env.install(hard, "--reinstall-package", "alpha", "alpha==1.0")
-    # The local gamma sdist changes: a second source revision, the first one stale.
-    make_sdist(env.links, "gamma", "3.1", extra_module=True)
-    env.install(hard, "--reinstall-package", "gamma", "gamma==3.1")
+    add_history(env, hard)
     _add_entries_uv_did_not_write(env.cache, version)
     return VersionedCache(env, uv, version)
 

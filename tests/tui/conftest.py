@@ -7,6 +7,7 @@ the active cache is the test's and nothing reads the developer's ~/.cache/uv.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import shutil
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 import pytest
 from textual.pilot import Pilot
 
-from tests.uvcache_factory import UvEnv, make_sdist, make_wheel, uv_binary
+from tests.uvcache_factory import STABLE_PYTHON, UvEnv, make_sdist, make_wheel, uv_binary
 from uvcache_tui.core.uvbin import UvBinary
 from uvcache_tui.tui.app import UvCacheApp
 from uvcache_tui.tui.screens.main import MainScreen
@@ -143,6 +144,23 @@ class SnapshotApp(UvCacheApp):
     def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
         picture = super().export_screenshot(title=title, simplify=simplify)
         return picture.replace(str(self.place.path), str(self.place.shown))
+
+
+@contextlib.contextmanager
+def snapshot_place(shown: str) -> Iterator[SnapshotPlace]:
+    """A `SnapshotPlace` for the pictures that show `shown`, removed afterwards."""
+    place = SnapshotPlace.make(shown)
+    try:
+        yield place
+    finally:
+        shutil.rmtree(place.path, ignore_errors=True)
+
+
+def snapshot_cache(place: SnapshotPlace) -> UvEnv:
+    """The same cache on every run, in this run's own directory."""
+    env = UvEnv(place.path, python=STABLE_PYTHON)
+    fill_cache(env)
+    return env
 
 
 def make_snapshot_app(place: SnapshotPlace, env: UvEnv, **kwargs: Any) -> UvCacheApp:

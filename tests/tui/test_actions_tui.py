@@ -18,14 +18,15 @@ from tests.tui.conftest import (
     NO_DOCKER,
     SnapshotApp,
     SnapshotPlace,
-    fill_cache,
     main_screen,
     make_app,
     run,
     settle,
+    snapshot_cache,
+    snapshot_place,
 )
 from tests.tui.test_app import plain, wait_until
-from tests.uvcache_factory import STABLE_PYTHON, UvEnv, hold_cache_lock, uv_binary
+from tests.uvcache_factory import UvEnv, hold_cache_lock, uv_binary
 from uvcache_tui.core.lock import LockState, probe_lock
 from uvcache_tui.core.uvbin import UvBinary
 from uvcache_tui.tui.messages import ActionPlanFailed, ActionPlanned
@@ -186,15 +187,13 @@ def test_running_uv_disables_run_until_forced(fresh_env: UvEnv, tmp_path: Path) 
 
 @pytest.fixture(scope="module")
 def place() -> Iterator[SnapshotPlace]:
-    place = SnapshotPlace.make(SHOWN_BASE)
-    yield place
-    shutil.rmtree(place.path, ignore_errors=True)
+    with snapshot_place(SHOWN_BASE) as place:
+        yield place
 
 
 @pytest.fixture(scope="module")
 def snapshot_env(place: SnapshotPlace) -> UvEnv:
-    env = UvEnv(place.path, python=STABLE_PYTHON)
-    fill_cache(env)
+    env = snapshot_cache(place)
     add_prune_targets(env)
     # The uv binary under the place: the command line is part of the picture.
     (place.path / "bin").mkdir()

@@ -10,15 +10,20 @@ they were made on (ext4-like, 4 KiB blocks). Update with
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.conftest import SnapshotPlace, fill_cache, make_snapshot_app, settle
-from tests.uvcache_factory import STABLE_PYTHON, UvEnv
+from tests.tui.conftest import (
+    SnapshotPlace,
+    make_snapshot_app,
+    settle,
+    snapshot_cache,
+    snapshot_place,
+)
+from tests.uvcache_factory import UvEnv
 
 SHOWN_BASE = "/tmp/uvcache-tui-snapshot"
 """The path the pictures show; each run builds its cache at a path of the same length."""
@@ -29,17 +34,13 @@ SnapCompare = Callable[..., bool]
 
 @pytest.fixture(scope="module")
 def place() -> Iterator[SnapshotPlace]:
-    place = SnapshotPlace.make(SHOWN_BASE)
-    yield place
-    shutil.rmtree(place.path, ignore_errors=True)
+    with snapshot_place(SHOWN_BASE) as place:
+        yield place
 
 
 @pytest.fixture(scope="module")
 def snapshot_env(place: SnapshotPlace) -> UvEnv:
-    """The same cache on every run, in this run's own directory."""
-    env = UvEnv(place.path, python=STABLE_PYTHON)
-    fill_cache(env)
-    return env
+    return snapshot_cache(place)
 
 
 def after(*keys: str) -> Callable[[Pilot[Any]], Coroutine[Any, Any, None]]:
