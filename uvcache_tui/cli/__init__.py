@@ -37,6 +37,31 @@ from uvcache_tui.core.lock import MAX_LOCK_TIMEOUT
 __all__ = ["Context", "build_parser", "main"]
 
 
+GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, object]], ...] = (
+    (("--uv",), {"metavar": "PATH", "help": "use this uv binary instead of the one on PATH"}),
+    (
+        ("--cache-dir",),
+        {"metavar": "PATH", "action": "append", "help": "also show this uv cache (repeatable)"},
+    ),
+    (
+        ("--find",),
+        {
+            "metavar": "ROOT",
+            "action": "append",
+            "help": "discover uv caches under ROOT by their signature (repeatable)",
+        },
+    ),
+    (("--read-only",), {"action": "store_true", "help": "TUI: hide every action that deletes"}),
+)
+"""Options of the whole program. Those that mean something to a command are accepted before
+or after it (`ls --cache-dir X`); `--read-only` is the TUI's alone."""
+
+TUI_ONLY = frozenset({"--read-only"})
+
+LATE = "late_"
+"""Prefix of the dests the options get after a command, merged by `merge_global_options`."""
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog="uvcache-tui",
@@ -44,31 +69,51 @@ def build_parser() -> Parser:
         "Without a command, opens the TUI.",
     )
     parser.add_argument("--version", action="version", version=f"uvcache-tui {__version__}")
-    parser.add_argument(
-        "--uv", metavar="PATH", help="use this uv binary instead of the one on PATH"
-    )
-    parser.add_argument(
-        "--cache-dir",
-        metavar="PATH",
-        action="append",
-        default=[],
-        help="also show this uv cache (repeatable)",
-    )
-    parser.add_argument(
-        "--find",
-        metavar="ROOT",
-        action="append",
-        default=[],
-        help="discover uv caches under ROOT by their signature (repeatable)",
-    )
-    parser.add_argument(
-        "--read-only", action="store_true", help="TUI: hide every action that deletes"
-    )
+    for flags, options in GLOBAL_OPTIONS:
+        action = options.get("action")
+        default: object = [] if action == "append" else (False if action == "store_true" else None)
+        parser.add_argument(*flags, default=default, **options)  # type: ignore[arg-type]
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     cache.register(commands)
     actions.register(commands)
     buildkit.register(commands)
+    for command in _leaf_parsers(commands):
+        for flags, options in GLOBAL_OPTIONS:
+            if flags[0] in TUI_ONLY:
+                continue
+            dest = LATE + flags[0].lstrip("-").replace("-", "_")
+            command.add_argument(*flags, dest=dest, default=argparse.SUPPRESS, **options)  # type: ignore[arg-type]
     return parser
+
+
+def _leaf_parsers(commands: argparse._SubParsersAction[Parser]) -> list[argparse.ArgumentParser]:
+    """Every command's parser, nested ones (`buildkit ls`) included."""
+    found: list[argparse.ArgumentParser] = []
+    for command in dict.fromkeys(commands.choices.values()):
+        nested = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+        found.append(command)
+        for sub in nested:
+            found.extend(_leaf_parsers(sub))
+    return found
+
+
+def merge_global_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Options given after the command join those given before it: lists are joined, a
+    single value given twice must agree (nothing the user typed is dropped)."""
+    for flags, options in GLOBAL_OPTIONS:
+        name = flags[0].lstrip("-").replace("-", "_")
+        late = LATE + name
+        if not hasattr(args, late):
+            continue
+        value = getattr(args, late)
+        delattr(args, late)
+        early = getattr(args, name)
+        if options.get("action") == "append":
+            setattr(args, name, [*early, *value])
+        elif early is not None and early != value:
+            parser.error(f"argument {flags[0]}: given twice with different values")
+        else:
+            setattr(args, name, value)
 
 
 def run_tui(args: argparse.Namespace) -> int:
@@ -97,6 +142,7 @@ def check_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
 def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    merge_global_options(parser, args)
     check_values(parser, args)
     try:
         if args.command is None:

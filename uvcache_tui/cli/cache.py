@@ -107,7 +107,7 @@ def _print_builder_row(builder: dict[str, Any]) -> None:
         flags = f" ({', '.join(mount['flags'])})" if mount.get("flags") else ""
         print(
             f"  {mount['kind']:<6} {size(mount.get('size_bytes')):>10}  {mount['target']}"
-            f"  id={mount['id'][:12]}{flags}"
+            f"  id={mount['id']}{flags}"
         )
 
 
