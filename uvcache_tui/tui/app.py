@@ -20,13 +20,18 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import DataTable, Tree
 
 from uvcache_tui.core.uvbin import UvBinary
 from uvcache_tui.tui.commands import BindingCommands
 from uvcache_tui.tui.config import DEFAULT_DOCKER_TIMEOUT, AppConfig, ScanProgressHook
 from uvcache_tui.tui.screens.action_run import ActionRunScreen
+from uvcache_tui.tui.screens.confirm_quit import ConfirmQuitScreen
 from uvcache_tui.tui.screens.help import HelpScreen
 from uvcache_tui.tui.screens.main import MainScreen
+
+VI_KEYS = {"j": "Down", "k": "Up", "h": "Out", "l": "In", "g": "First", "G": "Last"}
+VI_HELP = "move as in vi or ncdu: down, up, out (parent), in (open), first, last"
 
 
 class UvCacheApp(App[None]):
@@ -56,6 +61,15 @@ class UvCacheApp(App[None]):
             priority=True,
             id="everywhere.quit",
             tooltip="quit",
+        ),
+        Binding(
+            "q", "quit_asking", "Quit", id="everywhere.quit-q", tooltip="quit; asks while uv runs"
+        ),
+        *(
+            Binding(
+                key, f"vi('{key}')", name, show=False, id=f"everywhere.vi-{key}", tooltip=VI_HELP
+            )
+            for key, name in VI_KEYS.items()
         ),
     ]
 
@@ -112,6 +126,39 @@ class UvCacheApp(App[None]):
                     self.STOP_WAIT_SECONDS,
                 )
         self.exit()
+
+    def uv_is_running(self) -> bool:
+        return any(w.group == "action" and w.is_running for w in self.workers)
+
+    async def action_quit_asking(self) -> None:
+        """`q`: quit at once, unless uv runs: then ask, since quitting stops it."""
+        if not self.uv_is_running():
+            await self.action_quit()
+            return
+
+        async def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                await self.action_quit()
+
+        self.push_screen(ConfirmQuitScreen(), answered)
+
+    def action_vi(self, key: str) -> None:
+        """vi keys on the focused list: j/k move, h goes out (the parent), l opens, g/G jump."""
+        focused = self.focused
+        if isinstance(focused, DataTable):
+            if key in "gG":
+                last = max(focused.row_count - 1, 0)
+                focused.move_cursor(row=0 if key == "g" else last)
+                return
+            target = {"j": "down", "k": "up", "h": "left", "l": "enter"}[key]
+        elif isinstance(focused, Tree):
+            if key in "gG":
+                focused.cursor_line = 0 if key == "g" else max(focused.last_line, 0)
+                return
+            target = {"j": "down", "k": "up", "h": "shift+left", "l": "enter"}[key]
+        else:
+            return
+        self.simulate_key(target)
 
     @property
     def main_screen(self) -> MainScreen | None:

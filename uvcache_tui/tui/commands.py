@@ -21,6 +21,8 @@ from uvcache_tui.tui.screens.help import key_name
 
 NOT_LISTED = frozenset({"command_palette"})
 """Actions that make no sense from the palette itself."""
+NOT_LISTED_PREFIXES = ("vi(",)
+"""Cursor moves (vi keys) mean nothing once the palette has the focus."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,9 @@ def binding_commands(screen: Screen[object]) -> list[BindingCommand]:
         node: DOMNode = active.node
         if not active.enabled or not binding.tooltip or binding.id is None:
             continue
-        if binding.action in NOT_LISTED or (id(node), binding.action) in seen:
+        if binding.action in NOT_LISTED or binding.action.startswith(NOT_LISTED_PREFIXES):
+            continue
+        if (id(node), binding.action) in seen:
             continue
         seen.add((id(node), binding.action))
         found.append(
