@@ -136,9 +136,9 @@ def test_permission_denied_is_reported(tmp_path: Path, walk: Walk) -> None:
     os.chmod(root / "locked", 0o700)
     code = (
         "import json,sys; from uvcache_tui.core.scan import scan;"
-        " r=scan(sys.argv[1], workers=int(sys.argv[2])); print(r.stats.walk);"
+        " r=scan(sys.argv[1], workers=int(sys.argv[2]), method=sys.argv[3] or None); print(r.stats.walk);"
         "print(json.dumps({k.value: v for k, v in r.problems.counts.items()}))"
     )
     out = walk.run_as_nobody(code, root)
-    assert out.splitlines()[0] == walk.name
+    assert out.splitlines()[0] == walk.kind
     assert '"permission-denied": 1' in out

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import RichCache
-from tests.core.scan_walks import Walk, cancel_after
+from tests.core.scan_walks import Walk, cancel_after, worker_children
 from tests.uvcache_factory import du_bytes
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.cache import build_model
@@ -173,7 +173,7 @@ def test_rich_cache_model_identical(rich_cache_template: RichCache, walk: Walk) 
 def test_hardlinks_across_units_and_chunks(tmp_path: Path, small_chunks: None, walk: Walk) -> None:
     root = make_linked_tree(tmp_path)
     stats = assert_same_as_serial(walk, root).stats
-    if walk.name == "parallel":
+    if walk.kind == "parallel":
         assert stats.chunks == stats.units >= 32
     assert_same_as_serial(walk, tmp_path)  # the outside links too: every link seen
     result = walk.scan(root)
@@ -230,7 +230,7 @@ def test_progress_is_reported(tmp_path: Path, walk: Walk) -> None:
     root = make_linked_tree(tmp_path, tops=20, subs=8)
     seen: list[ScanProgress] = []
     result = walk.scan(root, progress=seen.append, progress_interval=0.0)
-    assert result.stats.workers == (2 if walk.name == "parallel" else 0)
+    assert result.stats.workers == (2 if walk.kind == "parallel" else 0)
     assert result.stats.fallback is None, result.stats
     final_serial: list[ScanProgress] = []
     SERIAL.scan(root, progress=final_serial.append)
@@ -254,7 +254,7 @@ def test_cancel_stops_the_workers_and_keeps_a_partial_result(
     cancelled = cancel_after(22)  # the root and its 20 dirs are listed here, then it stops
 
     result = walk.scan(root, cancelled=cancelled)
-    assert result.stats.workers == (2 if walk.name == "parallel" else 0)
+    assert result.stats.workers == (2 if walk.kind == "parallel" else 0)
     assert result.cancelled and result.partial
     assert 20 <= result.root.sub_dirs < full.root.sub_dirs
     assert 0 < result.root.sub_alloc < full.root.sub_alloc
@@ -272,20 +272,24 @@ def test_cancel_soon_after_the_start(tmp_path: Path, small_chunks: None, walk: W
     assert multiprocessing.active_children() == []
 
 
-def test_other_threads_mean_one_process(tmp_path: Path) -> None:
-    """Forking while other threads run is unsafe (the TUI scans in threads): no workers."""
+def test_other_threads_mean_fresh_interpreters(tmp_path: Path) -> None:
+    """Forking while other threads run is unsafe (the TUI scans in threads): the workers are
+    fresh interpreters then, and a fork asked for anyway is refused (one process)."""
     root = make_linked_tree(tmp_path)
     release = threading.Event()
     thread = threading.Thread(target=release.wait)
     thread.start()
     try:
         result = scan(str(root), workers=2)
-        assert result.stats.workers == 0
-        assert result.stats.walk == "serial"
+        assert result.stats.walk == "parallel" and result.stats.start_method == "exec"
+        assert result.stats.workers == 2
+        forced = scan(str(root), workers=2, method="fork")
+        assert forced.stats.walk == "serial" and forced.stats.workers == 0
     finally:
         release.set()
         thread.join()
-    assert snapshot(result) == snapshot(SERIAL.scan(root))
+    assert worker_children() == []
+    assert snapshot(result) == snapshot(SERIAL.scan(root)) == snapshot(forced)
 
 
 def test_a_failing_worker_means_one_process(
@@ -373,11 +377,11 @@ def test_permission_denied_inside_a_worker(tmp_path: Path, walk: Walk) -> None:
         "def problems(r):\n"
         "    return [{k.value: v for k, v in r.problems.counts.items()},"
         " [p.to_json() for p in r.problems.samples], r.root.sub_alloc, r.root.sub_dirs]\n"
-        "fast = scan(sys.argv[1], workers=int(sys.argv[2]))\n"
+        "fast = scan(sys.argv[1], workers=int(sys.argv[2]), method=sys.argv[3] or None)\n"
         "print(json.dumps([problems(fast), problems(scan(sys.argv[1], workers=1)),"
         " fast.stats.workers]))\n"
     )
     fast, serial, workers = json.loads(walk.run_as_nobody(code, root))
-    assert workers == (2 if walk.name == "parallel" else 0)
+    assert workers == (2 if walk.kind == "parallel" else 0)
     assert fast == serial
     assert fast[0] == {"permission-denied": 2}

@@ -354,16 +354,17 @@ def load_cache(
     progress: ProgressCallback | None = None,
     cancelled: CancelCheck | None = None,
     active: bool = False,
+    workers: int | None = None,
 ) -> CacheModel:
     """Scan a cache dir and build its model (the one call the CLI and the TUI make).
 
     `active`: the cache the user's uv uses now, which may be empty (`check_cache_dir`).
 
-    The scan runs on several processes when the caller is single-threaded (the CLI), and
-    in this one otherwise (the TUI scans in worker threads); the result is the same.
+    The scan runs on several processes (`scan.scan`: forked from the single-threaded CLI,
+    fresh interpreters from the TUI's threads; `workers` as there); the result is the same.
     """
     prefetch = _LinkPrefetch(os.path.abspath(path))
-    result = scan(path, progress, cancelled, background=prefetch.run)
+    result = scan(path, progress, cancelled, workers=workers, background=prefetch.run)
     model = _build_model(result, table, prefetch)
     model.active = active
     model.compute_package_sizes(cancelled)

@@ -13,7 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from uvcache_tui.core.scan.parallel import fork_is_safe, scan_parallel, worker_count
+from uvcache_tui.core.scan.parallel import (
+    fork_is_safe,
+    scan_parallel,
+    start_method,
+    worker_count,
+)
 from uvcache_tui.core.scan.serial import scan_serial
 from uvcache_tui.core.scan.tree import DirNode, ScanResult, ScanStats, SharedInode
 from uvcache_tui.core.scan.walk import CancelCheck, ProgressCallback
@@ -27,6 +32,7 @@ __all__ = [
     "SharedInode",
     "fork_is_safe",
     "scan",
+    "start_method",
 ]
 
 
@@ -38,12 +44,14 @@ def scan(
     workers: int | None = None,
     progress_interval: float = 0.1,
     background: Callable[[], object] | None = None,
+    method: str | None = None,
 ) -> ScanResult:
     """Scan `root` once; the same result whichever walk runs (`result.stats` says which).
 
-    On several processes when the caller may fork (`fork_is_safe`: single-threaded, on
-    Linux; the CLI), in this one otherwise (the TUI scans in worker threads). `workers`:
-    processes (default: one per CPU, at most 4); below 2, the walk stays in this process.
+    On several processes on Linux: forked from a single-threaded caller (the CLI), started
+    by a fork server from a threaded one (the TUI scans in worker threads; `start_method`);
+    `method` forces one. `workers`: processes (default: one per CPU, at most 4); below 2, or
+    where no start method is available, the walk stays in this process.
 
     `progress` is called now and then from the scanning thread; `cancelled` is asked
     between directories, and a cancelled scan keeps its partial tree (`result.partial`).
@@ -51,6 +59,7 @@ def scan(
     not run at all without them.
     """
     wanted = worker_count() if workers is None else workers
-    if wanted < 2 or not fork_is_safe():
+    chosen = method or start_method()
+    if wanted < 2 or chosen is None or (chosen == "fork" and not fork_is_safe()):
         return scan_serial(root, progress, cancelled, progress_interval)
-    return scan_parallel(root, progress, cancelled, wanted, progress_interval, background)
+    return scan_parallel(root, progress, cancelled, wanted, progress_interval, background, chosen)

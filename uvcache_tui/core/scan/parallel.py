@@ -28,15 +28,15 @@ others open next to it.
 from __future__ import annotations
 
 import contextlib
-import mmap
 import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from uvcache_tui.core.model import ProblemLog, ScanProgress
+from uvcache_tui.core.scan.launch import EXEC, FORK, Workers, start_workers
 from uvcache_tui.core.scan.links import LinkPart, LinkTable, finish
 from uvcache_tui.core.scan.plan import Chunk, Item, plan_chunks, walk_order
 from uvcache_tui.core.scan.serial import scan_serial
@@ -48,11 +48,10 @@ from uvcache_tui.core.scan.walk import (
     problem_for,
     walk_dirs,
 )
-from uvcache_tui.core.scan.worker import SLOT, build_tree, worker_main
+from uvcache_tui.core.scan.worker import SLOT, build_tree
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
-    from multiprocessing.process import BaseProcess
 
 MAX_WORKERS = 4
 UNITS_PER_WORKER = 16
@@ -76,6 +75,14 @@ def fork_is_safe() -> bool:
     return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
+def start_method() -> str | None:
+    """How workers start here (`launch`): forked from a single-threaded process (the CLI),
+    as fresh interpreters where threads run (the TUI's workers); None: not on Linux."""
+    if not sys.platform.startswith("linux"):
+        return None
+    return FORK if fork_is_safe() else EXEC
+
+
 def scan_parallel(
     root: str,
     progress: ProgressCallback | None = None,
@@ -83,8 +90,10 @@ def scan_parallel(
     workers: int = 2,
     progress_interval: float = 0.1,
     background: Callable[[], object] | None = None,
+    method: str = FORK,
 ) -> ScanResult:
-    """Scan `root` on `workers` processes; only call it where `fork_is_safe()`.
+    """Scan `root` on `workers` processes started by `method` (`launch.FORK` only where
+    `fork_is_safe()`, else `launch.EXEC`; see `start_method`).
 
     Walks in this process when the tree does not split into at least two subtrees, and
     again with the serial walk when a split walk cannot give its result (see `_Fallback`).
@@ -93,7 +102,9 @@ def scan_parallel(
     `background`: run in a thread of this process while the workers walk (started after
     they are forked, finished before this returns); not run at all without workers.
     """
-    return _ParallelScan(root, progress, cancelled, progress_interval, workers, background).run()
+    return _ParallelScan(
+        root, progress, cancelled, progress_interval, workers, background, method
+    ).run()
 
 
 class _Fallback(Exception):
@@ -109,8 +120,10 @@ class _ParallelScan:
         interval: float,
         workers: int,
         background: Callable[[], object] | None = None,
+        method: str = FORK,
     ) -> None:
         self.background = background
+        self.method = method
         self.root_path = os.path.abspath(root)
         self.progress = progress
         self.cancelled = cancelled
@@ -119,9 +132,10 @@ class _ParallelScan:
         self.root = DirNode("", None)
         self.problems = ProblemLog()
         self.links = LinkTable()
-        self.stats = ScanStats(walk="parallel")
+        self.stats = ScanStats(walk="parallel", start_method=method)
         self.state = WalkState()
-        self.shared: mmap.mmap | None = None
+        self.shared: Any = None
+        """The workers' progress slots (a shared-memory byte array, see `worker.SLOT`)."""
         self.started_workers = 0
 
     def run(self) -> ScanResult:
@@ -260,14 +274,13 @@ class _ParallelScan:
         progress(ScanProgress(entries, allocated, current, dirs))
 
     def _run_workers(self, sequence: list[Item], units: list[Item]) -> bool:
-        import multiprocessing
         from multiprocessing.connection import wait
 
         steps, chunks = plan_chunks(sequence, self.workers)
         workers = min(self.workers, len(chunks))
-        context = multiprocessing.get_context("fork")
-        processes: list[BaseProcess] = []
-        conns: list[Connection] = []
+        started = Workers()
+        processes = started.processes
+        conns = started.conns
         in_flight: dict[Connection, int] = {}
         base_visited = self.visited
         self.stats.workers = workers
@@ -292,23 +305,15 @@ class _ParallelScan:
 
         try:
             try:
-                self.shared = mmap.mmap(-1, SLOT.size * workers)  # shared with the workers
-                for slot in range(workers):
-                    parent_end, child_end = context.Pipe()
-                    conns.append(parent_end)
-                    in_flight[parent_end] = 0
-                    process = context.Process(
-                        target=worker_main,
-                        args=(child_end, slot, self.shared, units, self.root_dev, base_visited),
-                        daemon=True,
-                    )
-                    try:
-                        process.start()
-                    finally:
-                        child_end.close()
-                    processes.append(process)
-                    self.started_workers += 1
-            except OSError as exc:  # out of processes, memory or descriptors
+                specs = [(u.path, u.node.own_alloc, u.node.own_apparent) for u in units]
+                try:
+                    start_workers(self.method, workers, specs, self.root_dev, base_visited, started)
+                finally:
+                    self.shared = started.shared
+                    self.started_workers = len(processes)
+                    in_flight.update((conn, 0) for conn in conns)
+            except (OSError, EOFError, ValueError) as exc:  # out of processes, memory or
+                # descriptors; a worker interpreter that went away at once
                 raise _Fallback(f"cannot start the workers: {exc!r}") from exc
             self.stats.forked_s = time.monotonic() - self.started
             if self.background is not None:
@@ -387,11 +392,8 @@ class _ParallelScan:
                 if worker.is_alive():
                     worker.kill()
                     worker.join()
-            for conn in conns:
-                conn.close()
-            if self.shared is not None:
-                self.shared.close()
-                self.shared = None
+            self.shared = None
+            started.close()
             if helper is not None:
                 helper.join()
         if cancelled:

@@ -103,6 +103,8 @@ class ScanStats:
 
     walk: Literal["serial", "parallel"] = "serial"
     """The walk `scan()` chose (a parallel walk that fell back says so in `fallback`)."""
+    start_method: str | None = None
+    """How a parallel walk started its workers: "fork" or "forkserver"."""
     workers: int = 0
     """Worker processes that walked; 0 when the whole tree was walked in this process."""
     units: int = 0

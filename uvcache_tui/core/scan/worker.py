@@ -1,16 +1,18 @@
 """The workers of the parallel walk, and what they send back to the parent.
 
-A forked worker walks the chunks of units the parent sends (`worker_main`) and answers
-each with its directories as flat arrays (`pack_tree`), its multi-link inodes by directory
-code (`pack_links`) and its problems; the parent rebuilds the directories with
-`build_tree`. Progress goes through a shared memory slot per worker (`SLOT`).
+A worker walks the chunks of units the parent sends (`worker_main`) and answers each with
+its directories as flat arrays (`pack_tree`), its multi-link inodes by directory code
+(`pack_links`) and its problems; the parent rebuilds the directories with `build_tree`.
+Progress goes through a shared memory slot per worker (`SLOT`). A worker gets only plain
+values (`UnitSpec`s), so it may be forked or started by a fork server: this module imports
+nothing but the core, which is what a fork server preloads.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import mmap
+import os
 import signal
 import struct
 import traceback
@@ -19,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from uvcache_tui.core.model import ProblemLog, ScanProgress
 from uvcache_tui.core.scan.links import LinkPart
-from uvcache_tui.core.scan.plan import Item
 from uvcache_tui.core.scan.tree import DirNode
 from uvcache_tui.core.scan.walk import WalkState, walk_dirs
 
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
 
 SLOT = struct.Struct("qqq")
 """One worker's progress in the shared memory: entries, allocated bytes, dirs listed."""
+UnitSpec = tuple[str, int, int]
+"""A unit as the worker needs it: its path and the figures the parent's listing gave its
+directory entry (own_alloc, own_apparent)."""
 LOOP = "loop"
 """Sent instead of a chunk's links when the worker met a directory loop."""
 
@@ -35,8 +39,8 @@ LOOP = "loop"
 def worker_main(
     conn: Connection,
     slot: int,
-    shared: mmap.mmap,
-    units: list[Item],
+    shared: Any,
+    units: list[UnitSpec],
     root_dev: int,
     base_visited: set[object],
 ) -> None:
@@ -60,17 +64,20 @@ def worker_main(
             if job is None:
                 break
             index, start, stop = job
-            chunk = units[start:stop]
+            chunk = [
+                (path, DirNode(os.path.basename(path), None, alloc, apparent))
+                for path, alloc, apparent in units[start:stop]
+            ]
             problems = ProblemLog()
             part = LinkPart()
             loops = state.loops
-            todo = [(item.path, item.node) for item in reversed(chunk)]
+            todo = list(reversed(chunk))
             walk_dirs(todo, todo, root_dev, visited, part, problems, state, report)
             SLOT.pack_into(shared, offset, state.entries, state.total_alloc, state.dirs_done)
             if state.loops != loops:
                 conn.send(("chunk", index, None, None, None, None, None, LOOP, None))
                 continue
-            heads, names, parents, figures, incomplete = pack_tree([item.node for item in chunk])
+            heads, names, parents, figures, incomplete = pack_tree([node for _, node in chunk])
             conn.send(
                 (
                     "chunk",
@@ -84,9 +91,7 @@ def worker_main(
                     problems,
                 )
             )
-            del part, todo
-            for item in chunk:
-                item.node.children = None
+            del part, todo, chunk
         import resource  # POSIX only, as this whole function
 
         usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -227,3 +232,19 @@ def build_tree(
     for code in incomplete:
         nodes[code].complete = False
     return nodes
+
+
+def exec_main(argv: list[str]) -> None:
+    """A worker started as a fresh interpreter (`launch.EXEC`): the connection's and the
+    progress memory's descriptors, its size and this worker's slot come as arguments; the
+    units, the root's device and the parent's visited directories as the first message."""
+    import mmap
+    import pickle
+    from multiprocessing.connection import Connection
+
+    conn_fd, memfd, size, slot = (int(value) for value in argv)
+    conn = Connection(conn_fd)
+    shared = mmap.mmap(memfd, size)
+    os.close(memfd)
+    units, root_dev, base_visited = pickle.loads(conn.recv_bytes())
+    worker_main(conn, slot, shared, units, root_dev, base_visited)
