@@ -15,6 +15,7 @@ from uvcache_tui.core.buckets import (
     bucket_version,
     classify_entry,
 )
+from uvcache_tui.core.contents import Bucket, Contents, read_contents
 from uvcache_tui.core.locate import CACHEDIR_SIGNATURE
 from uvcache_tui.core.lock import LockProbe, probe_lock
 from uvcache_tui.core.model import Sizes
@@ -66,6 +67,9 @@ class CacheModel:
     mount_points: list[str] | None = None
     """Mount points below the root (relative paths): other filesystems the scan walked into
     and uv's deletions would cross. None where the platform has no mount table."""
+    contents: Contents | None = None
+    """Each wheel, sdist revision, interpreter query and index (`core.contents`); read by
+    `load_cache` after the package sizes, else by `compute_contents`."""
     _package_sizes: dict[str, Sizes] = field(default_factory=dict, repr=False)
 
     @property
@@ -103,6 +107,25 @@ class CacheModel:
             if cancelled is not None and cancelled():
                 return
             self.package_sizes(package)
+
+    def compute_contents(self, cancelled: CancelCheck | None = None) -> Contents:
+        """Decode the cache's records into `contents` (off any UI thread: it reads files)."""
+        if self.contents is None:
+            self.contents = read_contents(
+                self.path,
+                [
+                    Bucket(b.name, b.status is BucketStatus.CURRENT, self.scan.root.child(b.name))
+                    for b in self.buckets
+                    if b.is_dir
+                ],
+                [(p.name, p.dirs) for p in self.packages],
+                {link.referrer: link.archive_id for link in self.links},
+                {a.archive_id: a.label for a in self.archives if not a.is_environment},
+                [a.archive_id for a in self.archives if a.is_environment],
+                self.selection_sizes,
+                cancelled,
+            )
+        return self.contents
 
     def selection_sizes(self, relpaths: Iterable[str]) -> Sizes:
         """Sizes of any set of directories, given relative to the cache root."""
@@ -367,4 +390,5 @@ def load_cache(
     model = _build_model(result, table, prefetch)
     model.active = active
     model.compute_package_sizes(cancelled)
+    model.compute_contents(cancelled)
     return model

@@ -1,0 +1,156 @@
+"""Deep contents of a uv cache: each cached wheel with its origin, sdist revisions, git
+checkouts, index pages per index and the interpreter queries, decoded read-only.
+
+Paths say what an entry is; uv's records (`records.py`) add what only they know (a wheel's
+file name and URL, an sdist's current revision, an interpreter's markers). A record that
+cannot be decoded stays in `Contents.undecoded` with the reason; nothing here raises on a
+cache's contents, and nothing is guessed. `read_contents` is called by `cache.load_cache`
+(in the worker that scans), after the package sizes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from uvcache_tui.core.archive_links import ARCHIVE_BUCKET
+from uvcache_tui.core.buckets import bucket_family, bucket_version
+from uvcache_tui.core.contents.git import GitCheckout, read_checkouts
+from uvcache_tui.core.contents.indexes import IndexPages, read_indexes
+from uvcache_tui.core.contents.interpreters import InterpreterEntry, read_interpreters
+from uvcache_tui.core.contents.layout import Origin
+from uvcache_tui.core.contents.records import Undecoded
+from uvcache_tui.core.contents.wheels import (
+    CachedWheel,
+    Context,
+    PackageContents,
+    SdistRevision,
+    read_sdist_dir,
+    read_wheel_dir,
+)
+from uvcache_tui.core.model import Sizes
+
+if TYPE_CHECKING:
+    from uvcache_tui.core.scan import CancelCheck, DirNode
+
+__all__ = [
+    "CachedWheel",
+    "Contents",
+    "GitCheckout",
+    "IndexPages",
+    "InterpreterEntry",
+    "Origin",
+    "PackageContents",
+    "SdistRevision",
+    "Undecoded",
+    "read_contents",
+]
+
+
+@dataclass
+class Contents:
+    packages: dict[str, PackageContents] = field(default_factory=dict)
+    """Package name -> its wheels and sdist revisions."""
+    interpreters: list[InterpreterEntry] = field(default_factory=list)
+    indexes: list[IndexPages] = field(default_factory=list)
+    git_checkouts: list[GitCheckout] = field(default_factory=list)
+    undecoded: list[Undecoded] = field(default_factory=list)
+    """Every record that could not be decoded, packages' included."""
+
+    def of(self, package: str) -> PackageContents:
+        return self.packages.get(package) or PackageContents()
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """What `read_contents` needs of a top-level entry (`cache.BucketEntry` has it)."""
+
+    name: str
+    current: bool
+    node: DirNode | None
+
+
+def _in_cache_links(root: str, environment_archives: Iterable[str]) -> dict[tuple[int, int], int]:
+    """(st_dev, st_ino) -> links to it from cached environments' dist-info `METADATA` files:
+    those links are inside the cache, so not counted as a wheel's outside users."""
+    counts: dict[tuple[int, int], int] = {}
+    for archive_id in environment_archives:
+        lib = os.path.join(root, ARCHIVE_BUCKET, archive_id, "lib")
+        try:
+            versions = os.listdir(lib)
+        except OSError:
+            continue
+        for version in versions:
+            site = os.path.join(lib, version, "site-packages")
+            try:
+                names = [n for n in os.listdir(site) if n.endswith(".dist-info")]
+            except OSError:
+                continue
+            for name in names:
+                try:
+                    st = os.lstat(os.path.join(site, name, "METADATA"))
+                except OSError:
+                    continue
+                key = (st.st_dev, st.st_ino)
+                counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def read_contents(
+    root: str,
+    buckets: list[Bucket],
+    packages: Iterable[tuple[str, list[str]]],
+    links: dict[str, str],
+    archive_labels: dict[str, str],
+    environment_archives: Iterable[str],
+    sizes: Callable[[list[str]], Sizes],
+    cancelled: CancelCheck | None = None,
+) -> Contents:
+    """The contents of one scanned cache.
+
+    `packages`: (name, its dirs); `links`: link path -> archive id; `archive_labels`: wheel
+    archive id -> `name-version`; `sizes`: the model's `selection_sizes`.
+    """
+    by_family: dict[str, list[Bucket]] = {}
+    for bucket in buckets:
+        family = bucket_family(bucket.name)
+        if family is not None and bucket.node is not None:
+            by_family.setdefault(family, []).append(bucket)
+    contents = Contents()
+    contents.indexes = read_indexes(
+        root, [(b.name, b.node, b.current) for b in by_family.get("simple", []) if b.node]
+    )
+    contents.git_checkouts = read_checkouts(
+        root, [(b.name, b.node, b.current) for b in by_family.get("git", []) if b.node]
+    )
+    contents.interpreters, failed = read_interpreters(
+        root, [(b.name, bucket_version(b.name)) for b in by_family.get("interpreter", [])]
+    )
+    contents.undecoded.extend(failed)
+    index_urls = {i.digest: i.url for i in contents.indexes if i.digest and i.url}
+    context = Context(
+        root=root,
+        links=links,
+        current={b.name: b.current for b in buckets},
+        index_urls=index_urls,
+        checkouts=contents.git_checkouts,
+        sizes=sizes,
+        labels=archive_labels,
+        in_cache=_in_cache_links(root, environment_archives),
+    )
+    for name, dirs in packages:
+        if cancelled is not None and cancelled():
+            break
+        found = PackageContents()
+        for directory in sorted(dirs):
+            family = bucket_family(directory.split("/", 1)[0])
+            if family == "wheels":
+                read_wheel_dir(context, name, directory, found)
+            elif family == "sdists":
+                read_sdist_dir(context, name, directory, found)
+        found.wheels.sort(key=lambda w: (not w.current, w.version, w.entry))
+        contents.packages[name] = found
+        contents.undecoded.extend(found.undecoded)
+    return contents

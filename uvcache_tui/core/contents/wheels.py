@@ -1,0 +1,309 @@
+"""A package's cached wheels (downloaded into `wheels-vN`, or built here from an sdist in
+`sdists-vN`) and its sdist revisions, from the paths and the records beside them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from uvcache_tui.core.archive_links import ARCHIVE_BUCKET
+from uvcache_tui.core.contents.git import GitCheckout, repository_of
+from uvcache_tui.core.contents.layout import (
+    Origin,
+    WheelName,
+    index_label,
+    normalize,
+    parse_key,
+    parse_wheel_filename,
+)
+from uvcache_tui.core.contents.records import (
+    ArchiveRecord,
+    RecordError,
+    Undecoded,
+    archive_record,
+    display_path,
+    policy_url,
+    policy_urls,
+    read_record,
+    undecoded,
+    unpack_first,
+    unpack_whole,
+    url_path,
+)
+from uvcache_tui.core.model import Sizes
+
+POINTERS = (".http", ".rev")
+SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
+
+
+@dataclass(frozen=True)
+class CachedWheel:
+    package: str
+    filename: str | None
+    """The wheel's file name, where the record (or a 0.5-style entry name) gives it."""
+    version: str
+    tags: str | None
+    built: bool
+    """Built here from an sdist (in `sdists-vN`), else downloaded or a local file."""
+    origin: Origin
+    entry: str
+    """The link's path (`wheels-v8/pypi/idna/3.10-py3-none-any`), relative to the root."""
+    bucket: str
+    current: bool
+    """In a bucket the running uv uses (else a stale generation's)."""
+    archive_id: str | None
+    linked: bool
+    """The entry links to its archive (what uv counts when pruning)."""
+    allocated: int | None
+    reclaimable: int | None
+    links_outside: int | None
+    """Hard links to the wheel's files outside the cache (venvs installed by hardlink), from
+    its `METADATA`; copies and symlinks cannot be seen from here. None: no archive."""
+    cached_at: float | None
+    """Modification time of the entry (seconds since the epoch): when uv wrote it."""
+
+
+@dataclass(frozen=True)
+class SdistRevision:
+    package: str
+    version: str | None
+    revision: str
+    path: str
+    origin: Origin
+    current: bool | None
+    """The revision the pointer names (older ones are rebuilt sources); None: no pointer."""
+    wheels: tuple[str, ...]
+    allocated: int
+    reclaimable: int
+
+
+@dataclass
+class PackageContents:
+    wheels: list[CachedWheel] = field(default_factory=list)
+    sdists: list[SdistRevision] = field(default_factory=list)
+    undecoded: list[Undecoded] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    """What reading a package needs from the model (built once per cache)."""
+
+    root: str
+    links: dict[str, str]
+    """Link path -> archive id (the model's archive links)."""
+    current: dict[str, bool]
+    """Bucket name -> used by the running uv."""
+    index_urls: dict[str, str]
+    checkouts: list[GitCheckout]
+    sizes: Callable[[list[str]], Sizes]
+    labels: dict[str, str]
+    """Archive id -> `name-version` of its dist-info."""
+    in_cache: dict[tuple[int, int], int]
+    """(st_dev, st_ino) of a `METADATA` -> its links inside cached environments."""
+
+
+def _listing(path: str) -> list[str]:
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return []
+
+
+def _mtime(path: str) -> float | None:
+    try:
+        return os.lstat(path).st_mtime
+    except OSError:
+        return None
+
+
+def _links_outside(ctx: Context, archive_id: str) -> int | None:
+    label = ctx.labels.get(archive_id)
+    if label is None:
+        return None
+    metadata = os.path.join(ctx.root, ARCHIVE_BUCKET, archive_id, f"{label}.dist-info", "METADATA")
+    try:
+        st = os.lstat(metadata)
+    except OSError:
+        return None
+    return max(0, st.st_nlink - 1 - ctx.in_cache.get((st.st_dev, st.st_ino), 0))
+
+
+def _wheel(
+    ctx: Context,
+    package: str,
+    entry: str,
+    name: WheelName,
+    filename: str | None,
+    built: bool,
+    origin: Origin,
+    archive_id: str | None,
+) -> CachedWheel:
+    linked_id = ctx.links.get(entry)
+    archive = linked_id or archive_id
+    sizes = ctx.sizes([f"{ARCHIVE_BUCKET}/{archive}"]) if archive else None
+    bucket = entry.split("/", 1)[0]
+    return CachedWheel(
+        package=package,
+        filename=filename,
+        version=name.version,
+        tags=name.tags,
+        built=built,
+        origin=origin,
+        entry=display_path(entry),
+        bucket=bucket,
+        current=ctx.current.get(bucket, False),
+        archive_id=archive,
+        linked=linked_id is not None,
+        allocated=sizes.allocated if sizes and sizes.dirs else None,
+        reclaimable=sizes.reclaimable if sizes and sizes.dirs else None,
+        links_outside=_links_outside(ctx, archive) if archive else None,
+        cached_at=_mtime(os.path.join(ctx.root, entry)),
+    )
+
+
+def _pointer(path: str, suffix: str) -> tuple[ArchiveRecord, bytes, int]:
+    data = read_record(path)
+    if suffix == ".rev":
+        record = unpack_whole(data)
+        if not (isinstance(record, list) and len(record) == 2):
+            raise RecordError("not a timestamped archive pointer")
+        return archive_record(record[1]), data, len(data)
+    payload, end = unpack_first(data)
+    return archive_record(payload), data, end
+
+
+def read_wheel_dir(ctx: Context, package: str, directory: str, out: PackageContents) -> None:
+    """`wheels-vN/pypi/<name>`, `…/index/<digest>/<name>`, `…/url/<digest>/<name>`."""
+    parts = directory.split("/")
+    kind_dir, digest = parts[1], (parts[2] if len(parts) > 3 else None)
+    names = _listing(os.path.join(ctx.root, directory))
+    present = set(names)
+    for key in sorted({n.rsplit(".", 1)[0] for n in names if n.endswith(POINTERS)}):
+        suffix = ".http" if key + ".http" in present else ".rev"
+        entry = f"{directory}/{key}"
+        path = os.path.join(ctx.root, entry + suffix)
+        name = parse_key(key, package)
+        try:
+            record, data, end = _pointer(path, suffix)
+        except RecordError as error:
+            out.undecoded.append(undecoded(ctx.root, path, str(error)))
+            record, data, end = None, b"", 0
+        filename = record.filename if record and record.filename else None
+        stem = parse_wheel_filename(key + ".whl")
+        if filename is None and stem is not None and normalize(stem.name) == package:
+            filename = key + ".whl"  # a 0.5-style entry, named by the file name's stem
+        parsed = parse_wheel_filename(filename) if filename else None
+        if parsed is not None:
+            name = WheelName(package, parsed.version, parsed.tags)
+        url = policy_url(data, end, filename) if filename and suffix == ".http" else None
+        if kind_dir == "url":
+            origin = Origin("url", url=url) if suffix == ".http" else Origin("path")
+        elif suffix == ".rev":
+            origin = Origin("find-links", index=index_label(kind_dir, digest, ctx.index_urls))
+        else:
+            origin = Origin("index", index=index_label(kind_dir, digest, ctx.index_urls), url=url)
+        archive_id = record.archive_id if record else None
+        out.wheels.append(_wheel(ctx, package, entry, name, filename, False, origin, archive_id))
+
+
+def _revision_pointer(
+    ctx: Context, package: str, directory: str, out: PackageContents
+) -> tuple[str | None, str | None]:
+    """(current revision id, sdist URL) from `revision.http` / `revision.rev`, if present."""
+    for pointer in ("revision.http", "revision.rev"):
+        path = os.path.join(ctx.root, directory, pointer)
+        if not os.path.lexists(path):
+            continue
+        try:
+            data = read_record(path)
+            if pointer.endswith(".rev"):
+                record = unpack_whole(data)
+                if not (isinstance(record, list) and len(record) == 2):
+                    raise RecordError("not a revision pointer")
+                revision, end = record[1], len(data)
+            else:
+                revision, end = unpack_first(data)
+            if not (isinstance(revision, list) and revision and isinstance(revision[0], str)):
+                raise RecordError("not a revision record of a known shape")
+        except RecordError as error:
+            out.undecoded.append(undecoded(ctx.root, path, str(error)))
+            return None, None
+        url = None
+        if pointer.endswith(".http"):
+            url = _sdist_url(data, end, package)
+        return revision[0], url
+    return None, None
+
+
+def _sdist_url(data: bytes, end: int, package: str) -> str | None:
+    """The policy's URL of an sdist file of this package (`<name>-<version>.tar.gz`), if any."""
+    for url in reversed(policy_urls(data, end)):
+        filename = url_path(url).rsplit("/", 1)[-1]
+        if filename.endswith(SDIST_SUFFIXES) and normalize(filename).startswith(package + "-"):
+            return url
+    return None
+
+
+def read_sdist_dir(ctx: Context, package: str, directory: str, out: PackageContents) -> None:
+    """`sdists-vN/{pypi,index/<d>}/<name>` (one dir per version), or `…/{url,path,editable,
+    git}/<digest>` (the source itself)."""
+    parts = directory.split("/")
+    kind_dir = parts[1]
+    digest = parts[2] if kind_dir != "pypi" else None
+    if kind_dir in ("pypi", "index"):
+        for version in _listing(os.path.join(ctx.root, directory)):
+            if os.path.isdir(os.path.join(ctx.root, directory, version)):
+                index = index_label(kind_dir, digest, ctx.index_urls)
+                _read_revisions(
+                    ctx, package, f"{directory}/{version}", version, "index", index, out
+                )
+        return
+    _read_revisions(ctx, package, directory, None, kind_dir, None, out)
+
+
+def _read_revisions(
+    ctx: Context,
+    package: str,
+    directory: str,
+    version: str | None,
+    kind: str,
+    index: str | None,
+    out: PackageContents,
+) -> None:
+    current, url = (None, None)
+    if kind != "git":
+        current, url = _revision_pointer(ctx, package, directory, out)
+        if kind == "index" and os.path.lexists(os.path.join(ctx.root, directory, "revision.rev")):
+            kind = "find-links"  # a local --find-links dir: uv keeps a `.rev`, not `.http`
+    for revision in _listing(os.path.join(ctx.root, directory)):
+        rev_dir = f"{directory}/{revision}"
+        if revision.startswith(".") or not os.path.isdir(os.path.join(ctx.root, rev_dir)):
+            continue
+        if kind == "git":
+            repository, commit = repository_of(revision, ctx.checkouts)
+            origin = Origin("git", url=repository, commit=commit)
+        else:
+            origin = Origin(kind, index=index, url=url)
+        built = [n for n in _listing(os.path.join(ctx.root, rev_dir)) if n.endswith(".whl")]
+        for filename in built:
+            parsed = parse_wheel_filename(filename)
+            if parsed is None or normalize(parsed.name) != package:
+                continue
+            entry = f"{rev_dir}/{filename[: -len('.whl')]}"
+            out.wheels.append(_wheel(ctx, package, entry, parsed, filename, True, origin, None))
+        sizes = ctx.sizes([rev_dir])
+        out.sdists.append(
+            SdistRevision(
+                package=package,
+                version=version
+                or next((w.version for w in out.wheels if w.entry.startswith(rev_dir + "/")), None),
+                revision=display_path(revision),
+                path=display_path(rev_dir),
+                origin=origin,
+                current=None if current is None else revision == current,
+                wheels=tuple(built),
+                allocated=sizes.allocated,
+                reclaimable=sizes.reclaimable,
+            )
+        )
