@@ -145,8 +145,46 @@ def cmd_show(ctx: Context) -> int:
             f"{package.name:<32} {versions:<24} {size(sizes.allocated):>10} "
             f"{size(sizes.reclaimable):>12}"
         )
+    _print_contents(model)
     if model.scan.problems.total:
         print(f"\n{model.scan.problems.total} problem(s) during the scan, e.g.:")
         for problem in model.scan.problems.samples[:5]:
             print(f"  {problem.kind.value}: {problem.path} {problem.detail}")
     return 0
+
+
+def _print_contents(model: CacheModel) -> None:
+    """Each wheel (one line), the interpreter queries and the indexes (`core.contents`)."""
+    contents = model.compute_contents()
+    wheels = [w for p in model.packages for w in contents.of(p.name).wheels]
+    if wheels:
+        print()
+        print(f"{'WHEEL':<48} {'FROM':<10} {'ALLOCATED':>10} {'LINKS':>5}  ORIGIN")
+        for wheel in wheels:
+            name = wheel.filename or f"{wheel.package} {wheel.version} ({wheel.tags or '?'})"
+            local = wheel.origin.kind in ("find-links", "path", "editable")
+            source = "built" if wheel.built else "local" if local else "download"
+            source += "" if wheel.current else "*"
+            links = "-" if wheel.links_outside is None else str(wheel.links_outside)
+            print(
+                f"{name:<48} {source:<10} {size(wheel.allocated):>10} {links:>5}  "
+                f"{wheel.origin.label}"
+            )
+        if any(not w.current for w in wheels):
+            print("* in a bucket the running uv no longer uses")
+    if contents.interpreters:
+        print()
+        print(f"{'INTERPRETER':<48} {'PYTHON':<16} {'PLATFORM':<16} STATE")
+        for entry in contents.interpreters:
+            python = f"{entry.implementation} {entry.version}"
+            state = "present" if entry.exists else "stale (gone)"
+            print(f"{entry.executable:<48} {python:<16} {entry.platform:<16} {state}")
+    if contents.indexes:
+        print()
+        print(f"{'INDEX':<48} {'PAGES':>6} {'ALLOCATED':>10}")
+        for index in contents.indexes:
+            print(f"{index.label:<48} {index.pages:>6} {size(index.allocated):>10}")
+    if contents.undecoded:
+        print(f"\n{len(contents.undecoded)} record(s) not decoded, e.g.:")
+        for entry in contents.undecoded[:5]:
+            print(f"  {entry.path}: {entry.reason}")

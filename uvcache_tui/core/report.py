@@ -7,6 +7,7 @@ from typing import Any
 from uvcache_tui.core.action_run import ActionResult
 from uvcache_tui.core.actions import ActionPlan
 from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.contents.to_json import contents_json, package_contents_json
 from uvcache_tui.core.model import Location
 
 
@@ -23,6 +24,7 @@ def location_json(location: Location, allocated: int | None) -> dict[str, Any]:
 
 def cache_json(model: CacheModel) -> dict[str, Any]:
     """The `show --json` document (schema in docs/json.md)."""
+    contents = model.compute_contents()
     return {
         "path": model.path,
         "uv_version": model.uv_version,
@@ -51,6 +53,7 @@ def cache_json(model: CacheModel) -> dict[str, Any]:
                 "archives": sorted(package.archive_ids),
                 "allocated_bytes": sizes.allocated,
                 "reclaimable_bytes": sizes.reclaimable,
+                **package_contents_json(contents, package.name),
             }
             for package in model.packages
             for sizes in [model.package_sizes(package)]
@@ -74,6 +77,7 @@ def cache_json(model: CacheModel) -> dict[str, Any]:
         "lock": {"state": model.lock.state.value, "holders": list(model.lock.holders)},
         "problems": [problem.to_json() for problem in model.scan.problems.samples],
         "problem_counts": {kind.value: count for kind, count in model.scan.problems.counts.items()},
+        **contents_json(contents),
     }
 
 

@@ -70,7 +70,9 @@ class Origin:
         if self.kind == "git":
             where = self.url or "git"
             return f"{where}@{self.commit[:12]}" if self.commit else where
-        if self.kind in ("index", "find-links"):
+        if self.kind == "find-links":
+            return f"find-links ({self.index})" if self.index else self.kind
+        if self.kind == "index":
             return self.index or self.kind
         return self.url or self.kind
 
