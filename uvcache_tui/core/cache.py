@@ -71,6 +71,8 @@ class CacheModel:
     """Each wheel, sdist revision, interpreter query and index (`core.contents`); read by
     `load_cache` after the package sizes, else by `compute_contents`."""
     _package_sizes: dict[str, Sizes] = field(default_factory=dict, repr=False)
+    _listings: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    """The wheels buckets' listings from `build_model`, until `compute_contents` used them."""
 
     @property
     def uv_version(self) -> str:
@@ -108,6 +110,10 @@ class CacheModel:
                 return
             self.package_sizes(package)
 
+    def _archive_nodes(self) -> dict[str, DirNode]:
+        node = self.scan.root.child(ARCHIVE_BUCKET)
+        return dict(node.children or {}) if node is not None else {}
+
     def compute_contents(self, cancelled: CancelCheck | None = None) -> Contents:
         """Decode the cache's records into `contents` (off any UI thread: it reads files)."""
         if self.contents is None:
@@ -123,8 +129,11 @@ class CacheModel:
                 {a.archive_id: a.label for a in self.archives if not a.is_environment},
                 [a.archive_id for a in self.archives if a.is_environment],
                 self.selection_sizes,
+                self._archive_nodes(),
+                self._listings,
                 cancelled,
             )
+            self._listings = {}
         return self.contents
 
     def selection_sizes(self, relpaths: Iterable[str]) -> Sizes:
@@ -299,7 +308,6 @@ def _build_model(
         listings = {}
         links = find_links(root, all_links, archive_ids, listings)
     packages = collect_packages(root, all_links, links, trees, listings)
-    del listings
     referrers: dict[str, list[str]] = {}
     current_prefixes = tuple(name + os.sep for name in current_links)
     for link in links:
@@ -328,6 +336,7 @@ def _build_model(
         cachedir_tag=read_cachedir_tag(root),
         lock=probe_lock(root),
         mount_points=mount_points_under(root),
+        _listings=listings,
     )
 
 

@@ -106,12 +106,16 @@ def read_contents(
     archive_labels: dict[str, str],
     environment_archives: Iterable[str],
     sizes: Callable[[list[str]], Sizes],
+    archives: dict[str, DirNode],
+    listings: dict[str, list[str]],
     cancelled: CancelCheck | None = None,
 ) -> Contents:
     """The contents of one scanned cache.
 
     `packages`: (name, its dirs); `links`: link path -> archive id; `archive_labels`: wheel
-    archive id -> `name-version`; `sizes`: the model's `selection_sizes`.
+    archive id -> `name-version`; `sizes`: the model's `selection_sizes`; `archives`: the
+    scanned `archive-v0/<id>` dirs by id; `listings`: entry names of wheels-bucket dirs
+    already listed (absolute path -> names), which are not listed again.
     """
     by_family: dict[str, list[Bucket]] = {}
     for bucket in buckets:
@@ -137,6 +141,8 @@ def read_contents(
         index_urls=index_urls,
         checkouts=contents.git_checkouts,
         sizes=sizes,
+        archives=archives,
+        listings=listings,
         labels=archive_labels,
         in_cache=_in_cache_links(root, environment_archives),
     )

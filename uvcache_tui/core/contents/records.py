@@ -72,16 +72,29 @@ class ArchiveRecord:
 
 def read_record(path: str, limit: int = MAX_RECORD_BYTES) -> bytes:
     """A record's bytes; `RecordError` if it cannot be read or is too large to be one."""
+    data = read_timed_record(path, limit)[0]
+    if not data:
+        raise RecordError("empty file")
+    return data
+
+
+def read_timed_record(path: str, limit: int = MAX_RECORD_BYTES) -> tuple[bytes, float]:
+    """A record's bytes (possibly empty) and its mtime, from one open; `RecordError` if it
+    cannot be read or is too large to be a record."""
     try:
         with open(path, "rb") as handle:
+            mtime = os.fstat(handle.fileno()).st_mtime
             data = handle.read(limit + 1)
     except OSError as error:
         raise RecordError(f"unreadable: {error.strerror or error}") from None
     if len(data) > limit:
         raise RecordError(f"larger than {limit} bytes: not a record")
-    if not data:
-        raise RecordError("empty file")
-    return data
+    return data, mtime
+
+
+def undecoded_bytes(relative: str, reason: str, data: bytes) -> Undecoded:
+    """The `Undecoded` of a record already read (`relative` to the cache root)."""
+    return Undecoded(display_path(relative), reason, data[:RAW_KEPT], len(data))
 
 
 def undecoded(cache_root: str, path: str, reason: str) -> Undecoded:

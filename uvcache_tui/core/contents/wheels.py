@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from uvcache_tui.core.archive_links import ARCHIVE_BUCKET
 from uvcache_tui.core.contents.git import GitCheckout, repository_of
@@ -26,12 +27,17 @@ from uvcache_tui.core.contents.records import (
     policy_url,
     policy_urls,
     read_record,
+    read_timed_record,
     undecoded,
+    undecoded_bytes,
     unpack_first,
     unpack_whole,
     url_path,
 )
 from uvcache_tui.core.model import Sizes
+
+if TYPE_CHECKING:
+    from uvcache_tui.core.scan import DirNode
 
 POINTERS = (".http", ".rev")
 SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
@@ -61,7 +67,8 @@ class CachedWheel:
     """Hard links to the wheel's files outside the cache (venvs installed by hardlink), from
     its `METADATA`; copies and symlinks cannot be seen from here. None: no archive."""
     cached_at: float | None
-    """Modification time of the entry (seconds since the epoch): when uv wrote it."""
+    """When uv wrote it (seconds since the epoch): the mtime of its record (`.http`/`.rev`),
+    or of the built `.whl`."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,10 @@ class Context:
     index_urls: dict[str, str]
     checkouts: list[GitCheckout]
     sizes: Callable[[list[str]], Sizes]
+    archives: dict[str, DirNode]
+    """`archive-v0`'s scanned subdirectories by id: a wheel's sizes are its archive's."""
+    listings: dict[str, list[str]]
+    """Absolute dir path -> entry names, for the dirs the model already listed."""
     labels: dict[str, str]
     """Archive id -> `name-version` of its dist-info."""
     in_cache: dict[tuple[int, int], int]
@@ -117,10 +128,12 @@ def _mtime(path: str) -> float | None:
         return None
 
 
-def _links_outside(ctx: Context, archive_id: str) -> int | None:
+def _links_outside(ctx: Context, archive_id: str, sizes: Sizes | None) -> int | None:
     label = ctx.labels.get(archive_id)
-    if label is None:
+    if label is None or sizes is None:
         return None
+    if sizes.reclaimable == sizes.allocated:
+        return 0  # every link of every file lies inside the archive
     metadata = os.path.join(ctx.root, ARCHIVE_BUCKET, archive_id, f"{label}.dist-info", "METADATA")
     try:
         st = os.lstat(metadata)
@@ -138,10 +151,12 @@ def _wheel(
     built: bool,
     origin: Origin,
     archive_id: str | None,
+    cached_at: float | None,
 ) -> CachedWheel:
     linked_id = ctx.links.get(entry)
     archive = linked_id or archive_id
-    sizes = ctx.sizes([f"{ARCHIVE_BUCKET}/{archive}"]) if archive else None
+    node = ctx.archives.get(archive) if archive else None
+    sizes = node.sizes if node is not None else None
     bucket = entry.split("/", 1)[0]
     return CachedWheel(
         package=package,
@@ -155,40 +170,47 @@ def _wheel(
         current=ctx.current.get(bucket, False),
         archive_id=archive,
         linked=linked_id is not None,
-        allocated=sizes.allocated if sizes and sizes.dirs else None,
-        reclaimable=sizes.reclaimable if sizes and sizes.dirs else None,
-        links_outside=_links_outside(ctx, archive) if archive else None,
-        cached_at=_mtime(os.path.join(ctx.root, entry)),
+        allocated=sizes.allocated if sizes else None,
+        reclaimable=sizes.reclaimable if sizes else None,
+        links_outside=_links_outside(ctx, archive, sizes) if archive else None,
+        cached_at=cached_at,
     )
 
 
-def _pointer(path: str, suffix: str) -> tuple[ArchiveRecord, bytes, int]:
-    data = read_record(path)
+def _pointer(data: bytes, suffix: str) -> tuple[ArchiveRecord, int]:
+    """The archive record of a `.rev` or `.http` pointer, and where its payload ends."""
+    if not data:
+        raise RecordError("empty file")
     if suffix == ".rev":
         record = unpack_whole(data)
         if not (isinstance(record, list) and len(record) == 2):
             raise RecordError("not a timestamped archive pointer")
-        return archive_record(record[1]), data, len(data)
+        return archive_record(record[1]), len(data)
     payload, end = unpack_first(data)
-    return archive_record(payload), data, end
+    return archive_record(payload), end
 
 
 def read_wheel_dir(ctx: Context, package: str, directory: str, out: PackageContents) -> None:
     """`wheels-vN/pypi/<name>`, `…/index/<digest>/<name>`, `…/url/<digest>/<name>`."""
     parts = directory.split("/")
     kind_dir, digest = parts[1], (parts[2] if len(parts) > 3 else None)
-    names = _listing(os.path.join(ctx.root, directory))
+    absolute = os.path.join(ctx.root, directory)
+    listed = ctx.listings.get(absolute)
+    names = listed if listed is not None else _listing(absolute)
     present = set(names)
     for key in sorted({n.rsplit(".", 1)[0] for n in names if n.endswith(POINTERS)}):
         suffix = ".http" if key + ".http" in present else ".rev"
         entry = f"{directory}/{key}"
-        path = os.path.join(ctx.root, entry + suffix)
         name = parse_key(key, package)
+        record: ArchiveRecord | None = None
+        data, end, cached_at = b"", 0, None
         try:
-            record, data, end = _pointer(path, suffix)
+            data, cached_at = read_timed_record(os.path.join(ctx.root, entry + suffix))
+            record, end = _pointer(data, suffix)
         except RecordError as error:
-            out.undecoded.append(undecoded(ctx.root, path, str(error)))
-            record, data, end = None, b"", 0
+            path = os.path.join(ctx.root, entry + suffix)
+            failed = undecoded_bytes(entry + suffix, str(error), data) if data else None
+            out.undecoded.append(failed or undecoded(ctx.root, path, str(error)))
         filename = record.filename if record and record.filename else None
         stem = parse_wheel_filename(key + ".whl")
         if filename is None and stem is not None and normalize(stem.name) == package:
@@ -204,7 +226,8 @@ def read_wheel_dir(ctx: Context, package: str, directory: str, out: PackageConte
         else:
             origin = Origin("index", index=index_label(kind_dir, digest, ctx.index_urls), url=url)
         archive_id = record.archive_id if record else None
-        out.wheels.append(_wheel(ctx, package, entry, name, filename, False, origin, archive_id))
+        wheel = _wheel(ctx, package, entry, name, filename, False, origin, archive_id, cached_at)
+        out.wheels.append(wheel)
 
 
 def _revision_pointer(
@@ -291,7 +314,9 @@ def _read_revisions(
             if parsed is None or normalize(parsed.name) != package:
                 continue
             entry = f"{rev_dir}/{filename[: -len('.whl')]}"
-            out.wheels.append(_wheel(ctx, package, entry, parsed, filename, True, origin, None))
+            built_at = _mtime(os.path.join(ctx.root, rev_dir, filename))
+            wheel = _wheel(ctx, package, entry, parsed, filename, True, origin, None, built_at)
+            out.wheels.append(wheel)
         sizes = ctx.sizes([rev_dir])
         out.sdists.append(
             SdistRevision(
