@@ -15,7 +15,7 @@ from uvcache_tui.core.buckets import (
     bucket_version,
     classify_entry,
 )
-from uvcache_tui.core.contents import Bucket, Contents, read_contents
+from uvcache_tui.core.contents import Contents, Sources, read_contents
 from uvcache_tui.core.locate import CACHEDIR_SIGNATURE
 from uvcache_tui.core.lock import LockProbe, probe_lock
 from uvcache_tui.core.model import Sizes
@@ -110,29 +110,20 @@ class CacheModel:
                 return
             self.package_sizes(package)
 
-    def _archive_nodes(self) -> dict[str, DirNode]:
-        node = self.scan.root.child(ARCHIVE_BUCKET)
-        return dict(node.children or {}) if node is not None else {}
-
     def compute_contents(self, cancelled: CancelCheck | None = None) -> Contents:
         """Decode the cache's records into `contents` (off any UI thread: it reads files)."""
         if self.contents is None:
-            self.contents = read_contents(
-                self.path,
-                [
-                    Bucket(b.name, b.status is BucketStatus.CURRENT, self.scan.root.child(b.name))
-                    for b in self.buckets
-                    if b.is_dir
-                ],
-                [(p.name, p.dirs) for p in self.packages],
-                {link.referrer: link.archive_id for link in self.links},
-                {a.archive_id: a.label for a in self.archives if not a.is_environment},
-                [a.archive_id for a in self.archives if a.is_environment],
-                self.selection_sizes,
-                self._archive_nodes(),
-                self._listings,
-                cancelled,
+            sources = Sources(
+                root=self.path,
+                tree=self.scan.root,
+                current={b.name for b in self.buckets if b.status is BucketStatus.CURRENT},
+                packages=[(p.name, p.dirs) for p in self.packages],
+                links={link.referrer: link.archive_id for link in self.links},
+                archives=[(a.archive_id, a.label, a.is_environment) for a in self.archives],
+                sizes=self.selection_sizes,
+                listings=self._listings,
             )
+            self.contents = read_contents(sources, cancelled)
             self._listings = {}
         return self.contents
 

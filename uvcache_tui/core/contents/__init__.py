@@ -44,6 +44,7 @@ __all__ = [
     "Origin",
     "PackageContents",
     "SdistRevision",
+    "Sources",
     "Undecoded",
     "read_contents",
 ]
@@ -63,13 +64,25 @@ class Contents:
         return self.packages.get(package) or PackageContents()
 
 
-@dataclass(frozen=True)
-class Bucket:
-    """What `read_contents` needs of a top-level entry (`cache.BucketEntry` has it)."""
+@dataclass
+class Sources:
+    """What reading the contents needs of a scanned cache (`cache.CacheModel` has it all)."""
 
-    name: str
-    current: bool
-    node: DirNode | None
+    root: str
+    tree: DirNode
+    """The scan's root node."""
+    current: set[str]
+    """Names of the buckets the running uv uses."""
+    packages: list[tuple[str, list[str]]]
+    """(name, its dirs relative to the root)."""
+    links: dict[str, str]
+    """Link path -> archive id."""
+    archives: list[tuple[str, str, bool]]
+    """(archive id, `name-version` label, is a cached environment)."""
+    sizes: Callable[[list[str]], Sizes]
+    """The model's `selection_sizes`."""
+    listings: dict[str, list[str]]
+    """Entry names of wheels-bucket dirs already listed (absolute path -> names)."""
 
 
 def _in_cache_links(root: str, environment_archives: Iterable[str]) -> dict[tuple[int, int], int]:
@@ -98,55 +111,35 @@ def _in_cache_links(root: str, environment_archives: Iterable[str]) -> dict[tupl
     return counts
 
 
-def read_contents(
-    root: str,
-    buckets: list[Bucket],
-    packages: Iterable[tuple[str, list[str]]],
-    links: dict[str, str],
-    archive_labels: dict[str, str],
-    environment_archives: Iterable[str],
-    sizes: Callable[[list[str]], Sizes],
-    archives: dict[str, DirNode],
-    listings: dict[str, list[str]],
-    cancelled: CancelCheck | None = None,
-) -> Contents:
-    """The contents of one scanned cache.
-
-    `packages`: (name, its dirs); `links`: link path -> archive id; `archive_labels`: wheel
-    archive id -> `name-version`; `sizes`: the model's `selection_sizes`; `archives`: the
-    scanned `archive-v0/<id>` dirs by id; `listings`: entry names of wheels-bucket dirs
-    already listed (absolute path -> names), which are not listed again.
-    """
-    by_family: dict[str, list[Bucket]] = {}
-    for bucket in buckets:
-        family = bucket_family(bucket.name)
-        if family is not None and bucket.node is not None:
-            by_family.setdefault(family, []).append(bucket)
+def read_contents(sources: Sources, cancelled: CancelCheck | None = None) -> Contents:
+    """The contents of one scanned cache."""
+    root = sources.root
+    buckets: dict[str, list[tuple[str, DirNode, bool]]] = {}
+    for node in sorted(sources.tree.iter_children(), key=lambda n: n.name):
+        family = bucket_family(node.name)
+        if family is not None:
+            buckets.setdefault(family, []).append((node.name, node, node.name in sources.current))
     contents = Contents()
-    contents.indexes = read_indexes(
-        root, [(b.name, b.node, b.current) for b in by_family.get("simple", []) if b.node]
-    )
-    contents.git_checkouts = read_checkouts(
-        root, [(b.name, b.node, b.current) for b in by_family.get("git", []) if b.node]
-    )
+    contents.indexes = read_indexes(root, buckets.get("simple", []))
+    contents.git_checkouts = read_checkouts(root, buckets.get("git", []))
     contents.interpreters, failed = read_interpreters(
-        root, [(b.name, bucket_version(b.name)) for b in by_family.get("interpreter", [])]
+        root, [(name, bucket_version(name)) for name, _, _ in buckets.get("interpreter", [])]
     )
     contents.undecoded.extend(failed)
-    index_urls = {i.digest: i.url for i in contents.indexes if i.digest and i.url}
+    archive_node = sources.tree.child(ARCHIVE_BUCKET)
     context = Context(
         root=root,
-        links=links,
-        current={b.name: b.current for b in buckets},
-        index_urls=index_urls,
+        links=sources.links,
+        current={name: current for group in buckets.values() for name, _, current in group},
+        index_urls={i.digest: i.url for i in contents.indexes if i.digest and i.url},
         checkouts=contents.git_checkouts,
-        sizes=sizes,
-        archives=archives,
-        listings=listings,
-        labels=archive_labels,
-        in_cache=_in_cache_links(root, environment_archives),
+        sizes=sources.sizes,
+        labels={aid: label for aid, label, is_env in sources.archives if not is_env},
+        in_cache=_in_cache_links(root, (aid for aid, _, is_env in sources.archives if is_env)),
+        archives=dict(archive_node.children or {}) if archive_node is not None else {},
+        listings=sources.listings,
     )
-    for name, dirs in packages:
+    for name, dirs in sources.packages:
         if cancelled is not None and cancelled():
             break
         found = PackageContents()
