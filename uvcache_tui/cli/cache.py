@@ -9,6 +9,7 @@ from uvcache_tui.cli.common import Commands, Context, UsageError, print_json
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.buildkit.builders import list_builders
 from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.contents.pythons import ManagedPython, managed_pythons
 from uvcache_tui.core.location import check_location, open_location
 from uvcache_tui.core.model import Location, LocationKind
 from uvcache_tui.core.report import cache_json, location_json
@@ -56,10 +57,13 @@ def open_cache(ctx: Context, location: Location) -> CacheModel:
     return opened.model
 
 
-def _location_size(location: Location) -> int | None:
+def _location_size(location: Location) -> tuple[int | None, list[ManagedPython] | None]:
+    """Allocated bytes of a location, and for uv's python dir its installations."""
     if not os.path.isdir(location.path):
-        return None
-    return scan(location.path).root.sub_alloc
+        return None, [] if location.kind is LocationKind.PYTHON else None
+    result = scan(location.path)
+    pythons = managed_pythons(result) if location.kind is LocationKind.PYTHON else None
+    return result.root.sub_alloc, pythons
 
 
 def _builders() -> list[dict[str, Any]]:
@@ -70,14 +74,16 @@ def _builders() -> list[dict[str, Any]]:
 
 def cmd_ls(ctx: Context) -> int:
     discovery = ctx.discovery
-    rows = [(loc, _location_size(loc)) for loc in discovery.locations]
+    rows = [(loc, *_location_size(loc)) for loc in discovery.locations]
     builders = [] if ctx.args.no_docker else _builders()
     if ctx.args.json:
         print_json(
             {
                 "uv_version": discovery.uv_version,
                 "uv_path": discovery.uv_path,
-                "locations": [location_json(loc, allocated) for loc, allocated in rows],
+                "locations": [
+                    location_json(loc, allocated, pythons) for loc, allocated, pythons in rows
+                ],
                 "builders": builders,
                 "notes": discovery.notes,
             }
@@ -85,9 +91,13 @@ def cmd_ls(ctx: Context) -> int:
         return 0
     uv = discovery.uv_version or "not found"
     print(f"uv {uv}" + (f" ({discovery.uv_path})" if discovery.uv_path else ""))
-    for loc, allocated in rows:
+    for loc, allocated, pythons in rows:
         shown = size(allocated) if allocated is not None else "missing"
         print(f"{loc.label:<26} {shown:>10}  {loc.path}  [{loc.source}]")
+        for python in pythons or ():
+            print(
+                f"  {python.implementation} {python.version:<18} {size(python.allocated):>10}  {python.name}"
+            )
     for builder in builders:
         _print_builder_row(builder)
     for note in discovery.notes:

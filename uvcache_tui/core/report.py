@@ -7,12 +7,16 @@ from typing import Any
 from uvcache_tui.core.action_run import ActionResult
 from uvcache_tui.core.actions import ActionPlan
 from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.contents.pythons import ManagedPython
 from uvcache_tui.core.contents.to_json import contents_json, package_contents_json
 from uvcache_tui.core.model import Location
 
 
-def location_json(location: Location, allocated: int | None) -> dict[str, Any]:
-    return {
+def location_json(
+    location: Location, allocated: int | None, pythons: list[ManagedPython] | None = None
+) -> dict[str, Any]:
+    """One `ls --json` location; `pythons`: the installations in uv's python dir."""
+    document: dict[str, Any] = {
         "kind": location.kind.value,
         "path": location.path,
         "source": location.source,
@@ -20,6 +24,9 @@ def location_json(location: Location, allocated: int | None) -> dict[str, Any]:
         "is_cache": location.kind.is_cache,
         "allocated_bytes": allocated,
     }
+    if pythons is not None:
+        document["pythons"] = [python.to_json() for python in pythons]
+    return document
 
 
 def cache_json(model: CacheModel) -> dict[str, Any]:
