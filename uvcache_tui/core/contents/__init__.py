@@ -10,6 +10,7 @@ cache's contents, and nothing is guessed. `read_contents` is called by `cache.lo
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -112,7 +113,22 @@ def _in_cache_links(root: str, environment_archives: Iterable[str]) -> dict[tupl
 
 
 def read_contents(sources: Sources, cancelled: CancelCheck | None = None) -> Contents:
-    """The contents of one scanned cache."""
+    """The contents of one scanned cache.
+
+    Cyclic garbage collection is paused meanwhile: reading makes no cycles, and each
+    collection would walk the whole model (millions of scan nodes for a large cache), a
+    third of the cost on the 750k-file benchmark.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_contents(sources, cancelled)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read_contents(sources: Sources, cancelled: CancelCheck | None) -> Contents:
     root = sources.root
     buckets: dict[str, list[tuple[str, DirNode, bool]]] = {}
     for node in sorted(sources.tree.iter_children(), key=lambda n: n.name):

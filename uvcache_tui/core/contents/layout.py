@@ -21,6 +21,8 @@ class WheelName:
     version: str
     tags: str | None
     """`py3-none-any`; None where the entry name holds a digest of long tags instead."""
+    from_filename: bool = False
+    """Parsed from a whole wheel file name (or a 0.5-style entry named by its stem)."""
 
 
 def parse_wheel_filename(filename: str) -> WheelName | None:
@@ -29,7 +31,7 @@ def parse_wheel_filename(filename: str) -> WheelName | None:
     if not match:
         return None
     tags = f"{match['python']}-{match['abi']}-{match['platform']}"
-    return WheelName(match["name"], match["version"], tags)
+    return WheelName(match["name"], match["version"], tags, from_filename=True)
 
 
 def parse_key(key: str, package: str) -> WheelName:

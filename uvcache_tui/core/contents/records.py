@@ -82,14 +82,27 @@ def read_timed_record(path: str, limit: int = MAX_RECORD_BYTES) -> tuple[bytes, 
     """A record's bytes (possibly empty) and its mtime, from one open; `RecordError` if it
     cannot be read or is too large to be a record."""
     try:
-        with open(path, "rb") as handle:
-            mtime = os.fstat(handle.fileno()).st_mtime
-            data = handle.read(limit + 1)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
     except OSError as error:
         raise RecordError(f"unreadable: {error.strerror or error}") from None
-    if len(data) > limit:
-        raise RecordError(f"larger than {limit} bytes: not a record")
-    return data, mtime
+    try:
+        st = os.fstat(fd)
+        if st.st_size > limit:
+            raise RecordError(f"larger than {limit} bytes: not a record")
+        # Sized by fstat: a `read(limit)` would allocate the limit for every small record.
+        data = os.read(fd, st.st_size + 1)
+        while st.st_size < len(data) <= limit:  # it grew while being read
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            data += chunk
+        if len(data) > limit:
+            raise RecordError(f"larger than {limit} bytes: not a record")
+    except OSError as error:
+        raise RecordError(f"unreadable: {error.strerror or error}") from None
+    finally:
+        os.close(fd)
+    return data, st.st_mtime
 
 
 def undecoded_bytes(relative: str, reason: str, data: bytes) -> Undecoded:
@@ -112,6 +125,8 @@ def undecoded(cache_root: str, path: str, reason: str) -> Undecoded:
 
 def display_path(path: str) -> str:
     """A path as text: bytes that are not UTF-8 (kept by surrogateescape) shown as U+FFFD."""
+    if path.isascii():
+        return path
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 

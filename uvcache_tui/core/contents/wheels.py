@@ -108,6 +108,12 @@ class Context:
     """`archive-v0`'s scanned subdirectories by id: a wheel's sizes are its archive's."""
     listings: dict[str, list[str]]
     """Absolute dir path -> entry names, for the dirs the model already listed."""
+
+    def path(self, *relative: str) -> str:
+        """An absolute path from parts relative to the root (no `os.path.join`: it is the
+        cost of reading a large cache's records)."""
+        return os.sep.join((self.root, *relative))
+
     labels: dict[str, str]
     """Archive id -> `name-version` of its dist-info."""
     in_cache: dict[tuple[int, int], int]
@@ -117,6 +123,15 @@ class Context:
 def _listing(path: str) -> list[str]:
     try:
         return sorted(os.listdir(path))
+    except OSError:
+        return []
+
+
+def _subdirs(path: str) -> list[str]:
+    """Names of a directory's subdirectories, sorted (from the listing's types: no stat)."""
+    try:
+        with os.scandir(path) as entries:
+            return sorted(e.name for e in entries if e.is_dir(follow_symlinks=False))
     except OSError:
         return []
 
@@ -134,7 +149,7 @@ def _links_outside(ctx: Context, archive_id: str, sizes: Sizes | None) -> int | 
         return None
     if sizes.reclaimable == sizes.allocated:
         return 0  # every link of every file lies inside the archive
-    metadata = os.path.join(ctx.root, ARCHIVE_BUCKET, archive_id, f"{label}.dist-info", "METADATA")
+    metadata = ctx.path(ARCHIVE_BUCKET, archive_id, f"{label}.dist-info", "METADATA")
     try:
         st = os.lstat(metadata)
     except OSError:
@@ -194,30 +209,28 @@ def read_wheel_dir(ctx: Context, package: str, directory: str, out: PackageConte
     """`wheels-vN/pypi/<name>`, `…/index/<digest>/<name>`, `…/url/<digest>/<name>`."""
     parts = directory.split("/")
     kind_dir, digest = parts[1], (parts[2] if len(parts) > 3 else None)
-    absolute = os.path.join(ctx.root, directory)
+    absolute = ctx.path(directory)
     listed = ctx.listings.get(absolute)
     names = listed if listed is not None else _listing(absolute)
     present = set(names)
     for key in sorted({n.rsplit(".", 1)[0] for n in names if n.endswith(POINTERS)}):
         suffix = ".http" if key + ".http" in present else ".rev"
         entry = f"{directory}/{key}"
-        name = parse_key(key, package)
         record: ArchiveRecord | None = None
         data, end, cached_at = b"", 0, None
         try:
-            data, cached_at = read_timed_record(os.path.join(ctx.root, entry + suffix))
+            data, cached_at = read_timed_record(ctx.path(entry + suffix))
             record, end = _pointer(data, suffix)
         except RecordError as error:
-            path = os.path.join(ctx.root, entry + suffix)
+            path = ctx.path(entry + suffix)
             failed = undecoded_bytes(entry + suffix, str(error), data) if data else None
             out.undecoded.append(failed or undecoded(ctx.root, path, str(error)))
-        filename = record.filename if record and record.filename else None
-        stem = parse_wheel_filename(key + ".whl")
-        if filename is None and stem is not None and normalize(stem.name) == package:
-            filename = key + ".whl"  # a 0.5-style entry, named by the file name's stem
-        parsed = parse_wheel_filename(filename) if filename else None
-        if parsed is not None:
-            name = WheelName(package, parsed.version, parsed.tags)
+        filename = record.filename if record is not None else None
+        name = parse_wheel_filename(filename) if filename else None
+        if name is None:
+            name = parse_key(key, package)
+            if filename is None and name.from_filename:
+                filename = key + ".whl"  # a 0.5-style entry, named by the file name's stem
         url = policy_url(data, end, filename) if filename and suffix == ".http" else None
         if kind_dir == "url":
             origin = Origin("url", url=url) if suffix == ".http" else Origin("path")
@@ -235,7 +248,7 @@ def _revision_pointer(
 ) -> tuple[str | None, str | None]:
     """(current revision id, sdist URL) from `revision.http` / `revision.rev`, if present."""
     for pointer in ("revision.http", "revision.rev"):
-        path = os.path.join(ctx.root, directory, pointer)
+        path = ctx.path(directory, pointer)
         if not os.path.lexists(path):
             continue
         try:
@@ -275,12 +288,9 @@ def read_sdist_dir(ctx: Context, package: str, directory: str, out: PackageConte
     kind_dir = parts[1]
     digest = parts[2] if kind_dir != "pypi" else None
     if kind_dir in ("pypi", "index"):
-        for version in _listing(os.path.join(ctx.root, directory)):
-            if os.path.isdir(os.path.join(ctx.root, directory, version)):
-                index = index_label(kind_dir, digest, ctx.index_urls)
-                _read_revisions(
-                    ctx, package, f"{directory}/{version}", version, "index", index, out
-                )
+        index = index_label(kind_dir, digest, ctx.index_urls)
+        for version in _subdirs(ctx.path(directory)):
+            _read_revisions(ctx, package, f"{directory}/{version}", version, "index", index, out)
         return
     _read_revisions(ctx, package, directory, None, kind_dir, None, out)
 
@@ -297,24 +307,24 @@ def _read_revisions(
     current, url = (None, None)
     if kind != "git":
         current, url = _revision_pointer(ctx, package, directory, out)
-        if kind == "index" and os.path.lexists(os.path.join(ctx.root, directory, "revision.rev")):
+        if kind == "index" and os.path.lexists(ctx.path(directory, "revision.rev")):
             kind = "find-links"  # a local --find-links dir: uv keeps a `.rev`, not `.http`
-    for revision in _listing(os.path.join(ctx.root, directory)):
+    for revision in _subdirs(ctx.path(directory)):
         rev_dir = f"{directory}/{revision}"
-        if revision.startswith(".") or not os.path.isdir(os.path.join(ctx.root, rev_dir)):
+        if revision.startswith("."):
             continue
         if kind == "git":
             repository, commit = repository_of(revision, ctx.checkouts)
             origin = Origin("git", url=repository, commit=commit)
         else:
             origin = Origin(kind, index=index, url=url)
-        built = [n for n in _listing(os.path.join(ctx.root, rev_dir)) if n.endswith(".whl")]
+        built = [n for n in _listing(ctx.path(rev_dir)) if n.endswith(".whl")]
         for filename in built:
             parsed = parse_wheel_filename(filename)
             if parsed is None or normalize(parsed.name) != package:
                 continue
             entry = f"{rev_dir}/{filename[: -len('.whl')]}"
-            built_at = _mtime(os.path.join(ctx.root, rev_dir, filename))
+            built_at = _mtime(ctx.path(rev_dir, filename))
             wheel = _wheel(ctx, package, entry, parsed, filename, True, origin, None, built_at)
             out.wheels.append(wheel)
         sizes = ctx.sizes([rev_dir])
