@@ -27,7 +27,7 @@ def wheel_source(wheel: CachedWheel) -> str:
 
 
 def _when(seconds: float | None) -> str:
-    return datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M") if seconds else "-"
+    return datetime.fromtimestamp(seconds).strftime("%Y-%m-%d") if seconds else "-"
 
 
 def _size(value: int | None) -> Text:
@@ -37,18 +37,18 @@ def _size(value: int | None) -> Text:
 def fill_wheels(table: DataTable[Text], wheels: list[CachedWheel]) -> None:
     names = [w.filename or f"{w.version} {w.tags or ''}" for w in wheels]
     origins = [w.origin.label for w in wheels]
-    name_width = widest(names, "Wheel", 48)
-    origin_width = widest(origins, "Origin", 48)
+    name_width = widest(names, "Wheel", 32)
+    origin_width = widest(origins, "Origin", 24)
     reset_columns(
         table,
         [
             ("wheel", "Wheel", name_width),
-            ("source", "From", 9),
+            ("source", "From", 8),
             ("origin", "Origin", origin_width),
-            ("allocated", right("Allocated"), 10),
-            ("reclaimable", right("Reclaimable"), 11),
-            ("links", right("Links out"), 9),
-            ("cached", "Cached", 16),
+            ("allocated", right("Allocated"), 9),
+            ("reclaimable", right("Reclaim"), 9),
+            ("links", right("Links"), 5),
+            ("cached", "Cached", 10),
         ],
     )
     for wheel, name, origin in zip(wheels, names, origins, strict=True):
@@ -72,7 +72,7 @@ def fill_sdists(table: DataTable[Text], sdists: list[SdistRevision]) -> None:
             ("revision", "Sdist revision", 22),
             ("version", "Version", 12),
             ("state", "State", 8),
-            ("origin", "Origin", 48),
+            ("origin", "Origin", 40),
             ("allocated", right("Allocated"), 10),
         ],
     )
@@ -82,7 +82,7 @@ def fill_sdists(table: DataTable[Text], sdists: list[SdistRevision]) -> None:
             Text(revision.revision),
             Text(revision.version or "-"),
             Text(state, style="yellow" if revision.current is False else ""),
-            Text(fit(revision.origin.label, 48), style="dim"),
+            Text(fit(revision.origin.label, 40), style="dim"),
             _size(revision.allocated),
             key=revision.path,
         )
@@ -96,7 +96,9 @@ def summary(name: str, contents: PackageContents) -> str:
         parts.append(f"{stale} in stale buckets (*)")
     if contents.undecoded:
         parts.append(f"{len(contents.undecoded)} record(s) not decoded")
-    return " · ".join(parts) + " — links out: hard links from venvs (copies are not seen)"
+    return (
+        " · ".join(parts) + "\nLinks: hard links from venvs outside the cache (copies are not seen)"
+    )
 
 
 class WheelsScreen(ModalScreen[None]):
@@ -107,7 +109,7 @@ class WheelsScreen(ModalScreen[None]):
         align: center middle;
     }
     WheelsScreen > Vertical {
-        width: 95%;
+        width: 100%;
         height: 90%;
         border: round $accent;
         background: $surface;
