@@ -35,7 +35,9 @@ def test_package_opens_into_wheels_and_interpreters_tab(tmp_path: Path) -> None:
                 "alpha-1.0-py3-none-any.whl",
                 "alpha-2.0-py3-none-any.whl",
             ]
-            assert all(row[1] == "download" and row[2] == deep.index_url for row in cells)
+            # The origin column is narrow: the index URL, cut with an ellipsis.
+            assert all(row[1] == "download" for row in cells)
+            assert all(deep.index_url.startswith(row[2].rstrip("…")) for row in cells)
             assert [row[5] for row in cells] == ["1", "0"]
             await pilot.press("escape")
             await pilot.pause()
