@@ -107,3 +107,28 @@ def test_non_utf8_names_are_labelled(cache: Path) -> None:
     [undecoded] = document["undecoded"]
     assert undecoded["path"].endswith("\ufffd\ufffd.msgpack")
     assert undecoded["head_hex"] == "0067617262616765"
+
+
+def test_foreign_revision_pointer_leaves_revisions_without_a_current_one(cache: Path) -> None:
+    [pointer] = cache.glob("sdists-v11/index/*/gamma/3.1/revision.http")
+    pointer.write_bytes(b"\x93not a revision")
+    contents = _contents(cache)
+    assert str(pointer.relative_to(cache)) in _reasons(contents)
+    [revision] = contents.of("gamma").sdists
+    assert revision.current is None and revision.origin.url is None
+    assert contents.of("gamma").wheels[0].built
+
+
+def test_archive_record_of_a_newer_version_is_not_decoded(cache: Path) -> None:
+    pointer = _alpha_pointer(cache, "1.0")
+    data = pointer.read_bytes()
+    payload = msgpack.Unpacker(raw=False)
+    payload.feed(data)
+    record = payload.unpack()
+    end = payload.tell()
+    record[3] = 1  # `Archive.version`: uv 0.13.9 writes 0
+    pointer.write_bytes(msgpack.packb(record) + data[end:])
+    contents = _contents(cache)
+    assert "archive version 1" in _reasons(contents)[str(pointer.relative_to(cache))]
+    wheel = next(w for w in contents.of("alpha").wheels if w.version == "1.0")
+    assert wheel.filename is None and wheel.linked
