@@ -26,7 +26,7 @@ def test_package_opens_into_wheels_and_interpreters_tab(tmp_path: Path) -> None:
             table = screen.cache_view.packages_view.table
             table.move_cursor(row=table.get_row_index("alpha"))
             await pilot.press("enter")
-            await pilot.pause()
+            await settle(pilot)
             wheels = app.screen
             assert isinstance(wheels, WheelsScreen)
             rows = wheels.query_one("#wheels-table", DataTable)

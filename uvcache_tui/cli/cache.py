@@ -165,7 +165,7 @@ def cmd_show(ctx: Context) -> int:
 
 def _print_contents(model: CacheModel) -> None:
     """Each wheel (one line), the interpreter queries and the indexes (`core.contents`)."""
-    contents = model.compute_contents()
+    contents = model.compute_contents().read_all()
     wheels = [w for p in model.packages for w in contents.of(p.name).wheels]
     if wheels:
         print()

@@ -68,8 +68,9 @@ class CacheModel:
     """Mount points below the root (relative paths): other filesystems the scan walked into
     and uv's deletions would cross. None where the platform has no mount table."""
     contents: Contents | None = None
-    """Each wheel, sdist revision, interpreter query and index (`core.contents`); read by
-    `load_cache` after the package sizes, else by `compute_contents`."""
+    """Interpreter queries, indexes, git checkouts, and each package's wheels and sdist
+    revisions on demand (`core.contents`); set up by `load_cache` after the package sizes,
+    else by `compute_contents`."""
     _package_sizes: dict[str, Sizes] = field(default_factory=dict, repr=False)
     _listings: dict[str, list[str]] = field(default_factory=dict, repr=False)
     """The wheels buckets' listings from `build_model`, until `compute_contents` used them."""
@@ -110,8 +111,9 @@ class CacheModel:
                 return
             self.package_sizes(package)
 
-    def compute_contents(self, cancelled: CancelCheck | None = None) -> Contents:
-        """Decode the cache's records into `contents` (off any UI thread: it reads files)."""
+    def compute_contents(self) -> Contents:
+        """Decode the cache's records into `contents` (off any UI thread: it reads files);
+        packages' wheels are read when asked for (`Contents.of`, `Contents.read_all`)."""
         if self.contents is None:
             sources = Sources(
                 root=self.path,
@@ -123,8 +125,8 @@ class CacheModel:
                 sizes=self.selection_sizes,
                 listings=self._listings,
             )
-            self.contents = read_contents(sources, cancelled)
-            self._listings = {}
+            self.contents = read_contents(sources)
+            self._listings = {}  # the reader keeps them while it needs them
         return self.contents
 
     def selection_sizes(self, relpaths: Iterable[str]) -> Sizes:
@@ -390,5 +392,5 @@ def load_cache(
     model = _build_model(result, table, prefetch)
     model.active = active
     model.compute_package_sizes(cancelled)
-    model.compute_contents(cancelled)
+    model.compute_contents()
     return model

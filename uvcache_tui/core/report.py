@@ -31,7 +31,7 @@ def location_json(
 
 def cache_json(model: CacheModel) -> dict[str, Any]:
     """The `show --json` document (schema in docs/json.md)."""
-    contents = model.compute_contents()
+    contents = model.compute_contents().read_all()
     return {
         "path": model.path,
         "uv_version": model.uv_version,

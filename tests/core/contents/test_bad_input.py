@@ -27,7 +27,7 @@ def _contents(cache: Path) -> Contents:
     model = load_cache(str(cache), table_for("0.13.9"))
     assert model.totals.allocated == du_bytes(cache)
     assert model.contents is not None
-    return model.contents
+    return model.contents.read_all()
 
 
 def _reasons(contents: Contents) -> dict[str, str]:

@@ -27,7 +27,8 @@ def model(deep_cache: DeepCache) -> CacheModel:
 @pytest.fixture(scope="module")
 def contents(model: CacheModel) -> Contents:
     assert model.contents is not None, "load_cache reads the contents with the model"
-    return model.contents
+    assert model.contents.packages == {}, "packages' wheels are read when asked for"
+    return model.contents.read_all()
 
 
 def only_wheel(contents: Contents, package: str) -> CachedWheel:

@@ -17,8 +17,8 @@ from uvcache_tui.core.cache import load_cache
 def test_older_release_cache_decodes(version: str, tmp_path: Path) -> None:
     deep = build_deep_cache(tmp_path, uv_path=release_binary(version))
     model = load_cache(str(deep.cache), table_for(version))
-    contents = model.contents
-    assert contents is not None
+    assert model.contents is not None
+    contents = model.contents.read_all()
     assert contents.undecoded == []
     alpha = {w.version: w for w in contents.of("alpha").wheels}
     assert set(alpha) == {"1.0", "2.0"}

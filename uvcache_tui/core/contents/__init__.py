@@ -53,16 +53,66 @@ __all__ = [
 
 @dataclass
 class Contents:
-    packages: dict[str, PackageContents] = field(default_factory=dict)
-    """Package name -> its wheels and sdist revisions."""
+    """What the records say. Interpreters, indexes and git checkouts are read with the model;
+    a package's wheels and sdist revisions when first asked for (`of`, `read_all`): reading
+    them all costs about 30 µs a wheel, a tenth of a large cache's scan, which the TUI only
+    pays for the package it opens (in a worker) and `show` when it lists them."""
+
     interpreters: list[InterpreterEntry] = field(default_factory=list)
     indexes: list[IndexPages] = field(default_factory=list)
     git_checkouts: list[GitCheckout] = field(default_factory=list)
     undecoded: list[Undecoded] = field(default_factory=list)
-    """Every record that could not be decoded, packages' included."""
+    """Every record that could not be decoded, of the packages read so far included."""
+    packages: dict[str, PackageContents] = field(default_factory=dict)
+    """Package name -> its wheels and sdist revisions, for the packages read so far."""
+    _reader: _PackageReader | None = field(default=None, repr=False)
 
     def of(self, package: str) -> PackageContents:
-        return self.packages.get(package) or PackageContents()
+        """A package's wheels and sdist revisions (read now if they were not: it reads files,
+        so never on a UI thread)."""
+        found = self.packages.get(package)
+        if found is None:
+            found = self._reader.read(package) if self._reader is not None else None
+            found = found or PackageContents()
+            self.packages[package] = found
+            self.undecoded.extend(found.undecoded)
+        return found
+
+    def read_all(self, cancelled: CancelCheck | None = None) -> Contents:
+        """Every package's (for `show`)."""
+        if self._reader is not None:
+            collecting = gc.isenabled()
+            gc.disable()  # no cycles made; a collection would walk the whole scan tree
+            try:
+                for name in self._reader.names:
+                    if cancelled is not None and cancelled():
+                        break
+                    self.of(name)
+            finally:
+                if collecting:
+                    gc.enable()
+        return self
+
+
+class _PackageReader:
+    def __init__(self, context: Context, packages: list[tuple[str, list[str]]]) -> None:
+        self.context = context
+        self.names = [name for name, _ in packages]
+        self.dirs = dict(packages)
+
+    def read(self, name: str) -> PackageContents | None:
+        dirs = self.dirs.get(name)
+        if dirs is None:
+            return None
+        found = PackageContents()
+        for directory in sorted(dirs):
+            family = bucket_family(directory.split("/", 1)[0])
+            if family == "wheels":
+                read_wheel_dir(self.context, name, directory, found)
+            elif family == "sdists":
+                read_sdist_dir(self.context, name, directory, found)
+        found.wheels.sort(key=lambda w: (not w.current, w.version, w.entry))
+        return found
 
 
 @dataclass
@@ -112,23 +162,9 @@ def _in_cache_links(root: str, environment_archives: Iterable[str]) -> dict[tupl
     return counts
 
 
-def read_contents(sources: Sources, cancelled: CancelCheck | None = None) -> Contents:
-    """The contents of one scanned cache.
-
-    Cyclic garbage collection is paused meanwhile: reading makes no cycles, and each
-    collection would walk the whole model (millions of scan nodes for a large cache), a
-    third of the cost on the 750k-file benchmark.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _read_contents(sources, cancelled)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _read_contents(sources: Sources, cancelled: CancelCheck | None) -> Contents:
+def read_contents(sources: Sources) -> Contents:
+    """The contents of one scanned cache: interpreters, indexes and git checkouts now, each
+    package's wheels when asked for (`Contents.of`, `Contents.read_all`)."""
     root = sources.root
     buckets: dict[str, list[tuple[str, DirNode, bool]]] = {}
     for node in sorted(sources.tree.iter_children(), key=lambda n: n.name):
@@ -155,17 +191,5 @@ def _read_contents(sources: Sources, cancelled: CancelCheck | None) -> Contents:
         archives=dict(archive_node.children or {}) if archive_node is not None else {},
         listings=sources.listings,
     )
-    for name, dirs in sources.packages:
-        if cancelled is not None and cancelled():
-            break
-        found = PackageContents()
-        for directory in sorted(dirs):
-            family = bucket_family(directory.split("/", 1)[0])
-            if family == "wheels":
-                read_wheel_dir(context, name, directory, found)
-            elif family == "sdists":
-                read_sdist_dir(context, name, directory, found)
-        found.wheels.sort(key=lambda w: (not w.current, w.version, w.entry))
-        contents.packages[name] = found
-        contents.undecoded.extend(found.undecoded)
+    contents._reader = _PackageReader(context, sources.packages)
     return contents

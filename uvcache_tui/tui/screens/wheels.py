@@ -1,17 +1,18 @@
 """A package opened into its wheels: each cached wheel with its tags, origin, archive, sizes
-and users, then its sdist revisions. Everything shown was read with the model (in the scan's
-worker, `core.contents`); this screen only presents it."""
+and users, then its sdist revisions, read (`core.contents`) in a worker when it opens."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
+from textual.worker import get_current_worker
 
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.contents import CachedWheel, PackageContents, SdistRevision
@@ -134,20 +135,30 @@ class WheelsScreen(ModalScreen[None]):
 
     def __init__(self, model: CacheModel, package: str) -> None:
         super().__init__()
+        self._model = model
         self._package = package
-        # Read by `load_cache` in the scan's worker: a lookup here, never file reads.
-        contents = model.contents
-        self._contents = contents.of(package) if contents is not None else PackageContents()
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(summary(self._package, self._contents), id="wheels-title")
+            yield Static(f"{self._package}: reading its records…", id="wheels-title")
             yield DataTable[Text](id="wheels-table", cursor_type="row", zebra_stripes=True)
             yield DataTable[Text](id="sdists-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        fill_wheels(self.query_one("#wheels-table", DataTable), self._contents.wheels)
-        sdists = self.query_one("#sdists-table", DataTable)
-        fill_sdists(sdists, self._contents.sdists)
-        sdists.display = bool(self._contents.sdists)
+        self.query_one("#sdists-table").display = False
         self.query_one("#wheels-table").focus()
+        self._read()
+
+    @work(thread=True, exclusive=True, group="wheels", exit_on_error=False)
+    def _read(self) -> None:
+        """A package's records are read the first time it is opened: files, so a worker."""
+        contents = self._model.compute_contents().of(self._package)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, contents)
+
+    def _show(self, contents: PackageContents) -> None:
+        self.query_one("#wheels-title", Static).update(summary(self._package, contents))
+        fill_wheels(self.query_one("#wheels-table", DataTable), contents.wheels)
+        sdists = self.query_one("#sdists-table", DataTable)
+        fill_sdists(sdists, contents.sdists)
+        sdists.display = bool(contents.sdists)

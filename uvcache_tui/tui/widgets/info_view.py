@@ -113,11 +113,7 @@ def cache_facts(model: CacheModel, location: Location | None) -> RenderableType:
     if contents is not None:
         grid.add_row("Indexes", index_lines(contents.indexes))
         stale = sum(1 for e in contents.interpreters if not e.exists)
-        grid.add_row(
-            "Interpreters",
-            f"{len(contents.interpreters)} queries cached, {stale} stale"
-            + (f"; {len(contents.undecoded)} records not decoded" if contents.undecoded else ""),
-        )
+        grid.add_row("Interpreters", f"{len(contents.interpreters)} queries cached, {stale} stale")
     problems = scan.problems
     grid.add_row(
         "Problems", "none" if not problems.total else f"{problems.total} met during the scan"
