@@ -108,16 +108,15 @@ class Context:
     """`archive-v0`'s scanned subdirectories by id: a wheel's sizes are its archive's."""
     listings: dict[str, list[str]]
     """Absolute dir path -> entry names, for the dirs the model already listed."""
+    labels: dict[str, str]
+    """Archive id -> `name-version` of its dist-info."""
+    in_cache: dict[tuple[int, int], int]
+    """(st_dev, st_ino) of a `METADATA` -> its links inside cached environments."""
 
     def path(self, *relative: str) -> str:
         """An absolute path from parts relative to the root (no `os.path.join`: it is the
         cost of reading a large cache's records)."""
         return os.sep.join((self.root, *relative))
-
-    labels: dict[str, str]
-    """Archive id -> `name-version` of its dist-info."""
-    in_cache: dict[tuple[int, int], int]
-    """(st_dev, st_ino) of a `METADATA` -> its links inside cached environments."""
 
 
 def _listing(path: str) -> list[str]:
