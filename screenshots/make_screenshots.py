@@ -128,6 +128,8 @@ async def shoot(
 
         await save("main")
         await save("packages", "2", "down", "down", "space", "down", "space")
+        await save("wheels", *["up"] * 6, "enter")
+        await pilot.press("escape")
         await save("files", "3")
         await save("info", "4")
         await save("help", "question_mark")

@@ -155,3 +155,55 @@ def test_the_script_is_the_module_entry() -> None:
         assert by_script.returncode == 0, by_script.stderr
         assert by_script.stdout == run_cli(*args).stdout
     assert "--all-mounts" in by_script.stdout
+
+
+def test_show_lists_wheels_interpreters_and_indexes(tmp_path: Path) -> None:
+    from tests.deep_cache import build_deep_cache
+
+    deep = build_deep_cache(tmp_path)
+    result = run_cli("show", "--json", str(deep.cache))
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    alpha = next(p for p in document["packages"] if p["name"] == "alpha")
+    assert sorted(w["filename"] for w in alpha["wheels"]) == [
+        "alpha-1.0-py3-none-any.whl",
+        "alpha-2.0-py3-none-any.whl",
+    ]
+    assert {w["origin"]["index"] for w in alpha["wheels"]} == {deep.index_url}
+    stale = [i["executable"] for i in document["interpreters"] if i["stale"]]
+    assert stale == [str(deep.gone_venv / "bin" / "python")]
+    assert [(i["url"], i["pages"]) for i in document["indexes"]] == [(deep.index_url, 2)]
+    assert document["undecoded"] == []
+    text = run_cli("show", str(deep.cache))
+    assert text.returncode == 0, text.stderr
+    assert "alpha-1.0-py3-none-any.whl" in text.stdout
+    assert f"{deep.gone_venv}/bin/python" in text.stdout and "stale (gone)" in text.stdout
+    assert deep.index_url in text.stdout
+
+
+def test_ls_lists_managed_pythons(tmp_path: Path) -> None:
+    """uv's python dir as uv lays it out: one dir per installation, a minor-version symlink,
+    a lock file; the real uv reports the dir (`uv python dir`), the layout comes from it."""
+    pythons = tmp_path / "pythons"
+    install = pythons / "cpython-3.12.4-linux-x86_64-gnu"
+    (install / "bin").mkdir(parents=True)
+    (install / "bin" / "python3.12").write_bytes(Path(sys.executable).read_bytes()[:50000])
+    (pythons / "cpython-3.12-linux-x86_64-gnu").symlink_to(install.name)
+    (pythons / ".lock").write_text("")
+    env = dict(os.environ, UV_PYTHON_INSTALL_DIR=str(pythons), HOME=str(tmp_path))
+    result = run_cli("ls", "--json", "--no-docker", env=env)
+    assert result.returncode == 0, result.stderr
+    [location] = [loc for loc in json.loads(result.stdout)["locations"] if loc["kind"] == "python"]
+    assert location["path"] == str(pythons)
+    assert location["pythons"] == [
+        {
+            "name": install.name,
+            "implementation": "cpython",
+            "version": "3.12.4",
+            "platform": "linux-x86_64-gnu",
+            "allocated_bytes": du_bytes(install),
+            "files": 1,
+        }
+    ]
+    text = run_cli("ls", "--no-docker", env=env)
+    assert "cpython 3.12.4" in text.stdout

@@ -61,7 +61,7 @@ def test_every_bound_key_is_in_the_help_with_its_tooltip() -> None:
 def test_keys_of_one_row_and_sections_in_order() -> None:
     text = rendered_help()
     rows = {line.split("  ")[0].strip(): line for line in text.splitlines() if line.strip()}
-    assert "Buckets, Packages, Files, Info tab" in rows["1 2 3 4"]
+    assert "Buckets, Packages, Files, Info, Interpreters tab" in rows["1 2 3 4 5"]
     assert "parent directory" in rows["backspace / ←"]
     assert "sort by size" in rows["s n c"]
     order = [text.index(section.title) for section in SECTIONS]

@@ -9,6 +9,7 @@ from uvcache_tui.cli.common import Commands, Context, UsageError, print_json
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.buildkit.builders import list_builders
 from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.contents.pythons import ManagedPython, managed_pythons
 from uvcache_tui.core.location import check_location, open_location
 from uvcache_tui.core.model import Location, LocationKind
 from uvcache_tui.core.report import cache_json, location_json
@@ -56,10 +57,13 @@ def open_cache(ctx: Context, location: Location) -> CacheModel:
     return opened.model
 
 
-def _location_size(location: Location) -> int | None:
+def _location_size(location: Location) -> tuple[int | None, list[ManagedPython] | None]:
+    """Allocated bytes of a location, and for uv's python dir its installations."""
     if not os.path.isdir(location.path):
-        return None
-    return scan(location.path).root.sub_alloc
+        return None, [] if location.kind is LocationKind.PYTHON else None
+    result = scan(location.path)
+    pythons = managed_pythons(result) if location.kind is LocationKind.PYTHON else None
+    return result.root.sub_alloc, pythons
 
 
 def _builders() -> list[dict[str, Any]]:
@@ -70,14 +74,16 @@ def _builders() -> list[dict[str, Any]]:
 
 def cmd_ls(ctx: Context) -> int:
     discovery = ctx.discovery
-    rows = [(loc, _location_size(loc)) for loc in discovery.locations]
+    rows = [(loc, *_location_size(loc)) for loc in discovery.locations]
     builders = [] if ctx.args.no_docker else _builders()
     if ctx.args.json:
         print_json(
             {
                 "uv_version": discovery.uv_version,
                 "uv_path": discovery.uv_path,
-                "locations": [location_json(loc, allocated) for loc, allocated in rows],
+                "locations": [
+                    location_json(loc, allocated, pythons) for loc, allocated, pythons in rows
+                ],
                 "builders": builders,
                 "notes": discovery.notes,
             }
@@ -85,9 +91,13 @@ def cmd_ls(ctx: Context) -> int:
         return 0
     uv = discovery.uv_version or "not found"
     print(f"uv {uv}" + (f" ({discovery.uv_path})" if discovery.uv_path else ""))
-    for loc, allocated in rows:
+    for loc, allocated, pythons in rows:
         shown = size(allocated) if allocated is not None else "missing"
         print(f"{loc.label:<26} {shown:>10}  {loc.path}  [{loc.source}]")
+        for python in pythons or ():
+            print(
+                f"  {python.implementation} {python.version:<18} {size(python.allocated):>10}  {python.name}"
+            )
     for builder in builders:
         _print_builder_row(builder)
     for note in discovery.notes:
@@ -145,8 +155,46 @@ def cmd_show(ctx: Context) -> int:
             f"{package.name:<32} {versions:<24} {size(sizes.allocated):>10} "
             f"{size(sizes.reclaimable):>12}"
         )
+    _print_contents(model)
     if model.scan.problems.total:
         print(f"\n{model.scan.problems.total} problem(s) during the scan, e.g.:")
         for problem in model.scan.problems.samples[:5]:
             print(f"  {problem.kind.value}: {problem.path} {problem.detail}")
     return 0
+
+
+def _print_contents(model: CacheModel) -> None:
+    """Each wheel (one line), the interpreter queries and the indexes (`core.contents`)."""
+    contents = model.compute_contents().read_all()
+    wheels = [w for p in model.packages for w in contents.of(p.name).wheels]
+    if wheels:
+        print()
+        print(f"{'WHEEL':<48} {'FROM':<10} {'ALLOCATED':>10} {'LINKS':>5}  ORIGIN")
+        for wheel in wheels:
+            name = wheel.filename or f"{wheel.package} {wheel.version} ({wheel.tags or '?'})"
+            local = wheel.origin.kind in ("find-links", "path", "editable")
+            source = "built" if wheel.built else "local" if local else "download"
+            source += "" if wheel.current else "*"
+            links = "-" if wheel.links_outside is None else str(wheel.links_outside)
+            print(
+                f"{name:<48} {source:<10} {size(wheel.allocated):>10} {links:>5}  "
+                f"{wheel.origin.label}"
+            )
+        if any(not w.current for w in wheels):
+            print("* in a bucket the running uv no longer uses")
+    if contents.interpreters:
+        print()
+        print(f"{'INTERPRETER':<48} {'PYTHON':<16} {'PLATFORM':<16} STATE")
+        for entry in contents.interpreters:
+            python = f"{entry.implementation} {entry.version}"
+            state = "present" if entry.exists else "stale (gone)"
+            print(f"{entry.executable:<48} {python:<16} {entry.platform:<16} {state}")
+    if contents.indexes:
+        print()
+        print(f"{'INDEX':<48} {'PAGES':>6} {'ALLOCATED':>10}")
+        for index in contents.indexes:
+            print(f"{index.label:<48} {index.pages:>6} {size(index.allocated):>10}")
+    if contents.undecoded:
+        print(f"\n{len(contents.undecoded)} record(s) not decoded, e.g.:")
+        for record in contents.undecoded[:5]:
+            print(f"  {record.path}: {record.reason}")

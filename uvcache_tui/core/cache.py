@@ -15,6 +15,7 @@ from uvcache_tui.core.buckets import (
     bucket_version,
     classify_entry,
 )
+from uvcache_tui.core.contents import Contents, Sources, read_contents
 from uvcache_tui.core.locate import CACHEDIR_SIGNATURE
 from uvcache_tui.core.lock import LockProbe, probe_lock
 from uvcache_tui.core.model import Sizes
@@ -66,7 +67,13 @@ class CacheModel:
     mount_points: list[str] | None = None
     """Mount points below the root (relative paths): other filesystems the scan walked into
     and uv's deletions would cross. None where the platform has no mount table."""
+    contents: Contents | None = None
+    """Interpreter queries, indexes, git checkouts, and each package's wheels and sdist
+    revisions on demand (`core.contents`); set up by `load_cache` after the package sizes,
+    else by `compute_contents`."""
     _package_sizes: dict[str, Sizes] = field(default_factory=dict, repr=False)
+    _listings: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    """The wheels buckets' listings from `build_model`, until `compute_contents` used them."""
 
     @property
     def uv_version(self) -> str:
@@ -103,6 +110,24 @@ class CacheModel:
             if cancelled is not None and cancelled():
                 return
             self.package_sizes(package)
+
+    def compute_contents(self) -> Contents:
+        """Decode the cache's records into `contents` (off any UI thread: it reads files);
+        packages' wheels are read when asked for (`Contents.of`, `Contents.read_all`)."""
+        if self.contents is None:
+            sources = Sources(
+                root=self.path,
+                tree=self.scan.root,
+                current={b.name for b in self.buckets if b.status is BucketStatus.CURRENT},
+                packages=[(p.name, p.dirs) for p in self.packages],
+                links={link.referrer: link.archive_id for link in self.links},
+                archives=[(a.archive_id, a.label, a.is_environment) for a in self.archives],
+                sizes=self.selection_sizes,
+                listings=self._listings,
+            )
+            self.contents = read_contents(sources)
+            self._listings = {}  # the reader keeps them while it needs them
+        return self.contents
 
     def selection_sizes(self, relpaths: Iterable[str]) -> Sizes:
         """Sizes of any set of directories, given relative to the cache root."""
@@ -276,7 +301,6 @@ def _build_model(
         listings = {}
         links = find_links(root, all_links, archive_ids, listings)
     packages = collect_packages(root, all_links, links, trees, listings)
-    del listings
     referrers: dict[str, list[str]] = {}
     current_prefixes = tuple(name + os.sep for name in current_links)
     for link in links:
@@ -305,6 +329,7 @@ def _build_model(
         cachedir_tag=read_cachedir_tag(root),
         lock=probe_lock(root),
         mount_points=mount_points_under(root),
+        _listings=listings,
     )
 
 
@@ -368,4 +393,5 @@ def load_cache(
     model = _build_model(result, table, prefetch)
     model.active = active
     model.compute_package_sizes(cancelled)
+    model.compute_contents()
     return model

@@ -7,11 +7,16 @@ from typing import Any
 from uvcache_tui.core.action_run import ActionResult
 from uvcache_tui.core.actions import ActionPlan
 from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.contents.pythons import ManagedPython
+from uvcache_tui.core.contents.to_json import contents_json, package_contents_json
 from uvcache_tui.core.model import Location
 
 
-def location_json(location: Location, allocated: int | None) -> dict[str, Any]:
-    return {
+def location_json(
+    location: Location, allocated: int | None, pythons: list[ManagedPython] | None = None
+) -> dict[str, Any]:
+    """One `ls --json` location; `pythons`: the installations in uv's python dir."""
+    document: dict[str, Any] = {
         "kind": location.kind.value,
         "path": location.path,
         "source": location.source,
@@ -19,10 +24,14 @@ def location_json(location: Location, allocated: int | None) -> dict[str, Any]:
         "is_cache": location.kind.is_cache,
         "allocated_bytes": allocated,
     }
+    if pythons is not None:
+        document["pythons"] = [python.to_json() for python in pythons]
+    return document
 
 
 def cache_json(model: CacheModel) -> dict[str, Any]:
     """The `show --json` document (schema in docs/json.md)."""
+    contents = model.compute_contents().read_all()
     return {
         "path": model.path,
         "uv_version": model.uv_version,
@@ -51,6 +60,7 @@ def cache_json(model: CacheModel) -> dict[str, Any]:
                 "archives": sorted(package.archive_ids),
                 "allocated_bytes": sizes.allocated,
                 "reclaimable_bytes": sizes.reclaimable,
+                **package_contents_json(contents, package.name),
             }
             for package in model.packages
             for sizes in [model.package_sizes(package)]
@@ -74,6 +84,7 @@ def cache_json(model: CacheModel) -> dict[str, Any]:
         "lock": {"state": model.lock.state.value, "holders": list(model.lock.holders)},
         "problems": [problem.to_json() for problem in model.scan.problems.samples],
         "problem_counts": {kind.value: count for kind, count in model.scan.problems.counts.items()},
+        **contents_json(contents),
     }
 
 

@@ -65,7 +65,7 @@ class MainScreen(Screen[None]):
                 tab.capitalize(),
                 show=False,
                 id=f"everywhere.tab-{tab}",
-                tooltip="Buckets, Packages, Files, Info tab",
+                tooltip="Buckets, Packages, Files, Info, Interpreters tab",
             )
             for number, tab in enumerate(TABS, start=1)
         ),

@@ -1,4 +1,4 @@
-"""The right pane for a scanned cache: header, bucket bar, and the four tabs."""
+"""The right pane for a scanned cache: header, bucket bar, and the tabs."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from uvcache_tui.tui.widgets.bucket_bar import BucketBar
 from uvcache_tui.tui.widgets.buckets_table import BucketsTable
 from uvcache_tui.tui.widgets.files_view import FilesView
 from uvcache_tui.tui.widgets.info_view import InfoView
+from uvcache_tui.tui.widgets.interpreters_view import InterpretersView
 from uvcache_tui.tui.widgets.packages_table import PackagesView
 
-TABS = ("buckets", "packages", "files", "info")
-"""Tab pane ids, in order (keys 1-4)."""
+TABS = ("buckets", "packages", "files", "info", "interpreters")
+"""Tab pane ids, in order (keys 1-5)."""
 
 
 def header_text(model: CacheModel, location: Location | None) -> Text:
@@ -95,6 +96,8 @@ class CacheView(Vertical):
                 yield FilesView(id="files-view")
             with TabPane("Info", id="info"):
                 yield InfoView(id="info-view")
+            with TabPane("Interpreters", id="interpreters"):
+                yield InterpretersView(id="interpreters-view")
 
     @property
     def model(self) -> CacheModel | None:
@@ -122,6 +125,7 @@ class CacheView(Vertical):
         self.query_one(BucketsTable).show_model(model)
         self.packages_view.show_model(model)
         self.files_view.show_scan(model.scan)
+        self.query_one(InterpretersView).show_model(model)
         self.query_one(InfoView).show_model(model, location)
 
     def show_tab(self, tab: str) -> None:
@@ -131,6 +135,7 @@ class CacheView(Vertical):
             "buckets": "#buckets-table",
             "packages": "#packages-table",
             "files": "#files-table",
+            "interpreters": "#interpreters-table",
             "info": "#info-view",
         }[tab]
         self.query_one(focus_target).focus()

@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.contents import IndexPages
 from uvcache_tui.core.lock import LockState
 from uvcache_tui.core.model import Location
 from uvcache_tui.tui.format import format_count, format_size
@@ -32,6 +33,20 @@ def describe_source(location: Location) -> str:
     if location.active:
         words += "; the cache your uv uses right now"
     return words
+
+
+def index_lines(indexes: list[IndexPages]) -> Text:
+    """One line per index the cache has pages from: name or URL, pages, bytes."""
+    if not indexes:
+        return Text("no index pages cached", style="dim")
+    text = Text()
+    for number, index in enumerate(indexes):
+        if number:
+            text.append("\n")
+        text.append(index.label)
+        stale = "" if index.current else f", {index.bucket} (stale)"
+        text.append(f"  {index.pages} pages, {format_size(index.allocated)}{stale}", style="dim")
+    return text
 
 
 def cache_facts(model: CacheModel, location: Location | None) -> RenderableType:
@@ -94,6 +109,11 @@ def cache_facts(model: CacheModel, location: Location | None) -> RenderableType:
                 style="yellow",
             ),
         )
+    contents = model.contents
+    if contents is not None:
+        grid.add_row("Indexes", index_lines(contents.indexes))
+        stale = sum(1 for e in contents.interpreters if not e.exists)
+        grid.add_row("Interpreters", f"{len(contents.interpreters)} queries cached, {stale} stale")
     problems = scan.problems
     grid.add_row(
         "Problems", "none" if not problems.total else f"{problems.total} met during the scan"

@@ -22,6 +22,7 @@ from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.model import Sizes
 from uvcache_tui.core.packages import PackageEntry
 from uvcache_tui.tui.format import format_size
+from uvcache_tui.tui.screens.wheels import WheelsScreen
 from uvcache_tui.tui.widgets.table_columns import fit, reset_columns, right, widest
 
 MARK = "✓"
@@ -49,7 +50,14 @@ class PackagesTable(DataTable[Text]):
     BINDINGS = [
         Binding(
             "space", "toggle_mark", "Mark", id="packages.mark", tooltip="mark / unmark a package"
-        )
+        ),
+        Binding(
+            "enter",
+            "open_wheels",
+            "Wheels",
+            id="packages.wheels",
+            tooltip="open a package into its cached wheels and sdist revisions",
+        ),
     ]
 
     class MarkToggled(Message):
@@ -59,6 +67,14 @@ class PackagesTable(DataTable[Text]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+
+    def action_open_wheels(self) -> None:
+        if self.row_count == 0:
+            return
+        row_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        view = self.parent
+        if row_key.value is not None and isinstance(view, PackagesView) and view.model:
+            self.app.push_screen(WheelsScreen(view.model, row_key.value))
 
     def action_toggle_mark(self) -> None:
         if self.row_count == 0:

@@ -1,0 +1,80 @@
+"""The Interpreters tab: each `interpreter-vN` query uv cached, decoded, and whether that
+Python is still there (a stale entry is for a deleted venv or a removed Python)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.contents import InterpreterEntry
+from uvcache_tui.tui.format import format_size
+from uvcache_tui.tui.widgets.table_columns import fit, reset_columns, right, widest
+
+
+def status_text(entries: list[InterpreterEntry], undecoded: int) -> str:
+    stale = sum(1 for e in entries if not e.exists)
+    text = f"{len(entries)} interpreter queries cached"
+    if stale:
+        text += f" · {stale} stale (the interpreter is gone: uv will not use the entry again)"
+    if undecoded:
+        text += f" · {undecoded} not decoded"
+    return text
+
+
+class InterpretersView(Vertical):
+    """Table of the cached interpreter queries and a status line."""
+
+    DEFAULT_CSS = """
+    InterpretersView {
+        height: 1fr;
+    }
+    InterpretersView #interpreters-table {
+        height: 1fr;
+    }
+    InterpretersView #interpreters-status {
+        height: 1;
+        color: $text-muted;
+        padding: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield DataTable[Text](id="interpreters-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="interpreters-status")
+
+    def show_model(self, model: CacheModel) -> None:
+        table = self.query_one("#interpreters-table", DataTable)
+        contents = model.contents
+        entries = contents.interpreters if contents is not None else []
+        undecoded = sum(
+            1
+            for entry in (contents.undecoded if contents is not None else [])
+            if entry.path.startswith("interpreter-")
+        )
+        executables = [e.executable for e in entries]
+        width = widest(executables, "Executable", 60)
+        reset_columns(
+            table,
+            [
+                ("executable", "Executable", width),
+                ("python", "Python", 16),
+                ("platform", "Platform", 16),
+                ("kind", "Kind", 10),
+                ("state", "State", 8),
+                ("size", right("Size"), 8),
+            ],
+        )
+        for entry in entries:
+            table.add_row(
+                Text(fit(entry.executable, width)),
+                Text(f"{entry.implementation} {entry.version}"),
+                Text(entry.platform, style="dim"),
+                Text("venv" if entry.is_virtualenv else "base", style="dim"),
+                Text("present", style="green") if entry.exists else Text("stale", style="yellow"),
+                right(format_size(entry.allocated)),
+                key=entry.path,
+            )
+        self.query_one("#interpreters-status", Static).update(status_text(entries, undecoded))
