@@ -6,9 +6,9 @@ expansion is known (the caller runs it twice when the engine is not known).
 
 from __future__ import annotations
 
+import uvcache_tui.core.doctor.rules as rules
 from uvcache_tui.core.dockerfile.mounts import MountSpec
 from uvcache_tui.core.dockerfile.stages import BuildPlan, RunStep
-from uvcache_tui.core.doctor import rules
 from uvcache_tui.core.doctor.cachedir import Account, find_accounts, is_root, is_within, link_mode
 from uvcache_tui.core.doctor.findings import Finding
 from uvcache_tui.core.doctor.runs import UvRun, uv_runs

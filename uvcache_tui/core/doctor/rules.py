@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import posixpath
 
+import uvcache_tui.core.doctor.fixes as fixes
 from uvcache_tui.core.dockerfile.mounts import MountSpec, parse_mount
 from uvcache_tui.core.dockerfile.stages import RunStep
-from uvcache_tui.core.doctor import fixes
 from uvcache_tui.core.doctor.cachedir import Account, CacheDir, env_path, is_root, is_within
 from uvcache_tui.core.doctor.findings import ERROR, INFO, WARNING, Finding, Fix
 from uvcache_tui.core.doctor.runs import UvRun
