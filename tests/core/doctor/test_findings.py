@@ -154,13 +154,15 @@ def test_uvd002_useradd_home_dir_and_unknown_user() -> None:
     assert "assumed" in guessed.explanation
 
 
-def test_uvd003_in_other_options_is_a_warning() -> None:
+def test_uvd003_in_other_options() -> None:
     text = (
         "FROM python\nARG UID=1000\nENV UV_LINK_MODE=copy\n"
         "RUN --mount=type=cache,target=/root/.cache/uv,uid=${UID} uv sync\n"
     )
     finding = only(text, "UVD003", OLD)
-    assert finding.severity == "warning"
+    assert finding.severity == "error" and "the build stops" in finding.explanation
+    sharing = only(text.replace("uid=${UID}", "sharing=${S:-locked}"), "UVD003", OLD)
+    assert sharing.severity == "warning"
     assert (
         finding.fixes[0]
         .lines[0]

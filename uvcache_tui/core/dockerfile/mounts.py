@@ -21,6 +21,8 @@ from uvcache_tui.core.dockerfile.words import expand_word, has_variable
 FIRST_EXPANDING_ENGINE = 23
 """Engine 23.0 vendors BuildKit v0.10.6, whose built-in frontend expands mount options."""
 FIRST_EXPANDING_FRONTEND = (1, 3)
+FIRST_EXPANDING_BUILDKIT = (0, 9)
+"""BuildKit v0.9.0 ships the Dockerfile frontend 1.3.0 as its built-in one."""
 
 _TARGET_KEYS = ("target", "dst", "destination")
 _SOURCE_KEYS = ("source", "src")
@@ -87,11 +89,28 @@ def engine_major(version: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def mount_expansion(engine_version: str | None, syntax: str | None) -> bool | None:
+def buildkit_expands(buildkit_version: str) -> bool | None:
+    """Whether the frontend built into this BuildKit (`v0.12.5`, `v0.8+unknown`) expands;
+    None for a version that says nothing (`v0.0.0+unknown`, as Debian's moby builds report)."""
+    match = re.match(r"\s*v?(\d+)\.(\d+)", buildkit_version)
+    version = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+    if version == (0, 0):  # `v0.0.0+unknown`: a distribution's build that lost its version
+        return None
+    return version >= FIRST_EXPANDING_BUILDKIT
+
+
+def mount_expansion(
+    engine_version: str | None, syntax: str | None, buildkit_version: str | None = None
+) -> bool | None:
     """Whether variables in `--mount` options are expanded: by the `# syntax=` frontend when
-    there is one, else by the engine's built-in frontend. None when it cannot be known."""
+    there is one, else by the builder's built-in frontend (known from its BuildKit version,
+    else from the engine's). None when it cannot be known."""
     if syntax:
         return frontend_expands(syntax)
+    if buildkit_version:
+        known = buildkit_expands(buildkit_version)
+        if known is not None:
+            return known
     if engine_version is None:
         return None
     major = engine_major(engine_version)

@@ -23,6 +23,25 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 @dataclass(frozen=True)
+class MountRef:
+    """A cache mount of a uv RUN as the engine applies it: where, and its key."""
+
+    target: str | None
+    cache_id: str | None
+    text: str
+    holds_cache: bool
+    """The mount covers the cache dir uv uses in this RUN."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "cache_id": self.cache_id,
+            "option": self.text,
+            "holds_cache": self.holds_cache,
+        }
+
+
+@dataclass(frozen=True)
 class UvRunSummary:
     """A RUN that runs uv: where its cache goes and which mount holds it."""
 
@@ -34,6 +53,7 @@ class UvRunSummary:
     cache_dir_source: str
     mount_target: str | None
     cache_id: str | None
+    cache_mounts: tuple[MountRef, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +65,7 @@ class UvRunSummary:
             "cache_dir_source": self.cache_dir_source,
             "mount_target": self.mount_target,
             "cache_id": self.cache_id,
+            "cache_mounts": [m.to_json() for m in self.cache_mounts],
         }
 
 
@@ -70,7 +91,9 @@ class DockerfileDiagnosis:
         }
 
 
-def _reason(engine: str | None, syntax: str | None, expands: bool | None) -> str:
+def _reason(
+    engine: str | None, syntax: str | None, expands: bool | None, buildkit: str | None
+) -> str:
     if syntax:
         if expands is None:
             return f"`# syntax={syntax}` names a frontend whose rules are not known here"
@@ -108,6 +131,11 @@ def _summaries(plan: BuildPlan) -> tuple[UvRunSummary, ...]:
                     cache_dir_source=run.cache.source,
                     mount_target=run.mount.target if run.mount else None,
                     cache_id=run.mount.cache_id if run.mount else None,
+                    cache_mounts=tuple(
+                        MountRef(m.target, m.cache_id, m.text, m is run.mount)
+                        for m in step.mounts
+                        if m.is_cache
+                    ),
                 )
             )
     return tuple(summaries)
@@ -130,12 +158,13 @@ def diagnose_dockerfile(
     text: str,
     engine_version: str | None = None,
     build_args: Mapping[str, str] | None = None,
+    buildkit_version: str | None = None,
 ) -> DockerfileDiagnosis:
     """Findings for a Dockerfile's text; DockerfileError when it does not parse."""
     source = parse_dockerfile(text)
     syntax = (build_args or {}).get("BUILDKIT_SYNTAX") or source.syntax
-    expands = mount_expansion(engine_version, syntax)
-    reason = _reason(engine_version, syntax, expands)
+    expands = mount_expansion(engine_version, syntax, buildkit_version)
+    reason = _reason(engine_version, syntax, expands, buildkit_version)
     if expands is None:
         literal = plan_build(source, False, build_args)
         expanded = plan_build(source, True, build_args)

@@ -11,6 +11,7 @@ from uvcache_tui.core.doctor.cachedir import Account, CacheDir, env_path, is_roo
 from uvcache_tui.core.doctor.findings import ERROR, INFO, WARNING, Finding, Fix
 from uvcache_tui.core.doctor.runs import UvRun
 
+NUMERIC_OPTIONS = ("uid", "gid", "mode")
 LINK_WARNING = "warning: Failed to hardlink files; falling back to full copy."
 
 
@@ -109,10 +110,16 @@ def unexpanded(step: RunStep, mount: MountSpec, run: UvRun | None) -> Finding:
         f"options (Engine before 23.0 without a `# syntax=` line), so "
         f"{', '.join(mount.literal_variables)} is taken literally."
     )
+    numeric = [v for v in mount.literal_variables if v.split("=", 1)[0] in NUMERIC_OPTIONS]
+    if numeric:
+        text += (
+            f" BuildKit reads {', '.join(numeric)} as a number and cannot: the build "
+            "stops with an error."
+        )
     if mount.target and "target" in mount.options:
         text += f" The cache is mounted at the literal path {mount.target}"
         text += f" and its record is keyed {literal_key!r}"
-        text += " (an empty record on the builder)." if run and not run.mount else "."
+        text += " (a record that stays empty)." if run and not run.mount else "."
     if run is not None and run.mount is None and run.cache.path:
         text += (
             f" uv writes its cache to {_where(run.cache)}, which is not mounted: the "
@@ -121,7 +128,7 @@ def unexpanded(step: RunStep, mount: MountSpec, run: UvRun | None) -> Finding:
     options = {k: v for k, v in expanded.options.items()}
     return Finding(
         "UVD003",
-        ERROR if affects_place else WARNING,
+        ERROR if affects_place or numeric else WARNING,
         step.line,
         step.stage,
         f"--mount={mount.text} is not expanded: the mount is at {mount.target}"
