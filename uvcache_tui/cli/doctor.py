@@ -6,6 +6,7 @@ Exit codes (docs/doctor.md): 0 no findings (at or above `--fail-on`), 1 findings
 
 from __future__ import annotations
 
+import argparse
 import os
 import textwrap
 from datetime import datetime, timezone
@@ -21,6 +22,8 @@ from uvcache_tui.cli.common import (
     print_json,
     print_lines,
 )
+from uvcache_tui.core.buildkit.contexts import ContextError
+from uvcache_tui.core.buildkit.engine import EngineError
 from uvcache_tui.core.dockerfile import DockerfileError
 from uvcache_tui.core.doctor import diagnose_dockerfile
 from uvcache_tui.core.doctor.engine import (
@@ -30,6 +33,7 @@ from uvcache_tui.core.doctor.engine import (
     read_builder,
 )
 from uvcache_tui.core.doctor.findings import EXPANSION_EXPANDED, EXPANSION_LITERAL, Finding
+from uvcache_tui.core.doctor.image import BakedCache, ImageNotFound, image_findings, scan_image
 from uvcache_tui.core.doctor.report import SEVERITY_ORDER, DockerfileDiagnosis
 
 DEFAULT_TIMEOUT = 10.0
@@ -71,7 +75,8 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 
 def format_finding(finding: Finding) -> list[str]:
-    lines = [f"{finding.severity} {finding.code} line {finding.line}: {finding.message}"]
+    where = f" line {finding.line}" if finding.line else ""
+    lines = [f"{finding.severity} {finding.code}{where}: {finding.message}"]
     if finding.expansion in _CASES:
         lines.append(f"  [{_CASES[finding.expansion]}]")
     lines += _wrap(finding.explanation, "  ")
@@ -82,7 +87,11 @@ def format_finding(finding: Finding) -> list[str]:
 
 
 def format_report(
-    path: Path, diagnosis: DockerfileDiagnosis, check: EngineCheck | None, now: datetime
+    path: Path,
+    diagnosis: DockerfileDiagnosis,
+    check: EngineCheck | None,
+    now: datetime,
+    findings: list[Finding],
 ) -> list[str]:
     lines = [f"Dockerfile: {path}"]
     if check is not None and check.builder is not None and check.error is None:
@@ -119,43 +128,114 @@ def format_report(
                     lines.append(f"    {describe_record(record, now)}")
     if check is not None:
         lines += [line for note in check.notes for line in _wrap(f"Note: {note}", "")]
-    counts = {s: sum(f.severity == s for f in diagnosis.findings) for s in SEVERITY_ORDER}
-    lines.append("")
-    if not diagnosis.findings:
+    return lines + format_findings(findings)
+
+
+def format_findings(findings: list[Finding]) -> list[str]:
+    counts = {s: sum(f.severity == s for f in findings) for s in SEVERITY_ORDER}
+    lines = [""]
+    if not findings:
         lines.append("No findings.")
-    else:
-        summary = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
-        lines.append(f"Findings: {summary}")
-        for finding in diagnosis.findings:
-            lines.append("")
-            lines += format_finding(finding)
+        return lines
+    summary = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
+    lines.append(f"Findings: {summary}")
+    for finding in findings:
+        lines.append("")
+        lines += format_finding(finding)
+    return lines
+
+
+def _dockerfile_path(args: argparse.Namespace) -> Path | None:
+    """DOCKERFILE, else ./Dockerfile; with --image alone a missing ./Dockerfile is fine."""
+    if args.dockerfile is not None:
+        return Path(args.dockerfile)
+    default = Path("Dockerfile")
+    if default.exists() or args.image is None:
+        return default
+    return None
+
+
+def _diagnose(
+    path: Path | None, args: argparse.Namespace, check: EngineCheck | None
+) -> DockerfileDiagnosis | None:
+    if path is None:
+        return None
+    text = _read(path)
+    engine_version = args.engine_version or (check.engine_version if check else None)
+    buildkit = None if args.engine_version else (check.buildkit_version if check else None)
+    try:
+        return diagnose_dockerfile(text, engine_version, _build_args(args.build_arg), buildkit)
+    except DockerfileError as exc:
+        where = f"{path}:{exc.line}" if exc.line else str(path)
+        raise UsageError(f"{where}: {exc.reason}") from exc
+
+
+def _scan_image(args: argparse.Namespace) -> tuple[tuple[BakedCache, ...] | None, str | None]:
+    """The image's baked caches, or why the image could not be read (no engine)."""
+    if args.image is None:
+        return None, None
+    try:
+        return scan_image(args.image, args.timeout), None
+    except ImageNotFound as exc:
+        raise UsageError(str(exc)) from exc
+    except (EngineError, ContextError, ValueError) as exc:
+        return None, str(exc)
+
+
+def format_image(image: str, caches: tuple[BakedCache, ...] | None, error: str | None) -> list[str]:
+    if caches is None:
+        return [f"Image {image}: not checked: {error}"]
+    if not caches:
+        return [f"Image {image}: no uv cache in its layers."]
+    lines = [f"Image {image}:"]
+    for cache in caches:
+        lines.append(
+            f"  layer {cache.layer_index} of {cache.layer_count}: uv cache at {cache.path}, "
+            f"{cache.size_bytes} bytes ({', '.join(cache.buckets)})"
+        )
+        lines += _wrap(f"created by: {cache.created_by or '?'}", "    ")
     return lines
 
 
 def cmd_doctor(ctx: Context) -> int:
     args = ctx.args
-    path = Path(args.dockerfile)
-    text = _read(path)
-    build_args = _build_args(args.build_arg)
+    path = _dockerfile_path(args)
+    if path is not None:
+        _read(path)  # an unreadable Dockerfile is refused before Docker is asked anything
     check = _engine(ctx)
-    engine_version = args.engine_version or (check.engine_version if check else None)
-    buildkit_version = None if args.engine_version else (check.buildkit_version if check else None)
-    try:
-        diagnosis = diagnose_dockerfile(text, engine_version, build_args, buildkit_version)
-    except DockerfileError as exc:
-        where = f"{path}:{exc.line}" if exc.line else str(path)
-        raise UsageError(f"{where}: {exc.reason}") from exc
-    if check is not None:
+    diagnosis = _diagnose(path, args, check)
+    caches, image_error = _scan_image(args)
+    if check is not None and diagnosis is not None:
         check = match_records(check, diagnosis)
-    failing = [
-        f for f in diagnosis.findings if SEVERITY_ORDER[f.severity] <= SEVERITY_ORDER[args.fail_on]
-    ]
+    findings = list(diagnosis.findings) if diagnosis else []
+    if caches:
+        findings += image_findings(args.image, caches, diagnosis.runs if diagnosis else ())
+    failing = [f for f in findings if SEVERITY_ORDER[f.severity] <= SEVERITY_ORDER[args.fail_on]]
     if args.json:
-        document = {"dockerfile": str(path), **diagnosis.to_json()}
+        document: dict[str, object] = {"dockerfile": str(path) if path else None}
+        document.update(diagnosis.to_json() if diagnosis else {"uv_runs": [], "findings": []})
+        document["findings"] = [f.to_json() for f in findings]
         document["builder"] = check.to_json() if check is not None else None
+        document["image"] = (
+            None
+            if args.image is None
+            else {
+                "name": args.image,
+                "error": image_error,
+                "caches": None if caches is None else [c.to_json() for c in caches],
+            }
+        )
         print_json(document)
     else:
-        print_lines(format_report(path, diagnosis, check, datetime.now(timezone.utc)))
+        lines = (
+            format_report(path, diagnosis, check, datetime.now(timezone.utc), findings)
+            if path is not None and diagnosis is not None
+            else format_findings(findings)
+        )
+        if args.image is not None:
+            at = lines.index("") if "" in lines else len(lines)
+            lines[at:at] = format_image(args.image, caches, image_error)
+        print_lines(lines)
     return EXIT_FAILED if failing else EXIT_OK
 
 
@@ -170,9 +250,14 @@ def register(commands: Commands) -> None:
     doctor.add_argument(
         "dockerfile",
         nargs="?",
-        default="Dockerfile",
+        default=None,
         metavar="DOCKERFILE",
-        help="the Dockerfile (default: ./Dockerfile)",
+        help="the Dockerfile (default: ./Dockerfile; optional with --image)",
+    )
+    doctor.add_argument(
+        "--image",
+        metavar="IMAGE",
+        help="also look for uv caches baked into this local image's layers (streamed)",
     )
     doctor.add_argument(
         "--engine-version",

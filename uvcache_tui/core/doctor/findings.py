@@ -35,6 +35,7 @@ RULES: dict[str, Rule] = {
             "mount-not-writable",
             "the cache mount belongs to root, uv runs as another user",
         ),
+        Rule("UVD011", "cache-in-image", "the image's layers hold a uv cache"),
     )
 }
 
