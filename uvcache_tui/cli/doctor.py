@@ -156,11 +156,8 @@ def _dockerfile_path(args: argparse.Namespace) -> Path | None:
 
 
 def _diagnose(
-    path: Path | None, args: argparse.Namespace, check: EngineCheck | None
-) -> DockerfileDiagnosis | None:
-    if path is None:
-        return None
-    text = _read(path)
+    path: Path, text: str, args: argparse.Namespace, check: EngineCheck | None
+) -> DockerfileDiagnosis:
     engine_version = args.engine_version or (check.engine_version if check else None)
     buildkit = None if args.engine_version else (check.buildkit_version if check else None)
     try:
@@ -200,10 +197,10 @@ def format_image(image: str, caches: tuple[BakedCache, ...] | None, error: str |
 def cmd_doctor(ctx: Context) -> int:
     args = ctx.args
     path = _dockerfile_path(args)
-    if path is not None:
-        _read(path)  # an unreadable Dockerfile is refused before Docker is asked anything
+    # An unreadable Dockerfile is refused before Docker is asked anything.
+    text = _read(path) if path is not None else None
     check = _engine(ctx)
-    diagnosis = _diagnose(path, args, check)
+    diagnosis = _diagnose(path, text, args, check) if path and text is not None else None
     caches, image_error = _scan_image(args)
     if check is not None and diagnosis is not None:
         check = match_records(check, diagnosis)
