@@ -15,7 +15,7 @@ from tests.cli.test_cli import run_cli
 from tests.cli.test_cli_buildkit import nowhere, one_line_usage_error
 from tests.core.buildkit.scenarios import build_16180
 from tests.core.doctor.test_findings import MOTIVATING, UV_DOCKER_EXAMPLE
-from tests.dockerenv import Tracker, wait_for
+from tests.dockerenv import Tracker, token, wait_for
 
 
 def doctor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -199,3 +199,26 @@ def test_image_check_16180(tracked: Tracker, tmp_path: Path) -> None:
         assert "UVD011" not in codes and "UVD003" not in codes
     missing = doctor(dockerfile, "--image", tag + "-missing", env=engine.env())
     assert one_line_usage_error(missing).startswith("uvcache-tui: no image")
+
+
+@pytest.mark.docker
+def test_base_image_user_read_from_the_engine(tracked: Tracker, tmp_path: Path) -> None:
+    """A base image that sets USER: the doctor reads it from the engine and says whose cache
+    dir the mount misses."""
+    engine = tracked.engine
+    base_dir = tmp_path / "base"
+    base_dir.mkdir()
+    (base_dir / "Dockerfile").write_text(
+        f"FROM {engine.base_image}\nRUN useradd --uid 1234 --create-home app\n"
+        "USER app\nENV UV_LINK_MODE=copy\n"
+    )
+    tag = f"uvct-doctor-base-{token()}"
+    tracked.images.append(tag)
+    engine.build(base_dir, tag=tag)
+    path = write(tmp_path, f"FROM {tag}\nRUN --mount=type=cache,target=/root/.cache/uv uv sync\n")
+    data = as_json(doctor(path, "--json", env=engine.env()))
+    assert data["base_images_read"] == [tag]
+    assert [f["code"] for f in data["findings"]] == ["UVD002"]
+    assert data["uv_runs"][0]["cache_dir"] == "/home/app/.cache/uv"
+    offline = as_json(doctor(path, "--json", "--no-engine", env=engine.env()))
+    assert offline["base_images_read"] == [] and offline["uv_runs"][0]["user"] == "root"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import textwrap
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from uvcache_tui.cli.common import (
 from uvcache_tui.core.buildkit.contexts import ContextError
 from uvcache_tui.core.buildkit.engine import EngineError
 from uvcache_tui.core.dockerfile import DockerfileError
+from uvcache_tui.core.dockerfile.stages import ImageConfig
 from uvcache_tui.core.doctor import diagnose_dockerfile
 from uvcache_tui.core.doctor.engine import (
     EngineCheck,
@@ -33,7 +35,13 @@ from uvcache_tui.core.doctor.engine import (
     read_builder,
 )
 from uvcache_tui.core.doctor.findings import EXPANSION_EXPANDED, EXPANSION_LITERAL, Finding
-from uvcache_tui.core.doctor.image import BakedCache, ImageNotFound, image_findings, scan_image
+from uvcache_tui.core.doctor.image import (
+    BakedCache,
+    ImageNotFound,
+    image_findings,
+    read_base_images,
+    scan_image,
+)
 from uvcache_tui.core.doctor.report import SEVERITY_ORDER, DockerfileDiagnosis
 
 DEFAULT_TIMEOUT = 10.0
@@ -63,9 +71,13 @@ def _read(path: Path) -> str:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
+def _asks_engine(args: argparse.Namespace) -> bool:
+    return args.engine_version is None and not args.no_engine
+
+
 def _engine(ctx: Context) -> EngineCheck | None:
     args = ctx.args
-    if args.engine_version is not None or args.no_engine:
+    if not _asks_engine(args):
         return None
     return read_builder(args.builder, args.timeout)
 
@@ -110,6 +122,13 @@ def format_report(
     elif check is not None:
         lines.append(f"Builder: not checked: {check.error}")
     lines += _wrap(f"--mount variables: {diagnosis.expansion_reason}", "")
+    unread = [b for b in diagnosis.bases if b not in diagnosis.bases_read]
+    if diagnosis.bases_read:
+        lines += _wrap(
+            f"Base images (ENV, USER, WORKDIR read): {', '.join(diagnosis.bases_read)}", ""
+        )
+    if unread:
+        lines += _wrap(f"Base images assumed root in / with no ENV: {', '.join(unread)}", "")
     records = {(m.line, m.mount.text): m for m in check.mounts} if check else {}
     if not diagnosis.runs:
         lines.append("No RUN in this Dockerfile runs uv with a cache.")
@@ -156,12 +175,18 @@ def _dockerfile_path(args: argparse.Namespace) -> Path | None:
 
 
 def _diagnose(
-    path: Path, text: str, args: argparse.Namespace, check: EngineCheck | None
+    path: Path,
+    text: str,
+    args: argparse.Namespace,
+    check: EngineCheck | None,
+    bases: Mapping[str, ImageConfig] | None = None,
 ) -> DockerfileDiagnosis:
     engine_version = args.engine_version or (check.engine_version if check else None)
     buildkit = None if args.engine_version else (check.buildkit_version if check else None)
     try:
-        return diagnose_dockerfile(text, engine_version, _build_args(args.build_arg), buildkit)
+        return diagnose_dockerfile(
+            text, engine_version, _build_args(args.build_arg), buildkit, bases
+        )
     except DockerfileError as exc:
         where = f"{path}:{exc.line}" if exc.line else str(path)
         raise UsageError(f"{where}: {exc.reason}") from exc
@@ -201,6 +226,10 @@ def cmd_doctor(ctx: Context) -> int:
     text = _read(path) if path is not None else None
     check = _engine(ctx)
     diagnosis = _diagnose(path, text, args, check) if path and text is not None else None
+    if diagnosis is not None and path is not None and text is not None and _asks_engine(args):
+        bases = read_base_images(diagnosis.bases, args.timeout)
+        if bases:
+            diagnosis = _diagnose(path, text, args, check, bases)
     caches, image_error = _scan_image(args)
     if check is not None and diagnosis is not None:
         check = match_records(check, diagnosis)

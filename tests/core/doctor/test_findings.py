@@ -264,3 +264,16 @@ def test_heredoc_and_multiline_fix_keep_the_other_mounts() -> None:
         "uv sync --locked",
         "EOT",
     )
+
+
+def test_base_image_user_and_env_from_the_engine() -> None:
+    from uvcache_tui.core.dockerfile.stages import ImageConfig
+
+    text = "FROM app-base\nRUN --mount=type=cache,target=/root/.cache/uv uv sync\n"
+    base = ImageConfig(env={"UV_LINK_MODE": "copy"}, user="app", workdir="/srv")
+    diagnosis = diagnose_dockerfile(text, NEW, base_images={"app-base": base})
+    assert diagnosis.bases == diagnosis.bases_read == ("app-base",)
+    (finding,) = diagnosis.findings
+    assert finding.code == "UVD002" and "user app" in finding.message
+    assert diagnose_dockerfile(text, NEW).bases_read == ()
+    assert codes(text) == ["UVD006"]  # root, and no UV_LINK_MODE, when the image is unknown

@@ -4,7 +4,8 @@ directory and mounts in force.
 Scoping (BuildKit's rules): ARGs before the first FROM are global, visible in FROM lines and
 inside a stage only once re-declared there (`ARG NAME`); an ARG or ENV lasts until the end of
 its stage; `FROM <stage>` inherits the ENV, USER and WORKDIR of that stage, never its ARGs. A
-base image's own ENV and USER are unknown here: an image is assumed to start as root in `/`.
+base image's ENV, USER and WORKDIR come from the engine when the caller read them
+(`base_images`); otherwise an image is assumed to start as root in `/` with no ENV.
 """
 
 from __future__ import annotations
@@ -62,6 +63,15 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class ImageConfig:
+    """What a base image brings to a stage: its ENV, USER and WORKDIR (from the engine)."""
+
+    env: dict[str, str]
+    user: str
+    workdir: str
+
+
+@dataclass(frozen=True)
 class BuildPlan:
     """What the doctor needs from a Dockerfile."""
 
@@ -69,6 +79,17 @@ class BuildPlan:
     stages: tuple[Stage, ...]
     runs: tuple[RunStep, ...]
     expands_mounts: bool
+
+    @property
+    def external_bases(self) -> tuple[str, ...]:
+        """The images the stages start from (not earlier stages, not `scratch`)."""
+        names: set[str] = set()
+        bases: list[str] = []
+        for stage in self.stages:
+            if stage.base not in names and stage.base != "scratch" and stage.base not in bases:
+                bases.append(stage.base)
+            names.update((stage.name, str(stage.index)))
+        return tuple(bases)
 
 
 def _pairs(instruction: Instruction) -> list[tuple[str, str | None]]:
@@ -100,7 +121,14 @@ def command_source(instruction: Instruction) -> str:
 
 
 class _Builder:
-    def __init__(self, source: DockerfileSource, build_args: Mapping[str, str], expands: bool):
+    def __init__(
+        self,
+        source: DockerfileSource,
+        build_args: Mapping[str, str],
+        expands: bool,
+        base_images: Mapping[str, ImageConfig],
+    ):
+        self.base_images = base_images
         self.source = source
         self.escape = source.escape
         self.build_args = dict(build_args)
@@ -133,6 +161,11 @@ class _Builder:
             stage.env = {k: v for k, v in parent.env.items() if k in parent.env_names}
             stage.env_names = set(parent.env_names)
             stage.user, stage.workdir = parent.user, parent.workdir
+        elif base in self.base_images:
+            image = self.base_images[base]
+            stage.env = dict(image.env)
+            stage.env_names = set(image.env)
+            stage.user, stage.workdir = image.user or "root", image.workdir or "/"
         self.stages.append(Stage(name, index, base, instruction.line))
         self.finished[name] = stage
         self.finished[str(index)] = stage
@@ -194,9 +227,11 @@ def plan_build(
     source: DockerfileSource,
     expands_mounts: bool,
     build_args: Mapping[str, str] | None = None,
+    base_images: Mapping[str, ImageConfig] | None = None,
 ) -> BuildPlan:
-    """Walk the instructions in order, as the engine would with these build args."""
-    builder = _Builder(source, build_args or {}, expands_mounts)
+    """Walk the instructions in order, as the engine would with these build args; a stage
+    from an image in `base_images` starts with that image's ENV, USER and WORKDIR."""
+    builder = _Builder(source, build_args or {}, expands_mounts, base_images or {})
     for instruction in source.instructions:
         builder.apply(instruction)
     return BuildPlan(source, tuple(builder.stages), tuple(builder.runs), expands_mounts)

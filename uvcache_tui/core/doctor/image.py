@@ -20,14 +20,18 @@ import re
 import tarfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from uvcache_tui.core.buildkit.contexts import current_context_name, resolve_context
+from uvcache_tui.core.buildkit.contexts import ContextError, current_context_name, resolve_context
 from uvcache_tui.core.buildkit.engine import EngineError, connect
 from uvcache_tui.core.buildkit.proc import find_docker_cli
+from uvcache_tui.core.dockerfile.stages import ImageConfig
 from uvcache_tui.core.doctor.findings import WARNING, Finding, Fix
 from uvcache_tui.core.doctor.report import UvRunSummary
 from uvcache_tui.core.units import format_size
+
+if TYPE_CHECKING:
+    import docker
 
 CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
 BUCKET_RE = re.compile(
@@ -287,6 +291,47 @@ def image_findings(
     return found
 
 
+def engine_client(
+    timeout: float, env: Mapping[str, str] | None = None
+) -> tuple[docker.APIClient, str]:
+    """A client for the current context's engine (the one `docker build` talks to)."""
+    environ = dict(os.environ if env is None else env)
+    context = current_context_name(environ)
+    endpoint = resolve_context(context, environ, find_docker_cli(environ), timeout)
+    return connect(endpoint, timeout), endpoint.host
+
+
+def read_base_images(
+    names: Sequence[str], timeout: float, env: Mapping[str, str] | None = None
+) -> dict[str, ImageConfig]:
+    """ENV, USER and WORKDIR of the base images the engine has; the others are left out
+    (not pulled yet), and so is everything when the engine cannot be reached."""
+    import docker.errors
+
+    if not names:
+        return {}
+    try:
+        client, _host = engine_client(timeout, env)
+    except (EngineError, ContextError):
+        return {}
+    found: dict[str, ImageConfig] = {}
+    try:
+        for name in names:
+            try:
+                config = client.inspect_image(name).get("Config") or {}
+            except docker.errors.APIError:
+                continue
+            env_pairs = (item.partition("=") for item in config.get("Env") or [])
+            found[name] = ImageConfig(
+                env={key: value for key, _, value in env_pairs},
+                user=str(config.get("User") or ""),
+                workdir=str(config.get("WorkingDir") or ""),
+            )
+    finally:
+        client.close()
+    return found
+
+
 class ImageNotFound(LookupError):
     """The engine has no such image (a usage error for the CLI)."""
 
@@ -300,15 +345,12 @@ def scan_image(
     """
     import docker.errors
 
-    environ = dict(os.environ if env is None else env)
-    context = current_context_name(environ)
-    endpoint = resolve_context(context, environ, find_docker_cli(environ), timeout)
-    client = connect(endpoint, timeout)
+    client, host = engine_client(timeout, env)
     try:
         try:
             client.inspect_image(image)
         except docker.errors.NotFound as exc:
-            raise ImageNotFound(f"no image {image!r} on {endpoint.host}") from exc
+            raise ImageNotFound(f"no image {image!r} on {host}") from exc
         except docker.errors.APIError as exc:
             raise EngineError(f"cannot inspect image {image!r}: {exc.explanation or exc}") from exc
         client.timeout = max(timeout, 300.0)  # the stream of a big image takes its time

@@ -9,7 +9,7 @@ from typing import Any
 
 from uvcache_tui.core.dockerfile import mount_expansion, parse_dockerfile, plan_build
 from uvcache_tui.core.dockerfile.mounts import FIRST_EXPANDING_ENGINE
-from uvcache_tui.core.dockerfile.stages import BuildPlan
+from uvcache_tui.core.dockerfile.stages import BuildPlan, ImageConfig
 from uvcache_tui.core.doctor.cachedir import find_accounts
 from uvcache_tui.core.doctor.checks import diagnose_plan, uv_runs
 from uvcache_tui.core.doctor.findings import (
@@ -79,6 +79,10 @@ class DockerfileDiagnosis:
     expansion_reason: str
     runs: tuple[UvRunSummary, ...]
     findings: tuple[Finding, ...]
+    bases: tuple[str, ...] = ()
+    """The images the stages start from."""
+    bases_read: tuple[str, ...] = ()
+    """Those whose ENV, USER and WORKDIR were known (read from the engine)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -86,6 +90,8 @@ class DockerfileDiagnosis:
             "engine_version": self.engine_version,
             "mount_expansion": self.mount_expansion,
             "expansion_reason": self.expansion_reason,
+            "base_images": list(self.bases),
+            "base_images_read": list(self.bases_read),
             "uv_runs": [run.to_json() for run in self.runs],
             "findings": [finding.to_json() for finding in self.findings],
         }
@@ -159,6 +165,7 @@ def diagnose_dockerfile(
     engine_version: str | None = None,
     build_args: Mapping[str, str] | None = None,
     buildkit_version: str | None = None,
+    base_images: Mapping[str, ImageConfig] | None = None,
 ) -> DockerfileDiagnosis:
     """Findings for a Dockerfile's text; DockerfileError when it does not parse."""
     source = parse_dockerfile(text)
@@ -166,15 +173,20 @@ def diagnose_dockerfile(
     expands = mount_expansion(engine_version, syntax, buildkit_version)
     reason = _reason(engine_version, syntax, expands, buildkit_version)
     if expands is None:
-        literal = plan_build(source, False, build_args)
-        expanded = plan_build(source, True, build_args)
+        literal = plan_build(source, False, build_args, base_images)
+        expanded = plan_build(source, True, build_args, base_images)
         findings = _merge(diagnose_plan(literal), diagnose_plan(expanded))
         runs = _summaries(expanded)
+        bases = expanded.external_bases
     else:
-        plan = plan_build(source, expands, build_args)
+        plan = plan_build(source, expands, build_args, base_images)
         findings = diagnose_plan(plan)
         runs = _summaries(plan)
+        bases = plan.external_bases
     assert all(
         f.expansion in (EXPANSION_ANY, EXPANSION_LITERAL, EXPANSION_EXPANDED) for f in findings
     )
-    return DockerfileDiagnosis(syntax, engine_version, expands, reason, runs, _sorted(findings))
+    read = tuple(b for b in bases if b in (base_images or {}))
+    return DockerfileDiagnosis(
+        syntax, engine_version, expands, reason, runs, _sorted(findings), bases, read
+    )
