@@ -48,6 +48,15 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
     one_line_usage_error(doctor(broken, "--timeout", "0", env=env))
 
 
+def test_non_utf8_and_directory(tmp_path: Path) -> None:
+    bad = tmp_path / "Dockerfile"
+    bad.write_bytes(b"FROM x\nRUN echo \xff && uv sync\n")
+    result = doctor(str(bad), "--no-engine", env=nowhere(tmp_path))
+    assert result.returncode == 1 and "UVD001" in result.stdout, result.stderr
+    line = one_line_usage_error(doctor(str(tmp_path), "--no-engine", env=nowhere(tmp_path)))
+    assert "Is a directory" in line
+
+
 def test_motivating_on_20_10_text_and_exit_1(tmp_path: Path) -> None:
     result = doctor(
         write(tmp_path, MOTIVATING), "--engine-version", "20.10.24", env=nowhere(tmp_path)

@@ -169,3 +169,12 @@ def test_parse_errors_name_the_line() -> None:
     assert caught.value.line == 4
     with pytest.raises(DockerfileError, match="no FROM"):
         parse_dockerfile("RUN echo\n")
+
+
+def test_non_utf8_text_does_not_reach_the_parser_raw() -> None:
+    """A lone surrogate (a non-UTF-8 byte read with surrogateescape) crashed the native parser
+    (SIGSEGV): it is replaced before parsing."""
+    source = parse_dockerfile("FROM x\nRUN echo \udcff && uv sync\n")
+    assert source.instructions[1].args == ("echo \ufffd && uv sync",)
+    with pytest.raises(DockerfileError, match="NUL"):
+        parse_dockerfile("FROM x\x00\n")

@@ -105,10 +105,21 @@ def _error_line(lines: list[str], reason: str) -> int | None:
     return None
 
 
+def _parser_safe(text: str) -> str:
+    try:
+        raw = text.encode("utf-8", "surrogateescape")  # the bytes as read, one per escape
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace")
+
+
 def parse_dockerfile(text: str) -> DockerfileSource:
     """Parse a Dockerfile's text; DockerfileError says the line and the reason."""
     if "\x00" in text:
         raise DockerfileError(None, "not a text file (it contains NUL bytes)")
+    # The native parser crashes the process on a str it cannot encode (a lone surrogate,
+    # e.g. a non-UTF-8 byte read with surrogateescape): such characters become U+FFFD.
+    text = _parser_safe(text)
     try:
         commands = dockerfile.parse_string(text)
     except dockerfile.GoParseError as exc:
