@@ -167,6 +167,9 @@ def test_parse_errors_name_the_line() -> None:
     with pytest.raises(DockerfileError) as caught:
         parse_dockerfile("FROM x\nRUN a\n\nENV A\n")
     assert caught.value.line == 4
+    with pytest.raises(DockerfileError) as caught:
+        parse_dockerfile("FROM x\nRUN <<EOF\na\nb\nEOF\nRUN c\nENV A\nRUN d\n")
+    assert caught.value.line == 7
     with pytest.raises(DockerfileError, match="no FROM"):
         parse_dockerfile("RUN echo\n")
 

@@ -3,7 +3,7 @@
 The package gives the instructions (continuations, heredocs, JSON form, the escape
 directive); it drops comments, so the parser directives (`# syntax=`, `# escape=`) are read
 here with BuildKit's rule: `# key=value` lines at the very top, up to the first other line.
-Its errors carry no line number: the line is found by parsing ever longer prefixes.
+Its errors carry no line number: the line is found by parsing prefixes (a binary search).
 """
 
 from __future__ import annotations
@@ -94,15 +94,28 @@ def _instruction(command: dockerfile.Command) -> Instruction:
     )
 
 
+def _fails_with(lines: list[str], end: int, reason: str) -> bool:
+    try:
+        dockerfile.parse_string("\n".join(lines[:end]) + "\n")
+    except dockerfile.GoParseError as exc:
+        return str(exc) == reason
+    return False
+
+
 def _error_line(lines: list[str], reason: str) -> int | None:
-    """The first line at which the text stops parsing with the same reason."""
-    for end in range(1, len(lines) + 1):
-        try:
-            dockerfile.parse_string("\n".join(lines[:end]) + "\n")
-        except dockerfile.GoParseError as exc:
-            if str(exc) == reason:
-                return end
-    return None
+    """The first line at which the text stops parsing with the same reason: a binary search
+    over prefixes (the parser stops at its first error, so once a prefix fails so do the
+    longer ones), a few dozen parses even for a huge file."""
+    low, high = 1, len(lines)
+    if high == 0 or not _fails_with(lines, high, reason):
+        return None
+    while low < high:
+        middle = (low + high) // 2
+        if _fails_with(lines, middle, reason):
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def _parser_safe(text: str) -> str:
