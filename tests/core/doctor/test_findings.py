@@ -227,6 +227,8 @@ def test_uvd008_python_dirs_inside_the_cache() -> None:
         ("UV_PYTHON_CACHE_DIR", "warning"),
     ]
     assert found[0].fixes[0].lines == ("ENV UV_PYTHON_INSTALL_DIR=/python",)
+    twice = text + "RUN --mount=type=cache,target=/root/.cache/uv uv sync\n"
+    assert [f.code for f in diagnose_dockerfile(twice, NEW).findings].count("UVD008") == 2
     assert found[1].fixes[0].lines == ("ENV UV_PYTHON_CACHE_DIR=/root/.cache/uv-python",)
 
 

@@ -40,7 +40,21 @@ def diagnose_plan(plan: BuildPlan) -> list[Finding]:
         for mount in step.mounts:
             if mount.is_cache and mount.literal_variables and mount.text not in reported:
                 findings.append(rules.unexpanded(step, mount, None))
-    return findings
+    return _once_per_stage(findings)
+
+
+def _once_per_stage(findings: list[Finding]) -> list[Finding]:
+    """A variable set once (UVD008) is reported at its stage's first uv RUN, not at each."""
+    seen: set[tuple[str, object]] = set()
+    kept: list[Finding] = []
+    for finding in findings:
+        if finding.code == "UVD008":
+            key = (finding.stage, finding.details.get("variable"))
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(finding)
+    return kept
 
 
 def _check_run(run: UvRun, accounts: list[Account], reported: set[str]) -> list[Finding]:
