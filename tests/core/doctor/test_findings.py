@@ -200,6 +200,8 @@ def test_uvd006_link_mode() -> None:
     assert codes(text.replace("install x", "install --link-mode=copy x")) == []
     assert codes(text.replace("uv pip", "UV_LINK_MODE=copy uv pip")) == []
     assert codes(text.replace("pip install x", "lock")) == []  # lock installs nothing
+    chained = text.replace("uv pip install x", "uv venv /v && VIRTUAL_ENV=/v uv pip install x")
+    assert codes(chained) == ["UVD006"]
 
 
 def test_uvd007_cache_clean_with_and_without_mount() -> None:

@@ -29,21 +29,24 @@ def covering_mount(step: RunStep, path: str) -> MountSpec | None:
 
 
 def uv_runs(step: RunStep, accounts: list[Account]) -> list[UvRun]:
+    """One UvRun per cache dir used in the RUN; of several invocations sharing one, the
+    first that installs into an environment speaks for them (its link mode matters)."""
     commands = read_commands(step.command)
     cleans = any(i.cleans_cache for i in commands.invocations)
-    runs: list[UvRun] = []
-    seen: set[str | None] = set()
+    by_dir: dict[str | None, UvRun] = {}
     for invocation in commands.invocations:
         if not invocation.uses_cache:
             continue
         cache = resolve_cache_dir(step, invocation, accounts)
-        if cache.path in seen:
+        kept = by_dir.get(cache.path)
+        if kept is not None and (
+            kept.invocation.links_into_environment or not invocation.links_into_environment
+        ):
             continue
-        seen.add(cache.path)
         mount = covering_mount(step, cache.path) if cache.path else None
         removes = bool(cache.path) and any(
             is_within(cache.path or "", posixpath.join(step.workdir, p).rstrip("/") or "/")
             for p in commands.removed_paths
         )
-        runs.append(UvRun(step, invocation, cache, mount, cleans, removes))
-    return runs
+        by_dir[cache.path] = UvRun(step, invocation, cache, mount, cleans, removes)
+    return list(by_dir.values())
