@@ -6,7 +6,7 @@ failed, 2 bad input or refused (declining a confirmation too), 3 uv is running, 
 could not be written, 130 interrupted, 141 the reader of the output went away (EPIPE).
 
 The commands live in one module per family: `cache` (ls, show), `actions` (prune, clean),
-`buildkit` (buildkit ls, buildkit prune); their shared rules are in `common`.
+`buildkit` (buildkit ls, buildkit prune), `doctor`; their shared rules are in `common`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from uvcache_tui import __version__
-from uvcache_tui.cli import actions, buildkit, cache
+from uvcache_tui.cli import actions, buildkit, cache, doctor
 from uvcache_tui.cli.common import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
@@ -77,6 +77,7 @@ def build_parser() -> Parser:
     cache.register(commands)
     actions.register(commands)
     buildkit.register(commands)
+    doctor.register(commands)
     for command in _leaf_parsers(commands):
         for flags, options in GLOBAL_OPTIONS:
             if flags[0] in TUI_ONLY:
