@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import secrets
+import shlex
 import shutil
 import tempfile
 import time
@@ -52,6 +54,7 @@ LISTING_FORMAT = "%i %h %b %s %f %u:%g %Y %n"
 """`stat -c` fields of the listing: inode, links, blocks, size, raw mode (hex), owner,
 mtime, name (busybox has no `find -printf`)."""
 
+_RESERVED = ("/", TOOLS, "/out", SOURCE_TAR, "/dev", "/proc", "/sys", "/etc")
 _UNSAFE = re.compile(r'[\s,"\'\\]')
 
 T = TypeVar("T")
@@ -81,6 +84,8 @@ class CacheKey:
     uid: int | None = None
     gid: int | None = None
     mode: int | None = None
+    namespace: str = ""
+    """`BUILDKIT_CACHE_MOUNT_NS` of the writer (a build argument, not Dockerfile text)."""
 
     def __post_init__(self) -> None:
         if not self.id or _UNSAFE.search(self.id):
@@ -92,6 +97,8 @@ class CacheKey:
             value = getattr(self, name)
             if value is not None and not 0 <= value < 2**32:
                 raise ValueError(f"{name} must be between 0 and 4294967295, not {value}")
+        if _UNSAFE.search(self.namespace):
+            raise ValueError(f"namespace {self.namespace!r} has spaces, commas or quotes")
         if self.mode is not None and not 0 <= self.mode <= 0o7777:
             raise ValueError(f"mode must be an octal number up to 7777, not {self.mode:o}")
 
@@ -101,8 +108,7 @@ class CacheKey:
         A `$` in the id is kept literal: escaped for frontends that expand variables in
         `--mount` (BuildKit >= 0.9), as is for the legacy one, which never does.
         """
-        cache_id = self.id.replace("$", "\\$") if expands_variables else self.id
-        parts = [f"id={cache_id}"]
+        parts = [f"id={_literal(self.id, expands_variables)}"]
         if self.uid is not None:
             parts.append(f"uid={self.uid}")
         if self.gid is not None:
@@ -119,13 +125,33 @@ class CacheKey:
             parts.append(f"mode {self.mode:04o}")
         return ", ".join(parts)
 
+    @property
+    def target(self) -> str:
+        """Where the helper mounts the cache. Not part of the key, but the importer's new
+        record shows it, and BuildKit < 0.12 shows nothing else: an absolute id is
+        mounted at itself (so its record's target *is* the key), another below /.m."""
+        path = posixpath.normpath(self.id)
+        if path.startswith("/") and not any(
+            path == top or path.startswith(top + "/") for top in _RESERVED
+        ):
+            return path
+        if not path.startswith("/") and ".." not in path.split("/"):
+            return f"{MOUNT}/{path}"
+        return MOUNT
+
     def to_json(self) -> dict[str, object]:
         return {
+            "namespace": self.namespace,
             "id": self.id,
             "uid": self.uid,
             "gid": self.gid,
             "mode": None if self.mode is None else f"{self.mode:04o}",
         }
+
+
+def _literal(value: str, expands_variables: bool) -> str:
+    """`value` kept literal in a `--mount` option: `$` escaped where the frontend expands."""
+    return value.replace("$", "\\$") if expands_variables else value
 
 
 def helper_image(option: str | None, env: Mapping[str, str]) -> str:
@@ -158,14 +184,15 @@ def _run_line(mounts: list[str], command: str) -> str:
 
 def reader_dockerfile(key: CacheKey, image: str, nonce: str, expand: bool, data: bool) -> str:
     """Reader: `/out/listing` (one `stat` line per entry) and, with `data`, `/out/cache.tar`."""
-    cache = f"type=cache,{key.options(expand)},target={MOUNT},readonly,sharing=locked"
+    target = _literal(key.target, expand)
+    cache = f"type=cache,{key.options(expand)},target={target},readonly,sharing=locked"
     steps = [
         "mkdir /out",
-        f"cd {MOUNT}",
+        f"cd {shlex.quote(key.target)}",
         f"find . -exec stat -c '{LISTING_FORMAT}' {{}} + >/out/listing",
     ]
     if data:
-        steps.append(f"tar -C {MOUNT} -cf /out/cache.tar .")
+        steps.append(f"tar -C {shlex.quote(key.target)} -cf /out/cache.tar .")
     run = _run_line(
         [f"type=bind,from={image},target={TOOLS}", cache],
         f": reader-{nonce}; " + " && ".join(steps),
@@ -175,14 +202,15 @@ def reader_dockerfile(key: CacheKey, image: str, nonce: str, expand: bool, data:
 
 def importer_dockerfile(key: CacheKey, image: str, nonce: str, expand: bool) -> str:
     """Importer: extract the context's cache.tar into the mount (merging)."""
-    cache = f"type=cache,{key.options(expand)},target={MOUNT},sharing=locked"
+    target = _literal(key.target, expand)
+    cache = f"type=cache,{key.options(expand)},target={target},sharing=locked"
     run = _run_line(
         [
             f"type=bind,from={image},target={TOOLS}",
             f"type=bind,source={CONTEXT_TAR},target={SOURCE_TAR}",
             cache,
         ],
-        f": import-{nonce}; tar -C {MOUNT} --numeric-owner -xf {SOURCE_TAR}",
+        f": import-{nonce}; tar -C {shlex.quote(key.target)} --numeric-owner -xf {SOURCE_TAR}",
     )
     return f"FROM scratch\n{run}\n"
 
@@ -196,7 +224,7 @@ class HelperRun:
     cleanup: CleanupResult
 
 
-def _build_argv(resolved: ResolvedBuilder, output: str, context: str) -> list[str]:
+def _build_argv(resolved: ResolvedBuilder, output: str, context: str, namespace: str) -> list[str]:
     tools = resolved.tools
     if tools.docker_cli is None or tools.buildx is None:
         raise HelperError("docker buildx is needed to read or fill a cache mount")
@@ -219,6 +247,7 @@ def _build_argv(resolved: ResolvedBuilder, output: str, context: str) -> list[st
         "-",
         "--output",
         output,
+        *(["--build-arg", f"BUILDKIT_CACHE_MOUNT_NS={namespace}"] if namespace else []),
         context,
     ]
 
@@ -267,6 +296,7 @@ def _helper_build(
     sink: Callable[[IO[bytes]], T],
     timeout: float,
     keep_mounts: bool,
+    namespace: str,
 ) -> tuple[T, HelperRun]:
     """Run one helper build, hand its stdout to `sink`, then clean up its records."""
     listing_timeout = min(timeout, 60.0)
@@ -279,7 +309,7 @@ def _helper_build(
     try:
         try:
             outcome = run_streaming(
-                _build_argv(resolved, output, context),
+                _build_argv(resolved, output, context, namespace),
                 stdin=dockerfile.encode(),
                 sink=sink,
                 timeout=timeout,
@@ -326,7 +356,15 @@ def run_reader(
     dockerfile = reader_dockerfile(key, image, nonce, expands_variables(resolved), data)
     with tempfile.TemporaryDirectory(prefix="uvct-reader-") as context:
         value, run = _helper_build(
-            resolved, dockerfile, nonce, context, "type=tar,dest=-", sink, timeout, False
+            resolved,
+            dockerfile,
+            nonce,
+            context,
+            "type=tar,dest=-",
+            sink,
+            timeout,
+            False,
+            key.namespace,
         )
     if run.cleanup.created_mounts:
         # the reader made (and cleanup removed) a new, empty cache: the key did not exist
@@ -352,7 +390,15 @@ def run_importer(
         except OSError:
             shutil.copyfile(tarball, target)
         _, run = _helper_build(
-            resolved, dockerfile, nonce, context, "type=cacheonly", _drain, timeout, True
+            resolved,
+            dockerfile,
+            nonce,
+            context,
+            "type=cacheonly",
+            _drain,
+            timeout,
+            True,
+            key.namespace,
         )
     return run
 
