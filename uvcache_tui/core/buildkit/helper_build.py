@@ -306,12 +306,22 @@ def _helper_build(
         raise HelperError(str(exc)) from exc
     started = time.monotonic()
     result: T | None = None
+    failed: list[Exception] = []
+
+    def guarded(stream: IO[bytes]) -> T | None:
+        # the build's own error (helper image missing, …) explains an empty stream better
+        try:
+            return sink(stream)
+        except Exception as exc:
+            failed.append(exc)
+            return None
+
     try:
         try:
             outcome = run_streaming(
                 _build_argv(resolved, output, context, namespace),
                 stdin=dockerfile.encode(),
-                sink=sink,
+                sink=guarded,
                 timeout=timeout,
                 env=resolved.tools.env,
             )
@@ -321,6 +331,8 @@ def _helper_build(
             ) from exc
         if outcome.returncode != 0:
             raise _failure(outcome.stderr, _image_of(dockerfile), outcome.returncode)
+        if failed:
+            raise failed[0]
         result = outcome.value
     finally:
         seconds = time.monotonic() - started
