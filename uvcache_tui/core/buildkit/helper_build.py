@@ -349,7 +349,7 @@ def _image_of(dockerfile: str) -> str:
 
 def new_nonce() -> str:
     """A marker no other build's description can carry by chance."""
-    return "uvct" + secrets.token_hex(8)
+    return "uvcache-tui-" + secrets.token_hex(8)
 
 
 def run_reader(
