@@ -39,6 +39,7 @@ from uvcache_tui.core.buildkit.mountref import (
     locate_mount,
     mounts_of_key,
     ready_builder,
+    shows_cache_ids,
 )
 from uvcache_tui.core.buildkit.prune import PrunePlan, execute_prune, plan_prune
 from uvcache_tui.core.buildkit.select import MountNotFound
@@ -181,7 +182,12 @@ def _import_key(args: argparse.Namespace, source: ImportSource) -> CacheKey:
 
 
 def _import_preview(
-    source: ImportSource, key: CacheKey, builder: str, existing: list[str], plan: PrunePlan | None
+    source: ImportSource,
+    key: CacheKey,
+    builder: str,
+    existing: list[str],
+    plan: PrunePlan | None,
+    shows_ids: bool,
 ) -> list[str]:
     summary = source.summary
     lines = [
@@ -194,8 +200,13 @@ def _import_preview(
         lines += [f"    {request.call}" for request in plan.requests]
     elif existing:
         lines.append(f"  merged into the existing cache ({', '.join(existing)})")
-    else:
+    elif shows_ids:
         lines.append("  no record of that id is listed: a new cache is made")
+    else:
+        lines.append(
+            "  merged into the cache of that id if there is one (this builder's records do "
+            "not show cache ids), else a new cache is made"
+        )
     return lines
 
 
@@ -223,6 +234,12 @@ def _import(
     except HelperError as exc:
         return _fail(str(exc))
     existing = [m.id for m in mounts_of_key(resolved, key)]
+    if args.replace and not shows_cache_ids(resolved) and not existing:
+        raise UsageError(
+            f"--replace refused: builder {resolved.info.name} (BuildKit < 0.12, Engine < 25) "
+            "does not show cache ids, so the records of this id cannot be listed; delete them "
+            "by record ID with `uvcache-tui buildkit prune ID`, then import without --replace"
+        )
     plan = None
     if args.replace and existing:
         plan = plan_prune(
@@ -234,7 +251,9 @@ def _import(
         kept = [i.mount.id for i in plan.items if i.action == "keep"]
         if plan.error or kept:
             return _fail(plan.error or f"records in use by a running build: {', '.join(kept)}")
-    preview = _import_preview(source, key, resolved.info.name, existing, plan)
+    preview = _import_preview(
+        source, key, resolved.info.name, existing, plan, shows_cache_ids(resolved)
+    )
     document: dict[str, Any] = {
         "dry_run": bool(args.dry_run),
         "source": {"path": str(source.path), "kind": source.kind},

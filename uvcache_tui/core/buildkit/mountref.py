@@ -8,11 +8,17 @@ mount's builder so a helper build can reach it. The record kept is the one liste
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from uvcache_tui.core.buildkit.budget import DEFAULT_TIMEOUT
-from uvcache_tui.core.buildkit.builders import ResolvedBuilder, list_builders, resolve_builder
+from uvcache_tui.core.buildkit.builders import (
+    DOCKER_DRIVER,
+    ResolvedBuilder,
+    list_builders,
+    resolve_builder,
+)
 from uvcache_tui.core.buildkit.helper_build import CacheKey, HelperError
 from uvcache_tui.core.buildkit.records import BuildkitReport, CacheMountRecord
 from uvcache_tui.core.buildkit.select import MountChoice, cache_key, resolve_mount
@@ -120,3 +126,18 @@ def mounts_of_key(resolved: ResolvedBuilder, key: CacheKey) -> tuple[CacheMountR
         for m in resolved.info.mounts
         if cache_key(m) == key.id and (m.namespace or "") == key.namespace
     )
+
+
+def shows_cache_ids(resolved: ResolvedBuilder) -> bool:
+    """Do the builder's records print their cache id (` with id "…"`, BuildKit >= 0.12,
+    Engine >= 25)? Before that an explicit id is invisible: its records cannot be found."""
+    info = resolved.info
+    if any(m.cache_id is not None for m in info.mounts):
+        return True
+    if info.driver == DOCKER_DRIVER and info.engine_version:
+        major = re.match(r"(\d+)", info.engine_version)
+        return major is not None and int(major.group(1)) >= 25
+    version = re.match(r"v?(\d+)\.(\d+)", info.buildkit_version or "")
+    if version and (int(version.group(1)), int(version.group(2))) != (0, 0):
+        return (int(version.group(1)), int(version.group(2))) >= (0, 12)
+    return True
