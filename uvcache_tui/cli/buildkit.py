@@ -13,7 +13,8 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 
-from uvcache_tui.cli import buildkit_mounts
+from uvcache_tui.cli.buildkit_mounts import Handler
+from uvcache_tui.cli.buildkit_mounts import register as register_mount_commands
 from uvcache_tui.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -326,10 +327,10 @@ def register(commands: Commands) -> None:
     prune.add_argument("--json", action="store_true", help="JSON output (see docs/buildkit.md)")
     _timeout_options(prune)
     prune.set_defaults(func=cmd_prune)
-    buildkit_mounts.register(subcommands, _timeout_options, _with_connect_timeout)
+    register_mount_commands(subcommands, _timeout_options, _with_connect_timeout)
 
 
-def _with_connect_timeout(handler: buildkit_mounts.Handler) -> Callable[[Context], int]:
+def _with_connect_timeout(handler: Handler) -> Callable[[Context], int]:
     def run(ctx: Context) -> int:
         return handler(ctx.args, _connect_timeout(ctx.args))
 

@@ -26,9 +26,9 @@ from uvcache_tui.cli.common import (
     print_json,
     print_lines,
 )
+from uvcache_tui.core.buildkit.cachekey import CacheKey
 from uvcache_tui.core.buildkit.helper_build import (
     HELPER_IMAGE_ENV,
-    CacheKey,
     HelperError,
     helper_image,
 )

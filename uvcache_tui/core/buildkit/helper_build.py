@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import posixpath
 import re
 import secrets
 import shlex
@@ -32,6 +31,7 @@ from typing import IO, TypeVar
 
 from uvcache_tui.core.buildkit.builders import DOCKER_DRIVER, ResolvedBuilder
 from uvcache_tui.core.buildkit.buildx import BuildxError
+from uvcache_tui.core.buildkit.cachekey import SOURCE_TAR, TOOLS, UNSAFE, CacheKey, literal
 from uvcache_tui.core.buildkit.cleanup import CleanupResult, cleanup_helper, list_records
 from uvcache_tui.core.buildkit.engine import EngineError
 from uvcache_tui.core.buildkit.records import not_reachable
@@ -44,9 +44,6 @@ HELPER_IMAGE_OPTION = "--helper-image"
 BUILD_TIMEOUT = 900.0
 """Seconds for one helper build: a 50k-file mount takes a few; a stuck build is killed."""
 
-TOOLS = "/.bb"
-MOUNT = "/.m"
-SOURCE_TAR = "/.src.tar"
 CONTEXT_TAR = "cache.tar"
 DATA_MEMBER = "out/cache.tar"
 LISTING_MEMBER = "out/listing"
@@ -54,8 +51,6 @@ LISTING_FORMAT = "%i %h %b %s %f %u:%g %Y %n"
 """`stat -c` fields of the listing: inode, links, blocks, size, raw mode (hex), owner,
 mtime, name (busybox has no `find -printf`)."""
 
-_RESERVED = ("/", TOOLS, "/out", SOURCE_TAR, "/dev", "/proc", "/sys", "/etc")
-_UNSAFE = re.compile(r'[\s,"\'\\]')
 
 T = TypeVar("T")
 
@@ -72,92 +67,10 @@ class NoSuchKey(HelperError):
     """No cache with that key existed: the reader would have read a new, empty one."""
 
 
-@dataclass(frozen=True)
-class CacheKey:
-    """What BuildKit keys a cache mount by: the id plus uid/gid/mode (§5.2).
-
-    `id` is the Dockerfile's `id=` (or its target when it had none), as written: the
-    frontend adds the namespace again. uid, gid and mode must be the writer's.
-    """
-
-    id: str
-    uid: int | None = None
-    gid: int | None = None
-    mode: int | None = None
-    namespace: str = ""
-    """`BUILDKIT_CACHE_MOUNT_NS` of the writer (a build argument, not Dockerfile text)."""
-
-    def __post_init__(self) -> None:
-        if not self.id or _UNSAFE.search(self.id):
-            raise ValueError(
-                f"cache id {self.id!r} cannot be written literally in a --mount option "
-                "(empty, or has spaces, commas, quotes or backslashes)"
-            )
-        for name in ("uid", "gid"):
-            value = getattr(self, name)
-            if value is not None and not 0 <= value < 2**32:
-                raise ValueError(f"{name} must be between 0 and 4294967295, not {value}")
-        if _UNSAFE.search(self.namespace):
-            raise ValueError(f"namespace {self.namespace!r} has spaces, commas or quotes")
-        if self.mode is not None and not 0 <= self.mode <= 0o7777:
-            raise ValueError(f"mode must be an octal number up to 7777, not {self.mode:o}")
-
-    def options(self, expands_variables: bool) -> str:
-        """`id=…[,uid=…][,gid=…][,mode=…]` for `--mount=type=cache,…`.
-
-        A `$` in the id is kept literal: escaped for frontends that expand variables in
-        `--mount` (BuildKit >= 0.9), as is for the legacy one, which never does.
-        """
-        parts = [f"id={_literal(self.id, expands_variables)}"]
-        if self.uid is not None:
-            parts.append(f"uid={self.uid}")
-        if self.gid is not None:
-            parts.append(f"gid={self.gid}")
-        if self.mode is not None:
-            parts.append(f"mode={self.mode:04o}")
-        return ",".join(parts)
-
-    def describe(self) -> str:
-        """`id /root/.cache/uv, uid 1000, gid 1000, mode 0755` for messages."""
-        parts = [f"id {self.id}"]
-        parts += [f"{n} {getattr(self, n)}" for n in ("uid", "gid") if getattr(self, n) is not None]
-        if self.mode is not None:
-            parts.append(f"mode {self.mode:04o}")
-        return ", ".join(parts)
-
-    @property
-    def target(self) -> str:
-        """Where the helper mounts the cache. Not part of the key, but the importer's new
-        record shows it, and BuildKit < 0.12 shows nothing else: an absolute id is
-        mounted at itself (so its record's target *is* the key), another below /.m."""
-        path = posixpath.normpath(self.id)
-        if path.startswith("/") and not any(
-            path == top or path.startswith(top + "/") for top in _RESERVED
-        ):
-            return path
-        if not path.startswith("/") and ".." not in path.split("/"):
-            return f"{MOUNT}/{path}"
-        return MOUNT
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "namespace": self.namespace,
-            "id": self.id,
-            "uid": self.uid,
-            "gid": self.gid,
-            "mode": None if self.mode is None else f"{self.mode:04o}",
-        }
-
-
-def _literal(value: str, expands_variables: bool) -> str:
-    """`value` kept literal in a `--mount` option: `$` escaped where the frontend expands."""
-    return value.replace("$", "\\$") if expands_variables else value
-
-
 def helper_image(option: str | None, env: Mapping[str, str]) -> str:
     """`--helper-image`, else $UVCACHE_TUI_HELPER_IMAGE, else busybox:stable."""
     chosen = (option or env.get(HELPER_IMAGE_ENV) or "").strip() or DEFAULT_HELPER_IMAGE
-    if _UNSAFE.search(chosen):
+    if UNSAFE.search(chosen):
         raise ValueError(f"helper image {chosen!r} is not an image reference")
     return chosen
 
@@ -184,7 +97,7 @@ def _run_line(mounts: list[str], command: str) -> str:
 
 def reader_dockerfile(key: CacheKey, image: str, nonce: str, expand: bool, data: bool) -> str:
     """Reader: `/out/listing` (one `stat` line per entry) and, with `data`, `/out/cache.tar`."""
-    target = _literal(key.target, expand)
+    target = literal(key.target, expand)
     cache = f"type=cache,{key.options(expand)},target={target},readonly,sharing=locked"
     steps = [
         "mkdir /out",
@@ -202,7 +115,7 @@ def reader_dockerfile(key: CacheKey, image: str, nonce: str, expand: bool, data:
 
 def importer_dockerfile(key: CacheKey, image: str, nonce: str, expand: bool) -> str:
     """Importer: extract the context's cache.tar into the mount (merging)."""
-    target = _literal(key.target, expand)
+    target = literal(key.target, expand)
     cache = f"type=cache,{key.options(expand)},target={target},sharing=locked"
     run = _run_line(
         [

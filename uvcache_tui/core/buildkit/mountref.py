@@ -19,7 +19,8 @@ from uvcache_tui.core.buildkit.builders import (
     list_builders,
     resolve_builder,
 )
-from uvcache_tui.core.buildkit.helper_build import CacheKey, HelperError
+from uvcache_tui.core.buildkit.cachekey import CacheKey
+from uvcache_tui.core.buildkit.helper_build import HelperError
 from uvcache_tui.core.buildkit.records import BuildkitReport, CacheMountRecord
 from uvcache_tui.core.buildkit.select import MountChoice, cache_key, resolve_mount
 

@@ -27,10 +27,10 @@ from typing import IO, Any
 from uvcache_tui import __version__
 from uvcache_tui.core.buckets import newest_writer, table_for
 from uvcache_tui.core.buildkit.builders import ResolvedBuilder
+from uvcache_tui.core.buildkit.cachekey import CacheKey
 from uvcache_tui.core.buildkit.helper_build import (
     DATA_MEMBER,
     LISTING_MEMBER,
-    CacheKey,
     HelperError,
     HelperRun,
     NoSuchKey,
