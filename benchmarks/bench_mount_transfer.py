@@ -27,8 +27,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from uvcache_tui.core.buildkit.cachekey import CacheKey  # noqa: E402
 from uvcache_tui.core.buildkit.cleanup import prune_ids  # noqa: E402
-from uvcache_tui.core.buildkit.helper_build import CacheKey, helper_image  # noqa: E402
+from uvcache_tui.core.buildkit.helper_build import helper_image  # noqa: E402
 from uvcache_tui.core.buildkit.mountref import (  # noqa: E402
     KeyOptions,
     candidate_keys,

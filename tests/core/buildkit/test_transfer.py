@@ -18,8 +18,8 @@ import pytest
 from tests.core.buildkit.transfer_scenarios import UvMount, build_uv_mount, consume, mount_records
 from tests.dockerenv import Engine, Tracker
 from uvcache_tui.core.buckets import newest_writer, table_for
+from uvcache_tui.core.buildkit.cachekey import CacheKey
 from uvcache_tui.core.buildkit.helper_build import (
-    CacheKey,
     HelperImageMissing,
     NoSuchKey,
     run_reader,
