@@ -18,6 +18,7 @@ import pytest
 
 from tests.cli.test_cli import run_cli
 from tests.cli.test_cli_buildkit import cli, cli_with_tty, ls_json, nowhere, one_line_usage_error
+from tests.core.buildkit.scenarios import build_16180
 from tests.core.buildkit.test_transfer import new_records
 from tests.core.buildkit.transfer_scenarios import UvMount, build_uv_mount, consume, mount_records
 from tests.dockerenv import Engine, Tracker, token
@@ -250,3 +251,25 @@ def test_export_to_a_full_disk_or_unwritable_path_leaves_nothing(
                      *helper(engine), env=env)  # fmt: skip
     assert "cannot write to /proc" in failed_one_line(unwritable)
     assert new_records(engine, before) == []
+
+
+@pytest.mark.docker
+def test_show_the_16180_seed(tracked: Tracker, tmp_path: Path) -> None:
+    """The issue's seed: on Engine 20.10 the mount is keyed by the raw `${UV_CACHE_DIR}`
+    (found although the record shows `/build/${UV_CACHE_DIR}`) and is empty, the cache
+    having gone into the image; on Engine >= 23 it holds uv's cache."""
+    engine = tracked.engine
+    tok, _ = build_16180(tracked, tmp_path / "ctx")
+    (record,) = [r for r in engine.records()
+                 if r["Type"] == "exec.cachemount" and tok in r["Description"]]  # fmt: skip
+    shown = cli("show", record["ID"], *helper(engine), "--json", env=engine.env())
+    assert shown.returncode == 0, shown.stderr
+    document = json.loads(shown.stdout)
+    if engine.legacy:
+        assert document["key"]["id"] == "${UV_CACHE_DIR}"
+        assert document["totals"]["files"] == 0 and document["packages"] == []
+        text = cli("show", record["ID"], *helper(engine), env=engine.env())
+        assert "unexpanded variable" in text.stdout
+    else:
+        assert document["key"]["id"] == "/application/cache/uv"
+        assert [p["name"] for p in document["packages"]] == ["uvcttiny"]

@@ -42,6 +42,7 @@ from uvcache_tui.core.buildkit.mountref import (
     shows_cache_ids,
 )
 from uvcache_tui.core.buildkit.prune import PrunePlan, execute_prune, plan_prune
+from uvcache_tui.core.buildkit.records import FLAG_UNEXPANDED
 from uvcache_tui.core.buildkit.select import MountNotFound
 from uvcache_tui.core.buildkit.tarsafe import UnsafeArchive
 from uvcache_tui.core.buildkit.transfer import (
@@ -111,6 +112,12 @@ def cmd_show(args: argparse.Namespace, connect_timeout: float) -> int:
                 ]
             )
             print_cache(opened.model, title=f"{located.choice.label}")
+            if FLAG_UNEXPANDED in mount.flags:
+                print(
+                    f"\nnote: target {mount.target} has an unexpanded variable (Engine < 23 "
+                    "without `# syntax=`): uv most likely wrote its cache into the image "
+                    "layer, at the expanded path, not into this mount"
+                )
     except HelperError as exc:
         return _fail(str(exc))
     return EXIT_OK
