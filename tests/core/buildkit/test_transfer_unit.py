@@ -8,6 +8,7 @@ import io
 import os
 import stat
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from uvcache_tui.core.buildkit.helper_build import (
 )
 from uvcache_tui.core.buildkit.mountref import KeyOptions, candidate_keys
 from uvcache_tui.core.buildkit.records import BuildCacheRecord, cache_mounts
+from uvcache_tui.core.buildkit.streams import StreamTimeout, run_streaming
 from uvcache_tui.core.buildkit.tarsafe import (
     UnsafeArchive,
     check_archive,
@@ -230,3 +232,23 @@ def test_listing_and_uv_version() -> None:
     assert parse_listing(text) == {".", "a b/c"}
     assert newest_writer(["wheels-v8", "archive-v0", "CACHEDIR.TAG"]) == "0.13.9"
     assert newest_writer(["something"]) is None
+
+
+def test_streaming_command_is_bounded_and_streams() -> None:
+    env = dict(os.environ)
+    echoed = run_streaming(["cat"], stdin=b"hello", sink=lambda s: s.read(), timeout=10, env=env)
+    assert (echoed.value, echoed.returncode) == (b"hello", 0)
+    started = time.monotonic()
+    with pytest.raises(StreamTimeout):
+        run_streaming(
+            ["sh", "-c", "sleep 30 & sleep 30"], stdin=b"", sink=lambda s: s.read(),
+            timeout=0.5, env=env,
+        )  # fmt: skip
+    assert time.monotonic() - started < 5  # the grandchild holding stdout was killed too
+
+    def refuse(stream: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        run_streaming(["sh", "-c", "yes | head -c 1000000"], stdin=b"", sink=refuse,
+                      timeout=10, env=env)  # fmt: skip

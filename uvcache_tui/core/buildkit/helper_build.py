@@ -245,7 +245,10 @@ def _helper_build(
         if outcome.returncode != 0:
             raise _failure(outcome.stderr, _image_of(dockerfile), outcome.returncode)
         if failed:
-            raise failed[0]
+            problem = failed[0]
+            if isinstance(problem, (HelperError, OSError)):
+                raise problem  # OSError: writing the export (full disk) is the caller's
+            raise HelperError(f"the helper build's output could not be read: {problem}")
         result = outcome.value
     finally:
         seconds = time.monotonic() - started
