@@ -205,6 +205,7 @@ def _import_preview(
         lines.append(f"  --replace: first delete {len(plan.to_delete)} record(s) of that id:")
         lines += [f"    {item.mount.id}  {item.mount.description}" for item in plan.to_delete]
         lines += [f"    {request.call}" for request in plan.requests]
+        lines += [f"    ({rejected.message})" for rejected in plan.rejected]
     elif existing:
         lines.append(f"  merged into the existing cache ({', '.join(existing)})")
     elif shows_ids:
