@@ -53,6 +53,25 @@ def list_records(resolved: ResolvedBuilder, timeout: float) -> tuple[BuildCacheR
     )
 
 
+BUSY = "already running"
+"""dockerd answers `/system/df` with HTTP 500 "a disk usage operation is already running"
+while another listing runs: worth asking again a moment later."""
+
+
+def list_records_patiently(
+    resolved: ResolvedBuilder, timeout: float, seconds: float = CLEANUP_SECONDS
+) -> tuple[BuildCacheRecord, ...]:
+    """`list_records`, asked again while the engine is busy with another listing."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return list_records(resolved, timeout)
+        except (EngineError, BuildxError) as exc:
+            if BUSY not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.5)
+
+
 def prune_ids(resolved: ResolvedBuilder, ids: list[str], timeout: float) -> set[str]:
     """One anchored request per ID (no type filter: exec layers are `regular`)."""
     deleted: set[str] = set()
@@ -123,7 +142,7 @@ def cleanup_helper(
     remaining: list[str] = []
     while True:
         try:
-            records = list_records(resolved, timeout)
+            records = list_records_patiently(resolved, timeout)
         except (EngineError, BuildxError) as exc:
             errors.append(f"could not list the builder to remove the helper's records: {exc}")
             break

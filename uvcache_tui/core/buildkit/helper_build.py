@@ -32,7 +32,11 @@ from typing import IO, TypeVar
 from uvcache_tui.core.buildkit.builders import DOCKER_DRIVER, ResolvedBuilder
 from uvcache_tui.core.buildkit.buildx import BuildxError
 from uvcache_tui.core.buildkit.cachekey import SOURCE_TAR, TOOLS, UNSAFE, CacheKey, literal
-from uvcache_tui.core.buildkit.cleanup import CleanupResult, cleanup_helper, list_records
+from uvcache_tui.core.buildkit.cleanup import (
+    CleanupResult,
+    cleanup_helper,
+    list_records_patiently,
+)
 from uvcache_tui.core.buildkit.engine import EngineError
 from uvcache_tui.core.buildkit.records import not_reachable
 from uvcache_tui.core.buildkit.streams import StreamTimeout, run_streaming
@@ -214,7 +218,7 @@ def _helper_build(
     """Run one helper build, hand its stdout to `sink`, then clean up its records."""
     listing_timeout = min(timeout, 60.0)
     try:
-        before = {r.id for r in list_records(resolved, listing_timeout)}
+        before = {r.id for r in list_records_patiently(resolved, listing_timeout)}
     except (EngineError, BuildxError) as exc:
         raise HelperError(str(exc)) from exc
     started = time.monotonic()
