@@ -70,10 +70,6 @@ def _image(args: argparse.Namespace) -> str:
         raise UsageError(f"--helper-image: {exc}") from exc
 
 
-def _key_options(args: argparse.Namespace) -> KeyOptions:
-    return KeyOptions(args.id, args.uid, args.gid, args.mode)
-
-
 def _locate(args: argparse.Namespace, connect_timeout: float) -> LocatedMount:
     """MOUNT → record and builder; unknown or ambiguous is bad input (exit 2)."""
     try:
@@ -84,7 +80,7 @@ def _locate(args: argparse.Namespace, connect_timeout: float) -> LocatedMount:
 
 def _keys(located: LocatedMount, args: argparse.Namespace) -> tuple[CacheKey, ...]:
     try:
-        return candidate_keys(located.mount, _key_options(args))
+        return candidate_keys(located.mount, KeyOptions(args.id, args.uid, args.gid, args.mode))
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -311,26 +307,23 @@ def _import(
 # --- parser ----------------------------------------------------------------------------
 
 
-def _octal(text: str) -> int:
-    try:
-        value = int(text, 8)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be an octal mode such as 0755, not {text!r}"
-        ) from None
-    if not 0 <= value <= 0o7777:
-        raise argparse.ArgumentTypeError(f"must be an octal mode up to 7777, not {text!r}")
-    return value
+def _number(base: int, limit: int, example: str) -> Callable[[str], int]:
+    """argparse type: an integer in `base` from 0 to `limit` (uid/gid, or an octal mode)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text, base)
+        except ValueError:
+            value = -1
+        if not 0 <= value <= limit:
+            raise argparse.ArgumentTypeError(f"must be {example}, not {text!r}")
+        return value
+
+    return parse
 
 
-def _id_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 4294967295, not {text!r}")
-    return value
+_id_number = _number(10, 2**32 - 1, "a number from 0 to 4294967295")
+_octal = _number(8, 0o7777, "an octal mode such as 0755")
 
 
 def add_key_options(parser: argparse.ArgumentParser, id_help: str) -> None:
