@@ -1,4 +1,4 @@
-"""`uvcache-tui buildkit ls|prune`: BuildKit cache mounts from the command line.
+"""`uvcache-tui buildkit ls|prune` (and `show|export|import`, in `buildkit_mounts`).
 
 Exit codes as every command (docs/cli.md): 0 done, 1 something requested was not done
 (Docker unreachable, unknown ID), 2 bad input or refused — no `--yes` and no terminal to
@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 
+from uvcache_tui.cli.buildkit_mounts import Handler
+from uvcache_tui.cli.buildkit_mounts import register as register_mount_commands
 from uvcache_tui.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -325,6 +327,14 @@ def register(commands: Commands) -> None:
     prune.add_argument("--json", action="store_true", help="JSON output (see docs/buildkit.md)")
     _timeout_options(prune)
     prune.set_defaults(func=cmd_prune)
+    register_mount_commands(subcommands, _timeout_options, _with_connect_timeout)
+
+
+def _with_connect_timeout(handler: Handler) -> Callable[[Context], int]:
+    def run(ctx: Context) -> int:
+        return handler(ctx.args, _connect_timeout(ctx.args))
+
+    return run
 
 
 def _timeout_options(parser: argparse.ArgumentParser) -> None:

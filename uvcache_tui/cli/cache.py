@@ -127,8 +127,14 @@ def cmd_show(ctx: Context) -> int:
     if ctx.args.json:
         print_json(cache_json(model))
         return 0
+    print_cache(model)
+    return 0
+
+
+def print_cache(model: CacheModel, title: str | None = None) -> None:
+    """The text of `show` (also `buildkit show`, whose cache is a temporary copy)."""
     totals = model.totals
-    print(f"{model.path}  (uv {model.uv_version})")
+    print(f"{title or model.path}  (uv {model.uv_version})")
     print(
         f"allocated {size(totals.allocated)}  reclaimable {size(totals.reclaimable)}  "
         f"apparent {size(totals.apparent)}  files {totals.files}  dirs {totals.dirs}"
@@ -160,7 +166,6 @@ def cmd_show(ctx: Context) -> int:
         print(f"\n{model.scan.problems.total} problem(s) during the scan, e.g.:")
         for problem in model.scan.problems.samples[:5]:
             print(f"  {problem.kind.value}: {problem.path} {problem.detail}")
-    return 0
 
 
 def _print_contents(model: CacheModel) -> None:

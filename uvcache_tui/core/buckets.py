@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -149,3 +150,14 @@ def classify_entry(name: str, is_dir: bool, table: BucketTable) -> BucketStatus:
     if bucket_family(name) is not None:
         return BucketStatus.STALE
     return BucketStatus.FOREIGN
+
+
+def newest_writer(names: Iterable[str]) -> str | None:
+    """The release that introduced the newest bucket among `names`: the uv that last wrote
+    the cache is at least that version (None when no known bucket is there)."""
+    present = set(names)
+    found = None
+    for first, introduced in _CHANGES:
+        if present & set(introduced.split()):
+            found = first
+    return found
