@@ -1,0 +1,110 @@
+"""A cache mount filled by a real `uv sync` opened in the TUI (both real engines): the same
+views as a local cache, its true size in the row, and no uv action run in it."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from tests.core.buildkit.scenarios import settle as settle_record
+from tests.core.buildkit.uv_mounts import PACKAGE, UvMounts, build_uv_mounts
+from tests.dockerenv import Engine, Tracker
+from tests.tui.conftest import main_screen, run, settle
+from tests.tui.test_app import plain, wait_until
+from tests.tui.test_buildkit_tui import SIZE, docker_app, mount_nodes, move_to, section_of
+from tests.uvcache_factory import UvEnv
+from uvcache_tui.core.buildkit.texts import true_size
+from uvcache_tui.tui.buildkit.mount_view import MOUNT_IS_READ_ONLY
+from uvcache_tui.tui.buildkit.rows import MountItem
+from uvcache_tui.tui.buildkit.view import BuildkitView
+from uvcache_tui.tui.screens.preview import PreviewScreen
+
+pytestmark = pytest.mark.docker
+
+
+def du(path: str) -> int:
+    out = subprocess.run(["du", "-sB1", path], capture_output=True, text=True, check=True)
+    return int(out.stdout.split()[0])
+
+
+def usage(engine: Engine, record_id: str) -> tuple[object, object]:
+    (record,) = [r for r in engine.records() if r["ID"] == record_id]
+    return record["UsageCount"], record["LastUsedAt"]
+
+
+@pytest.fixture
+def uv_mounts(tracked: Tracker, tmp_path: Path) -> UvMounts:
+    mounts = build_uv_mounts(tracked, tmp_path / "ctx")
+    for mount in (mounts.plain, mounts.empty):
+        settle_record(tracked.engine, mount.id, min_age=0)
+    return mounts
+
+
+def view_of(pilot: Pilot[Any]) -> BuildkitView:
+    return main_screen(pilot).query_one(BuildkitView)
+
+
+def test_a_uv_mount_opens_like_a_local_cache(
+    tracked: Tracker, uv_mounts: UvMounts, shared_env: UvEnv
+) -> None:
+    engine = tracked.engine
+    before = usage(engine, uv_mounts.plain.id)
+
+    async def body() -> None:
+        app = docker_app(shared_env, engine.env())
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            section = section_of(pilot)
+            (node,) = mount_nodes(section, f"echo {uv_mounts.token} plain")
+            item = node.data
+            assert isinstance(item, MountItem)
+            assert item.on_disk is not None and item.on_disk.path is not None
+            assert item.on_disk.size is not None
+            assert item.on_disk.size.allocated == du(item.on_disk.path)
+            assert str(node.label).endswith(true_size(item.on_disk))
+
+            await move_to(pilot, node)
+            view = view_of(pilot)
+            await wait_until(pilot, lambda: view.opened_cache_view() is not None)
+            cache_view = view.opened_cache_view()
+            assert cache_view is not None and cache_view.model is not None
+            model = cache_view.model
+            assert model.path == item.on_disk.path
+            assert model.totals.allocated == du(model.path)
+            assert PACKAGE in {p.name for p in model.packages}
+            summary = plain(view.query_one("#mount-summary", Static))
+            assert uv_mounts.plain.id in summary and "as listed before the read" in summary
+            header = plain(cache_view.query_one("#cache-header", Static))
+            assert model.path in header
+
+            screen = main_screen(pilot)
+            await pilot.press("2")
+            await pilot.pause()
+            assert cache_view.tabs.active == "packages"
+            assert screen.check_action("cache_action", ("prune",)) is True
+            await pilot.press("p")
+            await pilot.pause()
+            assert not isinstance(app.screen, PreviewScreen)
+            assert [n for n in app._notifications if n.message == MOUNT_IS_READ_ONLY]
+            assert model.path == item.on_disk.path and Path(model.path).is_dir()
+
+            (empty,) = mount_nodes(section, f"echo {uv_mounts.token} empty")
+            await move_to(pilot, empty)
+            await wait_until(
+                pilot,
+                lambda: (
+                    "empty" in plain(view.query_one("#buildkit-body", Static)).split("Contents")[-1]
+                ),
+            )
+            assert view.opened_cache_view() is None
+            assert screen.check_action("cache_action", ("prune",)) is False
+
+    run(body)
+    time.sleep(2)  # BuildKit updates usage asynchronously: give a bump time to show
+    assert usage(engine, uv_mounts.plain.id) == before
