@@ -24,9 +24,7 @@ from uvcache_tui.core.buildkit.records import (
 )
 from uvcache_tui.core.buildkit.texts import last_used, mount_size, total_size
 from uvcache_tui.tui.buildkit.format import kind_text
-from uvcache_tui.tui.buildkit.mount_view import (
-    size_line,
-)
+from uvcache_tui.tui.format import format_size
 
 WHAT_IS_A_CACHE_MOUNT = (
     "`RUN --mount=type=cache,target=…` lends the RUN step a directory that BuildKit keeps "
@@ -194,6 +192,20 @@ def mount_title(mount: CacheMountRecord) -> Text:
     title.append(" cache mount  ", style="bold")
     title.append(mount.target or mount.id, style="bold")
     return title
+
+
+def size_line(mount: CacheMountRecord, on_disk: MountOnDisk | None) -> Text:
+    """`on disk 512.0 KiB (du -sB1)  BuildKit says 1.7 KiB — stale`."""
+    text = Text()
+    if on_disk is not None and on_disk.size is not None:
+        text.append("on disk ", style="dim")
+        text.append(format_size(on_disk.size.allocated), style="bold")
+        text.append(" (du -sB1)  ", style="dim")
+    text.append("BuildKit says ", style="dim")
+    text.append(mount_size(mount))
+    if on_disk is not None and on_disk.size is not None and on_disk.size.stale:
+        text.append(" — stale", style="bold yellow")
+    return text
 
 
 def on_disk_rows(grid: Table, mount: CacheMountRecord, on_disk: MountOnDisk) -> None:

@@ -15,9 +15,9 @@ from functools import partial
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Static
+from textual.widgets import Static, TabPane
 from textual.worker import get_current_worker
 
 from uvcache_tui.core.buckets import table_for
@@ -25,11 +25,10 @@ from uvcache_tui.core.buildkit.mount_cache import OpenedMount, open_mount, open_
 from uvcache_tui.core.buildkit.ondisk import MountOnDisk
 from uvcache_tui.core.buildkit.records import CacheMountRecord
 from uvcache_tui.core.buildkit.select import MountChoice
-from uvcache_tui.core.buildkit.texts import mount_size
 from uvcache_tui.core.model import Location, LocationKind
+from uvcache_tui.tui.buildkit.details import mount_details, size_line
 from uvcache_tui.tui.buildkit.format import kind_text
 from uvcache_tui.tui.buildkit.rows import MountItem
-from uvcache_tui.tui.format import format_size
 from uvcache_tui.tui.widgets.cache_view import CacheView
 
 OPEN_GROUP = "buildkit-open-mount"
@@ -48,30 +47,15 @@ def open_key(item: MountItem) -> MountKey:
     return (item.builder.name, mount.id, mount.usage_count, mount.last_used_at)
 
 
-def size_line(mount: CacheMountRecord, on_disk: MountOnDisk | None) -> Text:
-    """`on disk 512.0 KiB (du -sB1)  BuildKit says 1.7 KiB — stale`."""
-    text = Text()
-    if on_disk is not None and on_disk.size is not None:
-        text.append("on disk ", style="dim")
-        text.append(format_size(on_disk.size.allocated), style="bold")
-        text.append(" (du -sB1)  ", style="dim")
-    text.append("BuildKit says ", style="dim")
-    text.append(mount_size(mount))
-    if on_disk is not None and on_disk.size is not None and on_disk.size.stale:
-        text.append(" — stale", style="bold yellow")
-    return text
-
-
-def usage_line(mount: CacheMountRecord, now: datetime) -> Text:
-    """Usage as listed before the read (the fast path does not bump it)."""
+def usage_line(mount: CacheMountRecord) -> Text:
+    """Usage as listed before the read (reading on disk does not bump it)."""
     used = "-" if mount.usage_count is None else str(mount.usage_count)
     text = Text.assemble(("used ", "dim"), used, (" times, last ", "dim"))
     if mount.last_used_at is not None:
-        stamp = mount.last_used_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-        text.append(stamp)
+        text.append(mount.last_used_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
     else:
         text.append(mount.last_used_text or "-")
-    text.append("  (as listed before the read: reading on disk does not change them)", "dim")
+    text.append("  as listed before the read, which does not change them", "dim")
     return text
 
 
@@ -81,11 +65,10 @@ def mount_summary(opened: OpenedMount) -> Text:
     text = kind_text(mount.kind)
     text.append(" cache mount ", style="bold")
     text.append(mount.target or mount.id, style="bold")
-    text.append(f"  record {mount.id} in builder {builder.name}", style="dim")
-    text.append("\n")
+    text.append(f"  builder {builder.name} · record {mount.id}\n", style="dim")
     text.append_text(size_line(mount, opened.on_disk))
     text.append("\n")
-    text.append_text(usage_line(mount, datetime.now(timezone.utc)))
+    text.append_text(usage_line(mount))
     return text
 
 
@@ -112,6 +95,9 @@ class MountCacheView(Vertical):
         padding: 0 1;
         margin-bottom: 1;
     }
+    MountCacheView #mount-record-scroll {
+        padding: 1 2;
+    }
     """
 
     @dataclass
@@ -121,9 +107,10 @@ class MountCacheView(Vertical):
         opened: OpenedMount
         key: MountKey
 
-    def __init__(self, *, timeout: float, id: str | None = None) -> None:
+    def __init__(self, *, timeout: float, read_only: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
         self.timeout = timeout
+        self.read_only = read_only
         self.opened: OpenedMount | None = None
 
     def compose(self) -> ComposeResult:
@@ -160,9 +147,17 @@ class MountCacheView(Vertical):
         if not worker.is_cancelled:
             self.post_message(self.Opened(opened, key))
 
-    def show_opened(self, opened: OpenedMount) -> None:
-        """Fill the summary and the cache view (the opening carries a model)."""
+    async def show_opened(self, opened: OpenedMount) -> None:
+        """Fill the summary, the cache view (the opening carries a model) and its Mount tab:
+        the record's details, as shown for mounts that are not opened."""
         assert opened.model is not None
         self.opened = opened
         self.query_one("#mount-summary", Static).update(mount_summary(opened))
         self.cache_view.show_model(opened.model, mount_location(opened))
+        if not self.query("#mount-record"):
+            record = VerticalScroll(Static(id="mount-record"), id="mount-record-scroll")
+            await self.cache_view.tabs.add_pane(TabPane("Mount", record, id="mount"))
+        builder, mount = opened.choice.builder, opened.choice.mount
+        now = datetime.now(timezone.utc)
+        details = mount_details(builder, mount, now, self.read_only, opened.on_disk)
+        self.query_one("#mount-record", Static).update(details)

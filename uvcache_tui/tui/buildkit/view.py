@@ -59,7 +59,7 @@ class BuildkitView(Vertical):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="buildkit-scroll"):
             yield Static(id="buildkit-body")
-        mount_view = MountCacheView(timeout=self.timeout, id="mount-view")
+        mount_view = MountCacheView(timeout=self.timeout, read_only=self.read_only, id="mount-view")
         mount_view.display = False
         yield mount_view
 
@@ -105,14 +105,14 @@ class BuildkitView(Vertical):
         self.show_mount(item.builder, item.mount, on_disk=item.on_disk, contents=self._contents)
 
     @on(MountCacheView.Opened)
-    def _opened(self, message: MountCacheView.Opened) -> None:
+    async def _opened(self, message: MountCacheView.Opened) -> None:
         """The mount's directory was read: its cache views, or why there are none."""
         if message.key != self._open_key or self._item is None:
             return
         opened = message.opened
         if opened.model is not None and opened.message is None:
             self._contents = None
-            self.mount_view.show_opened(opened)
+            await self.mount_view.show_opened(opened)
             self.query_one("#buildkit-scroll").display = False
             self.mount_view.display = True
             return
