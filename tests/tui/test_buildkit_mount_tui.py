@@ -3,29 +3,50 @@ views as a local cache, its true size in the row, and no uv action run in it."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.core.buildkit.scenarios import settle as settle_record
 from tests.core.buildkit.uv_mounts import PACKAGE, UvMounts, build_uv_mounts
 from tests.dockerenv import Engine, Tracker
-from tests.tui.conftest import main_screen, run, settle
+from tests.tui.conftest import (
+    SnapshotPlace,
+    main_screen,
+    run,
+    settle,
+    snapshot_cache,
+    snapshot_place,
+)
 from tests.tui.test_app import plain, wait_until
-from tests.tui.test_buildkit_tui import SIZE, docker_app, mount_nodes, move_to, section_of
+from tests.tui.test_buildkit_tui import (
+    FIXTURES,
+    SIZE,
+    docker_app,
+    mount_nodes,
+    move_to,
+    section_of,
+)
 from tests.uvcache_factory import UvEnv
+from uvcache_tui.core.buckets import table_for
+from uvcache_tui.core.buildkit.engine import parse_system_df
+from uvcache_tui.core.buildkit.mount_cache import OpenedMount, open_mount_dir
+from uvcache_tui.core.buildkit.ondisk import MountOnDisk
+from uvcache_tui.core.buildkit.records import BuilderInfo, cache_mounts
+from uvcache_tui.core.buildkit.select import MountChoice
 from uvcache_tui.core.buildkit.texts import true_size
-from uvcache_tui.tui.buildkit.mount_view import MOUNT_IS_READ_ONLY
+from uvcache_tui.tui.buildkit.mount_view import MOUNT_IS_READ_ONLY, MountCacheView
 from uvcache_tui.tui.buildkit.rows import MountItem
 from uvcache_tui.tui.buildkit.view import BuildkitView
 from uvcache_tui.tui.screens.preview import PreviewScreen
-
-pytestmark = pytest.mark.docker
 
 
 def du(path: str) -> int:
@@ -50,6 +71,7 @@ def view_of(pilot: Pilot[Any]) -> BuildkitView:
     return main_screen(pilot).query_one(BuildkitView)
 
 
+@pytest.mark.docker
 def test_a_uv_mount_opens_like_a_local_cache(
     tracked: Tracker, uv_mounts: UvMounts, shared_env: UvEnv
 ) -> None:
@@ -108,3 +130,61 @@ def test_a_uv_mount_opens_like_a_local_cache(
     run(body)
     time.sleep(2)  # BuildKit updates usage asynchronously: give a bump time to show
     assert usage(engine, uv_mounts.plain.id) == before
+
+
+# --- snapshot: a recorded 28.5 record over a real uv cache, no clock on screen -----------------
+
+
+SHOWN_BASE = "/tmp/uvcache-tui-mount-snapshot"
+
+
+@pytest.fixture(scope="module")
+def mount_place() -> Iterator[SnapshotPlace]:
+    with snapshot_place(SHOWN_BASE) as place:
+        yield place
+
+
+class OpenedMountApp(App[None]):
+    """Just the opened-mount pane: a recorded cache-mount record whose directory is the
+    snapshot cache (the fast path's result, built without an engine)."""
+
+    def __init__(self, place: SnapshotPlace, opened: OpenedMount) -> None:
+        super().__init__()
+        self.place = place
+        self.opened = opened
+
+    def compose(self) -> ComposeResult:
+        yield MountCacheView(timeout=5, id="mount-view")
+
+    async def on_mount(self) -> None:
+        view = self.query_one(MountCacheView)
+        await view.show_opened(self.opened)
+        view.cache_view.tabs.active = "packages"
+
+    def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
+        picture = super().export_screenshot(title=title, simplify=simplify)
+        return picture.replace(str(self.place.path), str(self.place.shown))
+
+
+def recorded_modern_mount() -> MountChoice:
+    path = FIXTURES / "api-1.51-system-df-build-cache.json"
+    records = parse_system_df(json.loads(path.read_text()))
+    assert records is not None
+    mounts = cache_mounts(records)
+    builder = BuilderInfo(
+        name="default", driver="docker", source="engine-api", listed=True, mounts=mounts
+    )
+    (mount,) = [m for m in mounts if m.target == "/application/cache/uv"]
+    return MountChoice(builder, mount)
+
+
+def test_opened_mount_snapshot(
+    snap_compare: Callable[..., bool], mount_place: SnapshotPlace
+) -> None:
+    env = snapshot_cache(mount_place)
+    choice = recorded_modern_mount()
+    located = MountOnDisk(str(env.cache))
+    opened = open_mount_dir(choice, located, table_for(None))
+    assert opened.model is not None and opened.on_disk.size is not None
+    assert opened.on_disk.size.stale  # the record says 0 bytes: BuildKit's figure is stale
+    assert snap_compare(OpenedMountApp(mount_place, opened), terminal_size=SIZE)
