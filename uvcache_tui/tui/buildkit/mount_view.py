@@ -55,7 +55,7 @@ def usage_line(mount: CacheMountRecord) -> Text:
         text.append(mount.last_used_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
     else:
         text.append(mount.last_used_text or "-")
-    text.append("  as listed before the read, which does not change them", "dim")
+    text.append(" (as listed: reading does not change it)", "dim")
     return text
 
 
@@ -65,9 +65,9 @@ def mount_summary(opened: OpenedMount) -> Text:
     text = kind_text(mount.kind)
     text.append(" cache mount ", style="bold")
     text.append(mount.target or mount.id, style="bold")
-    text.append(f"  builder {builder.name} · record {mount.id}\n", style="dim")
+    text.append(f"  record {mount.id}\n", style="dim")
     text.append_text(size_line(mount, opened.on_disk))
-    text.append("\n")
+    text.append(f"  builder {builder.name}\n", style="dim")
     text.append_text(usage_line(mount))
     return text
 
