@@ -30,6 +30,7 @@ from tests.tui.test_app import plain, wait_until
 from tests.tui.test_buildkit_tui import (
     FIXTURES,
     SIZE,
+    builder_node,
     docker_app,
     mount_nodes,
     move_to,
@@ -126,6 +127,10 @@ def test_a_uv_mount_opens_like_a_local_cache(
             )
             assert view.opened_cache_view() is None
             assert screen.check_action("cache_action", ("prune",)) is False
+
+            await move_to(pilot, builder_node(section, "default"))
+            table = plain(view.query_one("#buildkit-body", Static))
+            assert "On disk" in table and uv_mounts.plain.id in table
 
     run(body)
     time.sleep(2)  # BuildKit updates usage asynchronously: give a bump time to show

@@ -24,7 +24,12 @@ from uvcache_tui.core.buildkit.ondisk import (
     measure_report,
     storage_from_info,
 )
-from uvcache_tui.core.buildkit.records import BuilderInfo
+from uvcache_tui.core.buildkit.records import (
+    CACHE_MOUNT_TYPE,
+    BuildCacheRecord,
+    BuilderInfo,
+    mount_from_record,
+)
 from uvcache_tui.core.buildkit.select import resolve_mount
 
 pytestmark = pytest.mark.docker
@@ -138,7 +143,11 @@ def test_fast_path_refusals(engine: Engine, tmp_path: Path) -> None:
     assert "inside the builder" in str(engine_storage(container, 5).reason)
     local = engine_storage(builder, 30)
     assert local.reason is None and local.data_root == info["DockerRootDir"]
-    gone = builder.mounts[0].__class__(**{**builder.mounts[0].__dict__, "id": "z" * 25})
+    gone = mount_from_record(
+        BuildCacheRecord(
+            id="z" * 25, type=CACHE_MOUNT_TYPE, description="cached mount /x from exec true"
+        )
+    )
     assert "no layer" in str(locate_mount(local, gone).note)
 
 

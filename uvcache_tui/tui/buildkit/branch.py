@@ -196,7 +196,11 @@ class BuildkitBranch(LocationsTree):
                 found = self.on_disk.get((item.builder.name, item.mount.id))
                 node.data = replace(item, on_disk=found)
                 node.set_label(mount_label(item.mount, found))
-        if isinstance(current, MountItem):
+            elif isinstance(item, BuilderItem):
+                name = item.builder.name
+                mine = tuple((i, m) for (b, i), m in self.on_disk.items() if b == name)
+                node.data = replace(item, on_disk=mine)
+        if isinstance(current, MountItem | BuilderItem):
             updated = self.current_item()
             if updated is not None:
                 self._highlighted(updated)

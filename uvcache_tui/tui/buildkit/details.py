@@ -5,7 +5,7 @@ of `uvcache-tui buildkit ls`. No widget here (`view.py` shows them).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
 import humanize
@@ -22,7 +22,7 @@ from uvcache_tui.core.buildkit.records import (
     BuilderInfo,
     CacheMountRecord,
 )
-from uvcache_tui.core.buildkit.texts import last_used, mount_size, total_size
+from uvcache_tui.core.buildkit.texts import last_used, mount_size, total_size, true_size
 from uvcache_tui.tui.buildkit.format import kind_text
 from uvcache_tui.tui.format import format_size
 
@@ -98,11 +98,16 @@ def builder_title(builder: BuilderInfo) -> Text:
     return title
 
 
-def mounts_table(builder: BuilderInfo, now: datetime) -> Table:
-    """Kind, size, last used, uses, in use, target, ID: one row per cache mount."""
+def mounts_table(
+    builder: BuilderInfo, now: datetime, on_disk: Mapping[str, MountOnDisk] | None = None
+) -> Table:
+    """Kind, size (and on disk once measured), last used, uses, in use, target, ID: one row
+    per cache mount."""
     table = Table(box=None, padding=(0, 1), header_style="bold", show_edge=False)
     table.add_column("Kind", no_wrap=True)
     table.add_column("Size", justify="right", no_wrap=True)
+    if on_disk:
+        table.add_column("On disk", justify="right", no_wrap=True)
     table.add_column("Last used", no_wrap=True)
     table.add_column("Uses", justify="right", no_wrap=True)
     table.add_column("In use", no_wrap=True)
@@ -112,9 +117,11 @@ def mounts_table(builder: BuilderInfo, now: datetime) -> Table:
         target = Text(mount.target or mount.description)
         if mount.flags:
             target.append(f"  ! {', '.join(mount.flags)}", style="yellow")
+        measured = [true_size(on_disk.get(mount.id))] if on_disk else []
         table.add_row(
             kind_text(mount.kind),
             mount_size(mount),
+            *measured,
             last_used(mount, now),
             "-" if mount.usage_count is None else str(mount.usage_count),
             _yes_no(mount.in_use),
@@ -129,8 +136,9 @@ def builder_details(
     now: datetime,
     warnings: Sequence[str] = (),
     read_only: bool = False,
+    on_disk: Mapping[str, MountOnDisk] | None = None,
 ) -> RenderableType:
-    """Everything known about a builder, then its cache mounts."""
+    """Everything known about a builder, then its cache mounts (`on_disk`: by record ID)."""
     parts: list[RenderableType] = [builder_title(builder), Text("")]
     grid = _grid()
     grid.add_row("Driver", builder.driver)
@@ -172,7 +180,9 @@ def builder_details(
     if builder.listed:
         parts.append(Text(""))
         if builder.mounts:
-            parts.append(mounts_table(builder, now))
+            parts.append(mounts_table(builder, now, on_disk))
+            if on_disk and any(f.size is not None and f.size.stale for f in on_disk.values()):
+                parts.append(Text("* BuildKit's size is stale (On disk: measured now)", "dim"))
         else:
             parts.append(
                 Text(

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Static, TabPane
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.buildkit.mount_cache import OpenedMount, open_mount, open_mount_dir
@@ -112,6 +112,7 @@ class MountCacheView(Vertical):
         self.timeout = timeout
         self.read_only = read_only
         self.opened: OpenedMount | None = None
+        self._pending: tuple[MountItem, MountKey] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="mount-summary")
@@ -123,6 +124,7 @@ class MountCacheView(Vertical):
 
     def open(self, item: MountItem) -> None:
         """Open the mount in a thread worker; an opening still running is superseded."""
+        self._pending = (item, open_key(item))
         self.run_worker(
             partial(self._open_worker, item, open_key(item)),
             name=f"open BuildKit mount {item.mount.id}",
@@ -146,6 +148,16 @@ class MountCacheView(Vertical):
             opened = open_mount(choice, table, self.timeout, cancelled=stop)
         if not worker.is_cancelled:
             self.post_message(self.Opened(opened, key))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """An opening that raised (a bug, not a mount that cannot be read) is shown as such."""
+        if event.state is not WorkerState.ERROR or self._pending is None:
+            return
+        item, key = self._pending
+        choice = MountChoice(item.builder, item.mount)
+        error = f"{type(event.worker.error).__name__}: {event.worker.error}"
+        failed = OpenedMount(choice, MountOnDisk(None, error), message=f"Not read: {error}")
+        self.post_message(self.Opened(failed, key))
 
     async def show_opened(self, opened: OpenedMount) -> None:
         """Fill the summary, the cache view (the opening carries a model) and its Mount tab:

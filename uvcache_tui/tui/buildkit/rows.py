@@ -30,10 +30,12 @@ NO_BUILDERS = "no BuildKit builders found"
 
 @dataclass(frozen=True)
 class BuilderItem:
-    """A builder row (or the "no cache mounts" row under it)."""
+    """A builder row (or the "no cache mounts" row under it); `on_disk`: its mounts
+    measured on disk, by record ID, once the branch has measured them."""
 
     builder: BuilderInfo
     warnings: tuple[str, ...] = ()
+    on_disk: tuple[tuple[str, MountOnDisk], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ details say why it was not opened (fast path not available, empty, not a uv cach
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
 from textual import on
@@ -86,7 +86,7 @@ class BuildkitView(Vertical):
             return
         self._open_key = None
         if isinstance(item, BuilderItem):
-            self.show_builder(item.builder, item.warnings)
+            self.show_builder(item.builder, item.warnings, on_disk=dict(item.on_disk))
         else:
             title = "Reading BuildKit builders…" if item.title == LOADING else item.title
             self.show_status(title, item.message, item.builders)
@@ -126,10 +126,12 @@ class BuildkitView(Vertical):
         warnings: Sequence[str] = (),
         *,
         now: datetime | None = None,
+        on_disk: Mapping[str, MountOnDisk] | None = None,
     ) -> None:
         clock = now or datetime.now(timezone.utc)
         self._show_details()
-        self.body.update(builder_details(builder, clock, warnings, self.read_only))
+        details = builder_details(builder, clock, warnings, self.read_only, on_disk)
+        self.body.update(details)
         self.query_one("#buildkit-scroll").scroll_home(animate=False)
 
     def show_mount(
