@@ -31,6 +31,7 @@ from uvcache_tui.core.buildkit.records import (
     mount_from_record,
 )
 from uvcache_tui.core.buildkit.select import resolve_mount
+from uvcache_tui.core.buildkit.texts import true_size
 
 pytestmark = pytest.mark.docker
 
@@ -49,7 +50,7 @@ def usage(engine: Engine, record_id: str) -> tuple[object, object]:
 @pytest.fixture
 def uv_mounts(tracked: Tracker, tmp_path: Path) -> UvMounts:
     mounts = build_uv_mounts(tracked, tmp_path / "ctx")
-    for mount in (mounts.plain, mounts.own, mounts.empty, mounts.pip):
+    for mount in (mounts.plain, mounts.own, mounts.empty, mounts.own_empty, mounts.pip):
         settle(tracked.engine, mount.id, min_age=0)
     return mounts
 
@@ -78,12 +79,13 @@ def test_uv_mounts_open_through_the_fast_path(tracked: Tracker, uv_mounts: UvMou
 def test_empty_and_non_uv_mounts_say_so(tracked: Tracker, uv_mounts: UvMounts) -> None:
     report = list_builders(timeout=30, env=tracked.engine.env())
     table = table_for("0.13.9")
-    empty = open_mount(resolve_mount(report, uv_mounts.empty.id), table, timeout=30)
-    assert empty.model is None
-    assert empty.message is not None and "empty" in empty.message
-    assert empty.on_disk.size is not None and empty.on_disk.size.allocated == du(
-        str(empty.on_disk.path)
-    )
+    for mount in (uv_mounts.empty, uv_mounts.own_empty):
+        empty = open_mount(resolve_mount(report, mount.id), table, timeout=30)
+        assert empty.model is None
+        assert empty.message is not None and "empty" in empty.message
+        assert empty.on_disk.path is not None and os.listdir(empty.on_disk.path) == []
+        assert empty.on_disk.size is not None
+        assert empty.on_disk.size.allocated == du(empty.on_disk.path)
     pip = open_mount(resolve_mount(report, uv_mounts.pip.id), table, timeout=30)
     assert pip.model is None
     assert pip.message is not None and pip.message.startswith("Not a uv cache")
@@ -116,6 +118,16 @@ def test_measure_report_and_ls_json(tracked: Tracker, uv_mounts: UvMounts) -> No
     assert shown["true_size_bytes"] == du(plain.path)
     assert shown["size_stale"] is (shown["size_bytes"] != plain.size.files_apparent)
     assert shown["on_disk_note"] is None
+    text = subprocess.run(
+        [sys.executable, "-m", "uvcache_tui", "buildkit", "ls"],
+        env=engine.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    (row,) = [line for line in text.splitlines() if line.strip().startswith(uv_mounts.plain.id)]
+    assert "ON DISK" in text and f"  {true_size(plain)}  " in row
 
 
 def test_fast_path_refusals(engine: Engine, tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """Cache mounts filled by a real `uv sync` (offline wheels, `--network none`): one plain
-mount, one made with uid/gid (the layout with a base layer), one left empty, one non-uv."""
+mount, one made with uid/gid (the layout with a base layer), two left empty (plain and
+uid/gid), one non-uv."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ RUN --mount=type=cache,id={token}-uvown,uid=1000,gid=1000,target=/opt/uv-cache \
     UV_PROJECT_ENVIRONMENT=/build/.venv2 uv sync --offline --no-index \\
     --find-links /build/wheels && echo {token} own
 RUN --mount=type=cache,id={token}-empty,target=/root/.cache/uv echo {token} empty
+RUN --mount=type=cache,id={token}-ownempty,uid=1000,gid=1000,target=/root/.cache/uv \
+    echo {token} ownempty
 RUN --mount=type=cache,id={token}-pip,target=/root/.cache/pip \\
     echo {token} > /root/.cache/pip/f && echo {token} pip
 """
@@ -32,13 +35,14 @@ PACKAGE = "uvcttiny"
 
 @dataclass
 class UvMounts:
-    """The four mounts of DOCKERFILE_UV_MOUNTS, as listed right after the build."""
+    """The five mounts of DOCKERFILE_UV_MOUNTS, as listed right after the build."""
 
     token: str
     builder: BuilderInfo
     plain: CacheMountRecord
     own: CacheMountRecord
     empty: CacheMountRecord
+    own_empty: CacheMountRecord
     pip: CacheMountRecord
 
 
@@ -59,12 +63,15 @@ def build_uv_mounts(tracker: Tracker, directory: Path) -> UvMounts:
     def listed() -> tuple[BuilderInfo, list[CacheMountRecord]] | None:
         builder = default_builder(engine)
         found = mounts_with(builder, tok)
-        return (builder, found) if len(found) == 4 else None
+        return (builder, found) if len(found) == 5 else None
 
-    builder, found = wait_for(listed, "the four cache mounts to be listed", timeout=30)
+    builder, found = wait_for(listed, "the five cache mounts to be listed", timeout=30)
 
     def one(word: str) -> CacheMountRecord:
-        (match,) = [m for m in found if f"echo {tok} {word}" in m.description]
+        ending = f"echo {tok} {word}"
+        (match,) = [m for m in found if m.description.split(" with id")[0].endswith(ending)]
         return match
 
-    return UvMounts(tok, builder, one("plain"), one("own"), one("empty"), one("pip"))
+    return UvMounts(
+        tok, builder, one("plain"), one("own"), one("empty"), one("ownempty"), one("pip")
+    )

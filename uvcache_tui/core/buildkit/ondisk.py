@@ -175,27 +175,29 @@ def _entries(path: str) -> list[str] | None:
         return None
 
 
-def _base_is_empty_cache_dir(layers: str, link: str) -> bool:
-    """True when the lower layer named `l/<link>` holds exactly one empty `cache` dir."""
+def _empty_base_dir(layers: str, link: str) -> str | None:
+    """The empty `cache` dir of the lower layer named `l/<link>`, if that layer holds
+    exactly that and nothing else (what BuildKit makes for uid/gid/mode); else None."""
     if not _LINK_NAME.match(link):
-        return False
+        return None
     try:
         target = os.readlink(os.path.join(layers, "l", link))
+        diff = os.path.normpath(os.path.join(layers, "l", target))
+        if os.path.dirname(os.path.dirname(diff)) != os.path.normpath(layers):
+            return None
+        base = os.path.join(diff, BASE_DIR)
+        if _entries(diff) != [BASE_DIR] or not stat.S_ISDIR(os.lstat(base).st_mode):
+            return None
     except OSError:
-        return False
-    diff = os.path.normpath(os.path.join(layers, "l", target))
-    if os.path.dirname(os.path.dirname(diff)) != os.path.normpath(layers):
-        return False
-    if _entries(diff) != [BASE_DIR]:
-        return False
-    base = os.path.join(diff, BASE_DIR)
-    return stat.S_ISDIR(os.lstat(base).st_mode) and _entries(base) == []
+        return None
+    return base if _entries(base) == [] else None
 
 
 def _based_mount(layers: str, layer: str, lower: str) -> MountOnDisk:
     """A uid/gid/mode mount: a base layer with an empty `cache` dir, the data in diff/cache."""
     links = [part.removeprefix("l/") for part in lower.strip().split(":") if part]
-    if not links or not all(_base_is_empty_cache_dir(layers, link) for link in links):
+    bases = [_empty_base_dir(layers, link) for link in links]
+    if not bases or None in bases:
         return MountOnDisk(
             None,
             f"the mount is based on a layer with content (from=?): its data is the union of "
@@ -204,7 +206,7 @@ def _based_mount(layers: str, layer: str, lower: str) -> MountOnDisk:
     diff = os.path.join(layer, "diff")
     names = _entries(diff)
     if names == []:
-        return MountOnDisk(None, "nothing was ever written to the mount (uid/gid/mode layout)")
+        return MountOnDisk(bases[0])  # nothing written yet: the base's empty dir is all
     if names != [BASE_DIR] or not os.path.isdir(os.path.join(diff, BASE_DIR)):
         return MountOnDisk(None, f"unexpected entries in {diff} ({names}); {READER_HINT}")
     return MountOnDisk(os.path.join(diff, BASE_DIR))
