@@ -102,7 +102,7 @@ def test_a_uv_mount_opens_like_a_local_cache(
             assert model.totals.allocated == du(model.path)
             assert PACKAGE in {p.name for p in model.packages}
             summary = plain(view.query_one("#mount-summary", Static))
-            assert uv_mounts.plain.id in summary and "reading does not change it" in summary
+            assert uv_mounts.plain.id in summary and "as listed before reading" in summary
             header = plain(cache_view.query_one("#cache-header", Static))
             assert model.path in header
 

@@ -55,7 +55,7 @@ def usage_line(mount: CacheMountRecord) -> Text:
         text.append(mount.last_used_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
     else:
         text.append(mount.last_used_text or "-")
-    text.append(" (as listed: reading does not change it)", "dim")
+    text.append("  (as listed before reading)", "dim")
     return text
 
 
