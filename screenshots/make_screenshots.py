@@ -7,8 +7,9 @@ own cache) from wheels and an sdist made on the spot, installs them into venvs w
 hardlinks, then saves SVGs of the main views into screenshots/ (or OUT_DIR).
 
 BuildKit: when the test engines of `scripts/test-docker.sh start` run, a uv cache mount
-(plus pip/apt ones) is built on the modern engine, the app reads that engine, and
-`buildkit.svg` shows the uv mount; the demo's images and records are removed afterwards.
+(plus pip/apt ones) is built on the modern engine, the app reads that engine and opens the
+uv mount: `buildkit-mount.svg` shows it like a local cache (Packages tab), `buildkit.svg` its
+Mount tab (the record); the demo's images and records are removed afterwards.
 Without the engines the BuildKit section shows its "Docker: not reachable" row.
 """
 
@@ -32,6 +33,7 @@ from uvcache_tui.core.uvbin import UvBinary  # noqa: E402
 from uvcache_tui.tui.app import UvCacheApp  # noqa: E402
 from uvcache_tui.tui.buildkit.rows import MountItem  # noqa: E402
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree  # noqa: E402
+from uvcache_tui.tui.buildkit.view import BuildkitView  # noqa: E402
 
 DEMO = Path("/tmp/uvcache-demo")
 OUT = ROOT / "screenshots"
@@ -146,6 +148,12 @@ async def shoot(
                 tree.get_node_at_line(0)
                 tree.move_cursor(uv_rows[0])
                 await settle(pilot)
+                opened = app.screen.query_one(BuildkitView).opened_cache_view()
+                if opened is not None:
+                    await save("buildkit-mount", "2")
+                    opened.tabs.active = "mount"
+                    tree.focus()
+                    await settle(pilot)
                 await save("buildkit")
     return saved
 

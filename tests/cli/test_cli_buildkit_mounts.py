@@ -58,7 +58,8 @@ def test_show_json(uv_mount: UvMount, tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert document["mount"] == before_read  # the record as it was before the read
+    # The record as it was before the read (`buildkit ls` adds its measured true size).
+    assert document["mount"] == {k: before_read[k] for k in document["mount"]}
     assert document["key"]["id"] == uv_mount.cache_id
     assert [p["name"] for p in document["packages"]] == ["uvcttiny"]
 
@@ -78,6 +79,33 @@ def test_show_json(uv_mount: UvMount, tmp_path: Path) -> None:
                env=engine.env())  # fmt: skip
     assert text.returncode == 0, text.stderr
     assert "uvcttiny" in text.stdout and uv_mount.record_id in text.stdout
+
+
+@pytest.mark.docker
+def test_disk_and_reader_give_the_same_model(uv_mount: UvMount) -> None:
+    """The fast path (the mount's directory here, no build) and the reader build open the
+    same cache: totals, buckets, packages and wheels agree; only how it was read differs."""
+    engine = uv_mount.engine
+    documents = {}
+    for via in ("disk", "reader"):
+        result = cli(
+            "show", uv_mount.record_id, "--id", uv_mount.cache_id, *helper(engine), "--json",
+            "--via", via, env=engine.env(),
+        )  # fmt: skip
+        assert result.returncode == 0, (via, result.stderr)
+        documents[via] = json.loads(result.stdout)
+    disk, reader = documents["disk"], documents["reader"]
+    assert disk["read"]["via"] == "on-disk" and reader["read"]["via"] == "reader-build"
+    assert disk["read"]["path"] and reader["path"] is None
+    for key in ("totals", "buckets", "packages", "archives", "uv_version_inside", "key"):
+        assert disk[key] == reader[key], key
+    assert disk["mount"]["id"] == reader["mount"]["id"] == uv_mount.record_id
+    # The default takes the fast path where it opens a uv cache.
+    auto = cli(
+        "show", uv_mount.record_id, "--id", uv_mount.cache_id, *helper(engine), "--json",
+        env=engine.env(),
+    )  # fmt: skip
+    assert json.loads(auto.stdout)["read"]["via"] == "on-disk"
 
 
 @pytest.mark.docker

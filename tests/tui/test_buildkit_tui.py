@@ -52,11 +52,11 @@ from uvcache_tui.core.buildkit.records import (
     BuilderInfo,
     cache_mounts,
 )
+from uvcache_tui.core.buildkit.texts import true_size
 from uvcache_tui.tui.buildkit.prune_screen import BuildkitPruneScreen
 from uvcache_tui.tui.buildkit.rows import LOADING, BuilderItem, MountItem, StatusItem
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
 from uvcache_tui.tui.buildkit.view import BuildkitView
-from uvcache_tui.tui.format import format_size
 from uvcache_tui.tui.messages import ScanFinished
 from uvcache_tui.tui.screens.main import MainScreen
 from uvcache_tui.tui.widgets.cache_view import CacheHeader
@@ -270,7 +270,9 @@ def test_builder_and_uv_mount_listed_and_explained(
             assert isinstance(item, MountItem)
             assert item.mount.id == mount.id and item.mount.kind == "uv"
             mount_label = str(node.label)
-            assert "uv" in mount_label and mount_label.endswith(format_size(mount.size_bytes))
+            # measured on disk by the branch's load worker: the true size, not BuildKit's
+            assert item.on_disk is not None and item.on_disk.size is not None
+            assert "uv" in mount_label and mount_label.endswith(true_size(item.on_disk))
             if engine.legacy:
                 assert mount_label.startswith("!") and item.mount.flags == (FLAG_UNEXPANDED,)
             else:

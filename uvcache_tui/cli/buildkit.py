@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 
 from uvcache_tui.cli.buildkit_mounts import Handler
@@ -35,6 +35,7 @@ from uvcache_tui.core.buildkit.budget import (
 )
 from uvcache_tui.core.buildkit.builders import list_builders
 from uvcache_tui.core.buildkit.gc import describe_gc_rule
+from uvcache_tui.core.buildkit.ondisk import MountKey, MountOnDisk, measure_report, report_json
 from uvcache_tui.core.buildkit.prune import (
     MODE_IDS,
     PrunePlan,
@@ -54,6 +55,7 @@ from uvcache_tui.core.buildkit.texts import (
     last_used,
     mount_size,
     total_size,
+    true_size,
 )
 from uvcache_tui.core.buildkit.values import parse_duration
 
@@ -117,8 +119,12 @@ def _gc_line(info: BuilderInfo) -> str | None:
     return "GC policy: " + "; ".join(describe_gc_rule(rule) for rule in info.gc_policy)
 
 
-def format_builder(info: BuilderInfo, now: datetime) -> list[str]:
-    """Text lines for one builder of `buildkit ls`."""
+def format_builder(
+    info: BuilderInfo, now: datetime, on_disk: Mapping[MountKey, MountOnDisk] | None = None
+) -> list[str]:
+    """Text lines for one builder of `buildkit ls`; ON DISK is the true size (`*`: BuildKit's
+    figure is stale), with one line saying why when no mount could be measured."""
+    measured = on_disk or {}
     lines = [_builder_heading(info)]
     if info.error:
         lines.append(f"  {info.error}")
@@ -132,13 +138,14 @@ def format_builder(info: BuilderInfo, now: datetime) -> list[str]:
     )
     if not info.mounts:
         return lines
-    rows = [["ID", "KIND", "SIZE", "LAST USED", "USES", "IN USE", "TARGET", "CACHE ID"]]
+    rows = [["ID", "KIND", "SIZE", "ON DISK", "LAST USED", "USES", "IN USE", "TARGET", "CACHE ID"]]
     for mount in info.mounts:
         rows.append(
             [
                 mount.id,
                 mount.kind,
                 mount_size(mount),
+                true_size(measured.get((info.name, mount.id))),
                 last_used(mount, now),
                 "-" if mount.usage_count is None else str(mount.usage_count),
                 {True: "yes", False: "no", None: "?"}[mount.in_use],
@@ -147,6 +154,7 @@ def format_builder(info: BuilderInfo, now: datetime) -> list[str]:
             ]
         )
     lines += _table(rows)
+    lines += _on_disk_notes(info, measured)
     for mount in info.mounts:
         if FLAG_UNEXPANDED in mount.flags:
             lines.append(
@@ -154,6 +162,24 @@ def format_builder(info: BuilderInfo, now: datetime) -> list[str]:
                 " without `# syntax=`): the mount landed on that literal path, so the cache"
                 " written to the expanded path most likely went into the image layer"
             )
+    return lines
+
+
+def _on_disk_notes(info: BuilderInfo, measured: Mapping[MountKey, MountOnDisk]) -> list[str]:
+    """`* … stale`, and why ON DISK is `-`: once if every mount has the same reason."""
+    found = [measured.get((info.name, m.id)) for m in info.mounts]
+    lines = []
+    if any(f is not None and f.size is not None and f.size.stale for f in found):
+        lines.append("  * BuildKit's size is stale: ON DISK is measured now (du -sB1)")
+    notes = {f.note for f in found if f is not None and f.size is None and f.note}
+    if len(notes) == 1 and all(f is not None and f.size is None for f in found):
+        lines.append(f"  ON DISK not measured: {notes.pop()}")
+    else:
+        lines += [
+            f"  ON DISK not measured for {m.id}: {f.note}"
+            for m, f in zip(info.mounts, found, strict=True)
+            if f is not None and f.size is None and f.note
+        ]
     return lines
 
 
@@ -203,13 +229,14 @@ def cmd_ls(ctx: Context) -> int:
     report = list_builders(
         timeout=args.timeout, builder=args.builder, connect_timeout=_connect_timeout(args)
     )
+    on_disk = measure_report(report, args.timeout)
     if args.json:
-        print_json(report.to_json())
+        print_json(report_json(report, on_disk))
     else:
         now = datetime.now(timezone.utc)
         lines: list[str] = [f"warning: {w}" for w in report.warnings]
         for info in report.builders:
-            lines += format_builder(info, now)
+            lines += format_builder(info, now, on_disk)
         print_lines(lines)
     readable = [b for b in report.builders if b.listed]
     return EXIT_OK if readable or not report.builders else EXIT_FAILED

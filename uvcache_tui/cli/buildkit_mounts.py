@@ -5,6 +5,9 @@ that leaves no record behind. Exit codes as every command (docs/cli.md): 1 when 
 the helper build or the export failed (no cache with that key, helper image missing, full
 disk), 2 for bad input (unknown or ambiguous MOUNT, a source that is not a safe tar) and
 for a refused or declined confirmation.
+
+Over 400 lines because the three commands share their MOUNT, key and helper-image options
+and the mapping of the core's errors to exit codes; apart, they would drift.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from uvcache_tui.core.buildkit.helper_build import (
     HelperError,
     helper_image,
 )
+from uvcache_tui.core.buildkit.mount_show import VIA_AUTO, VIAS, NotOnDisk, show_mount
 from uvcache_tui.core.buildkit.mountref import (
     KeyOptions,
     LocatedMount,
@@ -50,10 +54,8 @@ from uvcache_tui.core.buildkit.transfer import (
     export_mount,
     import_source,
     manifest_path,
-    open_mount,
     prepare_source,
 )
-from uvcache_tui.core.report import cache_json
 from uvcache_tui.core.units import format_size
 
 
@@ -86,35 +88,41 @@ def _keys(located: LocatedMount, args: argparse.Namespace) -> tuple[CacheKey, ..
 
 
 def cmd_show(args: argparse.Namespace, connect_timeout: float) -> int:
-    """`buildkit show MOUNT`: the mount opened like a local cache."""
+    """`buildkit show MOUNT`: the mount opened like a local cache (its directory on this
+    machine when it can, else a helper build; `--via`)."""
     image = _image(args)
     try:
         located = _locate(args, connect_timeout)
-        with open_mount(located, _keys(located, args), image) as opened:
-            document = opened.to_json(cache_json(opened.model))
+        with show_mount(located, _keys(located, args), image, args.via, args.timeout) as shown:
             if args.json:
-                print_json(document)
+                print_json(shown.document)
                 return EXIT_OK
             mount = located.mount
+            how = (
+                f"read from its directory {shown.document['read']['path']} in "
+                f"{shown.seconds:.2f}s (no build, nothing changed)"
+                if shown.via == "on-disk"
+                else f"read by a helper build in {shown.seconds:.2f}s (its records removed)"
+            )
+            key = shown.key.describe() if shown.key is not None else "?"
             print_lines(
                 [
                     f"cache mount {mount.id} of builder {located.resolved.info.name}: "
                     f"{mount.description}",
-                    f"key: {opened.key.describe()}; read by a helper build in "
-                    f"{opened.run.seconds:.2f}s (its records removed)",
+                    f"key: {key}; {how}",
                     "before this read: "
                     f"used {mount.usage_count if mount.usage_count is not None else '?'} time(s),"
                     f" last {mount.last_used_at.isoformat() if mount.last_used_at else '?'}",
                 ]
             )
-            print_cache(opened.model, title=f"{located.choice.label}")
+            print_cache(shown.model, title=f"{located.choice.label}")
             if FLAG_UNEXPANDED in mount.flags:
                 print(
                     f"\nnote: target {mount.target} has an unexpanded variable (Engine < 23 "
                     "without `# syntax=`): uv most likely wrote its cache into the image "
                     "layer, at the expanded path, not into this mount"
                 )
-    except HelperError as exc:
+    except (HelperError, NotOnDisk) as exc:
         return _fail(str(exc))
     return EXIT_OK
 
@@ -360,6 +368,13 @@ def register(
         "`show` does. The helper's records are removed afterwards.",
     )
     show.add_argument("mount", metavar="MOUNT", help=mount_help)
+    show.add_argument(
+        "--via",
+        choices=VIAS,
+        default=VIA_AUTO,
+        help="disk: the mount's directory on this machine (no build); reader: a helper build; "
+        "auto (default): disk when it opens a uv cache, else reader",
+    )
     add_key_options(show, "the cache id to mount (default: the record's id, or its target)")
     add_timeouts(show)
     show.set_defaults(func=wrap(cmd_show))

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import humanize
 
+from uvcache_tui.core.buildkit.ondisk import MountOnDisk
 from uvcache_tui.core.buildkit.prune import PrunePlan, PruneResult
 from uvcache_tui.core.buildkit.records import SIZE_NOTE, BuilderInfo, CacheMountRecord
 from uvcache_tui.core.units import format_size
@@ -26,6 +27,13 @@ def mount_size(mount: CacheMountRecord) -> str:
     if mount.size_bytes is None:
         return mount.size_text or "?"
     return approximate_size(mount.size_bytes, mount.size_exact)
+
+
+def true_size(on_disk: MountOnDisk | None) -> str:
+    """`512.0 KiB` measured on disk (`*` after it: BuildKit's figure is stale), else `-`."""
+    if on_disk is None or on_disk.size is None:
+        return "-"
+    return format_size(on_disk.size.allocated) + ("*" if on_disk.size.stale else "")
 
 
 def total_size(builder: BuilderInfo) -> str:

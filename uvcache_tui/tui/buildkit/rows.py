@@ -11,8 +11,9 @@ from typing import TypeGuard
 
 from rich.text import Text
 
+from uvcache_tui.core.buildkit.ondisk import MountOnDisk
 from uvcache_tui.core.buildkit.records import BuilderInfo, BuildkitReport, CacheMountRecord
-from uvcache_tui.core.buildkit.texts import mount_size
+from uvcache_tui.core.buildkit.texts import mount_size, true_size
 from uvcache_tui.tui.buildkit.format import KIND_STYLES
 from uvcache_tui.tui.format import format_size
 
@@ -29,18 +30,21 @@ NO_BUILDERS = "no BuildKit builders found"
 
 @dataclass(frozen=True)
 class BuilderItem:
-    """A builder row (or the "no cache mounts" row under it)."""
+    """A builder row (or the "no cache mounts" row under it); `on_disk`: its mounts
+    measured on disk, by record ID, once the branch has measured them."""
 
     builder: BuilderInfo
     warnings: tuple[str, ...] = ()
+    on_disk: tuple[tuple[str, MountOnDisk], ...] = ()
 
 
 @dataclass(frozen=True)
 class MountItem:
-    """A cache-mount row."""
+    """A cache-mount row; `on_disk` once the branch has measured it (`Measured`)."""
 
     builder: BuilderInfo
     mount: CacheMountRecord
+    on_disk: MountOnDisk | None = None
 
 
 @dataclass(frozen=True)
@@ -120,11 +124,13 @@ def builder_label(builder: BuilderInfo) -> Text:
     return Text.assemble(marker, name, badge)
 
 
-def mount_label(mount: CacheMountRecord) -> Text:
-    """`! uv    …/cache/uv    2.3 KiB`: flag marker, kind, target's tail, size."""
+def mount_label(mount: CacheMountRecord, on_disk: MountOnDisk | None = None) -> Text:
+    """`! uv    …/cache/uv    2.3 KiB`: flag marker, kind, target's tail, size: the true
+    size once measured on disk (`*` after it: BuildKit's figure is stale), else BuildKit's."""
     flag = Text("!" if mount.flags else " ", style="bold yellow")
     kind = Text(mount.kind.ljust(5), style=KIND_STYLES.get(mount.kind, "dim"))
-    size = mount_size(mount)
+    measured = on_disk is not None and on_disk.size is not None
+    size = true_size(on_disk) if measured else mount_size(mount)
     room = max(4, MOUNT_WIDTH - 1 - 5 - 1 - len(size) - 1)
     target = _tail(mount.target or mount.id, room)
     return Text.assemble(flag, kind, " ", target.ljust(room), " ", (size, "bold"))

@@ -1,327 +1,124 @@
 """The right pane for the BuildKit rows: a builder, one cache mount, or Docker's state.
 
-Only rendering: the screen hands over the row the sidebar's BuildKit branch highlighted
-(`show_item`), with the core's `BuilderInfo` / `CacheMountRecord` in it. Wording follows
-`uvcache-tui buildkit ls`.
+The screen hands over the row the sidebar's BuildKit branch highlighted (`show_item`),
+with the core's `BuilderInfo` / `CacheMountRecord` in it; wording follows `uvcache-tui
+buildkit ls`. A cache mount is also opened (`mount_view.MountCacheView`, in its worker):
+a uv cache inside it replaces the details with the views of a local cache; otherwise the
+details say why it was not opened (fast path not available, empty, not a uv cache).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
-import humanize
-from rich.console import Group, RenderableType
-from rich.table import Table
-from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from uvcache_tui.core.buildkit.gc import GCRule, describe_gc_rule
-from uvcache_tui.core.buildkit.records import (
-    FLAG_UNEXPANDED,
-    FLAG_UNPARSED,
-    SIZE_NOTE,
-    BuilderInfo,
-    CacheMountRecord,
-)
-from uvcache_tui.core.buildkit.texts import last_used, mount_size, total_size
-from uvcache_tui.tui.buildkit.format import kind_text
-from uvcache_tui.tui.buildkit.rows import (
-    LOADING,
-    BuilderItem,
-    BuildkitItem,
-    MountItem,
-)
+from uvcache_tui.core.buildkit.ondisk import MountOnDisk
+from uvcache_tui.core.buildkit.records import BuilderInfo, CacheMountRecord
+from uvcache_tui.tui.buildkit.details import builder_details, mount_details, status_details
+from uvcache_tui.tui.buildkit.mount_view import MountCacheView, MountKey, open_key
+from uvcache_tui.tui.buildkit.rows import LOADING, BuilderItem, BuildkitItem, MountItem
+from uvcache_tui.tui.config import DEFAULT_DOCKER_TIMEOUT
+from uvcache_tui.tui.widgets.cache_view import CacheView
 
-WHAT_IS_A_CACHE_MOUNT = (
-    "`RUN --mount=type=cache,target=…` lends the RUN step a directory that BuildKit keeps "
-    "for itself. uv fills it; when the step ends the directory is unmounted and kept for the "
-    "next build that asks for the same cache id (by default the target path). It is not in "
-    "the image: the image gets only what the step wrote outside the mount, so `docker image "
-    "ls` never counts it and deleting the image does not free it. It lives in the builder "
-    "until it is pruned or garbage-collected."
-)
-
-WHY_REDOWNLOAD = (
-    "a different cache id, target, uid/gid/mode or from= makes a different cache "
-    "(the id defaults to the target path)",
-    "a different builder (another docker context, a docker-container builder, CI's own "
-    "builder) has caches of its own",
-    "the record was pruned (docker builder prune, this tool, a GC policy)",
-    "CI runners start with an empty builder: cache mounts are not exported by "
-    "--cache-to/--cache-from, so nothing carries over unless the builder's state persists",
-)
-
-FLAG_HELP = {
-    FLAG_UNEXPANDED: (
-        "The target still holds a `${VAR}`: the built-in Dockerfile frontend of Docker "
-        "Engine < 23 (without a `# syntax=` line) did not expand variables in `--mount` "
-        "options. The mount landed on that literal path, while uv, whose shell does expand "
-        "the variable, wrote its cache to the expanded path, so the uv cache most likely "
-        "went into the image layer (astral-sh/uv#16180). Fix: a literal target "
-        "(`target=/root/.cache/uv`), a `# syntax=docker/dockerfile:1` line, or Engine 23 or "
-        "later."
-    ),
-    FLAG_UNPARSED: (
-        "The description is not in the known form `cached mount <target> from exec "
-        "<command>`: target, command and kind could not be read from it."
-    ),
-}
-
-USAGE_NOTE = "a hint: rises by one or two per build that mounts the cache"
+OPENING = "Reading the mount's directory on disk…"
 
 
-def _yes_no(value: bool | None) -> str:
-    return {True: "yes", False: "no", None: "?"}[value]
-
-
-def when(value: datetime | None, now: datetime, fallback: str | None = None) -> str:
-    """`2026-11-29 07:58:46 UTC (3 minutes ago)`; buildx's "About a minute ago" without a time."""
-    if value is None:
-        return fallback or "-"
-    stamp = value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return f"{stamp} ({humanize.naturaltime(now - value)})"
-
-
-def gc_rule_text(rule: GCRule) -> str:
-    """One GC rule in the words of `buildkit ls`, with the history of the never-matching rule."""
-    return describe_gc_rule(rule, detailed=True)
-
-
-def _grid() -> Table:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
-    return grid
-
-
-def builder_title(builder: BuilderInfo) -> Text:
-    """`Builder default  docker driver, current`."""
-    title = Text.assemble(("Builder ", "bold"), (builder.name, "bold cyan"))
-    parts = [f"{builder.driver} driver"]
-    if builder.current:
-        parts.append("current")
-    title.append(f"  {', '.join(parts)}", style="dim")
-    return title
-
-
-def mounts_table(builder: BuilderInfo, now: datetime) -> Table:
-    """Kind, size, last used, uses, in use, target, ID: one row per cache mount."""
-    table = Table(box=None, padding=(0, 1), header_style="bold", show_edge=False)
-    table.add_column("Kind", no_wrap=True)
-    table.add_column("Size", justify="right", no_wrap=True)
-    table.add_column("Last used", no_wrap=True)
-    table.add_column("Uses", justify="right", no_wrap=True)
-    table.add_column("In use", no_wrap=True)
-    table.add_column("Target", min_width=20, overflow="fold")
-    table.add_column("ID", no_wrap=True, style="dim")
-    for mount in builder.mounts:
-        target = Text(mount.target or mount.description)
-        if mount.flags:
-            target.append(f"  ! {', '.join(mount.flags)}", style="yellow")
-        table.add_row(
-            kind_text(mount.kind),
-            mount_size(mount),
-            last_used(mount, now),
-            "-" if mount.usage_count is None else str(mount.usage_count),
-            _yes_no(mount.in_use),
-            target,
-            mount.id,
-        )
-    return table
-
-
-def builder_details(
-    builder: BuilderInfo,
-    now: datetime,
-    warnings: Sequence[str] = (),
-    read_only: bool = False,
-) -> RenderableType:
-    """Everything known about a builder, then its cache mounts."""
-    parts: list[RenderableType] = [builder_title(builder), Text("")]
-    grid = _grid()
-    grid.add_row("Driver", builder.driver)
-    if builder.endpoint:
-        grid.add_row("Endpoint", builder.endpoint)
-    if builder.host and builder.host != builder.endpoint:
-        grid.add_row("Host", builder.host)
-    grid.add_row("Status", builder.status or "-")
-    grid.add_row("BuildKit", builder.buildkit_version or "not reported")
-    if builder.engine_version or builder.api_version:
-        grid.add_row(
-            "Engine", f"{builder.engine_version or '?'} (API {builder.api_version or '?'})"
-        )
-    if builder.source == "engine-api":
-        grid.add_row("Read with", "the Engine API (`GET /system/df`): exact bytes")
-    elif builder.source == "buildx-du":
-        grid.add_row("Read with", "`docker buildx du`: sizes parsed from human strings (~)")
-    if builder.gc_policy:
-        grid.add_row("GC policy", "\n".join(gc_rule_text(rule) for rule in builder.gc_policy))
-    elif builder.listed:
-        grid.add_row("GC policy", Text("not reported by this builder", style="dim"))
-    if builder.listed:
-        grid.add_row(
-            "Records",
-            f"{len(builder.records)} build-cache records, {len(builder.mounts)} of them "
-            f"cache mounts: {total_size(builder)} {SIZE_NOTE}",
-        )
-    parts.append(grid)
-    if builder.error:
-        parts += [Text(""), Text(builder.error, style="bold red")]
-        parts.append(
-            Text(
-                "Local caches are not affected. Press r on a BuildKit row to try again.",
-                style="dim",
-            )
-        )
-    for warning in warnings:
-        parts.append(Text(f"warning: {warning}", style="yellow"))
-    if builder.listed:
-        parts.append(Text(""))
-        if builder.mounts:
-            parts.append(mounts_table(builder, now))
-        else:
-            parts.append(
-                Text(
-                    "No cache mounts: no build on this builder used "
-                    "RUN --mount=type=cache (or they were pruned).",
-                    style="dim",
-                )
-            )
-        keys = "r reload" if read_only else "D prune all cache mounts of this builder · r reload"
-        parts += [Text(""), Text(keys, style="dim")]
-    return Group(*parts)
-
-
-def mount_title(mount: CacheMountRecord) -> Text:
-    """`uv cache mount  /root/.cache/uv`."""
-    title = kind_text(mount.kind)
-    title.append(" cache mount  ", style="bold")
-    title.append(mount.target or mount.id, style="bold")
-    return title
-
-
-def mount_details(
-    builder: BuilderInfo,
-    mount: CacheMountRecord,
-    now: datetime,
-    read_only: bool = False,
-) -> RenderableType:
-    """One cache mount: its record, its flags explained, and what a cache mount is."""
-    parts: list[RenderableType] = [
-        mount_title(mount),
-        Text(f"in builder {builder.name} ({builder.driver} driver)", style="dim"),
-        Text(""),
-    ]
-    grid = _grid()
-    grid.add_row("ID", mount.id)
-    grid.add_row("Target", mount.target or Text("unknown", style="dim"))
-    grid.add_row("Command", mount.command or Text("unknown", style="dim"))
-    if mount.cache_id is not None:
-        grid.add_row("Cache id", mount.cache_id)
-        grid.add_row(
-            "Namespace",
-            mount.namespace or Text("none (BUILDKIT_CACHE_MOUNT_NS not set)", style="dim"),
-        )
-    else:
-        grid.add_row(
-            "Cache id",
-            Text(
-                "not in the description (printed from BuildKit 0.12 / Engine 25 on); "
-                "by default the target path",
-                style="dim",
-            ),
-        )
-    grid.add_row("Size", Text.assemble((mount_size(mount), "bold"), (f"  {SIZE_NOTE}", "dim")))
-    grid.add_row("Created", when(mount.created_at, now))
-    grid.add_row("Last used", when(mount.last_used_at, now, mount.last_used_text))
-    usage = "-" if mount.usage_count is None else str(mount.usage_count)
-    grid.add_row("Usage count", Text.assemble(usage, (f"  {USAGE_NOTE}", "dim")))
-    grid.add_row("In use", _yes_no(mount.in_use))
-    grid.add_row("Shared", _yes_no(mount.shared))
-    grid.add_row("Kind", kind_text(mount.kind))
-    grid.add_row("Description", Text(mount.description, style="dim"))
-    parts.append(grid)
-    if mount.flags:
-        parts += [Text(""), Text("Flags", style="bold yellow underline")]
-        for flag in mount.flags:
-            line = Text.assemble((f"! {flag}: ", "bold yellow"))
-            line.append(FLAG_HELP.get(flag, ""))
-            parts.append(line)
-    parts += [
-        Text(""),
-        Text("What a cache mount is", style="bold underline"),
-        Text(WHAT_IS_A_CACHE_MOUNT),
-        Text(""),
-        Text("Why `uv sync` may download again", style="bold underline"),
-    ]
-    parts += [Text(f"• {reason}") for reason in WHY_REDOWNLOAD]
-    keys = (
-        "r reload"
-        if read_only
-        else "d prune this mount · D prune all cache mounts of this builder · r reload"
-    )
-    parts += [Text(""), Text(keys, style="dim")]
-    return Group(*parts)
-
-
-def status_details(title: str, message: str | None, builders: Sequence[BuilderInfo]) -> Group:
-    """Loading, Docker not reachable, or no builders: the message and every builder's error."""
-    parts: list[RenderableType] = [Text(title, style="bold")]
-    if message:
-        parts += [Text(""), Text(message, style="bold red")]
-    errors = [b for b in builders if b.error]
-    if len(errors) > 1 or (errors and errors[0].error != message):
-        parts.append(Text(""))
-        grid = _grid()
-        for builder in errors:
-            grid.add_row(builder.name, builder.error or "")
-        parts.append(grid)
-    if message:
-        parts += [
-            Text(""),
-            Text(
-                "Local caches are not affected. BuildKit cache mounts are read through Docker "
-                "(DOCKER_HOST, DOCKER_CONTEXT, docker buildx); press r on this row to try again.",
-                style="dim",
-            ),
-        ]
-    return Group(*parts)
-
-
-class BuildkitView(VerticalScroll):
-    """Scrollable details of the highlighted BuildKit row."""
+class BuildkitView(Vertical):
+    """Details of the highlighted BuildKit row; an opened uv cache mount's cache views."""
 
     DEFAULT_CSS = """
     BuildkitView {
+        height: 1fr;
+    }
+    BuildkitView #buildkit-scroll {
         height: 1fr;
         padding: 1 2;
     }
     """
 
-    def __init__(self, *, read_only: bool = False, id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        read_only: bool = False,
+        timeout: float = DEFAULT_DOCKER_TIMEOUT,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.read_only = read_only
         """True: the key hints leave out d and D (the app's --read-only)."""
+        self.timeout = timeout
+        self._open_key: MountKey | None = None
+        self._item: MountItem | None = None
+        self._contents: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="buildkit-body")
+        with VerticalScroll(id="buildkit-scroll"):
+            yield Static(id="buildkit-body")
+        mount_view = MountCacheView(timeout=self.timeout, read_only=self.read_only, id="mount-view")
+        mount_view.display = False
+        yield mount_view
 
     @property
     def body(self) -> Static:
         return self.query_one("#buildkit-body", Static)
 
+    @property
+    def mount_view(self) -> MountCacheView:
+        return self.query_one(MountCacheView)
+
+    def opened_cache_view(self) -> CacheView | None:
+        """The cache view of the opened mount, when that is what this pane shows."""
+        return self.mount_view.cache_view if self.mount_view.display else None
+
+    def _show_details(self) -> None:
+        self.query_one("#buildkit-scroll").display = True
+        self.mount_view.display = False
+
     def show_item(self, item: BuildkitItem) -> None:
-        """Show whatever a BuildKit row of the sidebar stands for."""
+        """Show whatever a BuildKit row of the sidebar stands for (a mount is opened)."""
         if isinstance(item, MountItem):
-            self.show_mount(item.builder, item.mount)
-        elif isinstance(item, BuilderItem):
-            self.show_builder(item.builder, item.warnings)
+            self._show_mount_item(item)
+            return
+        self._open_key = None
+        if isinstance(item, BuilderItem):
+            self.show_builder(item.builder, item.warnings, on_disk=dict(item.on_disk))
         else:
             title = "Reading BuildKit builders…" if item.title == LOADING else item.title
             self.show_status(title, item.message, item.builders)
+
+    def _show_mount_item(self, item: MountItem) -> None:
+        key = open_key(item)
+        self._item = item
+        if key != self._open_key:
+            self._open_key, self._contents = key, OPENING
+            self.mount_view.open(item)
+        opened = self.mount_view.opened
+        if self._contents is None and opened is not None and opened.model is not None:
+            self.query_one("#buildkit-scroll").display = False
+            self.mount_view.display = True
+            return
+        self.show_mount(item.builder, item.mount, on_disk=item.on_disk, contents=self._contents)
+
+    @on(MountCacheView.Opened)
+    async def _opened(self, message: MountCacheView.Opened) -> None:
+        """The mount's directory was read: its cache views, or why there are none."""
+        if message.key != self._open_key or self._item is None:
+            return
+        opened = message.opened
+        if opened.model is not None and opened.message is None:
+            self._contents = None
+            await self.mount_view.show_opened(opened)
+            self.query_one("#buildkit-scroll").display = False
+            self.mount_view.display = True
+            return
+        self._contents = opened.message
+        item = self._item
+        self.show_mount(item.builder, item.mount, on_disk=opened.on_disk, contents=opened.message)
 
     def show_builder(
         self,
@@ -329,10 +126,13 @@ class BuildkitView(VerticalScroll):
         warnings: Sequence[str] = (),
         *,
         now: datetime | None = None,
+        on_disk: Mapping[str, MountOnDisk] | None = None,
     ) -> None:
         clock = now or datetime.now(timezone.utc)
-        self.body.update(builder_details(builder, clock, warnings, self.read_only))
-        self.scroll_home(animate=False)
+        self._show_details()
+        details = builder_details(builder, clock, warnings, self.read_only, on_disk)
+        self.body.update(details)
+        self.query_one("#buildkit-scroll").scroll_home(animate=False)
 
     def show_mount(
         self,
@@ -340,13 +140,18 @@ class BuildkitView(VerticalScroll):
         mount: CacheMountRecord,
         *,
         now: datetime | None = None,
+        on_disk: MountOnDisk | None = None,
+        contents: str | None = None,
     ) -> None:
         clock = now or datetime.now(timezone.utc)
-        self.body.update(mount_details(builder, mount, clock, self.read_only))
-        self.scroll_home(animate=False)
+        self._show_details()
+        details = mount_details(builder, mount, clock, self.read_only, on_disk, contents)
+        self.body.update(details)
+        self.query_one("#buildkit-scroll").scroll_home(animate=False)
 
     def show_status(
         self, title: str, message: str | None = None, builders: Sequence[BuilderInfo] = ()
     ) -> None:
+        self._show_details()
         self.body.update(status_details(title, message, builders))
-        self.scroll_home(animate=False)
+        self.query_one("#buildkit-scroll").scroll_home(animate=False)

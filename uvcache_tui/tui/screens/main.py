@@ -33,6 +33,7 @@ from uvcache_tui.core.locate import Discovery, discover
 from uvcache_tui.core.location import LocationStatus, OpenedLocation, open_location
 from uvcache_tui.core.model import Location, ScanProgress
 from uvcache_tui.core.predict import ActionKind
+from uvcache_tui.tui.buildkit.mount_view import MOUNT_IS_READ_ONLY
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
 from uvcache_tui.tui.buildkit.view import BuildkitView
 from uvcache_tui.tui.config import AppConfig
@@ -139,7 +140,11 @@ class MainScreen(Screen[None]):
                     yield NoticeView(id="notice")
                     yield CacheView(id="cache-view")
                     yield DataDirView(id="data-view")
-                    yield BuildkitView(read_only=self.config.read_only, id="buildkit-view")
+                    yield BuildkitView(
+                        read_only=self.config.read_only,
+                        timeout=self.config.docker_timeout,
+                        id="buildkit-view",
+                    )
                 yield ScanProgressView(id="scan-progress")
         yield Footer()
 
@@ -156,7 +161,13 @@ class MainScreen(Screen[None]):
 
     @property
     def cache_view(self) -> CacheView:
-        return self.query_one(CacheView)
+        return self.query_one("#cache-view", CacheView)
+
+    def mount_cache_view(self) -> CacheView | None:
+        """The cache view of a BuildKit mount opened in the detail pane, if it is shown."""
+        if self.query_one("#detail-switcher", ContentSwitcher).current != "buildkit-view":
+            return None
+        return self.query_one(BuildkitView).opened_cache_view()
 
     @property
     def packages_view(self) -> PackagesView:
@@ -209,10 +220,13 @@ class MainScreen(Screen[None]):
         """Cache-only keys are hidden from the footer unless a scanned cache is shown."""
         if action == "filter_packages":
             state = self.selected_state
-            return state is not None and state.model is not None
+            mount = self.mount_cache_view() is not None
+            return mount or (state is not None and state.model is not None)
         if action == "cache_action":
             if self.config.read_only:
                 return False
+            if self.mount_cache_view() is not None:
+                return True  # to say why not (MOUNT_IS_READ_ONLY)
             state = self.selected_state
             return state is not None and state.model is not None and not state.busy
         return True
@@ -376,6 +390,10 @@ class MainScreen(Screen[None]):
             self.notify("No scan is running for this location.", timeout=3)
 
     def action_show_tab(self, tab: str) -> None:
+        mount_view = self.mount_cache_view()
+        if mount_view is not None:
+            mount_view.show_tab(tab)
+            return
         state = self.selected_state
         if state is None or state.model is None:
             self.notify("Tabs are for caches: select a scanned cache first.", timeout=3)
@@ -385,6 +403,9 @@ class MainScreen(Screen[None]):
     def action_cache_action(self, action: str) -> None:
         """p/P/c/C: plan in a worker, then preview; uv runs only after confirmation."""
         kind = ActionKind(action)
+        if self.mount_cache_view() is not None:
+            self.notify(MOUNT_IS_READ_ONLY, title="Not possible", severity="warning", timeout=8)
+            return
         state = self.selected_state
         if self.config.read_only or state is None or state.model is None or state.busy:
             return
@@ -465,6 +486,11 @@ class MainScreen(Screen[None]):
         self.app.push_screen(ActionRunScreen(plan, runner), closed)
 
     def action_filter_packages(self) -> None:
+        mount_view = self.mount_cache_view()
+        if mount_view is not None:
+            mount_view.show_tab("packages")
+            mount_view.packages_view.open_filter()
+            return
         state = self.selected_state
         if state is None or state.model is None:
             return

@@ -1,0 +1,175 @@
+"""A cache mount opened like a local cache: the record's summary over the same CacheView
+(Buckets / Packages / Files / Info) a local cache gets, and the worker that opens it.
+
+The widget owns its work: `open(item)` scans the mount's directory in a thread worker
+through the fast path (`core/buildkit/mount_cache.py`; the branch's measurement already
+located it, otherwise one `GET /info` finds the engine's layers) and posts `Opened`, which
+bubbles to `BuildkitView`. Mounts are read-only here: uv is never run in one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import partial
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Static, TabPane
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from uvcache_tui.core.buckets import table_for
+from uvcache_tui.core.buildkit.mount_cache import OnDiskMount, open_mount_dir, open_mount_on_disk
+from uvcache_tui.core.buildkit.ondisk import MountOnDisk
+from uvcache_tui.core.buildkit.records import CacheMountRecord
+from uvcache_tui.core.buildkit.select import MountChoice
+from uvcache_tui.core.model import Location, LocationKind
+from uvcache_tui.tui.buildkit.details import mount_details, size_line
+from uvcache_tui.tui.buildkit.format import kind_text
+from uvcache_tui.tui.buildkit.rows import MountItem
+from uvcache_tui.tui.widgets.cache_view import CacheView
+
+OPEN_GROUP = "buildkit-open-mount"
+MOUNT_IS_READ_ONLY = (
+    "A BuildKit cache mount is read-only here: p, P, c and C run uv on local caches only, "
+    "never in a mount's directory. `uvcache-tui buildkit prune ID` (or d) deletes the whole "
+    "mount."
+)
+
+MountKey = tuple[str, str, int | None, datetime | None]
+"""(builder, record ID, usage count, last used): a new listing of a used mount reopens it."""
+
+
+def open_key(item: MountItem) -> MountKey:
+    mount = item.mount
+    return (item.builder.name, mount.id, mount.usage_count, mount.last_used_at)
+
+
+def usage_line(mount: CacheMountRecord) -> Text:
+    """Usage as listed before the read (reading on disk does not bump it)."""
+    used = "-" if mount.usage_count is None else str(mount.usage_count)
+    text = Text.assemble(("used ", "dim"), used, (" times, last ", "dim"))
+    if mount.last_used_at is not None:
+        text.append(mount.last_used_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
+    else:
+        text.append(mount.last_used_text or "-")
+    text.append("  (as listed before reading)", "dim")
+    return text
+
+
+def mount_summary(opened: OnDiskMount) -> Text:
+    """Three lines over the cache view: which mount, its sizes, its usage."""
+    builder, mount = opened.choice.builder, opened.choice.mount
+    text = kind_text(mount.kind)
+    text.append(" cache mount ", style="bold")
+    text.append(mount.target or mount.id, style="bold")
+    text.append(f"  record {mount.id}\n", style="dim")
+    text.append_text(size_line(mount, opened.on_disk))
+    text.append(f"  builder {builder.name}\n", style="dim")
+    text.append_text(usage_line(mount))
+    return text
+
+
+def mount_location(opened: OnDiskMount) -> Location:
+    """The Location the cache view's Info tab describes: the mount's directory."""
+    choice = opened.choice
+    return Location(
+        LocationKind.CACHE,
+        opened.on_disk.path or "",
+        f"BuildKit cache mount {choice.mount.id} of builder {choice.builder.name}, "
+        "read on disk (the fast path)",
+    )
+
+
+class MountCacheView(Vertical):
+    """The opened mount: its summary, then the cache view of its directory."""
+
+    DEFAULT_CSS = """
+    MountCacheView {
+        height: 1fr;
+    }
+    MountCacheView #mount-summary {
+        height: auto;
+        padding: 0 1;
+        margin-bottom: 1;
+    }
+    MountCacheView #mount-record-scroll {
+        padding: 1 2;
+    }
+    """
+
+    @dataclass
+    class Opened(Message):
+        """A mount was opened (or could not be): `BuildkitView` shows the outcome."""
+
+        opened: OnDiskMount
+        key: MountKey
+
+    def __init__(self, *, timeout: float, read_only: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.timeout = timeout
+        self.read_only = read_only
+        self.opened: OnDiskMount | None = None
+        self._pending: tuple[MountItem, MountKey] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="mount-summary")
+        yield CacheView(id="mount-cache-view")
+
+    @property
+    def cache_view(self) -> CacheView:
+        return self.query_one("#mount-cache-view", CacheView)
+
+    def open(self, item: MountItem) -> None:
+        """Open the mount in a thread worker; an opening still running is superseded."""
+        self._pending = (item, open_key(item))
+        self.run_worker(
+            partial(self._open_worker, item, open_key(item)),
+            name=f"open BuildKit mount {item.mount.id}",
+            group=OPEN_GROUP,
+            description=f"reading cache mount {item.mount.id} on disk",
+            exclusive=True,
+            exit_on_error=False,
+            thread=True,
+        )
+
+    def _open_worker(self, item: MountItem, key: MountKey) -> None:
+        """Thread: the core call only."""
+        worker = get_current_worker()
+        choice = MountChoice(item.builder, item.mount)
+        table = table_for(None)  # the image's uv version is not known: newest names
+        stop = lambda: worker.is_cancelled  # noqa: E731
+        if item.on_disk is not None:
+            located = MountOnDisk(item.on_disk.path, item.on_disk.note)
+            opened = open_mount_dir(choice, located, table, cancelled=stop)
+        else:
+            opened = open_mount_on_disk(choice, table, self.timeout, cancelled=stop)
+        if not worker.is_cancelled:
+            self.post_message(self.Opened(opened, key))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """An opening that raised (a bug, not a mount that cannot be read) is shown as such."""
+        if event.state is not WorkerState.ERROR or self._pending is None:
+            return
+        item, key = self._pending
+        choice = MountChoice(item.builder, item.mount)
+        error = f"{type(event.worker.error).__name__}: {event.worker.error}"
+        failed = OnDiskMount(choice, MountOnDisk(None, error), message=f"Not read: {error}")
+        self.post_message(self.Opened(failed, key))
+
+    async def show_opened(self, opened: OnDiskMount) -> None:
+        """Fill the summary, the cache view (the opening carries a model) and its Mount tab:
+        the record's details, as shown for mounts that are not opened."""
+        assert opened.model is not None
+        self.opened = opened
+        self.query_one("#mount-summary", Static).update(mount_summary(opened))
+        self.cache_view.show_model(opened.model, mount_location(opened))
+        if not self.query("#mount-record"):
+            record = VerticalScroll(Static(id="mount-record"), id="mount-record-scroll")
+            await self.cache_view.tabs.add_pane(TabPane("Mount", record, id="mount"))
+        builder, mount = opened.choice.builder, opened.choice.mount
+        now = datetime.now(timezone.utc)
+        details = mount_details(builder, mount, now, self.read_only, opened.on_disk)
+        self.query_one("#mount-record", Static).update(details)
