@@ -100,12 +100,15 @@ def test_disk_and_reader_give_the_same_model(uv_mount: UvMount) -> None:
     for key in ("totals", "buckets", "packages", "archives", "uv_version_inside", "key"):
         assert disk[key] == reader[key], key
     assert disk["mount"]["id"] == reader["mount"]["id"] == uv_mount.record_id
-    # The default takes the fast path where it opens a uv cache.
-    auto = cli(
+    # The default takes the fast path where it opens a uv cache, unless a key is asked for:
+    # that is what the reader mounts.
+    auto = cli("show", uv_mount.record_id, *helper(engine), "--json", env=engine.env())
+    assert json.loads(auto.stdout)["read"]["via"] == "on-disk"
+    keyed = cli(
         "show", uv_mount.record_id, "--id", uv_mount.cache_id, *helper(engine), "--json",
         env=engine.env(),
     )  # fmt: skip
-    assert json.loads(auto.stdout)["read"]["via"] == "on-disk"
+    assert json.loads(keyed.stdout)["read"]["via"] == "reader-build"
 
 
 @pytest.mark.docker

@@ -35,7 +35,13 @@ from uvcache_tui.core.buildkit.helper_build import (
     HelperError,
     helper_image,
 )
-from uvcache_tui.core.buildkit.mount_show import VIA_AUTO, VIAS, NotOnDisk, show_mount
+from uvcache_tui.core.buildkit.mount_show import (
+    VIA_AUTO,
+    VIA_READER,
+    VIAS,
+    NotOnDisk,
+    show_mount,
+)
 from uvcache_tui.core.buildkit.mountref import (
     KeyOptions,
     LocatedMount,
@@ -93,7 +99,10 @@ def cmd_show(args: argparse.Namespace, connect_timeout: float) -> int:
     image = _image(args)
     try:
         located = _locate(args, connect_timeout)
-        with show_mount(located, _keys(located, args), image, args.via, args.timeout) as shown:
+        # A key asked for (--id/--uid/--gid/--mode) is what the reader mounts: honour it.
+        keyed = any(getattr(args, name) is not None for name in ("id", "uid", "gid", "mode"))
+        via = VIA_READER if args.via == VIA_AUTO and keyed else args.via
+        with show_mount(located, _keys(located, args), image, via, args.timeout) as shown:
             if args.json:
                 print_json(shown.document)
                 return EXIT_OK
@@ -373,7 +382,7 @@ def register(
         choices=VIAS,
         default=VIA_AUTO,
         help="disk: the mount's directory on this machine (no build); reader: a helper build; "
-        "auto (default): disk when it opens a uv cache, else reader",
+        "auto (default): disk when it opens a uv cache and no key option is given, else reader",
     )
     add_key_options(show, "the cache id to mount (default: the record's id, or its target)")
     add_timeouts(show)
