@@ -10,13 +10,12 @@ import functools
 import http.server
 import shutil
 import subprocess
-import textwrap
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.uvcache_factory import _BACKEND, UvEnv, make_sdist, make_wheel
+from tests.uvcache_factory import UvEnv, make_sdist, make_wheel, write_tiny_project
 
 
 @dataclass
@@ -72,21 +71,7 @@ def _write_index(root: Path) -> None:
 def make_git_repo(path: Path, name: str, version: str) -> str:
     """A one-commit repository holding a buildable project; returns the commit."""
     path.mkdir(parents=True)
-    (path / "pyproject.toml").write_text(
-        textwrap.dedent(
-            f"""
-            [project]
-            name = "{name}"
-            version = "{version}"
-
-            [build-system]
-            requires = []
-            build-backend = "tinybackend"
-            backend-path = ["."]
-            """
-        )
-    )
-    (path / "tinybackend.py").write_text(_BACKEND.format(name=name, version=version))
+    write_tiny_project(path, name, version)
     git = ["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t"]
     subprocess.run(["git", "init", "-q"], cwd=path, check=True)
     subprocess.run(["git", "add", "-A"], cwd=path, check=True)

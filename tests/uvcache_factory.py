@@ -104,16 +104,9 @@ def get_requires_for_build_wheel(config_settings=None):
 '''
 
 
-def make_sdist(dest: Path, name: str, version: str, extra_module: bool = False) -> Path:
-    """Write an sdist whose in-tree backend builds a wheel without any download."""
-    import tarfile
-
-    dest.mkdir(parents=True, exist_ok=True)
-    dist = name.replace("-", "_")
-    base = f"{dist}-{version}"
-    staging = dest / f".staging-{base}"
-    root = staging / base
-    root.mkdir(parents=True)
+def write_tiny_project(root: Path, name: str, version: str) -> None:
+    """A buildable project in `root`: its pyproject and an in-tree build backend (no index
+    needed to build it)."""
     (root / "pyproject.toml").write_text(
         textwrap.dedent(
             f"""
@@ -129,6 +122,19 @@ def make_sdist(dest: Path, name: str, version: str, extra_module: bool = False) 
         )
     )
     (root / "tinybackend.py").write_text(_BACKEND.format(name=name, version=version))
+
+
+def make_sdist(dest: Path, name: str, version: str, extra_module: bool = False) -> Path:
+    """Write an sdist whose in-tree backend builds a wheel without any download."""
+    import tarfile
+
+    dest.mkdir(parents=True, exist_ok=True)
+    dist = name.replace("-", "_")
+    base = f"{dist}-{version}"
+    staging = dest / f".staging-{base}"
+    root = staging / base
+    root.mkdir(parents=True)
+    write_tiny_project(root, name, version)
     if extra_module:
         (root / "EXTRA.txt").write_text("a second release of the same version\n")
     (root / "PKG-INFO").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")

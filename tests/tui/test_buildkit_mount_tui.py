@@ -4,7 +4,6 @@ views as a local cache, its true size in the row, and no uv action run in it."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,8 +15,8 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.core.buildkit.scenarios import settle as settle_record
-from tests.core.buildkit.uv_mounts import PACKAGE, UvMounts, build_uv_mounts
-from tests.dockerenv import Engine, Tracker
+from tests.core.buildkit.uv_mounts import PACKAGE, UvMounts, build_uv_mounts, usage
+from tests.dockerenv import Tracker
 from tests.tui.conftest import (
     SnapshotPlace,
     main_screen,
@@ -36,7 +35,7 @@ from tests.tui.test_buildkit_tui import (
     move_to,
     section_of,
 )
-from tests.uvcache_factory import UvEnv
+from tests.uvcache_factory import UvEnv, du_bytes
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.buildkit.engine import parse_system_df
 from uvcache_tui.core.buildkit.mount_cache import OnDiskMount, open_mount_dir
@@ -48,16 +47,6 @@ from uvcache_tui.tui.buildkit.mount_view import MOUNT_IS_READ_ONLY, MountCacheVi
 from uvcache_tui.tui.buildkit.rows import MountItem
 from uvcache_tui.tui.buildkit.view import BuildkitView
 from uvcache_tui.tui.screens.preview import PreviewScreen
-
-
-def du(path: str) -> int:
-    out = subprocess.run(["du", "-sB1", path], capture_output=True, text=True, check=True)
-    return int(out.stdout.split()[0])
-
-
-def usage(engine: Engine, record_id: str) -> tuple[object, object]:
-    (record,) = [r for r in engine.records() if r["ID"] == record_id]
-    return record["UsageCount"], record["LastUsedAt"]
 
 
 @pytest.fixture
@@ -89,7 +78,7 @@ def test_a_uv_mount_opens_like_a_local_cache(
             assert isinstance(item, MountItem)
             assert item.on_disk is not None and item.on_disk.path is not None
             assert item.on_disk.size is not None
-            assert item.on_disk.size.allocated == du(item.on_disk.path)
+            assert item.on_disk.size.allocated == du_bytes(item.on_disk.path)
             assert str(node.label).endswith(true_size(item.on_disk))
 
             await move_to(pilot, node)
@@ -99,7 +88,7 @@ def test_a_uv_mount_opens_like_a_local_cache(
             assert cache_view is not None and cache_view.model is not None
             model = cache_view.model
             assert model.path == item.on_disk.path
-            assert model.totals.allocated == du(model.path)
+            assert model.totals.allocated == du_bytes(model.path)
             assert PACKAGE in {p.name for p in model.packages}
             summary = plain(view.query_one("#mount-summary", Static))
             assert uv_mounts.plain.id in summary and "as listed before reading" in summary

@@ -13,6 +13,7 @@ import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import IO
 
 
 @dataclass(frozen=True)
@@ -49,20 +50,7 @@ def run_command(
     cwd: str | None = None,
 ) -> CommandResult:
     """Run `args`, kill its whole process group after `timeout` seconds."""
-    try:
-        proc = subprocess.Popen(
-            list(args),
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=dict(env),
-            start_new_session=True,
-        )
-    except FileNotFoundError as exc:
-        raise CommandNotFound(args[0], "not found") from exc
-    except OSError as exc:
-        raise CommandNotFound(args[0], exc.strerror or str(exc)) from exc
+    proc = start_in_session(args, env=env, cwd=cwd)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -79,12 +67,43 @@ def run_command(
     )
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the command and everything it started, then reap it."""
+def start_in_session(
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cwd: str | None = None,
+    stdin: int | None = subprocess.DEVNULL,
+    stderr: int | IO[bytes] | None = subprocess.PIPE,
+) -> subprocess.Popen[bytes]:
+    """Start `args` in its own session (so `kill_group` stops all it starts), stdout piped;
+    CommandNotFound when it cannot start."""
+    try:
+        return subprocess.Popen(
+            list(args),
+            cwd=cwd,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=dict(env),
+            start_new_session=True,
+        )
+    except FileNotFoundError as exc:
+        raise CommandNotFound(args[0], "not found") from exc
+    except OSError as exc:
+        raise CommandNotFound(args[0], exc.strerror or str(exc)) from exc
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the command's whole process group (the command alone if that fails)."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         proc.kill()
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the command and everything it started, then reap it."""
+    kill_group(proc)
     for stream in (proc.stdout, proc.stderr):
         if stream is not None:
             stream.close()

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.core.buildkit.scenarios import settle
-from tests.core.buildkit.uv_mounts import PACKAGE, UvMounts, build_uv_mounts
+from tests.core.buildkit.uv_mounts import PACKAGE, UvMounts, build_uv_mounts, usage
 from tests.dockerenv import Engine, Tracker
+from tests.uvcache_factory import du_bytes
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.buildkit.builders import list_builders
 from uvcache_tui.core.buildkit.mount_cache import open_mount_on_disk
@@ -36,17 +37,6 @@ from uvcache_tui.core.buildkit.texts import true_size
 pytestmark = pytest.mark.docker
 
 
-def du(path: str) -> int:
-    """`du -sB1`, the reference the scanner's allocated total must equal."""
-    out = subprocess.run(["du", "-sB1", path], capture_output=True, text=True, check=True)
-    return int(out.stdout.split()[0])
-
-
-def usage(engine: Engine, record_id: str) -> tuple[object, object]:
-    (record,) = [r for r in engine.records() if r["ID"] == record_id]
-    return record["UsageCount"], record["LastUsedAt"]
-
-
 @pytest.fixture
 def uv_mounts(tracked: Tracker, tmp_path: Path) -> UvMounts:
     mounts = build_uv_mounts(tracked, tmp_path / "ctx")
@@ -66,9 +56,9 @@ def test_uv_mounts_open_through_the_fast_path(tracked: Tracker, uv_mounts: UvMou
         assert opened.model is not None
         path = opened.on_disk.path
         assert path is not None and path.endswith(f"/{mount.id}{layout}")
-        assert opened.model.totals.allocated == du(path)
+        assert opened.model.totals.allocated == du_bytes(path)
         assert opened.on_disk.size is not None
-        assert opened.on_disk.size.allocated == du(path)
+        assert opened.on_disk.size.allocated == du_bytes(path)
         assert PACKAGE in {p.name for p in opened.model.packages}
         assert opened.model.cachedir_tag.valid
     time.sleep(2)  # BuildKit updates usage asynchronously: give a bump time to show
@@ -85,7 +75,7 @@ def test_empty_and_non_uv_mounts_say_so(tracked: Tracker, uv_mounts: UvMounts) -
         assert empty.message is not None and "empty" in empty.message
         assert empty.on_disk.path is not None and os.listdir(empty.on_disk.path) == []
         assert empty.on_disk.size is not None
-        assert empty.on_disk.size.allocated == du(empty.on_disk.path)
+        assert empty.on_disk.size.allocated == du_bytes(empty.on_disk.path)
     pip = open_mount_on_disk(resolve_mount(report, uv_mounts.pip.id), table, timeout=30)
     assert pip.model is None
     assert pip.message is not None and pip.message.startswith("Not a uv cache")
@@ -100,7 +90,7 @@ def test_measure_report_and_ls_json(tracked: Tracker, uv_mounts: UvMounts) -> No
     measured = measure_report(report, timeout=30)
     plain = measured[("default", uv_mounts.plain.id)]
     assert plain.size is not None and plain.path is not None
-    assert plain.size.allocated == du(plain.path)
+    assert plain.size.allocated == du_bytes(plain.path)
     done = subprocess.run(
         [sys.executable, "-m", "uvcache_tui", "buildkit", "ls", "--json"],
         env=engine.env(),
@@ -115,7 +105,7 @@ def test_measure_report_and_ls_json(tracked: Tracker, uv_mounts: UvMounts) -> No
     shown = mounts[uv_mounts.plain.id]
     assert shown["true_size_source"] == "on-disk"
     assert shown["on_disk_path"] == plain.path
-    assert shown["true_size_bytes"] == du(plain.path)
+    assert shown["true_size_bytes"] == du_bytes(plain.path)
     assert shown["size_stale"] is (shown["size_bytes"] != plain.size.files_apparent)
     assert shown["on_disk_note"] is None
     text = subprocess.run(

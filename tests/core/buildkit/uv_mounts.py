@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.core.buildkit.scenarios import PYPROJECT, default_builder, mounts_with
-from tests.dockerenv import Tracker, token, wait_for
+from tests.dockerenv import Engine, Tracker, token, wait_for
 from tests.uvcache_factory import make_wheel
 from uvcache_tui.core.buildkit.records import BuilderInfo, CacheMountRecord
 
@@ -75,3 +75,9 @@ def build_uv_mounts(tracker: Tracker, directory: Path) -> UvMounts:
     return UvMounts(
         tok, builder, one("plain"), one("own"), one("empty"), one("ownempty"), one("pip")
     )
+
+
+def usage(engine: Engine, record_id: str) -> tuple[object, object]:
+    """A record's UsageCount and LastUsedAt, as the engine lists them now."""
+    (record,) = [r for r in engine.records() if r["ID"] == record_id]
+    return record["UsageCount"], record["LastUsedAt"]

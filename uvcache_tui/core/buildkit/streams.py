@@ -8,8 +8,6 @@ neither a hung build nor a consumer that stops reading can hang the caller.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import tempfile
 import threading
@@ -17,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Generic, TypeVar
 
-from uvcache_tui.core.proc import CommandNotFound
+from uvcache_tui.core.proc import kill_group, start_in_session
 
 T = TypeVar("T")
 
@@ -35,13 +33,6 @@ class StreamOutcome(Generic[T]):
     stderr: str
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
-
-
 def run_streaming(
     args: Sequence[str],
     *,
@@ -56,24 +47,12 @@ def run_streaming(
     the exception propagates.
     """
     with tempfile.TemporaryFile() as errors:
-        try:
-            proc = subprocess.Popen(
-                list(args),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=errors,
-                env=dict(env),
-                start_new_session=True,
-            )
-        except FileNotFoundError as exc:
-            raise CommandNotFound(args[0], "not found") from exc
-        except OSError as exc:
-            raise CommandNotFound(args[0], exc.strerror or str(exc)) from exc
+        proc = start_in_session(args, env=env, stdin=subprocess.PIPE, stderr=errors)
         fired = threading.Event()
 
         def expire() -> None:
             fired.set()
-            _kill_group(proc)
+            kill_group(proc)
 
         timer = threading.Timer(timeout, expire)
         timer.daemon = True
@@ -90,7 +69,7 @@ def run_streaming(
                 pass
             proc.wait()
         except BaseException:
-            _kill_group(proc)
+            kill_group(proc)
             proc.wait()
             if fired.is_set():
                 raise StreamTimeout(f"killed after {timeout:g}s") from None
