@@ -37,9 +37,9 @@ from uvcache_tui.core.buildkit.helper_build import (
 )
 from uvcache_tui.core.buildkit.mount_show import (
     VIA_AUTO,
-    VIA_READER,
     VIAS,
     NotOnDisk,
+    choose_via,
     show_mount,
 )
 from uvcache_tui.core.buildkit.mountref import (
@@ -99,9 +99,8 @@ def cmd_show(args: argparse.Namespace, connect_timeout: float) -> int:
     image = _image(args)
     try:
         located = _locate(args, connect_timeout)
-        # A key asked for (--id/--uid/--gid/--mode) is what the reader mounts: honour it.
         keyed = any(getattr(args, name) is not None for name in ("id", "uid", "gid", "mode"))
-        via = VIA_READER if args.via == VIA_AUTO and keyed else args.via
+        via = choose_via(args.via, keyed)
         with show_mount(located, _keys(located, args), image, via, args.timeout) as shown:
             if args.json:
                 print_json(shown.document)

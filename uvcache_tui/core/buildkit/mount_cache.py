@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from uvcache_tui.core.buckets import BucketTable
+from uvcache_tui.core.buckets import BucketTable, newest_writer, table_for
 from uvcache_tui.core.buildkit.ondisk import (
     READER_HINT,
     EngineStorage,
@@ -58,14 +58,25 @@ def _is_empty(path: str) -> bool:
         return False
 
 
+def mount_table(path: str) -> BucketTable:
+    """The bucket table for a mount, whose uv version is unknown: the newest release whose
+    bucket names are inside (the reader build chooses the same, so both give one model)."""
+    try:
+        names = os.listdir(path)
+    except OSError:
+        names = []
+    return table_for(newest_writer(names))
+
+
 def open_mount_dir(
     choice: MountChoice,
     located: MountOnDisk,
-    table: BucketTable,
+    table: BucketTable | None = None,
     progress: ProgressCallback | None = None,
     cancelled: CancelCheck | None = None,
 ) -> OnDiskMount:
-    """Scan the mount's directory `located` (from `mount_directory`) into a model."""
+    """Scan the mount's directory `located` (from `mount_directory`) into a model;
+    `table` defaults to `mount_table`'s choice."""
     path = located.path
     if path is None:
         return OnDiskMount(choice, located, message=not_available(located))
@@ -86,6 +97,7 @@ def open_mount_dir(
             f"bucket dirs (kind {mount.kind}, from its target and command). Its size is "
             "measured; its files are not shown as packages.",
         )
+    table = table if table is not None else mount_table(path)
     model = load_cache(path, table, progress, cancelled, active=mount.kind == "uv")
     if model.scan.cancelled:
         return OnDiskMount(choice, located, model, "The scan was stopped: figures are partial.")
@@ -94,7 +106,7 @@ def open_mount_dir(
 
 def open_mount_on_disk(
     choice: MountChoice,
-    table: BucketTable,
+    table: BucketTable | None,
     timeout: float,
     storage: EngineStorage | None = None,
     progress: ProgressCallback | None = None,

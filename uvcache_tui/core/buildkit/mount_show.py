@@ -8,18 +8,15 @@ bucket table is chosen alike (the newest uv whose buckets are there).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from uvcache_tui.core.buckets import newest_writer, table_for
 from uvcache_tui.core.buildkit.cachekey import CacheKey
-from uvcache_tui.core.buildkit.mount_cache import open_mount_dir
+from uvcache_tui.core.buildkit.mount_cache import open_mount_on_disk
 from uvcache_tui.core.buildkit.mountref import LocatedMount
-from uvcache_tui.core.buildkit.ondisk import engine_storage, mount_directory
 from uvcache_tui.core.buildkit.transfer import open_mount, uv_version_inside
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.report import cache_json
@@ -28,6 +25,12 @@ VIA_AUTO = "auto"
 VIA_DISK = "disk"
 VIA_READER = "reader"
 VIAS = (VIA_AUTO, VIA_DISK, VIA_READER)
+
+
+def choose_via(via: str, key_asked: bool) -> str:
+    """`auto` with a key asked for (`--id`, `--uid`, …) is the reader: that key is what a
+    reader mounts, while the directory on disk is the record's, whatever key is asked."""
+    return VIA_READER if via == VIA_AUTO and key_asked else via
 
 
 class NotOnDisk(Exception):
@@ -49,16 +52,9 @@ class ShownMount:
 
 
 def _on_disk(located: LocatedMount, timeout: float) -> tuple[CacheModel | None, str | None, str]:
-    """(model, why not, the directory) through the fast path."""
-    found = mount_directory(engine_storage(located.choice.builder, timeout), located.mount)
-    if found.path is None:
-        return None, found.note or "not on this machine", ""
-    try:
-        names = os.listdir(found.path)
-    except OSError as exc:
-        return None, f"{found.path}: {exc.strerror or exc}", found.path
-    opened = open_mount_dir(located.choice, found, table_for(newest_writer(names)))
-    return opened.model, opened.message, found.path
+    """(model, why not, the directory) through the fast path (`mount_cache`)."""
+    opened = open_mount_on_disk(located.choice, None, timeout)
+    return opened.model, opened.message, opened.on_disk.path or ""
 
 
 @contextmanager
@@ -87,7 +83,7 @@ def show_mount(
             yield ShownMount(model, document, "on-disk", keys[0] if keys else None, seconds)
             return
         if via == VIA_DISK:
-            raise NotOnDisk(f"the fast path cannot open this mount: {note}")
+            raise NotOnDisk(note or "the fast path cannot open this mount")
     with open_mount(located, keys, image) as opened:
         document = opened.to_json(cache_json(opened.model))
         yield ShownMount(

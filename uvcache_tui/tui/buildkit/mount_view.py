@@ -20,7 +20,6 @@ from textual.message import Message
 from textual.widgets import Static, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.buildkit.mount_cache import OnDiskMount, open_mount_dir, open_mount_on_disk
 from uvcache_tui.core.buildkit.ondisk import MountOnDisk
 from uvcache_tui.core.buildkit.records import CacheMountRecord
@@ -139,7 +138,7 @@ class MountCacheView(Vertical):
         """Thread: the core call only."""
         worker = get_current_worker()
         choice = MountChoice(item.builder, item.mount)
-        table = table_for(None)  # the image's uv version is not known: newest names
+        table = None  # the image's uv version is not known: the core's `mount_table`
         stop = lambda: worker.is_cancelled  # noqa: E731
         if item.on_disk is not None:
             located = MountOnDisk(item.on_disk.path, item.on_disk.note)
