@@ -7,6 +7,7 @@ disappeared. The releases come from PyPI (see tests/uv_releases.py).
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.test_actions import all_paths, expand
+from tests.core.test_actions import all_paths, expand, tree_signature
 from tests.uv_releases import AROUND_0_8_2X, NEWEST, OLD, UV_RELEASES, release_binary
 from tests.uvcache_factory import (
     UvEnv,
@@ -117,6 +118,8 @@ def test_prediction_is_what_this_uv_removes(
     plan = plan_action(model, built.uv, version, action, packages)
     predicted = expand(cache, plan.prediction)
     before = all_paths(cache)
+    outside_before = _outside_the_cache(tmp_path / "env", cache)
+    assert any(path.startswith("venv-hard" + os.sep) for path in outside_before)
 
     result = run_action(plan, model, built.uv, audit_env={"UVCACHE_TUI_STATE_DIR": str(tmp_path)})
 
@@ -127,6 +130,18 @@ def test_prediction_is_what_this_uv_removes(
     assert result.cache_shrink_bytes == plan.prediction.shrink_bytes
     assert result.freed_bytes == plan.prediction.totals.reclaimable
     assert (tmp_path / "env" / "outside-target" / "precious.txt").read_text() == "must survive"
+    # Nothing outside the cache moved: venvs, wheels, the symlink's target.
+    assert _outside_the_cache(tmp_path / "env", cache) == outside_before
+
+
+def _outside_the_cache(base: Path, cache: Path) -> dict[str, tuple[int, int, int]]:
+    """Every path under `base` but the cache (its root too: old uv removes it on clean)."""
+    name = cache.relative_to(base).parts[0]
+    return {
+        path: entry
+        for path, entry in tree_signature(base).items()
+        if path != name and not path.startswith(name + os.sep)
+    }
 
 
 def _every_candidate_bucket(cache: Path) -> None:
