@@ -50,8 +50,9 @@ def cache_location(ctx: Context, path: str | None) -> Location:
     return location
 
 
-def open_cache(ctx: Context, location: Location) -> CacheModel:
-    opened = open_location(location, table_for(ctx.discovery.uv_version))
+def open_cache(ctx: Context, location: Location, read_records: bool = False) -> CacheModel:
+    """`read_records`: for a command that lists every wheel (`show`; see `load_cache`)."""
+    opened = open_location(location, table_for(ctx.discovery.uv_version), read_records=read_records)
     if opened.model is None:
         raise UsageError(opened.error or opened.note or f"{location.path}: cannot be opened")
     return opened.model
@@ -123,7 +124,7 @@ def _print_builder_row(builder: dict[str, Any]) -> None:
 
 def cmd_show(ctx: Context) -> int:
     location = cache_location(ctx, ctx.args.path)
-    model = open_cache(ctx, location)
+    model = open_cache(ctx, location, read_records=True)
     if ctx.args.json:
         print_json(cache_json(model))
         return 0

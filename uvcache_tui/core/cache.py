@@ -16,6 +16,7 @@ from uvcache_tui.core.buckets import (
     classify_entry,
 )
 from uvcache_tui.core.contents import Contents, Sources, read_contents
+from uvcache_tui.core.contents.wheels import PrefetchedRecord, prefetch_wheel_records
 from uvcache_tui.core.locate import CACHEDIR_SIGNATURE
 from uvcache_tui.core.lock import LockProbe, probe_lock
 from uvcache_tui.core.model import Sizes
@@ -74,6 +75,9 @@ class CacheModel:
     _package_sizes: dict[str, Sizes] = field(default_factory=dict, repr=False)
     _listings: dict[str, list[str]] = field(default_factory=dict, repr=False)
     """The wheels buckets' listings from `build_model`, until `compute_contents` used them."""
+    _records: dict[str, PrefetchedRecord] = field(default_factory=dict, repr=False)
+    """Wheel records read during the scan (`load_cache(read_records=True)`), until the
+    contents decoded them."""
 
     @property
     def uv_version(self) -> str:
@@ -124,9 +128,11 @@ class CacheModel:
                 archives=[(a.archive_id, a.label, a.is_environment) for a in self.archives],
                 sizes=self.selection_sizes,
                 listings=self._listings,
+                records=self._records,
             )
             self.contents = read_contents(sources)
             self._listings = {}  # the reader keeps them while it needs them
+            self._records = {}
         return self.contents
 
     def selection_sizes(self, relpaths: Iterable[str]) -> Sizes:
@@ -241,8 +247,10 @@ class _LinkPrefetch:
     archive links and the listings of the wheels/sdists buckets), run in a thread of the
     parent while the scan's worker processes walk; `build_model` checks it still fits."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, read_records: bool = False) -> None:
         self.root = root
+        self.read_records = read_records
+        self.records: dict[str, PrefetchedRecord] = {}
         self.done = False
         self.buckets: list[str] = []
         self.links: list[ArchiveLink] = []
@@ -256,6 +264,11 @@ class _LinkPrefetch:
         except Exception:  # build_model then does it all itself
             return
         self.done = True
+        if self.read_records:
+            try:
+                self.records = prefetch_wheel_records(self.listings)
+            except Exception:  # the contents then read them themselves
+                self.records = {}
 
 
 def build_model(result: ScanResult, table: BucketTable) -> CacheModel:
@@ -288,6 +301,7 @@ def _build_model(
                 trees[name] = node
         if archive_node is not None and archive_node.complete:
             archive_ids = archive_node.children or {}
+    records: dict[str, PrefetchedRecord]
     if (
         prefetch is not None
         and prefetch.done
@@ -295,10 +309,13 @@ def _build_model(
         and prefetch.buckets == all_links
     ):
         listings = prefetch.listings
+        records = prefetch.records
         links = check_links(root, prefetch.links, prefetch.unchecked, archive_ids)
         prefetch.listings = {}
+        prefetch.records = {}
     else:
         listings = {}
+        records = {}
         links = find_links(root, all_links, archive_ids, listings)
     packages = collect_packages(root, all_links, links, trees, listings)
     referrers: dict[str, list[str]] = {}
@@ -330,6 +347,7 @@ def _build_model(
         lock=probe_lock(root),
         mount_points=mount_points_under(root),
         _listings=listings,
+        _records=records,
     )
 
 
@@ -380,15 +398,18 @@ def load_cache(
     cancelled: CancelCheck | None = None,
     active: bool = False,
     workers: int | None = None,
+    read_records: bool = False,
 ) -> CacheModel:
     """Scan a cache dir and build its model (the one call the CLI and the TUI make).
 
     `active`: the cache the user's uv uses now, which may be empty (`check_cache_dir`).
+    `read_records`: read every wheel's record while the workers walk, for a caller that
+    lists every wheel next (`show`); the TUI reads one package's when it is opened.
 
     The scan runs on several processes (`scan.scan`: forked from the single-threaded CLI,
     fresh interpreters from the TUI's threads; `workers` as there); the result is the same.
     """
-    prefetch = _LinkPrefetch(os.path.abspath(path))
+    prefetch = _LinkPrefetch(os.path.abspath(path), read_records)
     result = scan(path, progress, cancelled, workers=workers, background=prefetch.run)
     model = _build_model(result, table, prefetch)
     model.active = active

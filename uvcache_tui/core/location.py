@@ -56,8 +56,9 @@ def open_location(
     table: BucketTable,
     progress: ProgressCallback | None = None,
     cancelled: CancelCheck | None = None,
+    read_records: bool = False,
 ) -> OpenedLocation:
-    """Check and walk one location (see `check_location`)."""
+    """Check and walk one location (see `check_location`); `read_records` as `load_cache`'s."""
     refused = check_location(location)
     if refused is not None:
         return refused
@@ -65,7 +66,9 @@ def open_location(
         result = scan(location.path, progress, cancelled)
         return OpenedLocation(_status(result), result=result)
     path = os.path.abspath(location.path)
-    model = load_cache(path, table, progress, cancelled, active=location.active)
+    model = load_cache(
+        path, table, progress, cancelled, active=location.active, read_records=read_records
+    )
     return OpenedLocation(_status(model.scan), model=model, result=model.scan)
 
 

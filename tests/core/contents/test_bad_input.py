@@ -24,10 +24,27 @@ def cache(deep_cache: DeepCache, tmp_path: Path) -> Path:
 
 
 def _contents(cache: Path) -> Contents:
-    model = load_cache(str(cache), table_for("0.13.9"))
-    assert model.totals.allocated == du_bytes(cache)
-    assert model.contents is not None
-    return model.contents.read_all()
+    """The contents read after the scan (the TUI's way) and with the records read during
+    it (`show`'s): every bad record must come out the same both ways."""
+    found = []
+    for read_records in (False, True):
+        model = load_cache(str(cache), table_for("0.13.9"), workers=2, read_records=read_records)
+        assert model.totals.allocated == du_bytes(cache)
+        assert model.contents is not None
+        found.append(model.contents.read_all())
+    after, during = found
+    assert _shape(after) == _shape(during)
+    return after
+
+
+def _shape(contents: Contents) -> tuple[object, ...]:
+    return (
+        contents.packages,
+        contents.undecoded,
+        contents.interpreters,
+        contents.indexes,
+        contents.git_checkouts,
+    )
 
 
 def _reasons(contents: Contents) -> dict[str, str]:

@@ -158,3 +158,23 @@ def test_rich_cache_stale_generation_and_old_revision(rich_cache_template: RichC
 def test_contents_leave_totals_unchanged(model: CacheModel, deep_cache: DeepCache) -> None:
     assert model.totals.allocated == du_bytes(deep_cache.cache)
     assert os.path.isdir(deep_cache.cache / "interpreter-v5")
+
+
+def test_show_decodes_the_records_read_during_the_scan(
+    deep_cache: DeepCache, tmp_path: Path
+) -> None:
+    """`load_cache(read_records=True)` (`show`) reads every wheel record while the workers
+    walk: the contents decode those bytes, not the files' later state, and equal a read
+    after the scan."""
+    cache = copy_cache(deep_cache.cache, tmp_path / "cache")
+    table = table_for("0.13.9")
+    after = load_cache(str(cache), table, workers=2).compute_contents().read_all()
+    model = load_cache(str(cache), table, workers=2, read_records=True)
+    for pointer in cache.glob("wheels-v8/**/*.http"):
+        pointer.write_bytes(b"")  # what the contents read from now on: nothing
+    during = model.compute_contents().read_all()
+    assert during.packages == after.packages
+    assert during.undecoded == after.undecoded
+    assert any(p.wheels for p in during.packages.values())
+    emptied = load_cache(str(cache), table, workers=2).compute_contents().read_all()
+    assert any(entry.reason == "empty file" for entry in emptied.undecoded)

@@ -27,6 +27,7 @@ from uvcache_tui.core.contents.wheels import (
     CachedWheel,
     Context,
     PackageContents,
+    PrefetchedRecord,
     SdistRevision,
     read_sdist_dir,
     read_wheel_dir,
@@ -134,6 +135,8 @@ class Sources:
     """The model's `selection_sizes`."""
     listings: dict[str, list[str]]
     """Entry names of wheels-bucket dirs already listed (absolute path -> names)."""
+    records: dict[str, PrefetchedRecord] = field(default_factory=dict)
+    """Wheel records read ahead (`wheels.prefetch_wheel_records`): absolute path -> bytes."""
 
 
 def _in_cache_links(root: str, environment_archives: Iterable[str]) -> dict[tuple[int, int], int]:
@@ -190,6 +193,7 @@ def read_contents(sources: Sources) -> Contents:
         in_cache=_in_cache_links(root, (aid for aid, _, is_env in sources.archives if is_env)),
         archives=dict(archive_node.children or {}) if archive_node is not None else {},
         listings=sources.listings,
+        records=sources.records,
     )
     contents._reader = _PackageReader(context, sources.packages)
     return contents

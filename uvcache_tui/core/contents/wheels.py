@@ -41,6 +41,12 @@ if TYPE_CHECKING:
 
 POINTERS = (".http", ".rev")
 SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
+PREFETCH_BUDGET = 64 << 20
+"""Bytes of wheel records `prefetch_wheel_records` keeps at most (a real cache's average
+under 1 KiB a wheel: 64 MiB is beyond 60k wheels); past it, records are read when decoded."""
+
+PrefetchedRecord = tuple[bytes, float] | str
+"""A record's bytes and mtime as `read_timed_record` gives them, or why it could not be read."""
 
 
 @dataclass(frozen=True)
@@ -112,11 +118,56 @@ class Context:
     """Archive id -> `name-version` of its dist-info."""
     in_cache: dict[tuple[int, int], int]
     """(st_dev, st_ino) of a `METADATA` -> its links inside cached environments."""
+    records: dict[str, PrefetchedRecord] = field(default_factory=dict)
+    """Absolute path -> a wheel record read ahead (`prefetch_wheel_records`), used once."""
 
     def path(self, *relative: str) -> str:
         """An absolute path from parts relative to the root (no `os.path.join`: it is the
         cost of reading a large cache's records)."""
         return os.sep.join((self.root, *relative))
+
+
+def _pointer_names(names: list[str]) -> list[tuple[str, str]]:
+    """(key, suffix) of each wheel pointer in a listing, sorted: its `.http` record, or its
+    `.rev` where there is no `.http` (a local file's)."""
+    present = set(names)
+    return [
+        (key, ".http" if key + ".http" in present else ".rev")
+        for key in sorted({n.rsplit(".", 1)[0] for n in names if n.endswith(POINTERS)})
+    ]
+
+
+def prefetch_wheel_records(
+    listings: dict[str, list[str]], budget: int = PREFETCH_BUDGET
+) -> dict[str, PrefetchedRecord]:
+    """Read the wheel records of every listed wheels-bucket dir ahead of decoding: what
+    `read_wheel_dir` reads, done in a thread while the scan's workers walk (so `show`'s full
+    listing costs little after the scan). Stops at `budget` bytes; nothing is decoded here."""
+    records: dict[str, PrefetchedRecord] = {}
+    kept = 0
+    for directory, names in listings.items():
+        for key, suffix in _pointer_names(names):
+            path = os.sep.join((directory, key + suffix))
+            try:
+                data, mtime = read_timed_record(path)
+            except RecordError as error:
+                records[path] = str(error)
+                continue
+            kept += len(data)
+            if kept > budget:
+                return records
+            records[path] = (data, mtime)
+    return records
+
+
+def _read_pointer(ctx: Context, path: str) -> tuple[bytes, float | None]:
+    """A wheel record's bytes and mtime: the one read ahead, else from the file."""
+    ahead = ctx.records.pop(path, None)
+    if ahead is None:
+        return read_timed_record(path)
+    if isinstance(ahead, str):
+        raise RecordError(ahead)
+    return ahead
 
 
 def _listing(path: str) -> list[str]:
@@ -211,14 +262,13 @@ def read_wheel_dir(ctx: Context, package: str, directory: str, out: PackageConte
     absolute = ctx.path(directory)
     listed = ctx.listings.get(absolute)
     names = listed if listed is not None else _listing(absolute)
-    present = set(names)
-    for key in sorted({n.rsplit(".", 1)[0] for n in names if n.endswith(POINTERS)}):
-        suffix = ".http" if key + ".http" in present else ".rev"
+    for key, suffix in _pointer_names(names):
         entry = f"{directory}/{key}"
         record: ArchiveRecord | None = None
-        data, end, cached_at = b"", 0, None
+        data: bytes = b""
+        end, cached_at = 0, None
         try:
-            data, cached_at = read_timed_record(ctx.path(entry + suffix))
+            data, cached_at = _read_pointer(ctx, ctx.path(entry + suffix))
             record, end = _pointer(data, suffix)
         except RecordError as error:
             path = ctx.path(entry + suffix)
