@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from uvcache_tui import __version__
-from uvcache_tui.cli import actions, buildkit, cache, doctor
+from uvcache_tui.cli import actions, buildkit, cache, doctor, image
 from uvcache_tui.cli.common import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
@@ -78,6 +78,7 @@ def build_parser() -> Parser:
     actions.register(commands)
     buildkit.register(commands)
     doctor.register(commands)
+    image.register(commands)
     for command in _leaf_parsers(commands):
         for flags, options in GLOBAL_OPTIONS:
             if flags[0] in TUI_ONLY:

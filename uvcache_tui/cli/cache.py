@@ -193,7 +193,7 @@ def _print_contents(model: CacheModel) -> None:
         print(f"{'INTERPRETER':<48} {'PYTHON':<16} {'PLATFORM':<16} STATE")
         for entry in contents.interpreters:
             python = f"{entry.implementation} {entry.version}"
-            state = "present" if entry.exists else "stale (gone)"
+            state = {True: "present", False: "stale (gone)", None: "a build's path"}[entry.exists]
             print(f"{entry.executable:<48} {python:<16} {entry.platform:<16} {state}")
     if contents.indexes:
         print()

@@ -65,6 +65,10 @@ class CacheModel:
     lock: LockProbe
     active: bool = False
     """The cache the user's uv uses now: it is still that cache when empty."""
+    host_paths: bool = True
+    """The paths uv recorded inside are this machine's; False for a copy of a build's
+    cache (a BuildKit mount, an image layer): whether an interpreter still exists is
+    then unknown."""
     mount_points: list[str] | None = None
     """Mount points below the root (relative paths): other filesystems the scan walked into
     and uv's deletions would cross. None where the platform has no mount table."""
@@ -129,6 +133,7 @@ class CacheModel:
                 sizes=self.selection_sizes,
                 listings=self._listings,
                 records=self._records,
+                host_paths=self.host_paths,
             )
             self.contents = read_contents(sources)
             self._listings = {}  # the reader keeps them while it needs them
@@ -399,12 +404,14 @@ def load_cache(
     active: bool = False,
     workers: int | None = None,
     read_records: bool = False,
+    host_paths: bool = True,
 ) -> CacheModel:
     """Scan a cache dir and build its model (the one call the CLI and the TUI make).
 
     `active`: the cache the user's uv uses now, which may be empty (`check_cache_dir`).
     `read_records`: read every wheel's record while the workers walk, for a caller that
     lists every wheel next (`show`); the TUI reads one package's when it is opened.
+    `host_paths`: False for a build's cache (a mount, an image layer; `CacheModel.host_paths`).
 
     The scan runs on several processes (`scan.scan`: forked from the single-threaded CLI,
     fresh interpreters from the TUI's threads; `workers` as there); the result is the same.
@@ -413,6 +420,7 @@ def load_cache(
     result = scan(path, progress, cancelled, workers=workers, background=prefetch.run)
     model = _build_model(result, table, prefetch)
     model.active = active
+    model.host_paths = host_paths
     model.compute_package_sizes(cancelled)
     model.compute_contents()
     return model

@@ -98,7 +98,9 @@ def open_mount_dir(
             "measured; its files are not shown as packages.",
         )
     table = table if table is not None else mount_table(path)
-    model = load_cache(path, table, progress, cancelled, active=mount.kind == "uv")
+    model = load_cache(
+        path, table, progress, cancelled, active=mount.kind == "uv", host_paths=False
+    )
     if model.scan.cancelled:
         return OnDiskMount(choice, located, model, "The scan was stopped: figures are partial.")
     return OnDiskMount(choice, MountOnDisk(path, None, true_size_of(model.scan, mount)), model)

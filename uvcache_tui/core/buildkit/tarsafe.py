@@ -143,6 +143,28 @@ def _keep_filter(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo:
     return checked.replace(mode=member.mode, deep=False)
 
 
+def extract_member(
+    archive: tarfile.TarFile, member: tarfile.TarInfo, dest: Path, dirs: list[tarfile.TarInfo]
+) -> None:
+    """Extract one member already checked (`check_member`) of a tar being streamed into
+    `dest`; a directory is made writable while its files arrive and noted in `dirs` for
+    `finish_dirs`. Device nodes are never recreated (no cache holds one)."""
+    if member.ischr() or member.isblk():
+        return
+    if member.isdir():
+        dirs.append(member)
+        member = member.replace(mode=member.mode | 0o700, deep=False)
+    archive.extract(member, dest, numeric_owner=True, filter=_keep_filter)
+
+
+def finish_dirs(dest: Path, dirs: list[tarfile.TarInfo]) -> None:
+    """Give the extracted directories their own mode and mtime, deepest first."""
+    for member in sorted(dirs, key=lambda m: normalise(m.name).count("/"), reverse=True):
+        path = dest / normalise(member.name)
+        os.chmod(path, member.mode & 0o7777)
+        os.utime(path, (member.mtime, member.mtime))
+
+
 def extract_stream(stream: IO[bytes], dest: Path) -> ArchiveSummary:
     """Extract a tar stream into `dest` (which exists), checking every member first.
 
@@ -159,18 +181,10 @@ def extract_stream(stream: IO[bytes], dest: Path) -> ArchiveSummary:
                 name = check_member(member, symlinks)
                 names.add(name)
                 total += member.size if member.isreg() else 0
-                if member.ischr() or member.isblk():
-                    continue  # device nodes are never part of a cache
-                if member.isdir():
-                    dirs.append(member)
-                    member = member.replace(mode=member.mode | 0o700, deep=False)
-                archive.extract(member, dest, numeric_owner=True, filter=_keep_filter)
+                extract_member(archive, member, dest, dirs)
     except (tarfile.TarError, EOFError) as exc:
         raise UnsafeArchive(f"not a readable tar archive ({exc})") from exc
-    for member in sorted(dirs, key=lambda m: normalise(m.name).count("/"), reverse=True):
-        path = dest / normalise(member.name)
-        os.chmod(path, member.mode & 0o7777)
-        os.utime(path, (member.mtime, member.mtime))
+    finish_dirs(dest, dirs)
     return ArchiveSummary(len(names), total, frozenset(names), _top(names))
 
 

@@ -156,7 +156,7 @@ def open_mount(
         into.mkdir()
         key, summary, run = read_with_keys(located, keys, image, into)
         table = table_for(newest_writer(summary.top_level))
-        model = load_cache(str(into), table)
+        model = load_cache(str(into), table, read_records=True, host_paths=False)
         yield OpenedMount(located, key, model, summary, run)
 
 

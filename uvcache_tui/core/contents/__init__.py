@@ -137,6 +137,8 @@ class Sources:
     """Entry names of wheels-bucket dirs already listed (absolute path -> names)."""
     records: dict[str, PrefetchedRecord] = field(default_factory=dict)
     """Wheel records read ahead (`wheels.prefetch_wheel_records`): absolute path -> bytes."""
+    host_paths: bool = True
+    """The paths inside the records are this machine's (not a build's: a mount, a layer)."""
 
 
 def _in_cache_links(root: str, environment_archives: Iterable[str]) -> dict[tuple[int, int], int]:
@@ -178,7 +180,9 @@ def read_contents(sources: Sources) -> Contents:
     contents.indexes = read_indexes(root, buckets.get("simple", []))
     contents.git_checkouts = read_checkouts(root, buckets.get("git", []))
     contents.interpreters, failed = read_interpreters(
-        root, [(name, bucket_version(name)) for name, _, _ in buckets.get("interpreter", [])]
+        root,
+        [(name, bucket_version(name)) for name, _, _ in buckets.get("interpreter", [])],
+        sources.host_paths,
     )
     contents.undecoded.extend(failed)
     archive_node = sources.tree.child(ARCHIVE_BUCKET)

@@ -65,8 +65,9 @@ class InterpreterEntry:
     os_tag: str | None
     """The platform tag uv derived, e.g. `manylinux_2_36`, when it is in a known form."""
     is_virtualenv: bool
-    exists: bool
-    """The executable is still there (else the entry is stale: uv will never use it)."""
+    exists: bool | None
+    """The executable is still there (else the entry is stale: uv will never use it); None
+    when the cache's paths are not this machine's (a BuildKit mount, an image layer)."""
     allocated: int
 
 
@@ -86,7 +87,12 @@ def _os_tag(platform: Any) -> str | None:
 
 
 def decode_interpreter(
-    cache_root: str, path: str, bucket: str, generation: int | None, allocated: int
+    cache_root: str,
+    path: str,
+    bucket: str,
+    generation: int | None,
+    allocated: int,
+    host_paths: bool = True,
 ) -> InterpreterEntry:
     """One entry; `RecordError` says why it could not be decoded."""
     layout = LAYOUTS.get(generation) if generation is not None else None
@@ -120,22 +126,25 @@ def decode_interpreter(
         ),
         os_tag=_os_tag(info[0]),
         is_virtualenv=prefix != base_prefix,
-        exists=os.path.exists(executable),
+        exists=os.path.exists(executable) if host_paths else None,
         allocated=allocated,
     )
 
 
 def read_interpreters(
-    cache_root: str, buckets: list[tuple[str, int | None]]
+    cache_root: str, buckets: list[tuple[str, int | None]], host_paths: bool = True
 ) -> tuple[list[InterpreterEntry], list[Undecoded]]:
-    """Every `<digest>/<digest>.msgpack` (or `<arch>/<digest>.msgpack`) of the given buckets."""
+    """Every `<digest>/<digest>.msgpack` (or `<arch>/<digest>.msgpack`) of the given buckets;
+    `host_paths`: the executables they name are this machine's (else `exists` is None)."""
     entries: list[InterpreterEntry] = []
     failed: list[Undecoded] = []
     for bucket, generation in buckets:
         for path in _entry_files(os.path.join(cache_root, bucket)):
             try:
                 allocated = os.lstat(path).st_blocks * 512
-                entries.append(decode_interpreter(cache_root, path, bucket, generation, allocated))
+                entries.append(
+                    decode_interpreter(cache_root, path, bucket, generation, allocated, host_paths)
+                )
             except RecordError as error:
                 failed.append(undecoded(cache_root, path, str(error)))
             except OSError as error:

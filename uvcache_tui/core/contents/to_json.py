@@ -68,7 +68,7 @@ def interpreter_json(entry: InterpreterEntry) -> dict[str, Any]:
         "os_tag": entry.os_tag,
         "virtualenv": entry.is_virtualenv,
         "exists": entry.exists,
-        "stale": not entry.exists,
+        "stale": None if entry.exists is None else not entry.exists,
         "allocated_bytes": entry.allocated,
     }
 

@@ -56,6 +56,12 @@ class BakedCache:
     buckets: tuple[str, ...]
     removed_by_layer: int | None = None
     """A later layer deletes it (a whiteout): the bytes still ship in this layer."""
+    layer_member: str = field(default="", compare=False)
+    """The layer's name inside the saved image (where `baked.open_baked_cache` reads it)."""
+    links_out: frozenset[str] = field(default=frozenset(), compare=False)
+    """Files outside the cache that hardlinks inside it name (their data comes first)."""
+    links_in: Mapping[str, int] = field(default_factory=dict, compare=False)
+    """Files inside the cache -> hardlinks to them from outside it (a venv's, say)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,6 +82,24 @@ class _LayerScan:
     buckets: dict[str, set[str]] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
     whiteouts: list[str] = field(default_factory=list)
+    hardlinks: list[tuple[str, str]] = field(default_factory=list)
+    """(path, target) of the hardlinks whose path or target lies below a bucket dir."""
+
+    def links_out(self, root: str) -> frozenset[str]:
+        inside = root.rstrip("/") + "/"
+        return frozenset(
+            target
+            for path, target in self.hardlinks
+            if path.startswith(inside) and not target.startswith(inside)
+        )
+
+    def links_in(self, root: str) -> dict[str, int]:
+        inside = root.rstrip("/") + "/"
+        counts: dict[str, int] = {}
+        for path, target in self.hardlinks:
+            if target.startswith(inside) and not path.startswith(inside):
+                counts[target] = counts.get(target, 0) + 1
+        return counts
 
     def roots(self) -> list[str]:
         return sorted(r for r in self.buckets if r in self.tagged and r not in self.venvs)
@@ -126,15 +150,29 @@ class ChunkStream(io.RawIOBase):
         return count
 
 
-def _path(name: str) -> str:
+def layer_path(name: str) -> str:
+    """A member's name in a layer as the absolute path it has in the image."""
     return "/" + posixpath.normpath(name.lstrip("./").lstrip("/")).lstrip("/")
+
+
+def _bucket_root(path: str) -> str | None:
+    """The dir above the first uv bucket dir in `path` (a candidate cache root), if any."""
+    parts = path.split("/")
+    for index in range(1, len(parts)):
+        if BUCKET_RE.match(parts[index]):
+            return "/".join(parts[:index]) or "/"
+    return None
 
 
 def _scan_layer(stream: IO[bytes]) -> _LayerScan:
     scan = _LayerScan()
     with tarfile.open(fileobj=stream, mode="r|*") as layer:
         for member in layer:
-            path = _path(member.name)
+            path = layer_path(member.name)
+            if member.islnk():
+                target = layer_path(member.linkname)
+                if _bucket_root(path) != _bucket_root(target):
+                    scan.hardlinks.append((path, target))
             base = posixpath.basename(path)
             parent = posixpath.dirname(path)
             if base.startswith(".wh."):
@@ -241,6 +279,9 @@ def find_baked_caches(stream: IO[bytes]) -> tuple[BakedCache, ...]:
                     size_bytes=scan.sizes.get(root, 0),
                     buckets=tuple(sorted(scan.buckets[root])),
                     removed_by_layer=removed,
+                    layer_member=layer_names[index],
+                    links_out=scan.links_out(root),
+                    links_in=scan.links_in(root),
                 )
             )
     return tuple(found)

@@ -112,7 +112,7 @@ def cache_facts(model: CacheModel, location: Location | None) -> RenderableType:
     contents = model.contents
     if contents is not None:
         grid.add_row("Indexes", index_lines(contents.indexes))
-        stale = sum(1 for e in contents.interpreters if not e.exists)
+        stale = sum(1 for e in contents.interpreters if e.exists is False)
         grid.add_row("Interpreters", f"{len(contents.interpreters)} queries cached, {stale} stale")
     problems = scan.problems
     grid.add_row(

@@ -14,8 +14,15 @@ from uvcache_tui.tui.format import format_size
 from uvcache_tui.tui.widgets.table_columns import fit, reset_columns, right, widest
 
 
+def interpreter_state(exists: bool | None) -> Text:
+    """present / stale; unknown for a build's cache (its paths are not this machine's)."""
+    if exists is None:
+        return Text("unknown", style="dim")
+    return Text("present", style="green") if exists else Text("stale", style="yellow")
+
+
 def status_text(entries: list[InterpreterEntry], undecoded: int) -> str:
-    stale = sum(1 for e in entries if not e.exists)
+    stale = sum(1 for e in entries if e.exists is False)
     text = f"{len(entries)} interpreter queries cached"
     if stale:
         text += f" · {stale} stale (the interpreter is gone: uv will not use the entry again)"
@@ -73,7 +80,7 @@ class InterpretersView(Vertical):
                 Text(f"{entry.implementation} {entry.version}"),
                 Text(entry.platform, style="dim"),
                 Text("venv" if entry.is_virtualenv else "base", style="dim"),
-                Text("present", style="green") if entry.exists else Text("stale", style="yellow"),
+                interpreter_state(entry.exists),
                 right(format_size(entry.allocated)),
                 key=entry.path,
             )
