@@ -429,8 +429,10 @@ def test_a_crashing_scan_becomes_a_visible_error(shared_env: UvEnv) -> None:
     async def body() -> None:
         app = make_app(shared_env, scan_progress_hook=hook)
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+            # Not `settle`: waiting on the workers raises the very failure under test when it
+            # happens during the wait (a loaded machine) rather than before it.
             screen = main_screen(pilot)
+            await wait_until(pilot, lambda: str(shared_env.cache) in screen.states)
             state = screen.states[str(shared_env.cache)]
             await wait_until(pilot, lambda: state.status is LocationStatus.ERROR)
             assert state.error == "RuntimeError: boom"
