@@ -117,10 +117,11 @@ def match_records(check: EngineCheck, diagnosis: DockerfileDiagnosis) -> EngineC
             seen.add((run.line, mount.text))
             records = tuple(r for r in info.mounts if _matches(r, mount))
             found.append(MountRecords(run.line, mount, records))
-    return EngineCheck(info, None, tuple(found), _notes(info))
+    return EngineCheck(info, None, tuple(found), builder_notes(info))
 
 
-def _notes(info: BuilderInfo) -> tuple[str, ...]:
+def builder_notes(info: BuilderInfo) -> tuple[str, ...]:
+    """What a builder's driver and GC policy mean for its cache mounts (CLI and TUI)."""
     notes: list[str] = []
     if info.driver in EPHEMERAL_DRIVERS or info.driver == "docker-container":
         notes.append(

@@ -1,0 +1,157 @@
+"""The Doctor view: the Dockerfile given with `--dockerfile` (its uv RUNs, findings and
+corrected lines, the image's layers with `--image`), then every builder.
+
+Like Textual's `DirectoryTree`, the widget owns its work: `check()` starts a thread worker
+that calls the core (`load.run_doctor`: the Dockerfile, Docker's builders, the base images,
+the image) and posts `Checked`; the same worker then measures the matched records on disk
+and posts `Measured`, which puts their true sizes in. A newer check supersedes an older one;
+a worker that raises (a bug) is shown in the view, not lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import partial
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from uvcache_tui.core.buildkit.ondisk import MountKey, MountOnDisk
+from uvcache_tui.tui.config import AppConfig
+from uvcache_tui.tui.doctor.load import DoctorRequest, DoctorResult, measure_records, run_doctor
+from uvcache_tui.tui.doctor.texts import builders_section, dockerfile_section, findings_section
+
+CHECK_GROUP = "doctor-check"
+CHECKING = "Checking: reading the Dockerfile, asking Docker's builders…"
+
+
+def request_for(config: AppConfig) -> DoctorRequest:
+    return DoctorRequest(
+        dockerfile=config.dockerfile,
+        image=config.image,
+        timeout=config.docker_timeout,
+        env=config.docker_env,
+        docker=config.buildkit,
+    )
+
+
+class DoctorView(VerticalScroll):
+    """The Doctor's report in three parts: Dockerfile, findings, builders."""
+
+    DEFAULT_CSS = """
+    DoctorView {
+        height: 1fr;
+        padding: 0 2;
+    }
+    DoctorView > Static {
+        margin-bottom: 1;
+    }
+    DoctorView #doctor-status {
+        color: $text-muted;
+        margin-bottom: 0;
+    }
+    """
+
+    @dataclass
+    class Checked(Message):
+        """`run_doctor` returned (it never raises for bad input or an absent Docker)."""
+
+        result: DoctorResult
+        check_id: int
+
+    @dataclass
+    class Measured(Message):
+        """The matched records' true sizes on disk, where the fast path works."""
+
+        on_disk: Mapping[MountKey, MountOnDisk]
+        check_id: int
+
+    def __init__(self, config: AppConfig, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.request = request_for(config)
+        self.result: DoctorResult | None = None
+        self.on_disk: Mapping[MountKey, MountOnDisk] = {}
+        self.checking = False
+        self._check_id = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(CHECKING, id="doctor-status")
+        yield Static(id="doctor-dockerfile")
+        yield Static(id="doctor-findings")
+        yield Static(id="doctor-builders")
+
+    def on_mount(self) -> None:
+        self.check()
+
+    def check(self) -> Worker[None]:
+        """(Re)run the check in a thread worker; a check still running is superseded."""
+        self._check_id += 1
+        self.checking = True
+        self._status(CHECKING)
+        return self.run_worker(
+            partial(self._check_worker, self.request, self._check_id),
+            name="doctor check",
+            group=CHECK_GROUP,
+            description="checking the Dockerfile and the builders",
+            exclusive=True,
+            exit_on_error=False,
+            thread=True,
+        )
+
+    def _check_worker(self, request: DoctorRequest, check_id: int) -> None:
+        """Thread: the core calls only; the report first, the true sizes after."""
+        result = run_doctor(request)
+        self.post_message(self.Checked(result, check_id))
+        self.post_message(self.Measured(measure_records(result, request.timeout), check_id))
+
+    def _status(self, text: str) -> None:
+        self.query_one("#doctor-status", Static).update(Text(text))
+
+    @on(Checked)
+    def _checked(self, message: Checked) -> None:
+        if message.check_id != self._check_id:
+            return
+        self.result = message.result
+        self.on_disk = {}
+        self._status("Measuring the records on disk…")
+        self.show()
+
+    @on(Measured)
+    def _measured(self, message: Measured) -> None:
+        if message.check_id != self._check_id:
+            return
+        self.checking = False
+        self.on_disk = message.on_disk
+        self._status(self.done_status())
+        self.show()
+
+    def done_status(self) -> str:
+        keys = "r check again · escape back to the caches"
+        return f"Checked. {keys}"
+
+    def show(self, now: datetime | None = None) -> None:
+        """Render the last result (the builders' times against `now`)."""
+        result = self.result
+        if result is None:
+            return
+        clock = now or datetime.now(timezone.utc)
+        self.query_one("#doctor-dockerfile", Static).update(dockerfile_section(result))
+        self.query_one("#doctor-findings", Static).update(findings_section(result))
+        self.query_one("#doctor-builders", Static).update(
+            builders_section(result, self.on_disk, clock)
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A check that raised (a bug, not bad input) is said here."""
+        if event.worker.group != CHECK_GROUP or event.state is not WorkerState.ERROR:
+            return
+        self.checking = False
+        error = f"{type(event.worker.error).__name__}: {event.worker.error}"
+        self._status(f"The check failed: {error}")
