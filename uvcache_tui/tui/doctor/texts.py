@@ -16,10 +16,10 @@ from uvcache_tui.core.buildkit.ondisk import MountKey, MountOnDisk
 from uvcache_tui.core.buildkit.records import BuilderInfo, CacheMountRecord
 from uvcache_tui.core.buildkit.texts import last_used, mount_size, true_size
 from uvcache_tui.core.doctor import RULES, Finding
-from uvcache_tui.core.doctor.engine import MountRecords, builder_notes
+from uvcache_tui.core.doctor.engine import MountRecords, ephemeral_note
 from uvcache_tui.core.doctor.findings import EXPANSION_EXPANDED, EXPANSION_LITERAL
 from uvcache_tui.core.doctor.report import SEVERITY_ORDER, DockerfileDiagnosis
-from uvcache_tui.tui.buildkit.details import builder_title
+from uvcache_tui.tui.buildkit.details import builder_title, gc_rule_text
 from uvcache_tui.tui.doctor.load import BuilderDoctor, DoctorResult, ImageCheck
 from uvcache_tui.tui.format import format_size
 
@@ -189,8 +189,9 @@ def record_line(record: CacheMountRecord, on_disk: MountOnDisk | None, now: date
         line.append(f", {measured} on disk", "bold")
     elif on_disk is not None and on_disk.note:
         line.append(f" (on disk: {on_disk.note})", "dim")
-    used = "-" if record.usage_count is None else str(record.usage_count)
-    line.append(f" · used {used} times · last used {last_used(record, now)}")
+    count = record.usage_count
+    used = "-" if count is None else f"{count} time{'s' if count != 1 else ''}"
+    line.append(f" · used {used} · last used {last_used(record, now)}")
     if record.in_use:
         line.append(" · in use", "yellow")
     return line
@@ -222,6 +223,15 @@ def _records_rows(
     return rows
 
 
+def gc_rules(builder: BuilderInfo) -> Text:
+    """One line per rule, as the BuildKit view lists them; cache mounts are collected first."""
+    if not builder.gc_policy:
+        return Text("not reported by this builder", "dim")
+    text = Text("\n".join(gc_rule_text(rule) for rule in builder.gc_policy))
+    text.append("\n(cache mounts go first)", "dim")
+    return text
+
+
 def _uses_line(item: BuilderDoctor, result: DoctorResult) -> Text:
     if item.used:
         return Text("yes: the current builder", style="bold green")
@@ -243,7 +253,10 @@ def builder_block(
     uv_mounts = [m for m in builder.mounts if m.kind == "uv"]
     if builder.listed:
         grid.add_row("uv cache mounts", f"{len(uv_mounts)} of {len(builder.mounts)} cache mounts")
-    if item.findings != result.findings and result.diagnosis is not None and not builder.error:
+    if builder.listed:
+        grid.add_row("GC policy", gc_rules(builder))
+    diagnosis = result.diagnosis
+    if diagnosis is not None and item.findings != diagnosis.findings and not builder.error:
         codes = ", ".join(f.code for f in item.findings) or "none"
         grid.add_row("Findings here", f"{codes} (this builder's versions read the Dockerfile)")
     parts: list[RenderableType] = [builder_title(builder), grid]
@@ -252,8 +265,9 @@ def builder_block(
     elif result.diagnosis is not None:
         parts.append(Text("Records of the Dockerfile's uv cache mounts:", style="bold"))
         parts += _records_rows(builder, item.check.mounts, on_disk, now)
-    for note in builder_notes(builder) if not builder.error else ():
-        parts.append(Text(f"Note: {note}", style="dim"))
+    ephemeral = ephemeral_note(builder)
+    if ephemeral is not None:
+        parts.append(Text(f"Note: {ephemeral}", style="yellow"))
     return Group(*parts)
 
 

@@ -80,12 +80,17 @@ class DoctorView(VerticalScroll):
         self.on_disk: Mapping[MountKey, MountOnDisk] = {}
         self.checking = False
         self._check_id = 0
+        self.status = Static(CHECKING, id="doctor-status")
+        self.dockerfile_part = Static(id="doctor-dockerfile")
+        self.findings_part = Static(id="doctor-findings")
+        self.builders_part = Static(id="doctor-builders")
+        """Kept, not queried: a check may start or end before they are mounted."""
 
     def compose(self) -> ComposeResult:
-        yield Static(CHECKING, id="doctor-status")
-        yield Static(id="doctor-dockerfile")
-        yield Static(id="doctor-findings")
-        yield Static(id="doctor-builders")
+        yield self.status
+        yield self.dockerfile_part
+        yield self.findings_part
+        yield self.builders_part
 
     def on_mount(self) -> None:
         self.check()
@@ -112,7 +117,7 @@ class DoctorView(VerticalScroll):
         self.post_message(self.Measured(measure_records(result, request.timeout), check_id))
 
     def _status(self, text: str) -> None:
-        self.query_one("#doctor-status", Static).update(Text(text))
+        self.status.update(Text(text))
 
     @on(Checked)
     def _checked(self, message: Checked) -> None:
@@ -142,11 +147,10 @@ class DoctorView(VerticalScroll):
         if result is None:
             return
         clock = now or datetime.now(timezone.utc)
-        self.query_one("#doctor-dockerfile", Static).update(dockerfile_section(result))
-        self.query_one("#doctor-findings", Static).update(findings_section(result))
-        self.query_one("#doctor-builders", Static).update(
-            builders_section(result, self.on_disk, clock)
-        )
+        self.dockerfile_part.update(dockerfile_section(result))
+        self.findings_part.update(findings_section(result))
+        self.findings_part.display = result.diagnosis is not None or result.image is not None
+        self.builders_part.update(builders_section(result, self.on_disk, clock))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A check that raised (a bug, not bad input) is said here."""
