@@ -71,8 +71,9 @@ class UvCacheApp(App[None]):
             "6",
             "doctor",
             "Doctor",
+            show=False,
             id="everywhere.doctor",
-            tooltip="Doctor: where a Docker build's uv cache goes, per builder, and the fix",
+            tooltip="Doctor: where a Docker build's uv cache goes, and the fix",
         ),
         *(
             Binding(

@@ -277,13 +277,10 @@ def builders_section(
     parts: list[RenderableType] = [heading("Builders")]
     if result.docker is not None:
         parts.append(Text(result.docker, style="yellow"))
-        parts.append(
-            Text(
-                "Not checked: the engine's version, the records, the GC policy. The "
-                "Dockerfile's findings that depend on the engine say which case they hold in.",
-                style="dim",
-            )
-        )
+        unchecked = "Not checked: the engine's version, the records, the GC policy."
+        if result.diagnosis is not None:
+            unchecked += " Findings that depend on the engine say which engines they hold on."
+        parts.append(Text(unchecked, style="dim"))
         return Group(*parts)
     for index, item in enumerate(result.builders):
         if index:

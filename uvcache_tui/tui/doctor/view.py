@@ -48,7 +48,7 @@ class DoctorView(VerticalScroll):
     DEFAULT_CSS = """
     DoctorView {
         height: 1fr;
-        padding: 0 2;
+        padding: 1 2;
     }
     DoctorView > Static {
         margin-bottom: 1;
@@ -117,7 +117,9 @@ class DoctorView(VerticalScroll):
         self.post_message(self.Measured(measure_records(result, request.timeout), check_id))
 
     def _status(self, text: str) -> None:
+        """The line above the report: shown while a check runs, or when it failed."""
         self.status.update(Text(text))
+        self.status.display = True
 
     @on(Checked)
     def _checked(self, message: Checked) -> None:
@@ -134,12 +136,8 @@ class DoctorView(VerticalScroll):
             return
         self.checking = False
         self.on_disk = message.on_disk
-        self._status(self.done_status())
+        self.status.display = False
         self.show()
-
-    def done_status(self) -> str:
-        keys = "r check again · escape back to the caches"
-        return f"Checked. {keys}"
 
     def show(self, now: datetime | None = None) -> None:
         """Render the last result (the builders' times against `now`)."""
