@@ -44,6 +44,15 @@ def _grid() -> Table:
     return grid
 
 
+def indented(prefix: str, body: Text, prefix_style: str = "dim") -> Table:
+    """`body` after `prefix`, its wrapped lines under its first one (not under the prefix)."""
+    grid = Table.grid()
+    grid.add_column(no_wrap=True, style=prefix_style)
+    grid.add_column()
+    grid.add_row(prefix, body)
+    return grid
+
+
 def heading(text: str) -> Text:
     return Text(text, style="bold underline")
 
@@ -106,7 +115,7 @@ def image_lines(image: ImageCheck) -> list[RenderableType]:
         line.append(f"uv cache at {cache.path}, {format_size(cache.size_bytes)}", "bold red")
         line.append(f" ({', '.join(cache.buckets)})", "dim")
         lines.append(line)
-        lines.append(Text(f"    created by: {cache.created_by or '?'}", style="dim"))
+        lines.append(indented("    created by: ", Text(cache.created_by or "?", "dim")))
     return lines
 
 
@@ -159,7 +168,7 @@ def finding_block(finding: Finding) -> RenderableType:
     for index, fix in enumerate(finding.fixes):
         parts.append(Text.assemble(("Fix: " if index == 0 else "", "bold green"), fix.text))
         for line in fix.lines:
-            parts.append(Text.assemble(("  │ ", "dim"), (line, FIX_STYLE)))
+            parts.append(indented("  │ ", Text(line, FIX_STYLE)))
     return Group(*parts)
 
 
