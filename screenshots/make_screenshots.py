@@ -11,10 +11,17 @@ BuildKit: when the test engines of `scripts/test-docker.sh start` run, a uv cach
 uv mount: `buildkit-mount.svg` shows it like a local cache (Packages tab), `buildkit.svg` its
 Mount tab (the record); the demo's images and records are removed afterwards.
 Without the engines the BuildKit section shows its "Docker: not reachable" row.
+
+Doctor: on the legacy engine (20.10) the motivating Dockerfile (astral-sh/uv#16180: a
+`${UV_CACHE_DIR}` target) is built and `doctor.svg` shows the Doctor view opened on it with
+`--dockerfile` and `--image`: the literal mount and its empty record, the cache baked into
+the image's layer, the fixes. `--only doctor` makes that screenshot alone (nothing else under
+/tmp/uvcache-demo is touched).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import shutil
 import sys
@@ -34,10 +41,13 @@ from uvcache_tui.tui.app import UvCacheApp  # noqa: E402
 from uvcache_tui.tui.buildkit.rows import MountItem  # noqa: E402
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree  # noqa: E402
 from uvcache_tui.tui.buildkit.view import BuildkitView  # noqa: E402
+from uvcache_tui.tui.doctor.view import DoctorView  # noqa: E402
 
 DEMO = Path("/tmp/uvcache-demo")
 OUT = ROOT / "screenshots"
 SIZE = (120, 40)
+DOCTOR_SIZE = (120, 56)
+"""Tall enough for the whole report: the Dockerfile, the image, the findings, the builder."""
 
 # (name, version, modules, bytes per module): made-up packages of varied sizes.
 WHEELS = [
@@ -77,14 +87,14 @@ def build_project_cache() -> str:
     return str(env.cache)
 
 
-def demo_engine() -> dockerenv.Engine | None:
-    """The modern test engine when `scripts/test-docker.sh start` has it running."""
+def demo_engine(role: str = "modern") -> dockerenv.Engine | None:
+    """A test engine (modern or legacy) when `scripts/test-docker.sh start` has it running."""
     try:
-        return dockerenv.load_docker_env().modern
+        return dockerenv.load_docker_env().engines[role]
     except BaseException as exc:  # pytest.skip()/fail() outside pytest raise these
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
-        print(f"no Docker test engines ({exc}): no BuildKit screenshot")
+        print(f"no Docker test engines ({exc}): no {role} engine screenshot")
         return None
 
 
@@ -98,13 +108,13 @@ def docker_env_for(engine: dockerenv.Engine | None) -> dict[str, str]:
     return env
 
 
-def app_for(env: UvEnv, extra: list[str], docker: dict[str, str]) -> UvCacheApp:
+def app_for(env: UvEnv, extra: list[str], docker: dict[str, str], **options: Any) -> UvCacheApp:
     variables = env.env()
     del variables["UV_CACHE_DIR"]  # let uv find its default cache under HOME
     for key in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_BIN_HOME"):
         variables.pop(key, None)
     uv = UvBinary(uv_binary(), cwd=str(DEMO), env=variables)
-    return UvCacheApp(uv=uv, extra_caches=extra, docker_env=docker, docker_timeout=20)
+    return UvCacheApp(uv=uv, extra_caches=extra, docker_env=docker, docker_timeout=20, **options)
 
 
 async def settle(pilot: Pilot[Any]) -> None:
@@ -158,9 +168,45 @@ async def shoot(
     return saved
 
 
+async def shoot_doctor(out: Path, engine: dockerenv.Engine, dockerfile: Path, image: str) -> Path:
+    """The Doctor view opened at start on the motivating Dockerfile and its image."""
+    env = UvEnv(DEMO / "doctor" / "uv")  # the caches behind the Doctor are not shown
+    app = app_for(env, [], engine.env(), dockerfile=str(dockerfile), image=image)
+    async with app.run_test(size=DOCTOR_SIZE) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(DoctorView)
+        while view.checking:
+            await pilot.pause(0.1)
+        await settle(pilot)
+        app.save_screenshot(filename="doctor.svg", path=str(out))
+    return out / "doctor.svg"
+
+
+def doctor_screenshot(out: Path) -> None:
+    """Build the motivating case on Engine 20.10 and shoot the Doctor view on it."""
+    engine = demo_engine("legacy")
+    if engine is None:
+        return
+    directory = DEMO / "docker" / "doctor"
+    shutil.rmtree(directory, ignore_errors=True)
+    tracker = dockerenv.Tracker(engine=engine, before=engine.record_ids())
+    try:
+        _token, tag = build_16180(tracker, directory)
+        print(f"wrote {asyncio.run(shoot_doctor(out, engine, directory / 'Dockerfile', tag))}")
+    finally:
+        tracker.cleanup()
+
+
 def main() -> int:
-    out = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else OUT
+    parser = argparse.ArgumentParser(description="Regenerate the README screenshots.")
+    parser.add_argument("out", nargs="?", type=Path, default=OUT, help="where the SVGs go")
+    parser.add_argument("--only", choices=("doctor",), help="make this screenshot alone")
+    args = parser.parse_args()
+    out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    if args.only == "doctor":
+        doctor_screenshot(out)
+        return 0
     shutil.rmtree(DEMO, ignore_errors=True)
     env = build_user_cache()
     project_cache = build_project_cache()
@@ -176,6 +222,7 @@ def main() -> int:
     finally:
         if tracker is not None:
             tracker.cleanup()
+    doctor_screenshot(out)
     return 0
 
 

@@ -48,6 +48,17 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
     one_line_usage_error(doctor(broken, "--timeout", "0", env=env))
 
 
+def test_tui_options_before_a_command_are_refused(tmp_path: Path) -> None:
+    """`--dockerfile`/`--image` open the TUI's Doctor view; `doctor` has its own."""
+    env = nowhere(tmp_path)
+    path = write(tmp_path, UV_DOCKER_EXAMPLE)
+    line = one_line_usage_error(run_cli("--dockerfile", path, "doctor", path, env=env))
+    assert "argument --dockerfile: an option of the TUI (as a command: doctor PATH)" in line
+    line = one_line_usage_error(run_cli("--image", "x", "ls", "--no-docker", env=env))
+    assert "argument --image: an option of the TUI (as a command: doctor --image IMAGE)" in line
+    assert doctor(path, "--no-engine", env=env).returncode == 0
+
+
 def test_non_utf8_and_directory(tmp_path: Path) -> None:
     bad = tmp_path / "Dockerfile"
     bad.write_bytes(b"FROM x\nRUN echo \xff && uv sync\n")

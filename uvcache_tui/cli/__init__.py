@@ -58,6 +58,23 @@ or after it (`ls --cache-dir X`); `--read-only` is the TUI's alone."""
 
 TUI_ONLY = frozenset({"--read-only"})
 
+TUI_DOCTOR_OPTIONS = (
+    ("--dockerfile", "PATH", "TUI: open the Doctor view on this Dockerfile", "doctor PATH"),
+    (
+        "--image",
+        "IMAGE",
+        "TUI: the Doctor view also looks for uv caches in this image's layers",
+        "doctor --image IMAGE",
+    ),
+)
+"""The TUI's Doctor view (flag, metavar, help, the command's spelling): refused before a
+command, whose `doctor` has its own."""
+
+
+def tui_dest(flag: str) -> str:
+    return "tui_" + flag.lstrip("-")
+
+
 LATE = "late_"
 """Prefix of the dests the options get after a command, merged by `merge_global_options`."""
 
@@ -73,6 +90,8 @@ def build_parser() -> Parser:
         action = options.get("action")
         default: object = [] if action == "append" else (False if action == "store_true" else None)
         parser.add_argument(*flags, default=default, **options)  # type: ignore[arg-type]
+    for flag, metavar, text, _command in TUI_DOCTOR_OPTIONS:
+        parser.add_argument(flag, dest=tui_dest(flag), metavar=metavar, default=None, help=text)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     cache.register(commands)
     actions.register(commands)
@@ -125,7 +144,12 @@ def run_tui(args: argparse.Namespace) -> int:
     if isinstance(sys.stdout, GuardedStdout):
         sys.stdout = sys.__stdout__  # the TUI owns the terminal
     app = UvCacheApp(
-        uv=uv, extra_caches=args.cache_dir, find_roots=args.find, read_only=args.read_only
+        uv=uv,
+        extra_caches=args.cache_dir,
+        find_roots=args.find,
+        read_only=args.read_only,
+        dockerfile=args.tui_dockerfile,
+        image=args.tui_image,
     )
     app.run()
     return 0
@@ -133,6 +157,10 @@ def run_tui(args: argparse.Namespace) -> int:
 
 def check_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Range checks argparse's `type=` cannot express; an error exits 2 with one line."""
+    if args.command is not None:
+        for flag, _metavar, _text, command in TUI_DOCTOR_OPTIONS:
+            if getattr(args, tui_dest(flag)) is not None:
+                parser.error(f"argument {flag}: an option of the TUI (as a command: {command})")
     lock_timeout = getattr(args, "lock_timeout", None)
     if lock_timeout is not None and not 0 <= lock_timeout <= MAX_LOCK_TIMEOUT:
         parser.error(

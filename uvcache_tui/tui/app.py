@@ -6,7 +6,8 @@ screen and its widgets are given. Tests pass a `UvBinary` with its own env (so t
 cache is theirs) and may pass `scan_progress_hook`, called in the scan worker thread on
 every progress report, to observe or hold a running scan. `docker_env` replaces os.environ
 for the BuildKit branch's Docker calls (DOCKER_HOST, DOCKER_CONFIG, PATH), each bounded by
-`docker_timeout` seconds; `buildkit=False` leaves the branch out.
+`docker_timeout` seconds; `buildkit=False` leaves the branch out. `dockerfile` and `image`
+are the Doctor view's (`6`), which opens at start when either is given.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from textual.widgets import DataTable, Tree
 from uvcache_tui.core.uvbin import UvBinary
 from uvcache_tui.tui.commands import BindingCommands
 from uvcache_tui.tui.config import DEFAULT_DOCKER_TIMEOUT, AppConfig, ScanProgressHook
+from uvcache_tui.tui.doctor.screen import DOCTOR_SCREEN, DoctorScreen
 from uvcache_tui.tui.screens.action_run import ActionRunScreen
 from uvcache_tui.tui.screens.confirm_quit import ConfirmQuitScreen
 from uvcache_tui.tui.screens.help import HelpScreen
@@ -65,6 +67,14 @@ class UvCacheApp(App[None]):
         Binding(
             "q", "quit_asking", "Quit", id="everywhere.quit-q", tooltip="quit; asks while uv runs"
         ),
+        Binding(
+            "6",
+            "doctor",
+            "Doctor",
+            show=False,
+            id="everywhere.doctor",
+            tooltip="Doctor: where a Docker build's uv cache goes, and the fix",
+        ),
         *(
             Binding(
                 key, f"vi('{key}')", name, show=False, id=f"everywhere.vi-{key}", tooltip=VI_HELP
@@ -84,6 +94,8 @@ class UvCacheApp(App[None]):
         docker_env: Mapping[str, str] | None = None,
         docker_timeout: float = DEFAULT_DOCKER_TIMEOUT,
         buildkit: bool = True,
+        dockerfile: str | None = None,
+        image: str | None = None,
     ) -> None:
         super().__init__()
         self.config = AppConfig(
@@ -95,6 +107,8 @@ class UvCacheApp(App[None]):
             docker_timeout=docker_timeout,
             buildkit=buildkit,
             scan_progress_hook=scan_progress_hook,
+            dockerfile=dockerfile,
+            image=image,
         )
         if read_only:
             self.sub_title = "read-only"
@@ -106,7 +120,11 @@ class UvCacheApp(App[None]):
     """How long quitting waits for a stopped action to be measured and logged."""
 
     def on_mount(self) -> None:
-        """SIGTERM/SIGHUP quit like ctrl+q: uv is stopped, the terminal restored."""
+        """SIGTERM/SIGHUP quit like ctrl+q: uv is stopped, the terminal restored. The Doctor
+        opens at once when the app was given a Dockerfile or an image to check."""
+        self.install_screen(DoctorScreen(self.config), DOCTOR_SCREEN)
+        if self.config.dockerfile is not None or self.config.image is not None:
+            self.push_screen(DOCTOR_SCREEN)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -165,6 +183,13 @@ class UvCacheApp(App[None]):
         """The main screen, whatever modal is on top of it."""
         bottom = self.screen_stack[0] if self.screen_stack else None
         return bottom if isinstance(bottom, MainScreen) else None
+
+    def action_doctor(self) -> None:
+        """`6`: the Doctor over the main screen, and back; never over a dialog."""
+        if isinstance(self.screen, DoctorScreen):
+            self.pop_screen()
+        elif self.screen is self.main_screen:
+            self.push_screen(DOCTOR_SCREEN)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -35,3 +35,7 @@ class AppConfig:
     buildkit: bool = True
     """False: no BuildKit section (no Docker call at all)."""
     scan_progress_hook: ScanProgressHook | None = None
+    dockerfile: str | None = None
+    """The Dockerfile the Doctor view checks (`--dockerfile`); it opens at start when set."""
+    image: str | None = None
+    """The image whose layers the Doctor view searches for uv caches (`--image`)."""

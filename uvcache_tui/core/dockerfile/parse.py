@@ -4,6 +4,11 @@ The package gives the instructions (continuations, heredocs, JSON form, the esca
 directive); it drops comments, so the parser directives (`# syntax=`, `# escape=`) are read
 here with BuildKit's rule: `# key=value` lines at the very top, up to the first other line.
 Its errors carry no line number: the line is found by parsing prefixes (a binary search).
+
+Safe to call from several threads (the TUI's workers) without a lock: the extension keeps
+the GIL for the whole call, so parses never overlap, and the Go runtime behind it accepts
+calls from any OS thread; tests/core/doctor/test_parser_threads.py checks concurrent parses
+against serial ones.
 """
 
 from __future__ import annotations

@@ -117,21 +117,31 @@ def match_records(check: EngineCheck, diagnosis: DockerfileDiagnosis) -> EngineC
             seen.add((run.line, mount.text))
             records = tuple(r for r in info.mounts if _matches(r, mount))
             found.append(MountRecords(run.line, mount, records))
-    return EngineCheck(info, None, tuple(found), _notes(info))
+    return EngineCheck(info, None, tuple(found), builder_notes(info))
 
 
-def _notes(info: BuilderInfo) -> tuple[str, ...]:
-    notes: list[str] = []
+def ephemeral_note(info: BuilderInfo) -> str | None:
+    """Why the builder's cache mounts may not outlive the job, if its driver says so."""
     if info.driver in EPHEMERAL_DRIVERS or info.driver == "docker-container":
-        notes.append(
+        return (
             f"builder {info.name} uses the {info.driver} driver: its cache mounts live only "
             "as long as the builder's state (a CI job on pods, a container without a "
             "persistent volume); export and import the cache to keep it between jobs"
         )
-    if info.gc_policy:
-        rules = "; ".join(describe_gc_rule(rule) for rule in info.gc_policy)
-        notes.append(f"garbage collection on {info.name}: {rules} (cache mounts go first)")
-    return tuple(notes)
+    return None
+
+
+def gc_note(info: BuilderInfo) -> str | None:
+    """The builder's GC policy in words, if it reports one."""
+    if not info.gc_policy:
+        return None
+    rules = "; ".join(describe_gc_rule(rule) for rule in info.gc_policy)
+    return f"garbage collection on {info.name}: {rules} (cache mounts go first)"
+
+
+def builder_notes(info: BuilderInfo) -> tuple[str, ...]:
+    """What a builder's driver and GC policy mean for its cache mounts."""
+    return tuple(note for note in (ephemeral_note(info), gc_note(info)) if note)
 
 
 def describe_record(record: CacheMountRecord, now: datetime) -> str:

@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
+from uvcache_tui.tui.doctor.screen import DoctorScreen
 from uvcache_tui.tui.screens.main import MainScreen
 from uvcache_tui.tui.widgets.files_view import FilesTable, FilesView
 from uvcache_tui.tui.widgets.packages_table import PackagesTable
@@ -60,6 +61,7 @@ SECTIONS = (
     HelpSection("actions", "Actions", before=(("", MainScreen.HELP_NOTE),)),
     HelpSection("files", "Files tab", before=(("enter", "open the directory under the cursor"),)),
     HelpSection("buildkit", "BuildKit rows", after=(("", BuildkitLocationsTree.HELP_NOTE),)),
+    HelpSection("doctor", "Doctor (6)", before=(("", DoctorScreen.HELP_NOTE),)),
 )
 
 KEY_OWNERS: tuple[type[DOMNode], ...] = (
@@ -67,6 +69,7 @@ KEY_OWNERS: tuple[type[DOMNode], ...] = (
     FilesTable,
     FilesView,
     BuildkitLocationsTree,
+    DoctorScreen,
 )
 """The classes whose BINDINGS the help lists, after the main screen's and the app's."""
 
