@@ -53,7 +53,8 @@ class DirRow:
 
     @property
     def sort_name(self) -> str:
-        return self.label or self.name
+        """What a folder is sorted by: what it holds first, then its own name."""
+        return f"{self.label}  {self.name}" if self.label else self.name
 
     @property
     def sizes(self) -> Sizes:

@@ -24,6 +24,7 @@ from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
 from uvcache_tui.tui.screens.main import MainScreen
 from uvcache_tui.tui.widgets.files_view import FilesTable, FilesView
 from uvcache_tui.tui.widgets.packages_table import PackagesTable
+from uvcache_tui.tui.widgets.table_columns import SortableTable
 
 KEY_NAMES = {
     "question_mark": "?",
@@ -57,12 +58,18 @@ SECTIONS = (
         ),
     ),
     HelpSection("packages", "Packages tab"),
+    HelpSection(
+        "sort",
+        "Sorting (Buckets, Packages, Files)",
+        after=(("click a header", "sort by that column; again reverses"),),
+    ),
     HelpSection("actions", "Actions", before=(("", MainScreen.HELP_NOTE),)),
     HelpSection("files", "Files tab", before=(("enter", "open the directory under the cursor"),)),
     HelpSection("buildkit", "BuildKit rows", after=(("", BuildkitLocationsTree.HELP_NOTE),)),
 )
 
 KEY_OWNERS: tuple[type[DOMNode], ...] = (
+    SortableTable,
     PackagesTable,
     FilesTable,
     FilesView,

@@ -99,6 +99,14 @@ class SortableTable(DataTable[Text]):
     class SortChanged(Message):
         """`order` changed: show the rows again (the cursor stays on its row)."""
 
+        def __init__(self, table: SortableTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> SortableTable:
+            return self.table
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.order: SortOrder = DEFAULT_ORDER
@@ -108,7 +116,7 @@ class SortableTable(DataTable[Text]):
 
     def sort_by(self, key: SortKey) -> None:
         self.order = self.order.pressed(key)
-        self.post_message(self.SortChanged())
+        self.post_message(self.SortChanged(self))
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         key = SORT_KEYS_BY_COLUMN.get(str(event.column_key.value))
