@@ -17,7 +17,7 @@ inodes (`scan/tree.py`, `scan/links.py`): the scanner keeps nothing per file.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from uvcache_tui.core.archive_links import ARCHIVE_BUCKET
 from uvcache_tui.core.model import Sizes
@@ -153,13 +153,14 @@ def _own_files_row(directory: DirNode, children: list[DirNode], holders: _Holder
     )
 
 
-def list_directory(
-    result: ScanResult,
-    directory: DirNode,
-    order: SortOrder,
-    labels: Mapping[str, str] | None = None,
+def directory_listing(
+    result: ScanResult, directory: DirNode, labels: Mapping[str, str] | None = None
 ) -> Listing:
-    """The rows of `directory` in `order`; `labels` name folders by relative path."""
+    """The rows of `directory`, unsorted; `labels` name folders by relative path.
+
+    This goes through the shared inodes below the directory (all of them at the root): a
+    view that re-sorts or redraws keeps the result and calls `sort_listing`.
+    """
     children = list(directory.iter_children())
     holders = _holders(result.shared_below(directory), directory)
     base = directory.relpath()
@@ -179,8 +180,23 @@ def list_directory(
     ]
     if directory.own_files:
         rows.append(_own_files_row(directory, children, holders))
-    ordered = sort_rows(rows, order, name=_name_key, sizes=lambda row: row.sizes)
-    return Listing(ordered, directory.sub_alloc, holders.shared_between_rows)
+    return Listing(rows, directory.sub_alloc, holders.shared_between_rows)
+
+
+def sort_listing(listing: Listing, order: SortOrder) -> Listing:
+    """The same listing with its rows in `order`."""
+    rows = sort_rows(listing.rows, order, name=_name_key, sizes=lambda row: row.sizes)
+    return replace(listing, rows=rows)
+
+
+def list_directory(
+    result: ScanResult,
+    directory: DirNode,
+    order: SortOrder,
+    labels: Mapping[str, str] | None = None,
+) -> Listing:
+    """The rows of `directory` in `order`."""
+    return sort_listing(directory_listing(result, directory, labels), order)
 
 
 def _name_key(row: DirRow) -> str:

@@ -17,7 +17,13 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from uvcache_tui.core.dir_listing import FILES_KEY, DirRow, Listing, list_directory
+from uvcache_tui.core.dir_listing import (
+    FILES_KEY,
+    DirRow,
+    Listing,
+    directory_listing,
+    sort_listing,
+)
 from uvcache_tui.core.scan import DirNode, ScanResult
 from uvcache_tui.tui.format import format_count, format_size, size_bar
 from uvcache_tui.tui.widgets.table_columns import (
@@ -156,6 +162,9 @@ class FilesView(Vertical):
         self._result: ScanResult | None = None
         self._labels: Mapping[str, str] = {}
         self._current: DirNode | None = None
+        self._listings: dict[int, Listing] = {}
+        """Unsorted listings of this scan's directories, by node id (sorting and resizing
+        reuse them; a new scan drops them)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="files-path")
@@ -180,6 +189,7 @@ class FilesView(Vertical):
         relpath = self.current_relpath if same_tree else "."
         self._result = result
         self._labels = labels or {}
+        self._listings = {}
         self._show(result.node(relpath) or result.root)
 
     def enter(self, node: DirNode) -> None:
@@ -227,7 +237,10 @@ class FilesView(Vertical):
         if result is None:
             return
         table = self.table
-        listing = list_directory(result, node, table.order, self._labels)
+        unsorted = self._listings.get(id(node))
+        if unsorted is None:
+            unsorted = self._listings[id(node)] = directory_listing(result, node, self._labels)
+        listing = sort_listing(unsorted, table.order)
         relpath = node.relpath()
         where = result.root_path if relpath == "." else f"{result.root_path}/{relpath}"
         crumb = Text(where, style="bold")

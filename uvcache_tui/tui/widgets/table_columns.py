@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
@@ -48,7 +48,7 @@ SORT_KEYS_BY_COLUMN = {
 }
 """The columns a header click sorts by (every sortable table uses these column keys)."""
 
-SORT_BINDINGS = [
+SORT_BINDINGS: list[BindingType] = [
     Binding("n", "sort('name')", "By name", id="sort.name", tooltip="sort by name; again reverses"),
     Binding(
         "s",
