@@ -201,7 +201,7 @@ def test_files_marks_hardlinks_and_labels_archives(fresh_env: UvEnv) -> None:
             shares = [int(c) for c in column(table, "share")[1:]]
             assert sum(shares) <= 100 + len(shares)  # each rounded to the nearest percent
             crumb = files.query_one("#files-path", Static).content
-            assert isinstance(crumb, Text) and "hardlinked between rows" in crumb.plain
+            assert isinstance(crumb, Text) and "shared between rows" in crumb.plain
             # Files sorts with the same keys and headers.
             await click_header(pilot, table, "name")
             shown = [str(table.get_row_at(i)[0]) for i in range(1, table.row_count)]

@@ -244,11 +244,10 @@ class FilesView(Vertical):
         relpath = node.relpath()
         where = result.root_path if relpath == "." else f"{result.root_path}/{relpath}"
         crumb = Text(where, style="bold")
-        details = [format_size(node.sub_alloc), f"sorted by {table.order.describe()}"]
+        details = [format_size(node.sub_alloc)]
         if listing.shared_between_rows:
             details.append(
-                f"{LINK_MARK} {format_size(listing.shared_between_rows)} hardlinked between"
-                " rows: % counts each row's own bytes"
+                f"{LINK_MARK} {format_size(listing.shared_between_rows)} shared between rows"
             )
         if not node.complete:
             details.append("could not be listed completely")

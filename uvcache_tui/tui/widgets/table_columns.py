@@ -49,11 +49,19 @@ SORT_KEYS_BY_COLUMN = {
 """The columns a header click sorts by (every sortable table uses these column keys)."""
 
 SORT_BINDINGS: list[BindingType] = [
-    Binding("n", "sort('name')", "By name", id="sort.name", tooltip="sort by name; again reverses"),
+    Binding(
+        "n",
+        "sort('name')",
+        "By name",
+        show=False,
+        id="sort.name",
+        tooltip="sort by name; again reverses",
+    ),
     Binding(
         "s",
         "sort('allocated')",
         "By size",
+        show=False,
         id="sort.allocated",
         tooltip="sort by allocated size; again reverses",
     ),
@@ -61,6 +69,7 @@ SORT_BINDINGS: list[BindingType] = [
         "R",
         "sort('reclaimable')",
         "By reclaimable",
+        show=False,
         id="sort.reclaimable",
         tooltip="sort by reclaimable size; again reverses",
     ),
@@ -68,11 +77,13 @@ SORT_BINDINGS: list[BindingType] = [
         "f",
         "sort('files')",
         "By files",
+        show=False,
         id="sort.files",
         tooltip="sort by file count; again reverses",
     ),
 ]
-"""Sort keys of Buckets, Packages and Files (a header click does the same)."""
+"""Sort keys of Buckets, Packages and Files (a header click does the same). Not in the footer:
+the header's arrow shows the order, `?` and the palette list the keys."""
 
 
 def column_label(title: str, key: str, order: SortOrder, *, align_right: bool = False) -> Text:
