@@ -1,4 +1,6 @@
-"""Shared DataTable helpers: right-aligned cells and explicit column widths.
+"""Shared DataTable helpers: right-aligned cells, explicit column widths, and sorting
+(`SortableTable`: the keys and header clicks of Buckets, Packages and Files, the arrow in
+the sorted column's header; the order itself is `core.sorting`'s).
 
 Columns get explicit widths computed from the rows about to be shown: an auto-width column
 that grows after a refill can keep rendering cells cut at its old width (seen with Textual
