@@ -20,6 +20,7 @@ from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.cache import load_cache
 from uvcache_tui.core.location import LocationStatus
 from uvcache_tui.core.model import Location, ScanProgress
+from uvcache_tui.core.sorting import SortKey, SortOrder
 from uvcache_tui.tui.format import format_count, format_size
 from uvcache_tui.tui.screens.help import HelpScreen
 from uvcache_tui.tui.screens.main import MainScreen
@@ -224,13 +225,13 @@ def test_files_drill_down_and_sort(shared_env: UvEnv) -> None:
             names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
             dirs = [n for n in names if n.endswith("/")]
             assert dirs == sorted(dirs) and names[-1] == "(3 files)"
-            await pilot.press("c")
+            await pilot.press("f")
             await pilot.pause()
             counts = [
-                int(str(table.get_row_at(i)[5]).replace(",", "")) for i in range(table.row_count)
+                int(str(table.get_row_at(i)[-1]).replace(",", "")) for i in range(table.row_count)
             ]
             assert counts == sorted(counts, reverse=True)
-            assert files.sort == "count"
+            assert table.order == SortOrder(SortKey.FILES)
 
     run(body)
 

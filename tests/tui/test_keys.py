@@ -63,7 +63,9 @@ def test_keys_of_one_row_and_sections_in_order() -> None:
     rows = {line.split("  ")[0].strip(): line for line in text.splitlines() if line.strip()}
     assert "Buckets, Packages, Files, Info, Interpreters tab" in rows["1 2 3 4 5"]
     assert "parent directory" in rows["backspace / ←"]
-    assert "sort by size" in rows["s n c"]
+    assert "sort by allocated size; again reverses" in rows["s"]
+    assert "sort by reclaimable size" in rows["R"] and "sort by file count" in rows["f"]
+    assert "sort by that column" in rows["click a header"]
     order = [text.index(section.title) for section in SECTIONS]
     assert order == sorted(order)
 

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from uvcache_tui.core.buckets import BucketStatus
 from uvcache_tui.core.cache import BucketEntry
 from uvcache_tui.core.model import ScanProgress, Sizes
-from uvcache_tui.core.scan import scan
 from uvcache_tui.tui.format import format_size, short_path, size_bar
 from uvcache_tui.tui.messages import ScanProgressed
 from uvcache_tui.tui.widgets.bucket_bar import OTHER_COLOUR, allocate_cells, bucket_segments
-from uvcache_tui.tui.widgets.files_view import FILES_KEY, listing, own_files_allocated
 from uvcache_tui.tui.widgets.packages_table import versions_text
 
 
@@ -71,26 +68,6 @@ def test_bucket_segments_largest_first_and_small_ones_folded() -> None:
         "wheels-v8",
         "CACHEDIR.TAG",
     ]
-
-
-def test_listing_has_dirs_and_one_files_row(tmp_path: Path) -> None:
-    (tmp_path / "big").mkdir()
-    (tmp_path / "big" / "blob").write_bytes(b"x" * 100_000)
-    (tmp_path / "small").mkdir()
-    (tmp_path / "small" / "a").write_bytes(b"x" * 10)
-    for name in ("f1", "f2"):
-        (tmp_path / name).write_bytes(b"y" * 5000)
-    os.link(tmp_path / "big" / "blob", tmp_path / "linked")  # a multi-link file of the root
-    result = scan(str(tmp_path))
-    rows = listing(result.root, "size")
-    assert [r.key for r in rows][0] == "d:big"
-    files = next(r for r in rows if r.key == FILES_KEY)
-    assert files.name == "(3 files)" and files.count == 3 and files.reclaimable is None
-    assert files.allocated == own_files_allocated(result.root)
-    by_name = [r.name for r in listing(result.root, "name")]
-    assert by_name == ["big", "small", "(3 files)"]
-    by_count = [r.count for r in listing(result.root, "count")]
-    assert by_count == sorted(by_count, reverse=True)
 
 
 def test_versions_are_newest_first_and_capped() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from typing import Any
 
@@ -11,9 +12,10 @@ from uvcache_tui.core.buildkit.builders import list_builders
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.contents.pythons import ManagedPython, managed_pythons
 from uvcache_tui.core.location import check_location, open_location
-from uvcache_tui.core.model import Location, LocationKind
+from uvcache_tui.core.model import Location, LocationKind, Sizes
 from uvcache_tui.core.report import cache_json, location_json
 from uvcache_tui.core.scan import scan
+from uvcache_tui.core.sorting import DEFAULT_ORDER, SortKey, SortOrder, sort_rows
 from uvcache_tui.core.units import format_size
 
 size = format_size
@@ -27,12 +29,35 @@ def register(commands: Commands) -> None:
     ls = commands.add_parser("ls", help="list every location found, with sizes")
     ls.add_argument("--json", action="store_true", help="machine-readable output")
     ls.add_argument("--no-docker", action="store_true", help="skip BuildKit builders")
+    add_sort_options(ls, "locations (default: in the order found, as the TUI's sidebar)")
     ls.set_defaults(func=cmd_ls)
 
     show = commands.add_parser("show", help="one cache: totals, buckets, packages")
     show.add_argument("path", nargs="?", help="cache dir (default: the active cache)")
     show.add_argument("--json", action="store_true", help="machine-readable output")
+    add_sort_options(
+        show,
+        "buckets and packages (default: allocated, largest first, as in the TUI;"
+        " --json keeps them by name unless --sort or --reverse is given)",
+    )
     show.set_defaults(func=cmd_show)
+
+
+def add_sort_options(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--sort",
+        choices=[key.value for key in SortKey],
+        help=f"order of the {what}; sizes and counts largest first, names A to Z",
+    )
+    parser.add_argument("--reverse", action="store_true", help="the other way round")
+
+
+def requested_order(ctx: Context) -> SortOrder | None:
+    """The order asked for with --sort/--reverse, or None when neither was given."""
+    key = ctx.args.sort
+    if key is None and not ctx.args.reverse:
+        return None
+    return SortOrder(SortKey(key) if key else DEFAULT_ORDER.key, ctx.args.reverse)
 
 
 def cache_location(ctx: Context, path: str | None) -> Location:
@@ -58,13 +83,13 @@ def open_cache(ctx: Context, location: Location, read_records: bool = False) -> 
     return opened.model
 
 
-def _location_size(location: Location) -> tuple[int | None, list[ManagedPython] | None]:
-    """Allocated bytes of a location, and for uv's python dir its installations."""
+def _location_size(location: Location) -> tuple[Sizes | None, list[ManagedPython] | None]:
+    """Sizes of a location, and for uv's python dir its installations."""
     if not os.path.isdir(location.path):
         return None, [] if location.kind is LocationKind.PYTHON else None
     result = scan(location.path)
     pythons = managed_pythons(result) if location.kind is LocationKind.PYTHON else None
-    return result.root.sub_alloc, pythons
+    return result.root.sizes, pythons
 
 
 def _builders() -> list[dict[str, Any]]:
@@ -76,6 +101,9 @@ def _builders() -> list[dict[str, Any]]:
 def cmd_ls(ctx: Context) -> int:
     discovery = ctx.discovery
     rows = [(loc, *_location_size(loc)) for loc in discovery.locations]
+    order = requested_order(ctx)
+    if order is not None:
+        rows = sort_rows(rows, order, name=lambda row: row[0].path, sizes=lambda row: row[1])
     builders = [] if ctx.args.no_docker else _builders()
     if ctx.args.json:
         print_json(
@@ -83,7 +111,8 @@ def cmd_ls(ctx: Context) -> int:
                 "uv_version": discovery.uv_version,
                 "uv_path": discovery.uv_path,
                 "locations": [
-                    location_json(loc, allocated, pythons) for loc, allocated, pythons in rows
+                    location_json(loc, sizes.allocated if sizes else None, pythons)
+                    for loc, sizes, pythons in rows
                 ],
                 "builders": builders,
                 "notes": discovery.notes,
@@ -92,8 +121,8 @@ def cmd_ls(ctx: Context) -> int:
         return 0
     uv = discovery.uv_version or "not found"
     print(f"uv {uv}" + (f" ({discovery.uv_path})" if discovery.uv_path else ""))
-    for loc, allocated, pythons in rows:
-        shown = size(allocated) if allocated is not None else "missing"
+    for loc, sizes, pythons in rows:
+        shown = size(sizes.allocated) if sizes is not None else "missing"
         print(f"{loc.label:<26} {shown:>10}  {loc.path}  [{loc.source}]")
         for python in pythons or ():
             print(
@@ -125,15 +154,19 @@ def _print_builder_row(builder: dict[str, Any]) -> None:
 def cmd_show(ctx: Context) -> int:
     location = cache_location(ctx, ctx.args.path)
     model = open_cache(ctx, location, read_records=True)
+    order = requested_order(ctx)
     if ctx.args.json:
-        print_json(cache_json(model))
+        print_json(cache_json(model, order))
         return 0
-    print_cache(model)
+    print_cache(model, order=order or DEFAULT_ORDER)
     return 0
 
 
-def print_cache(model: CacheModel, title: str | None = None) -> None:
-    """The text of `show` (also `buildkit show`, whose cache is a temporary copy)."""
+def print_cache(
+    model: CacheModel, title: str | None = None, order: SortOrder = DEFAULT_ORDER
+) -> None:
+    """The text of `show` (also `buildkit show`, whose cache is a temporary copy): buckets
+    and packages in `order`, the TUI's unless asked otherwise."""
     totals = model.totals
     print(f"{title or model.path}  (uv {model.uv_version})")
     print(
@@ -148,14 +181,15 @@ def print_cache(model: CacheModel, title: str | None = None) -> None:
         )
     print()
     print(f"{'BUCKET':<24} {'STATUS':<9} {'ALLOCATED':>10} {'RECLAIMABLE':>12} {'FILES':>8}")
-    for bucket in model.buckets:
+    for bucket in sort_rows(model.buckets, order, name=lambda b: b.name, sizes=lambda b: b.sizes):
         print(
             f"{bucket.name:<24} {bucket.status.value:<9} {size(bucket.sizes.allocated):>10} "
             f"{size(bucket.sizes.reclaimable):>12} {bucket.sizes.files:>8}"
         )
     print()
     print(f"{'PACKAGE':<32} {'VERSIONS':<24} {'ALLOCATED':>10} {'RECLAIMABLE':>12}")
-    for package in model.packages:
+    packages = sort_rows(model.packages, order, name=lambda p: p.name, sizes=model.package_sizes)
+    for package in packages:
         sizes = model.package_sizes(package)
         versions = ", ".join(sorted(package.versions))
         print(

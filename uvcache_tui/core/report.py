@@ -10,6 +10,7 @@ from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.contents.pythons import ManagedPython
 from uvcache_tui.core.contents.to_json import contents_json, package_contents_json
 from uvcache_tui.core.model import Location
+from uvcache_tui.core.sorting import SortOrder, sort_rows
 
 
 def location_json(
@@ -29,9 +30,15 @@ def location_json(
     return document
 
 
-def cache_json(model: CacheModel) -> dict[str, Any]:
-    """The `show --json` document (schema in docs/json.md)."""
+def cache_json(model: CacheModel, order: SortOrder | None = None) -> dict[str, Any]:
+    """The `show --json` document (schema in docs/json.md); buckets and packages by name
+    unless `order` is given (`show --sort`)."""
     contents = model.compute_contents().read_all()
+    buckets = model.buckets
+    packages = model.packages
+    if order is not None:
+        buckets = sort_rows(buckets, order, name=lambda b: b.name, sizes=lambda b: b.sizes)
+        packages = sort_rows(packages, order, name=lambda p: p.name, sizes=model.package_sizes)
     return {
         "path": model.path,
         "uv_version": model.uv_version,
@@ -50,7 +57,7 @@ def cache_json(model: CacheModel) -> dict[str, Any]:
                 "reclaimable_bytes": bucket.sizes.reclaimable,
                 "files": bucket.sizes.files,
             }
-            for bucket in model.buckets
+            for bucket in buckets
         ],
         "packages": [
             {
@@ -62,7 +69,7 @@ def cache_json(model: CacheModel) -> dict[str, Any]:
                 "reclaimable_bytes": sizes.reclaimable,
                 **package_contents_json(contents, package.name),
             }
-            for package in model.packages
+            for package in packages
             for sizes in [model.package_sizes(package)]
         ],
         "archives": [

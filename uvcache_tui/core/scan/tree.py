@@ -191,6 +191,11 @@ class ScanResult:
                         reclaim += inode.allocated
         return Sizes(alloc, apparent, reclaim, files, dirs)
 
+    def shared_below(self, node: DirNode) -> Iterable[SharedInode]:
+        """Shared inodes with a link in `node`'s subtree (and possibly some without: callers
+        check each inode's `nodes`)."""
+        return self._shared_within([node])
+
     def _shared_within(self, chosen: list[DirNode]) -> Iterable[SharedInode]:
         """Shared inodes with a link somewhere below `chosen` (the others change nothing).
 

@@ -25,6 +25,7 @@ from uvcache_tui.tui.doctor.screen import DoctorScreen
 from uvcache_tui.tui.screens.main import MainScreen
 from uvcache_tui.tui.widgets.files_view import FilesTable, FilesView
 from uvcache_tui.tui.widgets.packages_table import PackagesTable
+from uvcache_tui.tui.widgets.table_columns import SortableTable
 
 KEY_NAMES = {
     "question_mark": "?",
@@ -58,6 +59,11 @@ SECTIONS = (
         ),
     ),
     HelpSection("packages", "Packages tab"),
+    HelpSection(
+        "sort",
+        "Sorting (Buckets, Packages, Files)",
+        after=(("click a header", "sort by that column; again reverses"),),
+    ),
     HelpSection("actions", "Actions", before=(("", MainScreen.HELP_NOTE),)),
     HelpSection("files", "Files tab", before=(("enter", "open the directory under the cursor"),)),
     HelpSection("buildkit", "BuildKit rows", after=(("", BuildkitLocationsTree.HELP_NOTE),)),
@@ -65,6 +71,7 @@ SECTIONS = (
 )
 
 KEY_OWNERS: tuple[type[DOMNode], ...] = (
+    SortableTable,
     PackagesTable,
     FilesTable,
     FilesView,

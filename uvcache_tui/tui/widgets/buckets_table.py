@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
+from textual import on
 
 from uvcache_tui.core.buckets import BucketStatus
 from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.sorting import sort_rows
 from uvcache_tui.tui.format import format_count, format_size
 from uvcache_tui.tui.widgets.bucket_bar import bucket_colour
-from uvcache_tui.tui.widgets.table_columns import reset_columns, right, widest
+from uvcache_tui.tui.widgets.table_columns import (
+    SortableTable,
+    column_label,
+    label_width,
+    reset_columns,
+    right,
+    widest,
+)
 
 STATUS_STYLES = {
     BucketStatus.CURRENT: "green",
@@ -19,8 +27,8 @@ STATUS_STYLES = {
 }
 
 
-class BucketsTable(DataTable[Text]):
-    """One row per top-level entry, keyed by its name, largest first."""
+class BucketsTable(SortableTable):
+    """One row per top-level entry, keyed by its name, largest first unless sorted otherwise."""
 
     DEFAULT_CSS = """
     BucketsTable {
@@ -29,19 +37,46 @@ class BucketsTable(DataTable[Text]):
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
+        self._model: CacheModel | None = None
 
     def show_model(self, model: CacheModel) -> None:
-        entries = sorted(model.buckets, key=lambda b: (-b.sizes.allocated, b.name))
+        """A new model opens at the top."""
+        self._model = model
+        self._fill(cursor=None)
+
+    @on(SortableTable.SortChanged)
+    def _sort_changed(self, event: SortableTable.SortChanged) -> None:
+        event.stop()
+        self._fill(cursor=self.cursor_key())
+
+    def _fill(self, cursor: str | None) -> None:
+        model = self._model
+        if model is None:
+            return
+        order = self.order
+        entries = sort_rows(model.buckets, order, name=lambda b: b.name, sizes=lambda b: b.sizes)
         names = [e.name + ("" if e.is_dir else " (file)") for e in entries]
         reset_columns(
             self,
             [
-                ("name", "Bucket", widest(names, "Bucket", 40) + 2),
+                ("name", column_label("Bucket", "name", order), widest(names, "Bucket", 40) + 2),
                 ("status", "Status", 8),
-                ("allocated", right("Allocated"), 10),
-                ("reclaimable", right("Reclaimable"), 11),
-                ("files", right("Files"), 9),
+                (
+                    "allocated",
+                    column_label("Allocated", "allocated", order, align_right=True),
+                    label_width("Allocated", 10),
+                ),
+                (
+                    "reclaimable",
+                    column_label("Reclaimable", "reclaimable", order, align_right=True),
+                    label_width("Reclaimable", 11),
+                ),
+                (
+                    "files",
+                    column_label("Files", "files", order, align_right=True),
+                    label_width("Files", 9),
+                ),
             ],
         )
         for entry, name in zip(entries, names, strict=True):
@@ -53,3 +88,4 @@ class BucketsTable(DataTable[Text]):
                 right(format_count(entry.sizes.files)),
                 key=entry.name,
             )
+        self.restore_cursor(cursor)

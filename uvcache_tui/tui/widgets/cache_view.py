@@ -8,6 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import Static, TabbedContent, TabPane
 
 from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.dir_listing import archive_folder_labels
 from uvcache_tui.core.model import Location
 from uvcache_tui.tui.format import format_count, format_size
 from uvcache_tui.tui.widgets.bucket_bar import BucketBar
@@ -124,7 +125,7 @@ class CacheView(Vertical):
         self.query_one(BucketBar).set_buckets(model.buckets)
         self.query_one(BucketsTable).show_model(model)
         self.packages_view.show_model(model)
-        self.files_view.show_scan(model.scan)
+        self.files_view.show_scan(model.scan, archive_folder_labels(model.archives, model.packages))
         self.query_one(InterpretersView).show_model(model)
         self.query_one(InfoView).show_model(model, location)
 

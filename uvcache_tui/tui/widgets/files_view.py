@@ -1,12 +1,13 @@
 """The Files tab: an ncdu-like walk down the scanned `DirNode` tree.
 
 Rows are the current directory's subdirectories plus one "(N files)" row for the files
-directly inside it. Nothing here touches the filesystem: it reads the finished scan.
+directly inside it (`core.dir_listing`: figures honest about hardlinks, archive folders
+named by what they hold). Nothing here touches the filesystem: it reads the finished scan.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 from rich.text import Text
 from textual import on
@@ -16,70 +17,51 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from uvcache_tui.core.dir_listing import (
+    FILES_KEY,
+    DirRow,
+    Listing,
+    directory_listing,
+    sort_listing,
+)
 from uvcache_tui.core.scan import DirNode, ScanResult
 from uvcache_tui.tui.format import format_count, format_size, size_bar
-from uvcache_tui.tui.widgets.table_columns import fit, reset_columns, right
+from uvcache_tui.tui.widgets.table_columns import (
+    SortableTable,
+    column_label,
+    fit,
+    label_width,
+    reset_columns,
+    right,
+)
+
+__all__ = ["FILES_KEY", "UP_KEY", "FilesTable", "FilesView"]
 
 UP_KEY = ":up"
-FILES_KEY = ":files"
 BAR_WIDTH = 12
-FIXED_COLUMNS_WIDTH = (10 + 2) + (11 + 2) + (BAR_WIDTH + 2) + (3 + 2) + (7 + 2)
-"""Cells taken by every column but Name (each column has one cell of padding a side)."""
-MIN_NAME_WIDTH = 20
-SORT_KEYS = ("size", "name", "count")
+MIN_BAR_WIDTH = 3
+SHARED_WIDTH = 12
+LINK_MARK = "⇄"
+"""Marks the bytes of a row hardlinked from somewhere else (another row, a venv)."""
+FIXED_COLUMNS_WIDTH = (11 + 2) + (13 + 2) + (SHARED_WIDTH + 2) + 2 + (3 + 2) + (7 + 2)
+"""Cells taken by every column but Name and the bar (each column has one cell of padding
+a side)."""
+MIN_NAME_WIDTH = 16
 
 
-@dataclass(frozen=True)
-class FileRow:
-    """One row of the listing: a subdirectory, or the directory's own files."""
-
-    key: str
-    name: str
-    allocated: int
-    reclaimable: int | None
-    count: int
-    node: DirNode | None
-
-
-def own_files_allocated(node: DirNode) -> int:
-    """Bytes of a directory's own entry and files: what its subdirectories do not explain.
-
-    Multi-link files are not in `own_alloc` (the scanner places them along their link
-    paths), so take the subtree total minus the children's. Exact unless two children
-    share an inode, where the clamp keeps it from going negative.
-    """
-    children = sum(child.sub_alloc for child in node.iter_children())
-    return max(0, node.sub_alloc - children)
+def row_name(row: DirRow, width: int) -> Text:
+    """A folder's name (an archive's package and version first), or the own-files row."""
+    if row.node is None:
+        return Text(fit(row.name, width), style="italic")
+    if row.label is None:
+        return Text(fit(row.name + "/", width), style="bold")
+    text = Text(row.label, style="bold")
+    text.append(f"  {row.name}/", style="dim")
+    text.truncate(width, overflow="ellipsis")
+    return text
 
 
-def listing(node: DirNode, sort: str = "size") -> list[FileRow]:
-    """The rows for `node`, sorted by size (largest first), name, or file count."""
-    rows = [
-        FileRow(
-            f"d:{child.name}",
-            child.name,
-            child.sub_alloc,
-            child.sub_reclaim,
-            child.sub_files,
-            child,
-        )
-        for child in node.iter_children()
-    ]
-    if node.own_files:
-        label = f"({node.own_files} file{'s' if node.own_files != 1 else ''})"
-        rows.append(
-            FileRow(FILES_KEY, label, own_files_allocated(node), None, node.own_files, None)
-        )
-    if sort == "name":
-        rows.sort(key=lambda r: (r.node is None, r.name))
-    elif sort == "count":
-        rows.sort(key=lambda r: (-r.count, r.name))
-    else:
-        rows.sort(key=lambda r: (-r.allocated, r.name))
-    return rows
-
-
-class FilesTable(DataTable[Text]):
+class FilesTable(SortableTable):
     """The listing; enter descends (DataTable's select), backspace/left go up."""
 
     BINDINGS = [
@@ -97,38 +79,53 @@ class FilesTable(DataTable[Text]):
     class GoUp(Message):
         """Asked to show the parent directory."""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-
-    def show_rows(self, rows: list[FileRow], total: int, with_up: bool) -> None:
+    def show_rows(self, listing: Listing, with_up: bool) -> None:
         """Replace the listing; the Name column gets the room the other columns leave."""
         room = self.scrollable_content_region.width - FIXED_COLUMNS_WIDTH - 4
-        names = [row.name + "/" if row.node is not None else row.name for row in rows]
-        width = min(max([4, *(len(n) for n in names)]), max(MIN_NAME_WIDTH, room))
+        bar_width = max(MIN_BAR_WIDTH, min(BAR_WIDTH, room - MIN_NAME_WIDTH))
+        room -= bar_width
+        rows = listing.rows
+        names = [row_name(row, 200) for row in rows]
+        width = min(max([4, *(n.cell_len for n in names)]), max(MIN_NAME_WIDTH, room))
+        order = self.order
         reset_columns(
             self,
             [
-                ("name", "Name", width),
-                ("allocated", right("Allocated"), 10),
-                ("reclaimable", right("Reclaimable"), 11),
-                ("bar", " ", BAR_WIDTH),
+                ("name", column_label("Name", "name", order), label_width("Name", width)),
+                (
+                    "allocated",
+                    column_label("Allocated", "allocated", order, align_right=True),
+                    label_width("Allocated", 10),
+                ),
+                (
+                    "reclaimable",
+                    column_label("Reclaimable", "reclaimable", order, align_right=True),
+                    label_width("Reclaimable", 11),
+                ),
+                ("shared", right("Shared"), SHARED_WIDTH),
+                ("bar", " ", bar_width),
                 ("share", right("%"), 3),
-                ("count", right("Files"), 7),
+                (
+                    "files",
+                    column_label("Files", "files", order, align_right=True),
+                    label_width("Files", 7),
+                ),
             ],
         )
         if with_up:
             blank = Text("")
-            self.add_row(Text("..", style="bold"), blank, blank, blank, blank, blank, key=UP_KEY)
-        for row, name in zip(rows, names, strict=True):
-            share = row.allocated / (total or 1)
-            reclaimable = format_size(row.reclaimable) if row.reclaimable is not None else ""
+            self.add_row(Text("..", style="bold"), *([blank] * 6), key=UP_KEY)
+        for row in rows:
+            share = listing.share(row)
+            linked = row.linked_elsewhere
             self.add_row(
-                Text(fit(name, width), style="bold" if row.node is not None else "italic"),
+                row_name(row, width),
                 right(format_size(row.allocated)),
-                right(reclaimable),
-                Text(size_bar(share, BAR_WIDTH), style="cyan"),
+                right(format_size(row.reclaimable)),
+                right(f"{LINK_MARK} {format_size(linked)}" if linked else "", "magenta"),
+                Text(size_bar(share, bar_width), style="cyan"),
                 right(f"{100 * share:.0f}"),
-                right(format_count(row.count)),
+                right(format_count(row.files)),
                 key=row.key,
             )
 
@@ -136,11 +133,8 @@ class FilesTable(DataTable[Text]):
         self.post_message(self.GoUp())
 
 
-SORT_HELP = "sort by size, name, file count"
-
-
 class FilesView(Vertical):
-    """Breadcrumb, listing and sort keys (s size, n name, c count) over one scan."""
+    """Breadcrumb and listing over one scan (sorted by the table's keys and headers)."""
 
     DEFAULT_CSS = """
     FilesView {
@@ -156,12 +150,6 @@ class FilesView(Vertical):
     }
     """
 
-    BINDINGS = [
-        Binding("s", "sort('size')", "By size", id="files.sort-size", tooltip=SORT_HELP),
-        Binding("n", "sort('name')", "By name", id="files.sort-name", tooltip=SORT_HELP),
-        Binding("c", "sort('count')", "By count", id="files.sort-count", tooltip=SORT_HELP),
-    ]
-
     class Moved(Message):
         """The directory shown changed (for anything that follows the cursor)."""
 
@@ -171,9 +159,12 @@ class FilesView(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.sort = "size"
         self._result: ScanResult | None = None
+        self._labels: Mapping[str, str] = {}
         self._current: DirNode | None = None
+        self._listings: dict[int, Listing] = {}
+        """Unsorted listings of this scan's directories, by node id (sorting and resizing
+        reuse them; a new scan drops them)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="files-path")
@@ -191,11 +182,14 @@ class FilesView(Vertical):
     def current_relpath(self) -> str:
         return self._current.relpath() if self._current is not None else "."
 
-    def show_scan(self, result: ScanResult) -> None:
-        """Show a new scan; a rescan of the same tree stays in the same directory if it can."""
+    def show_scan(self, result: ScanResult, labels: Mapping[str, str] | None = None) -> None:
+        """Show a new scan (`labels`: what folders hold, by relative path); a rescan of the
+        same tree stays in the same directory if it can, its list at the top."""
         same_tree = self._result is not None and self._result.root_path == result.root_path
         relpath = self.current_relpath if same_tree else "."
         self._result = result
+        self._labels = labels or {}
+        self._listings = {}
         self._show(result.node(relpath) or result.root)
 
     def enter(self, node: DirNode) -> None:
@@ -207,16 +201,16 @@ class FilesView(Vertical):
             return
         self._show(current.parent, cursor=f"d:{current.name}")
 
-    def action_sort(self, key: str) -> None:
-        if key in SORT_KEYS and key != self.sort:
-            self.sort = key
-            if self._current is not None:
-                self._show(self._current, cursor=self._cursor_key())
+    @on(SortableTable.SortChanged, "#files-table")
+    def _sort_changed(self, event: SortableTable.SortChanged) -> None:
+        event.stop()
+        if self._current is not None:
+            self._show(self._current, cursor=self.table.cursor_key())
 
     def on_resize(self) -> None:
         """The Name column takes the width left over: lay the listing out again."""
         if self._current is not None:
-            self._show(self._current, cursor=self._cursor_key())
+            self._show(self._current, cursor=self.table.cursor_key())
 
     @on(FilesTable.GoUp)
     def _go_up(self, event: FilesTable.GoUp) -> None:
@@ -237,28 +231,29 @@ class FilesView(Vertical):
             if child is not None:
                 self.enter(child)
 
-    def _cursor_key(self) -> str | None:
-        table = self.table
-        if not table.row_count:
-            return None
-        value = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return str(value) if value is not None else None
-
     def _show(self, node: DirNode, cursor: str | None = None) -> None:
         self._current = node
         result = self._result
-        root_path = result.root_path if result is not None else ""
-        relpath = node.relpath()
-        where = root_path if relpath == "." else f"{root_path}/{relpath}"
-        crumb = Text(where, style="bold")
-        crumb.append(
-            f"  {format_size(node.sub_alloc)} · sorted by {self.sort}"
-            + ("" if node.complete else " · could not be listed completely"),
-            style="dim",
-        )
-        self.query_one("#files-path", Static).update(crumb)
+        if result is None:
+            return
         table = self.table
-        table.show_rows(listing(node, self.sort), node.sub_alloc, with_up=node.parent is not None)
+        unsorted = self._listings.get(id(node))
+        if unsorted is None:
+            unsorted = self._listings[id(node)] = directory_listing(result, node, self._labels)
+        listing = sort_listing(unsorted, table.order)
+        relpath = node.relpath()
+        where = result.root_path if relpath == "." else f"{result.root_path}/{relpath}"
+        crumb = Text(where, style="bold")
+        details = [format_size(node.sub_alloc)]
+        if listing.shared_between_rows:
+            details.append(
+                f"{LINK_MARK} {format_size(listing.shared_between_rows)} shared between rows"
+            )
+        if not node.complete:
+            details.append("could not be listed completely")
+        crumb.append("  " + " · ".join(details), style="dim")
+        self.query_one("#files-path", Static).update(crumb)
+        table.show_rows(listing, with_up=node.parent is not None)
         if cursor is not None and cursor in table.rows:
             table.move_cursor(row=table.get_row_index(cursor))
         elif node.parent is not None and table.row_count > 1:

@@ -15,15 +15,24 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.model import Sizes
 from uvcache_tui.core.packages import PackageEntry
-from uvcache_tui.tui.format import format_size
+from uvcache_tui.core.sorting import sort_rows
+from uvcache_tui.tui.format import format_count, format_size
 from uvcache_tui.tui.screens.wheels import WheelsScreen
-from uvcache_tui.tui.widgets.table_columns import fit, reset_columns, right, widest
+from uvcache_tui.tui.widgets.table_columns import (
+    SortableTable,
+    column_label,
+    fit,
+    label_width,
+    reset_columns,
+    right,
+    widest,
+)
 
 MARK = "✓"
 SHOWN_VERSIONS = 3
@@ -44,7 +53,7 @@ def versions_text(versions: set[str]) -> str:
     return f"{shown} +{more}" if more > 0 else shown
 
 
-class PackagesTable(DataTable[Text]):
+class PackagesTable(SortableTable):
     """The table proper; space toggles the mark on the cursor row."""
 
     BINDINGS = [
@@ -64,9 +73,6 @@ class PackagesTable(DataTable[Text]):
         def __init__(self, name: str) -> None:
             super().__init__()
             self.name = name
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
 
     def action_open_wheels(self) -> None:
         if self.row_count == 0:
@@ -174,7 +180,7 @@ class PackagesView(Vertical):
         if self.marked_packages - names:
             self.marked_packages &= names
             self.post_message(self.MarksChanged(frozenset(self.marked_packages)))
-        self._fill()
+        self._fill(keep_cursor=False)
 
     def open_filter(self) -> None:
         self.add_class("filtering")
@@ -207,6 +213,11 @@ class PackagesView(Vertical):
         event.stop()
         self.table.focus()
 
+    @on(SortableTable.SortChanged, "#packages-table")
+    def _sort_changed(self, event: SortableTable.SortChanged) -> None:
+        event.stop()
+        self._fill()
+
     @on(PackagesTable.MarkToggled)
     def _mark_toggled(self, event: PackagesTable.MarkToggled) -> None:
         event.stop()
@@ -218,13 +229,14 @@ class PackagesView(Vertical):
     def _mark_cell(self, name: str) -> Text:
         return Text(MARK if name in self.marked_packages else " ", style="bold green")
 
-    def _fill(self) -> None:
+    def _fill(self, keep_cursor: bool = True) -> None:
+        """Show the model's packages that pass the filter, in the table's order; the
+        cursor stays on its package unless `keep_cursor` is False (a new model)."""
         table = self.table
         model = self._model
-        cursor_key: str | None = None
-        if table.row_count:
-            cursor_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        cursor_key = table.cursor_key() if keep_cursor else None
         packages = model.packages if model is not None else []
+        order = table.order
         # Widths from every package, not just the filtered ones: columns stay put while typing.
         name_width = widest([p.name for p in packages], "Package", 40)
         versions = {p.name: versions_text(p.versions) for p in packages}
@@ -233,31 +245,50 @@ class PackagesView(Vertical):
             table,
             [
                 ("mark", " ", 1),
-                ("name", "Package", name_width),
+                (
+                    "name",
+                    column_label("Package", "name", order),
+                    label_width("Package", name_width),
+                ),
                 ("versions", "Versions", versions_width),
-                ("allocated", right("Allocated"), 10),
-                ("reclaimable", right("Reclaimable"), 11),
+                (
+                    "allocated",
+                    column_label("Allocated", "allocated", order, align_right=True),
+                    label_width("Allocated", 10),
+                ),
+                (
+                    "reclaimable",
+                    column_label("Reclaimable", "reclaimable", order, align_right=True),
+                    label_width("Reclaimable", 11),
+                ),
+                (
+                    "files",
+                    column_label("Files", "files", order, align_right=True),
+                    label_width("Files", 7),
+                ),
             ],
         )
         if model is not None:
             needle = self.filter_text
-            rows = [
-                (package, model.package_sizes(package))
-                for package in packages
-                if needle in package.name
-            ]
-            rows.sort(key=lambda row: (-row[1].allocated, row[0].name))
-            for package, sizes in rows:
+            sizes = {p.name: model.package_sizes(p) for p in packages if needle in p.name}
+            shown = sort_rows(
+                [p for p in packages if p.name in sizes],
+                order,
+                name=lambda p: p.name,
+                sizes=lambda p: sizes[p.name],
+            )
+            for package in shown:
+                figures = sizes[package.name]
                 table.add_row(
                     self._mark_cell(package.name),
                     Text(fit(package.name, name_width)),
                     Text(fit(versions[package.name], versions_width), style="dim"),
-                    right(format_size(sizes.allocated)),
-                    right(format_size(sizes.reclaimable)),
+                    right(format_size(figures.allocated)),
+                    right(format_size(figures.reclaimable)),
+                    right(format_count(figures.files)),
                     key=package.name,
                 )
-            if cursor_key is not None and cursor_key in table.rows:
-                table.move_cursor(row=table.get_row_index(cursor_key))
+            table.restore_cursor(cursor_key)
         self._update_status()
 
     def _update_status(self) -> None:
