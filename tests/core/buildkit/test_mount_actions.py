@@ -21,10 +21,11 @@ from uvcache_tui.core.buildkit.cachekey import CacheKey
 from uvcache_tui.core.buildkit.helper_build import NoSuchKey
 from uvcache_tui.core.buildkit.mount_actions import (
     READ_BY_READER,
+    READ_ON_DISK,
     plan_mount_action,
     run_mount_action,
 )
-from uvcache_tui.core.buildkit.mount_show import VIA_READER
+from uvcache_tui.core.buildkit.mount_show import VIA_DISK, VIA_READER
 from uvcache_tui.core.buildkit.transfer import export_mount
 from uvcache_tui.core.buildkit.uv_helper import UvImageMissing, probe_uv_version
 from uvcache_tui.core.pathset import list_paths, outermost, removed_paths
@@ -44,7 +45,11 @@ def exported(engine: Engine, mount: UvMount, into: Path) -> Path:
 
 
 def run_in_mount(
-    tracked: Tracker, tmp_path: Path, action: ActionKind, packages: tuple[str, ...] = ()
+    tracked: Tracker,
+    tmp_path: Path,
+    action: ActionKind,
+    packages: tuple[str, ...] = (),
+    via: str = VIA_READER,
 ) -> None:
     """Plan, run, and check that exactly the predicted paths disappeared."""
     engine = tracked.engine
@@ -59,10 +64,10 @@ def run_in_mount(
         packages,
         uv_image=engine.base_image,
         reader_image=engine.busybox_image,
-        via=VIA_READER,
+        via=via,
         timeout=300,
     )
-    assert planned.before.read == READ_BY_READER
+    assert planned.before.read == (READ_BY_READER if via == VIA_READER else READ_ON_DISK)
     assert planned.plan.uv_version == "0.13.9"
     assert planned.plan.argv[:4] == ["uv", "cache", action.value.split("-")[0], "--cache-dir"]
     assert planned.plan.argv[4] == planned.key.target
@@ -89,12 +94,23 @@ def run_in_mount(
     assert where.mount.id in lines[1] and "--cache-dir" in lines[1]
 
 
-def test_prune_ci_removes_exactly_the_preview(tracked: Tracker, tmp_path: Path) -> None:
-    run_in_mount(tracked, tmp_path, ActionKind.PRUNE_CI)
+def readable_on_disk(via: str) -> None:
+    if via == VIA_DISK and os.geteuid() != 0:
+        pytest.skip("the mount's directory is readable by root only")
 
 
-def test_clean_package_removes_exactly_the_preview(tracked: Tracker, tmp_path: Path) -> None:
-    run_in_mount(tracked, tmp_path, ActionKind.CLEAN_PACKAGES, ("uvcttiny",))
+@pytest.mark.parametrize("via", [VIA_READER, VIA_DISK])
+def test_prune_ci_removes_exactly_the_preview(tracked: Tracker, tmp_path: Path, via: str) -> None:
+    readable_on_disk(via)
+    run_in_mount(tracked, tmp_path, ActionKind.PRUNE_CI, via=via)
+
+
+@pytest.mark.parametrize("via", [VIA_READER, VIA_DISK])
+def test_clean_package_removes_exactly_the_preview(
+    tracked: Tracker, tmp_path: Path, via: str
+) -> None:
+    readable_on_disk(via)
+    run_in_mount(tracked, tmp_path, ActionKind.CLEAN_PACKAGES, ("uvcttiny",), via=via)
 
 
 def test_bad_names_key_and_image_are_refused(tracked: Tracker, tmp_path: Path) -> None:

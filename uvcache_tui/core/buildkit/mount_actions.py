@@ -157,9 +157,9 @@ class MountActionPlan:
 
     @property
     def target(self) -> str:
-        """`builder/record-ID (key)`: what the audit log and the title name."""
+        """`builder/record-ID (key)`: what the title and the audit log name."""
         info = self.located.resolved.info
-        return f"buildkit {info.name}/{self.located.mount.id} ({self.key.describe()})"
+        return f"{info.name}/{self.located.mount.id} ({self.key.describe()})"
 
     def to_json(self) -> dict[str, Any]:
         """What `buildkit uv-prune|uv-clean --json` adds to `prune --dry-run --json`."""
@@ -280,7 +280,7 @@ def _audit(
     plan = planned.plan
     record = AuditRecord(
         time=now_iso(),
-        cache=planned.target,
+        cache=f"buildkit {planned.target}",
         command=f"{plan.command} (in {planned.uv_image})",
         predicted_bytes=plan.prediction.totals.reclaimable,
         **fields,
