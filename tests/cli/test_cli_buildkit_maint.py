@@ -88,6 +88,8 @@ def test_the_preview_is_what_goes(uv_mount: UvMount, tmp_path: Path, command: li
     assert done["unpredicted"] == [] and done["still_present"] == []
     assert done["freed_bytes"] == preview["totals"]["reclaimable_bytes"]
     assert done["helper_records_left"] == []
+    # the probe, the read, the run and the read again: each left its exec layer to prune
+    assert len(done["helper_records_pruned"]) >= 4
     assert new_records(engine, before) == []
     third = witness(uv_mount, tmp_path / "third")
     assert gone_between(second, third) == predicted

@@ -165,12 +165,15 @@ def _run(
     except HelperError as exc:
         return _fail(str(exc))
     result = done.result
+    helpers = done.to_json(planned)
     if args.json:
-        print_json({**result_json(result), **planned.to_json(), **done.to_json()})
+        print_json({**result_json(result), **helpers})
     else:
         print_lines(describe_result(result))
-        pruned = len(planned.helper_pruned()) + len(done.to_json()["helper_records_pruned"])
-        print(f"Helper builds: {pruned} record(s) of theirs removed.")
+        print(
+            f"Helper builds: {len(helpers['helper_records_pruned'])} record(s) of theirs "
+            f"removed, {len(helpers['helper_records_left'])} left."
+        )
         if not result.ok and result.uv_output:
             print(result.uv_output.strip()[-2000:], file=sys.stderr)
     if result.lock_busy:

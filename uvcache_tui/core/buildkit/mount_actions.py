@@ -264,12 +264,15 @@ class MountActionResult:
     after: MountSnapshot | None
     helper_runs: list[HelperRun] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, planned: MountActionPlan) -> dict[str, Any]:
+        """`planned.to_json()` plus the run's side; the helper records of every build."""
+        runs = planned.helper_runs() + self.helper_runs
         return {
+            **planned.to_json(),
             "uv_output_tail": self.uv.output if self.uv else None,
             "reread": self.after.to_json() if self.after else None,
-            "helper_records_pruned": [i for r in self.helper_runs for i in r.cleanup.pruned],
-            "helper_records_left": [i for r in self.helper_runs for i in r.cleanup.left],
+            "helper_records_pruned": [i for r in runs for i in r.cleanup.pruned],
+            "helper_records_left": [i for r in runs for i in r.cleanup.left],
         }
 
 
