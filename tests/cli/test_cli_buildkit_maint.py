@@ -145,7 +145,7 @@ def test_a_mount_in_use_is_refused_or_waited_for(uv_mount: UvMount, tmp_path: Pa
     context = tmp_path / "holder"
     context.mkdir()
     (context / "Dockerfile").write_text(
-        HOLDER.format(busybox=engine.busybox_image, cache_id=uv_mount.cache_id, seconds=12)
+        HOLDER.format(busybox=engine.busybox_image, cache_id=uv_mount.cache_id, seconds=30)
     )
     holder = subprocess.Popen(
         [engine.docker_bin, "build", "--network", "none", "--build-arg",
