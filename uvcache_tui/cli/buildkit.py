@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 
+from uvcache_tui.cli.buildkit_maint import register as register_maintenance_commands
 from uvcache_tui.cli.buildkit_mounts import Handler
 from uvcache_tui.cli.buildkit_mounts import register as register_mount_commands
 from uvcache_tui.cli.common import (
@@ -355,6 +356,7 @@ def register(commands: Commands) -> None:
     _timeout_options(prune)
     prune.set_defaults(func=cmd_prune)
     register_mount_commands(subcommands, _timeout_options, _with_connect_timeout)
+    register_maintenance_commands(subcommands, _timeout_options, _with_connect_timeout)
 
 
 def _with_connect_timeout(handler: Handler) -> Callable[[Context], int]:

@@ -117,7 +117,9 @@ def helper_records(
     while queue:  # a new base record under a pruned one (uid/gid/mode mkdir) goes too
         record = queue.pop()
         for parent in record.parents:
-            if parent in new and parent not in targets and parent not in kept:
+            # a shared parent is an image's layers (`FROM <uv image>`): the image keeps it
+            shared = parent in new and new[parent].shared
+            if parent in new and parent not in targets and parent not in kept and not shared:
                 targets.append(parent)
                 queue.append(new[parent])
     targets += [
