@@ -100,10 +100,6 @@ class CacheModel:
             self._package_sizes[package.name] = cached
         return cached
 
-    def packages_sizes(self, packages: Iterable[PackageEntry]) -> Sizes:
-        """What several packages hold together, each inode counted once (this walks)."""
-        return self.selection_sizes(path for p in packages for path in self.package_paths(p))
-
     def compute_package_sizes(self, cancelled: CancelCheck | None = None) -> None:
         """Every package's sizes, computed once with the model (off any UI thread)."""
         for package in self.packages:

@@ -368,6 +368,15 @@ def predict_clean_packages(model: CacheModel, names: Iterable[str]) -> Predictio
     return prediction
 
 
+def clean_packages_sizes(model: CacheModel, names: Iterable[str]) -> Sizes:
+    """What cleaning these packages frees: the figure for a selection of packages.
+
+    The marked-selection line, the clean preview and `clean --dry-run` all show this, so
+    the figures agree by construction (index pages, orphaned archives, the flat-index
+    bucket, counted as uv deletes them)."""
+    return predict_clean_packages(model, names).totals
+
+
 def _name_entries(base: str, kinds: tuple[str, ...], target: str) -> list[str]:
     """`pypi/<target>` and `<kind>/<digest>/<target>` below `base`, relative to `base`."""
     found: list[str] = []
