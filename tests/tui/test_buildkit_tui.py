@@ -53,6 +53,7 @@ from uvcache_tui.core.buildkit.records import (
     cache_mounts,
 )
 from uvcache_tui.core.buildkit.texts import true_size
+from uvcache_tui.core.words import counted
 from uvcache_tui.tui.buildkit.prune_screen import BuildkitPruneScreen
 from uvcache_tui.tui.buildkit.rows import LOADING, BuilderItem, MountItem, StatusItem
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
@@ -347,7 +348,7 @@ def test_prune_one_mount_from_the_tui(tracked: Tracker, tmp_path: Path, shared_e
             await wait_until(pilot, lambda: preview.result is not None, timeout=60)
             await pilot.pause()
             status = plain(preview.query_one("#bk-prune-status", Static))
-            assert status.startswith("Deleted 1 record(s)") and mounts.pip.id in status
+            assert status.split(",")[0].rstrip(".") == "Deleted 1 record" and mounts.pip.id in status
             assert not preview.query_one("#run", Button).display
             assert str(preview.query_one("#cancel", Button).label) == "Close"
             assert_dialog_uncovered(preview)
@@ -581,7 +582,7 @@ def test_dialog_asks_its_owner_to_run_and_shows_what_it_hands_back() -> None:
             dialog.show_result(PruneResult(plan=dialog.plan, deleted=deleted))
             await pilot.pause()
             status = plain(dialog.query_one("#bk-prune-status", Static))
-            assert status.startswith(f"Deleted {len(deleted)} record(s)")
+            assert status.startswith(f"Deleted {counted(len(deleted), 'record')}")
             assert str(dialog.query_one("#cancel", Button).label) == "Close"
             await pilot.click("#cancel")
             await pilot.pause()

@@ -17,7 +17,9 @@ from tests.deep_cache import build_deep_cache
 from tests.tui.conftest import main_screen, make_app, run, settle
 from tests.tui.test_actions_tui import open_preview
 from tests.tui.test_app import plain, wait_until
+from tests.uvcache_factory import UvEnv, make_wheel
 from uvcache_tui.core.units import format_size
+from uvcache_tui.core.words import counted
 
 SIZE = (120, 40)
 SELECTIONS = [
@@ -90,3 +92,28 @@ def test_marked_totals_equal_the_clean_preview(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         totals = json.loads(result.stdout)["totals"]
         assert (totals["allocated_bytes"], totals["reclaimable_bytes"]) == seen[names]
+
+
+def test_one_package_is_one_package(tmp_path: Path) -> None:
+    """The Packages status and the preview say "1 package", "1 entry", never "1 packages"."""
+    env = UvEnv(tmp_path)
+    make_wheel(env.links, "solo", "1.0", modules=1)
+    env.install(env.venv("venv"), "solo")
+
+    async def body() -> None:
+        app = make_app(env)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("2")
+            view = main_screen(pilot).packages_view
+            status = view.query_one("#packages-status", Static)
+            assert plain(status).startswith("1 package · "), plain(status)
+            line = await mark(pilot, ("solo",))
+            assert line.startswith("1 package · 1 marked: "), line
+            preview = await open_preview(pilot, "c")
+            totals = plain(preview.query_one("#preview-totals", Static))
+            entries = len(preview.plan.prediction.entries)
+            assert totals.startswith(f"Will remove {counted(entries, 'entry')}, "), totals
+            assert not re.search(r"\b1 (entries|files)\b", totals), totals
+
+    run(body)

@@ -46,18 +46,18 @@ from uvcache_tui.core.buildkit.prune import (
 )
 from uvcache_tui.core.buildkit.records import (
     FLAG_UNEXPANDED,
-    SIZE_NOTE,
     BuilderInfo,
 )
 from uvcache_tui.core.buildkit.texts import (
     describe_deletion,
     describe_prune_result,
+    describe_records,
     last_used,
     mount_size,
-    total_size,
     true_size,
 )
 from uvcache_tui.core.buildkit.values import parse_duration
+from uvcache_tui.core.words import counted
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -132,10 +132,7 @@ def format_builder(
     gc = _gc_line(info)
     if gc:
         lines.append(f"  {gc}")
-    lines.append(
-        f"  {len(info.mounts)} cache mount(s) of {len(info.records)} build-cache records; "
-        f"{total_size(info)} {SIZE_NOTE}"
-    )
+    lines.append(f"  {describe_records(info)}")
     if not info.mounts:
         return lines
     rows = [["ID", "KIND", "SIZE", "ON DISK", "LAST USED", "USES", "IN USE", "TARGET", "CACHE ID"]]
@@ -303,7 +300,8 @@ def cmd_prune(ctx: Context) -> int:
         print_lines(format_plan(plan, now), sys.stderr if args.json else sys.stdout)
         sys.stdout.flush()
         confirm(
-            f"Delete {len(plan.to_delete)} cache mount(s) from builder {plan.builder.name}? [y/N]"
+            f"Delete {counted(len(plan.to_delete), 'cache mount')} from builder "
+            f"{plan.builder.name}? [y/N]"
         )
     result = execute_prune(plan, timeout=max(args.timeout, 60.0))
     _emit(plan, result, args, now)

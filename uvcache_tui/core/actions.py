@@ -22,6 +22,7 @@ from uvcache_tui.core.packages import normalize_name
 from uvcache_tui.core.predict import ActionKind, Prediction, predict
 from uvcache_tui.core.units import format_size
 from uvcache_tui.core.uvbin import UvBinary
+from uvcache_tui.core.words import counted
 
 DEFAULT_LOCK_TIMEOUT = 10
 WAIT_LOCK_TIMEOUT = 300
@@ -320,7 +321,7 @@ def describe_plan_totals(plan: ActionPlan) -> str:
     prints and the TUI shows under its table."""
     totals = plan.prediction.totals
     return (
-        f"Will remove {len(plan.prediction.entries):,} entries, "
-        f"{format_size(totals.allocated)} allocated, {totals.files:,} files. "
+        f"Will remove {counted(len(plan.prediction.entries), 'entry')}, "
+        f"{format_size(totals.allocated)} allocated, {counted(totals.files, 'file')}. "
         f"Frees {format_size(totals.reclaimable)}; the rest stays linked from venvs or tools."
     )

@@ -54,10 +54,10 @@ def test_sizes_are_marked_approximate_only_when_parsed_back() -> None:
     assert [mount_size(m) for m in parsed.mounts] == ["~2.0 KiB"]
     assert mount_size(cache_mounts((unparsed,))[0]) == "lots"
     assert describe_deletion(_plan(exact, keep=(_record(1).id,))) == (
-        f"Will delete 1 cache mount(s), 1.0 KiB {SIZE_NOTE}."
+        f"Will delete 1 cache mount, 1.0 KiB {SIZE_NOTE}."
     )
     assert (
-        describe_deletion(_plan(parsed)) == f"Will delete 1 cache mount(s), ~2.0 KiB {SIZE_NOTE}."
+        describe_deletion(_plan(parsed)) == f"Will delete 1 cache mount, ~2.0 KiB {SIZE_NOTE}."
     )
 
 
@@ -81,7 +81,7 @@ def test_prune_result_caps_only_the_deleted_list() -> None:
         errors=("boom",),
     )
     full = describe_prune_result(result)
-    assert full[0] == "Deleted 12 record(s), 4.0 KiB reclaimed as reported by BuildKit."
+    assert full[0] == "Deleted 12 records, 4.0 KiB reclaimed as reported by BuildKit."
     assert full[1:13] == [f"deleted d{i}" for i in range(12)]
     assert full[13:] == [
         "NOT deleted (still in use or gone?): n1",
@@ -92,4 +92,4 @@ def test_prune_result_caps_only_the_deleted_list() -> None:
     capped = describe_prune_result(result, deleted_shown=10)
     assert capped[1:12] == [f"deleted d{i}" for i in range(10)] + ["… and 2 more"]
     assert capped[12:] == full[13:]
-    assert describe_prune_result(PruneResult(plan=plan))[0] == "Deleted 0 record(s)."
+    assert describe_prune_result(PruneResult(plan=plan))[0] == "Deleted 0 records."

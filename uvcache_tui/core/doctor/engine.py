@@ -19,6 +19,7 @@ from uvcache_tui.core.buildkit.records import BuilderInfo, CacheMountRecord
 from uvcache_tui.core.buildkit.select import cache_key
 from uvcache_tui.core.buildkit.texts import last_used, mount_size
 from uvcache_tui.core.doctor.report import DockerfileDiagnosis, MountRef
+from uvcache_tui.core.words import counted
 
 EPHEMERAL_DRIVERS = ("kubernetes", "remote")
 
@@ -138,6 +139,6 @@ def describe_record(record: CacheMountRecord, now: datetime) -> str:
     """`record abc123 (4.2 MB, used 3 times, last used 2 hours ago)`."""
     parts = [mount_size(record)]
     if record.usage_count is not None:
-        parts.append(f"used {record.usage_count} time{'s' if record.usage_count != 1 else ''}")
+        parts.append(f"used {counted(record.usage_count, 'time')}")
     parts.append(f"last used {last_used(record, now)}")
     return f"record {record.id[:12]} ({', '.join(parts)})"

@@ -22,7 +22,12 @@ from uvcache_tui.core.buildkit.records import (
     BuilderInfo,
     CacheMountRecord,
 )
-from uvcache_tui.core.buildkit.texts import last_used, mount_size, total_size, true_size
+from uvcache_tui.core.buildkit.texts import (
+    describe_records,
+    last_used,
+    mount_size,
+    true_size,
+)
 from uvcache_tui.tui.buildkit.format import kind_text
 from uvcache_tui.tui.format import format_size
 
@@ -161,11 +166,7 @@ def builder_details(
     elif builder.listed:
         grid.add_row("GC policy", Text("not reported by this builder", style="dim"))
     if builder.listed:
-        grid.add_row(
-            "Records",
-            f"{len(builder.records)} build-cache records, {len(builder.mounts)} of them "
-            f"cache mounts: {total_size(builder)} {SIZE_NOTE}",
-        )
+        grid.add_row("Records", describe_records(builder))
     parts.append(grid)
     if builder.error:
         parts += [Text(""), Text(builder.error, style="bold red")]

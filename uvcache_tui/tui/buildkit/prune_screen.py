@@ -29,6 +29,7 @@ from uvcache_tui.core.buildkit.texts import (
     last_used,
     mount_size,
 )
+from uvcache_tui.core.words import counted
 
 
 def plan_title(plan: PrunePlan) -> str:
@@ -155,8 +156,8 @@ class BuildkitPruneScreen(ModalScreen["PruneResult | None"]):
         run = self.query_one("#run", Button)
         run.disabled = True
         self.query_one("#cancel", Button).disabled = True
-        count = len(self.plan.to_delete)
-        self.say(f"Pruning {count} cache mount(s) of builder {self.plan.builder.name}…")
+        mounts = counted(len(self.plan.to_delete), "cache mount")
+        self.say(f"Pruning {mounts} of builder {self.plan.builder.name}…")
         self.on_run()
 
     def show_failure(self, error: str) -> None:

@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from uvcache_tui.core.scan import DirNode, ScanResult
+from uvcache_tui.core.words import counted
 from uvcache_tui.tui.format import format_count, format_size, size_bar
 from uvcache_tui.tui.widgets.table_columns import fit, reset_columns, right
 
@@ -66,7 +67,7 @@ def listing(node: DirNode, sort: str = "size") -> list[FileRow]:
         for child in node.iter_children()
     ]
     if node.own_files:
-        label = f"({node.own_files} file{'s' if node.own_files != 1 else ''})"
+        label = f"({counted(node.own_files, 'file')})"
         rows.append(
             FileRow(FILES_KEY, label, own_files_allocated(node), None, node.own_files, None)
         )

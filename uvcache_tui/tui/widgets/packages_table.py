@@ -22,6 +22,7 @@ from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.model import Sizes
 from uvcache_tui.core.packages import PackageEntry
 from uvcache_tui.core.predict import clean_packages_sizes
+from uvcache_tui.core.words import counted
 from uvcache_tui.tui.format import format_size
 from uvcache_tui.tui.screens.wheels import WheelsScreen
 from uvcache_tui.tui.widgets.table_columns import fit, reset_columns, right, widest
@@ -269,7 +270,11 @@ class PackagesView(Vertical):
             return
         total = len(model.packages)
         shown = self.table.row_count
-        text = f"{total} packages" if shown == total else f"{shown} of {total} packages"
+        text = (
+            counted(total, "package")
+            if shown == total
+            else f"{shown:,} of {counted(total, 'package')}"
+        )
         if self.marked_packages:
             text += f" · {len(self.marked_packages)} marked"
             status.update(text + ": measuring…")
