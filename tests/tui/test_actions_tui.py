@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, DataTable, Static
 
-from tests.core.test_actions import tree_signature
+from tests.core.test_actions import NESTED_PARENTHESES, tree_signature
 from tests.tui.conftest import (
     NO_DOCKER,
     SnapshotApp,
@@ -236,6 +236,9 @@ def test_lock_held_by_ourselves_offers_force_not_wait(fresh_env: UvEnv, tmp_path
         async with make_app(fresh_env).run_test(size=SIZE) as pilot:
             preview = await open_preview(pilot, "p")
             assert preview.plan.lock.held_by_our_parent
+            warnings = " ".join(plain(w) for w in preview.query(".preview-warning").results(Static))
+            assert f"the cache lock is held by pid {os.getpid()}" in warnings, warnings
+            assert not NESTED_PARENTHESES.search(warnings), warnings
             assert not preview.query("#wait")
             force = preview.query_one("#force", Checkbox)
             assert "only waits for it" in str(force.label)

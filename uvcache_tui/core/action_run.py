@@ -216,8 +216,11 @@ def _measure(
 def describe_result(result: ActionResult) -> list[str]:
     """The result in a few lines: the one text the CLI prints and the TUI shows."""
     if result.lock_busy:
-        who = result.plan.lock.description if result.plan.lock.holders else "another process"
-        return [f"The cache is in use ({who}): nothing was deleted. Try again when it finishes."]
+        # The lock's phrase has parentheses of its own (`pid 12 (uv)`): never wrapped in more.
+        return [
+            f"The cache is in use, its lock {result.plan.lock.description}: nothing was "
+            "deleted. Try again when it finishes."
+        ]
     lines: list[str] = []
     if result.interrupted:
         lines.append(

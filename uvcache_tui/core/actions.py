@@ -204,8 +204,8 @@ def plan_action(
         )
     if plan.lock.held_by_our_parent:
         plan.warnings.append(
-            f"the cache lock is held by the uv that started uvcache-tui "
-            f"({plan.lock.description}); it only waits for uvcache-tui to exit, so waiting "
+            f"the cache lock is {plan.lock.description}, the uv that started uvcache-tui; "
+            "it only waits for uvcache-tui to exit, so waiting "
             "can never succeed and forcing is safe here — or install the tool with "
             "`uv tool install`, which holds no lock"
         )
