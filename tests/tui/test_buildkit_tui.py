@@ -58,6 +58,7 @@ from uvcache_tui.tui.buildkit.prune_screen import BuildkitPruneScreen
 from uvcache_tui.tui.buildkit.rows import LOADING, BuilderItem, MountItem, StatusItem
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
 from uvcache_tui.tui.buildkit.view import BuildkitView
+from uvcache_tui.tui.config import READ_ONLY_NOTICE
 from uvcache_tui.tui.messages import ScanFinished
 from uvcache_tui.tui.screens.main import MainScreen
 from uvcache_tui.tui.widgets.cache_view import CacheHeader
@@ -348,7 +349,9 @@ def test_prune_one_mount_from_the_tui(tracked: Tracker, tmp_path: Path, shared_e
             await wait_until(pilot, lambda: preview.result is not None, timeout=60)
             await pilot.pause()
             status = plain(preview.query_one("#bk-prune-status", Static))
-            assert status.split(",")[0].rstrip(".") == "Deleted 1 record" and mounts.pip.id in status
+            assert (
+                status.split(",")[0].rstrip(".") == "Deleted 1 record" and mounts.pip.id in status
+            )
             assert not preview.query_one("#run", Button).display
             assert str(preview.query_one("#cancel", Button).label) == "Close"
             assert_dialog_uncovered(preview)
@@ -477,8 +480,12 @@ def test_prune_builder_preview_cancel_and_read_only(
                 await move_to(pilot, node)
                 assert section.check_action("prune_mount", ()) is False
                 assert section.check_action("prune_builder", ()) is False
-                await pilot.press("d", "D")
-                await settle(pilot)  # a plan worker, had one started, has posted by now
+                for key in ("d", "D"):
+                    read_only.clear_notifications()
+                    await pilot.press(key)
+                    await settle(pilot)  # a plan worker, had one started, has posted by now
+                    said = [n for n in read_only._notifications if n.message == READ_ONLY_NOTICE]
+                    assert len(said) == 1 and said[0].title == "Read-only", key
                 assert not posted(seen, BuildkitLocationsTree.Planned)
                 assert isinstance(read_only.screen, MainScreen)
                 assert "d prune this mount" not in view_text(pilot)
