@@ -307,6 +307,10 @@ def test_builder_and_uv_mount_listed_and_explained(
             assert "cache mounts" in text and SIZE_NOTE in text.replace("\n", " ").replace(
                 "  ", " "
             )
+            if not engine.legacy:  # Engine 28's default policy: its limits on three rules
+                words = " ".join(text.split())
+                assert "for 3 rules: unused 2 months, then any age, then all" in words
+                assert words.count("reserved ") == 1, words
 
     run(body)
 

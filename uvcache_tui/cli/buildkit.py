@@ -34,7 +34,7 @@ from uvcache_tui.core.buildkit.budget import (
     parse_seconds,
 )
 from uvcache_tui.core.buildkit.builders import list_builders
-from uvcache_tui.core.buildkit.gc import describe_gc_rule
+from uvcache_tui.core.buildkit.gc import describe_gc_policy
 from uvcache_tui.core.buildkit.ondisk import MountKey, MountOnDisk, measure_report, report_json
 from uvcache_tui.core.buildkit.prune import (
     MODE_IDS,
@@ -116,7 +116,7 @@ def _builder_heading(info: BuilderInfo) -> str:
 def _gc_line(info: BuilderInfo) -> str | None:
     if not info.gc_policy:
         return None
-    return "GC policy: " + "; ".join(describe_gc_rule(rule) for rule in info.gc_policy)
+    return "GC policy: " + "; ".join(describe_gc_policy(info.gc_policy))
 
 
 def format_builder(

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from uvcache_tui.core.buildkit.builders import resolve_builder
-from uvcache_tui.core.buildkit.gc import describe_gc_rule
+from uvcache_tui.core.buildkit.gc import describe_gc_policy, describe_gc_rule
 from uvcache_tui.core.buildkit.records import BuilderInfo, CacheMountRecord
 from uvcache_tui.core.buildkit.select import cache_key
 from uvcache_tui.core.buildkit.texts import last_used, mount_size
@@ -130,7 +130,7 @@ def _notes(info: BuilderInfo) -> tuple[str, ...]:
             "persistent volume); export and import the cache to keep it between jobs"
         )
     if info.gc_policy:
-        rules = "; ".join(describe_gc_rule(rule) for rule in info.gc_policy)
+        rules = "; ".join(describe_gc_policy(info.gc_policy))
         notes.append(f"garbage collection on {info.name}: {rules} (cache mounts go first)")
     return tuple(notes)
 

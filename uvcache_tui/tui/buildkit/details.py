@@ -13,7 +13,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from uvcache_tui.core.buildkit.gc import GCRule, describe_gc_rule
+from uvcache_tui.core.buildkit.gc import describe_gc_policy
 from uvcache_tui.core.buildkit.ondisk import MountOnDisk
 from uvcache_tui.core.buildkit.records import (
     FLAG_UNEXPANDED,
@@ -79,11 +79,6 @@ def when(value: datetime | None, now: datetime, fallback: str | None = None) -> 
         return fallback or "-"
     stamp = value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     return f"{stamp} ({humanize.naturaltime(now - value)})"
-
-
-def gc_rule_text(rule: GCRule) -> str:
-    """One GC rule in the words of `buildkit ls`, with the history of the never-matching rule."""
-    return describe_gc_rule(rule, detailed=True)
 
 
 def _grid() -> Table:
@@ -162,7 +157,7 @@ def builder_details(
     elif builder.source == "buildx-du":
         grid.add_row("Read with", "`docker buildx du`: sizes parsed from human strings (~)")
     if builder.gc_policy:
-        grid.add_row("GC policy", "\n".join(gc_rule_text(rule) for rule in builder.gc_policy))
+        grid.add_row("GC policy", "\n".join(describe_gc_policy(builder.gc_policy, detailed=True)))
     elif builder.listed:
         grid.add_row("GC policy", Text("not reported by this builder", style="dim"))
     if builder.listed:
