@@ -54,6 +54,7 @@ from uvcache_tui.core.buildkit.texts import (
     describe_records,
     last_used,
     mount_size,
+    mount_target,
     true_size,
 )
 from uvcache_tui.core.buildkit.values import parse_duration
@@ -192,14 +193,14 @@ def format_plan(plan: PrunePlan, now: datetime) -> list[str]:
     if deleting:
         rows = [
             [i.mount.id, i.mount.kind, mount_size(i.mount), last_used(i.mount, now)]
-            + [i.mount.target or ""]
+            + [mount_target(i.mount)]
             for i in deleting
         ]
         lines += _table(rows, "    ")
     if kept:
         lines.append(f"  Kept ({len(kept)}):")
         lines += _table(
-            [[i.mount.id, i.mount.kind, i.reason or "", i.mount.target or ""] for i in kept],
+            [[i.mount.id, i.mount.kind, i.reason or "", mount_target(i.mount)] for i in kept],
             "    ",
         )
     for rejected in plan.rejected:

@@ -30,6 +30,22 @@ def mount_size(mount: CacheMountRecord) -> str:
     return approximate_size(mount.size_bytes, mount.size_exact)
 
 
+def distinct_cache_id(mount: CacheMountRecord) -> str | None:
+    """The mount's cache id when the target does not already say it (BuildKit keys a cache by
+    its id, the target unless `id=` was given): two mounts at one target differ only here."""
+    if mount.cache_id is None or mount.cache_id == mount.target:
+        return None
+    return mount.cache_id
+
+
+def mount_target(mount: CacheMountRecord) -> str:
+    """`/root/.cache/uv id=uv-py311`: the target (else the description), with the cache id
+    when it differs; the previews and the mount tables print this."""
+    where = mount.target or mount.description
+    cache_id = distinct_cache_id(mount)
+    return f"{where} id={cache_id}" if cache_id is not None else where
+
+
 def true_size(on_disk: MountOnDisk | None) -> str:
     """`512.0 KiB` measured on disk (`*` after it: BuildKit's figure is stale), else `-`."""
     if on_disk is None or on_disk.size is None:

@@ -24,6 +24,7 @@ from uvcache_tui.core.buildkit.records import (
 )
 from uvcache_tui.core.buildkit.texts import (
     describe_records,
+    distinct_cache_id,
     last_used,
     mount_size,
     true_size,
@@ -115,6 +116,9 @@ def mounts_table(
     table.add_column("ID", no_wrap=True, style="dim")
     for mount in builder.mounts:
         target = Text(mount.target or mount.description)
+        cache_id = distinct_cache_id(mount)
+        if cache_id is not None:
+            target.append(f" id={cache_id}", style="cyan")
         if mount.flags:
             target.append(f"  ! {', '.join(mount.flags)}", style="yellow")
         measured = [true_size(on_disk.get(mount.id))] if on_disk else []
@@ -197,6 +201,9 @@ def mount_title(mount: CacheMountRecord) -> Text:
     title = kind_text(mount.kind)
     title.append(" cache mount  ", style="bold")
     title.append(mount.target or mount.id, style="bold")
+    cache_id = distinct_cache_id(mount)
+    if cache_id is not None:
+        title.append(f" id={cache_id}", style="cyan")
     return title
 
 

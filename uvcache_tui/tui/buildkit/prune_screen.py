@@ -28,6 +28,7 @@ from uvcache_tui.core.buildkit.texts import (
     describe_prune_result,
     last_used,
     mount_size,
+    mount_target,
 )
 from uvcache_tui.core.words import counted
 
@@ -132,7 +133,7 @@ class BuildkitPruneScreen(ModalScreen["PruneResult | None"]):
                 mount.kind,
                 mount_size(mount),
                 last_used(mount, self.now),
-                mount.target or mount.description,
+                mount_target(mount),
                 key=mount.id,
             )
         if not self.plan.items:
