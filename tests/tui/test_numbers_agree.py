@@ -27,6 +27,7 @@ SELECTIONS = [
     ("alpha", "gitpkg"),  # an index page and a git checkout
     ("direct-pkg", "gamma", "localpkg"),
     ("flpkg",),
+    ("alpha",),  # one package: its row says the same (its index page included)
 ]
 MARKED_RE = re.compile(r"marked: (?P<allocated>.+) allocated, (?P<reclaimable>.+) reclaimable$")
 PREVIEW_RE = re.compile(r", (?P<allocated>[^,]+) allocated, .* Frees (?P<reclaimable>[^;]+);")
@@ -68,6 +69,12 @@ def test_marked_totals_equal_the_clean_preview(tmp_path: Path) -> None:
                 exact = preview.plan.prediction.totals
                 assert marked["allocated"] == format_size(exact.allocated)
                 seen[names] = (exact.allocated, exact.reclaimable)
+                if len(names) == 1:
+                    row = [
+                        str(view.table.get_cell(names[0], column)).strip()
+                        for column in ("allocated", "reclaimable")
+                    ]
+                    assert row == [marked["allocated"], marked["reclaimable"]], (row, line)
                 if "alpha" in names:
                     kinds = {entry.kind for entry in preview.plan.prediction.entries}
                     assert "index-page" in kinds

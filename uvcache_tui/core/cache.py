@@ -93,10 +93,14 @@ class CacheModel:
         return [*package.dirs, *(f"{ARCHIVE_BUCKET}/{aid}" for aid in package.archive_ids)]
 
     def package_sizes(self, package: PackageEntry) -> Sizes:
-        """One package's sizes; `load_cache` computes them all, so this is a lookup."""
+        """One package's sizes: its dirs and archives, each inode once, plus its index
+        pages (files, sized as a prediction sizes them); `load_cache` computes them all, so
+        this is a lookup."""
         cached = self._package_sizes.get(package.name)
         if cached is None:
             cached = self.selection_sizes(self.package_paths(package))
+            for page in package.index_pages:
+                cached = add_sizes(cached, file_sizes(os.path.join(self.path, page)))
             self._package_sizes[package.name] = cached
         return cached
 
@@ -152,6 +156,27 @@ class CacheModel:
     @property
     def dangling_archives(self) -> list[ArchiveEntry]:
         return [a for a in self.archives if not a.referrers]
+
+
+def file_sizes(path: str) -> Sizes:
+    """One file (or link, FIFO…) as a selection: reclaimable only when it has no other link."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return Sizes()
+    alloc = st.st_blocks * 512
+    return Sizes(alloc, st.st_size, alloc if st.st_nlink <= 1 else 0, 1, 0)
+
+
+def add_sizes(a: Sizes, b: Sizes) -> Sizes:
+    """Two disjoint selections together (nothing in one is linked from the other)."""
+    return Sizes(
+        a.allocated + b.allocated,
+        a.apparent + b.apparent,
+        a.reclaimable + b.reclaimable,
+        a.files + b.files,
+        a.dirs + b.dirs,
+    )
 
 
 def _has_ancestor_in(node: DirNode, chosen: set[int]) -> bool:
@@ -270,6 +295,7 @@ def _build_model(
         if b.status is BucketStatus.CURRENT and b.family in ("wheels", "sdists")
     ]
     all_links = [b.name for b in buckets if b.is_dir and b.family in ("wheels", "sdists")]
+    page_buckets = [b.name for b in buckets if b.is_dir and b.family == "simple"]
     archive_node = result.root.child(ARCHIVE_BUCKET)
     # The scan already listed every directory: its tree gives the buckets' structure and
     # archive-v0's subdirectories, when it is whole (not cancelled, nothing went wrong).
@@ -278,7 +304,7 @@ def _build_model(
     archive_ids: dict[str, DirNode] | None = None
     if clean:
         trees = {}
-        for name in all_links:
+        for name in all_links + page_buckets:
             node = result.root.child(name)
             if node is not None:
                 trees[name] = node
@@ -296,7 +322,7 @@ def _build_model(
     else:
         listings = {}
         links = find_links(root, all_links, archive_ids, listings)
-    packages = collect_packages(root, all_links, links, trees, listings)
+    packages = collect_packages(root, all_links + page_buckets, links, trees, listings)
     referrers: dict[str, list[str]] = {}
     current_prefixes = tuple(name + os.sep for name in current_links)
     for link in links:
