@@ -27,6 +27,7 @@ from uvcache_tui.core.packages import (
     collect_packages,
 )
 from uvcache_tui.core.scan import CancelCheck, DirNode, ProgressCallback, ScanResult, scan
+from uvcache_tui.core.scan.tree import add_sizes, file_sizes
 
 
 @dataclass(frozen=True)
@@ -156,27 +157,6 @@ class CacheModel:
     @property
     def dangling_archives(self) -> list[ArchiveEntry]:
         return [a for a in self.archives if not a.referrers]
-
-
-def file_sizes(path: str) -> Sizes:
-    """One file (or link, FIFO…) as a selection: reclaimable only when it has no other link."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return Sizes()
-    alloc = st.st_blocks * 512
-    return Sizes(alloc, st.st_size, alloc if st.st_nlink <= 1 else 0, 1, 0)
-
-
-def add_sizes(a: Sizes, b: Sizes) -> Sizes:
-    """Two disjoint selections together (nothing in one is linked from the other)."""
-    return Sizes(
-        a.allocated + b.allocated,
-        a.apparent + b.apparent,
-        a.reclaimable + b.reclaimable,
-        a.files + b.files,
-        a.dirs + b.dirs,
-    )
 
 
 def _has_ancestor_in(node: DirNode, chosen: set[int]) -> bool:

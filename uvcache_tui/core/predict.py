@@ -17,9 +17,10 @@ from enum import Enum
 
 from uvcache_tui.core.archive_links import ARCHIVE_BUCKET
 from uvcache_tui.core.buckets import BucketStatus, parse_version
-from uvcache_tui.core.cache import CacheModel, add_sizes, file_sizes
+from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.model import Sizes
 from uvcache_tui.core.packages import built_distribution, index_page_name, normalize_name
+from uvcache_tui.core.scan.tree import add_sizes, file_sizes
 
 PYTHON_BUCKET_PRUNE_FIXED = (0, 11, 21)
 """uv releases before this delete their own `python-vN` bucket on prune (uv#19795)."""

@@ -11,8 +11,9 @@ import sys
 from tests.deep_cache import DeepCache
 from tests.uvcache_factory import uv_binary
 from uvcache_tui.core.buckets import table_for
-from uvcache_tui.core.cache import file_sizes, load_cache
+from uvcache_tui.core.cache import load_cache
 from uvcache_tui.core.predict import clean_packages_sizes, predict_clean_packages
+from uvcache_tui.core.scan.tree import file_sizes
 from uvcache_tui.core.uvbin import UvBinary
 
 
