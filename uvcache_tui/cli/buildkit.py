@@ -58,7 +58,7 @@ from uvcache_tui.core.buildkit.texts import (
     true_size,
 )
 from uvcache_tui.core.buildkit.values import parse_duration
-from uvcache_tui.core.words import counted
+from uvcache_tui.core.words import counted, plural
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -206,7 +206,7 @@ def format_plan(plan: PrunePlan, now: datetime) -> list[str]:
     for rejected in plan.rejected:
         lines.append(f"  Not pruned: {rejected.message}")
     if plan.requests:
-        lines.append(f"  {'Request' if len(plan.requests) == 1 else 'Requests'}:")
+        lines.append(f"  {plural('Request', len(plan.requests))}:")
         lines += [f"    {r.call}" for r in plan.requests]
         lines.append(f"  {describe_requests(plan)}")
     return lines

@@ -26,7 +26,7 @@ from uvcache_tui.core.pathset import list_paths, outermost, outside, removed_pat
 from uvcache_tui.core.units import format_size
 from uvcache_tui.core.uvbin import UvBinary
 from uvcache_tui.core.uvproc import run_uv_group
-from uvcache_tui.core.words import counted
+from uvcache_tui.core.words import counted, plural
 
 _REMOVED_RE = re.compile(r"^Removed .*$", re.MULTILINE)
 _LOCK_TIMEOUT_RE = re.compile(r"Timeout.*lock", re.IGNORECASE | re.DOTALL)
@@ -226,7 +226,7 @@ def describe_result(result: ActionResult) -> list[str]:
         lines.append(
             f"Stopped: uv was interrupted and has exited (code {result.uv_exit_code}); "
             f"{counted(len(result.removed), 'path')} "
-            f"{'was' if len(result.removed) == 1 else 'were'} removed before it stopped."
+            f"{plural('was', len(result.removed), 'were')} removed before it stopped."
         )
     else:
         lines.append(f"uv exited with {result.uv_exit_code}")
