@@ -60,7 +60,7 @@ class BuildkitLocationsTree(BuildkitBranch):
         ),
         Binding("d,D", "say_read_only", show=False),  # only with --read-only
     ]
-    HELP_NOTE = "in-use mounts are kept; d and D are hidden with --read-only"
+    HELP_NOTE = "in-use mounts are kept; with --read-only d and D only say why not"
     """Shown under the keys above in the help screen."""
 
     @dataclass

@@ -118,7 +118,7 @@ class MainScreen(Screen[None]):
         ),
         Binding(READ_ONLY_KEYS, "say_read_only", show=False),  # only with --read-only
     ]
-    HELP_NOTE = "a preview first; then your uv deletes (hidden with --read-only)"
+    HELP_NOTE = "a preview first; then your uv deletes (with --read-only: a note saying why not)"
     """Shown above the cache actions in the help screen."""
 
     def __init__(self, config: AppConfig) -> None:

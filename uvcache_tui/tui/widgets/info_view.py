@@ -116,7 +116,7 @@ def cache_facts(model: CacheModel, location: Location | None) -> RenderableType:
         stale = sum(1 for e in contents.interpreters if not e.exists)
         grid.add_row(
             "Interpreters",
-            f"{counted(len(contents.interpreters), 'query', 'queries')} cached, {stale} stale",
+            f"{counted(len(contents.interpreters), 'query')} cached, {stale} stale",
         )
     problems = scan.problems
     grid.add_row(
