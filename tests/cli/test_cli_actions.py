@@ -11,6 +11,7 @@ from tests.conftest import RichCache
 from tests.core.test_actions import all_paths, tree_signature
 from tests.uvcache_factory import du_bytes
 from uvcache_tui.core.units import format_size
+from uvcache_tui.core.words import counted
 
 
 def _env(rc: RichCache, tmp_path: Path) -> dict[str, str]:
@@ -107,8 +108,8 @@ def test_text_preview_states_the_json_totals(
     assert text.returncode == 0, text.stderr
     totals = document["totals"]
     assert (
-        f"\nWill remove {len(document['entries']):,} entries, "
-        f"{format_size(totals['allocated_bytes'])} allocated, {totals['files']:,} files. "
+        f"\nWill remove {counted(len(document['entries']), 'entry')}, "
+        f"{format_size(totals['allocated_bytes'])} allocated, {counted(totals['files'], 'file')}. "
         f"Frees {format_size(totals['reclaimable_bytes'])}; the rest stays linked" in text.stdout
     )
     assert text.stdout.startswith(f"Prune: {cache} (uv {document['uv_version']})\n")

@@ -132,6 +132,10 @@ def test_ls_json_16180(tracked: Tracker, tmp_path: Path) -> None:
     assert mount["id"] in text.stdout
     assert "as last computed by BuildKit — often stale for cache mounts" in text.stdout
     assert ("unexpanded variable" in text.stdout) == engine.legacy
+    if not engine.legacy:  # Engine 28's default GC policy: the same limits on three rules
+        (gc_line,) = [line for line in text.stdout.splitlines() if "GC policy:" in line]
+        assert gc_line.count("reserved ") == 1, gc_line
+        assert gc_line.endswith(", for 3 rules: unused 2 months, then any age, then all")
 
 
 @pytest.mark.docker

@@ -5,6 +5,7 @@ the disk got back."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -12,13 +13,16 @@ import pytest
 
 from tests.conftest import RichCache
 from tests.uvcache_factory import UvEnv, hold_cache_lock, make_wheel, uv_binary
-from uvcache_tui.core.action_run import is_lock_timeout, run_action
+from uvcache_tui.core.action_run import describe_result, is_lock_timeout, run_action
 from uvcache_tui.core.actions import ActionRefused, plan_action
 from uvcache_tui.core.audit import audit_log_path
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.cache import load_cache
 from uvcache_tui.core.predict import ActionKind, Prediction
 from uvcache_tui.core.uvbin import UvBinary
+
+NESTED_PARENTHESES = re.compile(r"\([^()]*\(")
+"""`(held by pid 12 (uv))`: a parenthesis opened inside another."""
 
 
 def all_paths(root: Path) -> set[str]:
@@ -147,6 +151,9 @@ def test_running_uv_blocks_then_action_succeeds(tmp_path: Path) -> None:
         result = run_action(plan, model, uv, audit_env={"UVCACHE_TUI_STATE_DIR": str(tmp_path)})
         assert not result.ran and result.lock_busy
         assert tree_signature(env.cache) == signature
+        said = describe_result(result)[0]
+        assert f"held by pid {holder.pid}" in said
+        assert not NESTED_PARENTHESES.search(said), said
     finally:
         holder.terminate()
         holder.wait(10)

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, DataTable, Static
 
-from tests.core.test_actions import tree_signature
+from tests.core.test_actions import NESTED_PARENTHESES, tree_signature
 from tests.tui.conftest import (
     NO_DOCKER,
     SnapshotApp,
@@ -29,6 +29,7 @@ from tests.tui.test_app import plain, wait_until
 from tests.uvcache_factory import UvEnv, hold_cache_lock, uv_binary
 from uvcache_tui.core.lock import LockState, probe_lock
 from uvcache_tui.core.uvbin import UvBinary
+from uvcache_tui.tui.config import READ_ONLY_NOTICE
 from uvcache_tui.tui.messages import ActionPlanFailed, ActionPlanned
 from uvcache_tui.tui.screens.action_run import ActionRunScreen
 from uvcache_tui.tui.screens.main import MainScreen
@@ -146,13 +147,20 @@ def test_cancel_and_read_only_delete_nothing(fresh_env: UvEnv) -> None:
             await pilot.press("2", "space")  # a marked package, so that c has something
             await settle(pilot)
             assert main_screen(pilot).packages_view.marked_packages
-            await pilot.press("p", "P", "c", "C")
-            await settle(pilot)  # a planning worker, had one started, has finished here
+            for key in ("p", "P", "c", "C"):
+                app.clear_notifications()
+                await pilot.press(key)
+                await settle(pilot)  # a planning worker, had one started, has finished here
+                # each key says why nothing happens and how to act
+                said = [n for n in app._notifications if n.message == READ_ONLY_NOTICE]
+                assert len(said) == 1 and said[0].title == "Read-only", key
+                assert "without --read-only" in said[0].message
             assert not [m for m in seen if isinstance(m, planning)]
             assert not [w for w in app.workers if w.group == "plan-action"]
             assert isinstance(app.screen, MainScreen)
-            footer_keys = set(app.screen.active_bindings)
-            assert not footer_keys & {"p", "P", "c", "C"}
+            # the footer still does not offer them
+            shown = {k for k, a in app.screen.active_bindings.items() if a.binding.show}
+            assert not shown & {"p", "P", "c", "C"}
 
     run(body)
     assert tree_signature(fresh_env.cache) == signature
@@ -236,6 +244,9 @@ def test_lock_held_by_ourselves_offers_force_not_wait(fresh_env: UvEnv, tmp_path
         async with make_app(fresh_env).run_test(size=SIZE) as pilot:
             preview = await open_preview(pilot, "p")
             assert preview.plan.lock.held_by_our_parent
+            warnings = " ".join(plain(w) for w in preview.query(".preview-warning").results(Static))
+            assert f"the cache lock is held by pid {os.getpid()}" in warnings, warnings
+            assert not NESTED_PARENTHESES.search(warnings), warnings
             assert not preview.query("#wait")
             force = preview.query_one("#force", Checkbox)
             assert "only waits for it" in str(force.label)

@@ -53,10 +53,12 @@ from uvcache_tui.core.buildkit.records import (
     cache_mounts,
 )
 from uvcache_tui.core.buildkit.texts import true_size
+from uvcache_tui.core.words import counted
 from uvcache_tui.tui.buildkit.prune_screen import BuildkitPruneScreen
 from uvcache_tui.tui.buildkit.rows import LOADING, BuilderItem, MountItem, StatusItem
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
 from uvcache_tui.tui.buildkit.view import BuildkitView
+from uvcache_tui.tui.config import READ_ONLY_NOTICE
 from uvcache_tui.tui.messages import ScanFinished
 from uvcache_tui.tui.screens.main import MainScreen
 from uvcache_tui.tui.widgets.cache_view import CacheHeader
@@ -308,6 +310,10 @@ def test_builder_and_uv_mount_listed_and_explained(
             assert "cache mounts" in text and SIZE_NOTE in text.replace("\n", " ").replace(
                 "  ", " "
             )
+            if not engine.legacy:  # Engine 28's default policy: its limits on three rules
+                words = " ".join(text.split())
+                assert "for 3 rules: unused 2 months, then any age, then all" in words
+                assert words.count("reserved ") == 1, words
 
     run(body)
 
@@ -350,7 +356,9 @@ def test_prune_one_mount_from_the_tui(tracked: Tracker, tmp_path: Path, shared_e
             await wait_until(pilot, lambda: preview.result is not None, timeout=60)
             await pilot.pause()
             status = plain(preview.query_one("#bk-prune-status", Static))
-            assert status.startswith("Deleted 1 record(s)") and mounts.pip.id in status
+            assert (
+                status.split(",")[0].rstrip(".") == "Deleted 1 record" and mounts.pip.id in status
+            )
             assert not preview.query_one("#run", Button).display
             assert str(preview.query_one("#cancel", Button).label) == "Close"
             assert_dialog_uncovered(preview)
@@ -479,8 +487,12 @@ def test_prune_builder_preview_cancel_and_read_only(
                 await move_to(pilot, node)
                 assert section.check_action("prune_mount", ()) is False
                 assert section.check_action("prune_builder", ()) is False
-                await pilot.press("d", "D")
-                await settle(pilot)  # a plan worker, had one started, has posted by now
+                for key in ("d", "D"):
+                    read_only.clear_notifications()
+                    await pilot.press(key)
+                    await settle(pilot)  # a plan worker, had one started, has posted by now
+                    said = [n for n in read_only._notifications if n.message == READ_ONLY_NOTICE]
+                    assert len(said) == 1 and said[0].title == "Read-only", key
                 assert not posted(seen, BuildkitLocationsTree.Planned)
                 assert isinstance(read_only.screen, MainScreen)
                 assert "d prune this mount" not in view_text(pilot)
@@ -584,7 +596,7 @@ def test_dialog_asks_its_owner_to_run_and_shows_what_it_hands_back() -> None:
             dialog.show_result(PruneResult(plan=dialog.plan, deleted=deleted))
             await pilot.pause()
             status = plain(dialog.query_one("#bk-prune-status", Static))
-            assert status.startswith(f"Deleted {len(deleted)} record(s)")
+            assert status.startswith(f"Deleted {counted(len(deleted), 'record')}")
             assert str(dialog.query_one("#cancel", Button).label) == "Close"
             await pilot.click("#cancel")
             await pilot.pause()

@@ -35,7 +35,7 @@ from uvcache_tui.core.buildkit.budget import (
     parse_seconds,
 )
 from uvcache_tui.core.buildkit.builders import list_builders
-from uvcache_tui.core.buildkit.gc import describe_gc_rule
+from uvcache_tui.core.buildkit.gc import describe_gc_policy
 from uvcache_tui.core.buildkit.ondisk import MountKey, MountOnDisk, measure_report, report_json
 from uvcache_tui.core.buildkit.prune import (
     MODE_IDS,
@@ -47,18 +47,19 @@ from uvcache_tui.core.buildkit.prune import (
 )
 from uvcache_tui.core.buildkit.records import (
     FLAG_UNEXPANDED,
-    SIZE_NOTE,
     BuilderInfo,
 )
 from uvcache_tui.core.buildkit.texts import (
     describe_deletion,
     describe_prune_result,
+    describe_records,
     last_used,
     mount_size,
-    total_size,
+    mount_target,
     true_size,
 )
 from uvcache_tui.core.buildkit.values import parse_duration
+from uvcache_tui.core.words import counted, plural
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -117,7 +118,7 @@ def _builder_heading(info: BuilderInfo) -> str:
 def _gc_line(info: BuilderInfo) -> str | None:
     if not info.gc_policy:
         return None
-    return "GC policy: " + "; ".join(describe_gc_rule(rule) for rule in info.gc_policy)
+    return "GC policy: " + "; ".join(describe_gc_policy(info.gc_policy))
 
 
 def format_builder(
@@ -133,10 +134,7 @@ def format_builder(
     gc = _gc_line(info)
     if gc:
         lines.append(f"  {gc}")
-    lines.append(
-        f"  {len(info.mounts)} cache mount(s) of {len(info.records)} build-cache records; "
-        f"{total_size(info)} {SIZE_NOTE}"
-    )
+    lines.append(f"  {describe_records(info)}")
     if not info.mounts:
         return lines
     rows = [["ID", "KIND", "SIZE", "ON DISK", "LAST USED", "USES", "IN USE", "TARGET", "CACHE ID"]]
@@ -196,20 +194,20 @@ def format_plan(plan: PrunePlan, now: datetime) -> list[str]:
     if deleting:
         rows = [
             [i.mount.id, i.mount.kind, mount_size(i.mount), last_used(i.mount, now)]
-            + [i.mount.target or ""]
+            + [mount_target(i.mount)]
             for i in deleting
         ]
         lines += _table(rows, "    ")
     if kept:
         lines.append(f"  Kept ({len(kept)}):")
         lines += _table(
-            [[i.mount.id, i.mount.kind, i.reason or "", i.mount.target or ""] for i in kept],
+            [[i.mount.id, i.mount.kind, i.reason or "", mount_target(i.mount)] for i in kept],
             "    ",
         )
     for rejected in plan.rejected:
         lines.append(f"  Not pruned: {rejected.message}")
     if plan.requests:
-        lines.append(f"  {'Request' if len(plan.requests) == 1 else 'Requests'}:")
+        lines.append(f"  {plural('Request', len(plan.requests))}:")
         lines += [f"    {r.call}" for r in plan.requests]
         lines.append(f"  {describe_requests(plan)}")
     return lines
@@ -304,7 +302,8 @@ def cmd_prune(ctx: Context) -> int:
         print_lines(format_plan(plan, now), sys.stderr if args.json else sys.stdout)
         sys.stdout.flush()
         confirm(
-            f"Delete {len(plan.to_delete)} cache mount(s) from builder {plan.builder.name}? [y/N]"
+            f"Delete {counted(len(plan.to_delete), 'cache mount')} from builder "
+            f"{plan.builder.name}? [y/N]"
         )
     result = execute_prune(plan, timeout=max(args.timeout, 60.0))
     _emit(plan, result, args, now)

@@ -63,6 +63,7 @@ from uvcache_tui.core.buildkit.transfer import (
     prepare_source,
 )
 from uvcache_tui.core.units import format_size
+from uvcache_tui.core.words import counted, plural
 
 
 def _fail(message: str) -> int:
@@ -118,8 +119,9 @@ def cmd_show(args: argparse.Namespace, connect_timeout: float) -> int:
                     f"cache mount {mount.id} of builder {located.resolved.info.name}: "
                     f"{mount.description}",
                     f"key: {key}; {how}",
-                    "before this read: "
-                    f"used {mount.usage_count if mount.usage_count is not None else '?'} time(s),"
+                    "before this read: used "
+                    + (counted(mount.usage_count, "time") if mount.usage_count is not None else "?")
+                    + ","
                     f" last {mount.last_used_at.isoformat() if mount.last_used_at else '?'}",
                 ]
             )
@@ -173,7 +175,7 @@ def cmd_export(args: argparse.Namespace, connect_timeout: float) -> int:
     else:
         print(
             f"Exported cache mount {located.mount.id} ({result.key.describe()}) to "
-            f"{result.path}: {result.summary.entries} entries, "
+            f"{result.path}: {counted(result.summary.entries, 'entry')}, "
             f"{format_size(result.summary.bytes)} of file data, in {result.run.seconds:.2f}s; "
             f"manifest {result.manifest}"
         )
@@ -210,11 +212,13 @@ def _import_preview(
 ) -> list[str]:
     summary = source.summary
     lines = [
-        f"Import {source.path} ({source.kind}, {summary.entries} entries, "
+        f"Import {source.path} ({source.kind}, {counted(summary.entries, 'entry')}, "
         f"{format_size(summary.bytes)} of file data) into {key.describe()} on builder {builder}"
     ]
     if plan is not None:
-        lines.append(f"  --replace: first delete {len(plan.to_delete)} record(s) of that id:")
+        lines.append(
+            f"  --replace: first delete {counted(len(plan.to_delete), 'record')} of that id:"
+        )
         lines += [f"    {item.mount.id}  {item.mount.description}" for item in plan.to_delete]
         lines += [f"    {request.call}" for request in plan.requests]
         lines += [f"    ({rejected.message})" for rejected in plan.rejected]
@@ -309,12 +313,12 @@ def _import(
         print_json(document)
     else:
         print(
-            f"Imported {source.summary.entries} entries in {result.run.seconds:.2f}s; "
+            f"Imported {counted(source.summary.entries, 'entry')} in {result.run.seconds:.2f}s; "
             + (
                 "a listing of the mount afterwards has every one of them."
                 if result.ok
-                else f"{len(result.missing)} are missing from the mount afterwards, e.g. "
-                + ", ".join(result.missing[:5])
+                else f"{len(result.missing):,} {plural('is', len(result.missing), 'are')} "
+                "missing from the mount afterwards, e.g. " + ", ".join(result.missing[:5])
             )
         )
     return EXIT_OK if result.ok else EXIT_FAILED

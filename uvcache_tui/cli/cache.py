@@ -17,6 +17,7 @@ from uvcache_tui.core.report import cache_json, location_json
 from uvcache_tui.core.scan import scan
 from uvcache_tui.core.sorting import DEFAULT_ORDER, SortKey, SortOrder, sort_rows
 from uvcache_tui.core.units import format_size
+from uvcache_tui.core.words import counted
 
 size = format_size
 """Binary units, as uv prints them (`8.2 MiB`)."""
@@ -142,7 +143,8 @@ def _print_builder_row(builder: dict[str, Any]) -> None:
         return
     mounts = builder.get("mounts", [])
     total = sum(m.get("size_bytes") or 0 for m in mounts)
-    print(f"{name:<26} {size(total):>10}  {len(mounts)} cache mount(s) [{builder.get('driver')}]")
+    mounts_text = counted(len(mounts), "cache mount")
+    print(f"{name:<26} {size(total):>10}  {mounts_text} [{builder.get('driver')}]")
     for mount in mounts:
         flags = f" ({', '.join(mount['flags'])})" if mount.get("flags") else ""
         print(
@@ -198,7 +200,7 @@ def print_cache(
         )
     _print_contents(model)
     if model.scan.problems.total:
-        print(f"\n{model.scan.problems.total} problem(s) during the scan, e.g.:")
+        print(f"\n{counted(model.scan.problems.total, 'problem')} during the scan, e.g.:")
         for problem in model.scan.problems.samples[:5]:
             print(f"  {problem.kind.value}: {problem.path} {problem.detail}")
 
@@ -235,6 +237,6 @@ def _print_contents(model: CacheModel) -> None:
         for index in contents.indexes:
             print(f"{index.label:<48} {index.pages:>6} {size(index.allocated):>10}")
     if contents.undecoded:
-        print(f"\n{len(contents.undecoded)} record(s) not decoded, e.g.:")
+        print(f"\n{counted(len(contents.undecoded), 'record')} not decoded, e.g.:")
         for record in contents.undecoded[:5]:
             print(f"  {record.path}: {record.reason}")

@@ -43,6 +43,7 @@ from uvcache_tui.core.doctor.image import (
     scan_image,
 )
 from uvcache_tui.core.doctor.report import SEVERITY_ORDER, DockerfileDiagnosis
+from uvcache_tui.core.words import counted
 
 DEFAULT_TIMEOUT = 10.0
 WIDTH = 96
@@ -156,7 +157,7 @@ def format_findings(findings: list[Finding]) -> list[str]:
     if not findings:
         lines.append("No findings.")
         return lines
-    summary = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
+    summary = ", ".join(counted(n, s) for s, n in counts.items() if n)
     lines.append(f"Findings: {summary}")
     for finding in findings:
         lines.append("")

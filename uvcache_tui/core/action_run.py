@@ -26,6 +26,7 @@ from uvcache_tui.core.pathset import list_paths, outermost, outside, removed_pat
 from uvcache_tui.core.units import format_size
 from uvcache_tui.core.uvbin import UvBinary
 from uvcache_tui.core.uvproc import run_uv_group
+from uvcache_tui.core.words import counted, plural
 
 _REMOVED_RE = re.compile(r"^Removed .*$", re.MULTILINE)
 _LOCK_TIMEOUT_RE = re.compile(r"Timeout.*lock", re.IGNORECASE | re.DOTALL)
@@ -215,13 +216,17 @@ def _measure(
 def describe_result(result: ActionResult) -> list[str]:
     """The result in a few lines: the one text the CLI prints and the TUI shows."""
     if result.lock_busy:
-        who = result.plan.lock.description if result.plan.lock.holders else "another process"
-        return [f"The cache is in use ({who}): nothing was deleted. Try again when it finishes."]
+        # The lock's phrase has parentheses of its own (`pid 12 (uv)`): never wrapped in more.
+        return [
+            f"The cache is in use, its lock {result.plan.lock.description}: nothing was "
+            "deleted. Try again when it finishes."
+        ]
     lines: list[str] = []
     if result.interrupted:
         lines.append(
             f"Stopped: uv was interrupted and has exited (code {result.uv_exit_code}); "
-            f"{len(result.removed)} path(s) were removed before it stopped."
+            f"{counted(len(result.removed), 'path')} "
+            f"{plural('was', len(result.removed), 'were')} removed before it stopped."
         )
     else:
         lines.append(f"uv exited with {result.uv_exit_code}")

@@ -22,6 +22,7 @@ from uvcache_tui.core.packages import normalize_name
 from uvcache_tui.core.predict import ActionKind, Prediction, predict
 from uvcache_tui.core.units import format_size
 from uvcache_tui.core.uvbin import UvBinary
+from uvcache_tui.core.words import counted
 
 DEFAULT_LOCK_TIMEOUT = 10
 WAIT_LOCK_TIMEOUT = 300
@@ -203,8 +204,8 @@ def plan_action(
         )
     if plan.lock.held_by_our_parent:
         plan.warnings.append(
-            f"the cache lock is held by the uv that started uvcache-tui "
-            f"({plan.lock.description}); it only waits for uvcache-tui to exit, so waiting "
+            f"the cache lock is {plan.lock.description}, the uv that started uvcache-tui; "
+            "it only waits for uvcache-tui to exit, so waiting "
             "can never succeed and forcing is safe here — or install the tool with "
             "`uv tool install`, which holds no lock"
         )
@@ -320,7 +321,7 @@ def describe_plan_totals(plan: ActionPlan) -> str:
     prints and the TUI shows under its table."""
     totals = plan.prediction.totals
     return (
-        f"Will remove {len(plan.prediction.entries):,} entries, "
-        f"{format_size(totals.allocated)} allocated, {totals.files:,} files. "
+        f"Will remove {counted(len(plan.prediction.entries), 'entry')}, "
+        f"{format_size(totals.allocated)} allocated, {counted(totals.files, 'file')}. "
         f"Frees {format_size(totals.reclaimable)}; the rest stays linked from venvs or tools."
     )

@@ -28,6 +28,7 @@ from uvcache_tui.core.packages import (
     collect_packages,
 )
 from uvcache_tui.core.scan import CancelCheck, DirNode, ProgressCallback, ScanResult, scan
+from uvcache_tui.core.scan.tree import add_sizes, file_sizes
 
 
 @dataclass(frozen=True)
@@ -101,16 +102,16 @@ class CacheModel:
         return [*package.dirs, *(f"{ARCHIVE_BUCKET}/{aid}" for aid in package.archive_ids)]
 
     def package_sizes(self, package: PackageEntry) -> Sizes:
-        """One package's sizes; `load_cache` computes them all, so this is a lookup."""
+        """One package's sizes: its dirs and archives, each inode once, plus its index
+        pages (files, sized as a prediction sizes them); `load_cache` computes them all, so
+        this is a lookup."""
         cached = self._package_sizes.get(package.name)
         if cached is None:
             cached = self.selection_sizes(self.package_paths(package))
+            for page in package.index_pages:
+                cached = add_sizes(cached, file_sizes(os.path.join(self.path, page)))
             self._package_sizes[package.name] = cached
         return cached
-
-    def packages_sizes(self, packages: Iterable[PackageEntry]) -> Sizes:
-        """What several packages hold together, each inode counted once (this walks)."""
-        return self.selection_sizes(path for p in packages for path in self.package_paths(p))
 
     def compute_package_sizes(self, cancelled: CancelCheck | None = None) -> None:
         """Every package's sizes, computed once with the model (off any UI thread)."""
@@ -292,6 +293,7 @@ def _build_model(
         if b.status is BucketStatus.CURRENT and b.family in ("wheels", "sdists")
     ]
     all_links = [b.name for b in buckets if b.is_dir and b.family in ("wheels", "sdists")]
+    page_buckets = [b.name for b in buckets if b.is_dir and b.family == "simple"]
     archive_node = result.root.child(ARCHIVE_BUCKET)
     # The scan already listed every directory: its tree gives the buckets' structure and
     # archive-v0's subdirectories, when it is whole (not cancelled, nothing went wrong).
@@ -300,7 +302,7 @@ def _build_model(
     archive_ids: dict[str, DirNode] | None = None
     if clean:
         trees = {}
-        for name in all_links:
+        for name in all_links + page_buckets:
             node = result.root.child(name)
             if node is not None:
                 trees[name] = node
@@ -322,7 +324,7 @@ def _build_model(
         listings = {}
         records = {}
         links = find_links(root, all_links, archive_ids, listings)
-    packages = collect_packages(root, all_links, links, trees, listings)
+    packages = collect_packages(root, all_links + page_buckets, links, trees, listings)
     referrers: dict[str, list[str]] = {}
     current_prefixes = tuple(name + os.sep for name in current_links)
     for link in links:

@@ -24,6 +24,7 @@ from uvcache_tui.core.model import Sizes
 from uvcache_tui.core.packages import ArchiveEntry, PackageEntry
 from uvcache_tui.core.scan import DirNode, ScanResult, SharedInode
 from uvcache_tui.core.sorting import SortOrder, sort_rows
+from uvcache_tui.core.words import counted
 
 FILES_KEY = ":files"
 """Row key of a directory's own files (a subdirectory's key is `d:<name>`)."""
@@ -144,7 +145,7 @@ def _own_files_row(directory: DirNode, children: list[DirNode], holders: _Holder
     count = directory.own_files
     return DirRow(
         FILES_KEY,
-        f"({count} file{'s' if count != 1 else ''})",
+        f"({counted(count, 'file')})",
         allocated,
         reclaimable,
         count,

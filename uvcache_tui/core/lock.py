@@ -46,7 +46,8 @@ class LockProbe:
 
     @property
     def description(self) -> str:
-        """A flat phrase: `held by pid 123 (uv)`, `free`, `unknown (…)`."""
+        """A flat phrase: `held by pid 123 (uv)`, `free`, `unknown (…)`. It has parentheses
+        of its own: a sentence puts it after a comma or a colon, never inside parentheses."""
         if self.state is LockState.HELD:
             return f"held by {self.holders_text}"
         if self.state is LockState.UNKNOWN:

@@ -18,6 +18,8 @@ from uvcache_tui.core.buckets import bucket_family
 if TYPE_CHECKING:
     from uvcache_tui.core.scan import DirNode
 
+INDEX_PAGE_SUFFIX = ".rkyv"
+"""A package's index page in `simple-vN/{pypi,index/<digest>}/<name>.rkyv`."""
 _WHEEL_FILE_RE = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)(-[^-]+)?-[^-]+-[^-]+-[^-]+$")
 _NAME_SEPARATORS_RE = re.compile(r"[-_.]+")
 
@@ -31,6 +33,9 @@ class PackageEntry:
     dirs: list[str] = field(default_factory=list)
     """Relative paths of the package's own dirs (`wheels-v8/pypi/idna`, `sdists-v11/url/<d>`)."""
     archive_ids: set[str] = field(default_factory=set)
+    index_pages: list[str] = field(default_factory=list)
+    """Relative paths of its index pages (`simple-v28/pypi/idna.rkyv`): files, which
+    `uv cache clean NAME` removes with the rest."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,34 @@ def _sdist_packages(
             package.versions.add(version)
 
 
+def index_page_name(name: str) -> str:
+    """The file name of a package's index page (`idna.rkyv`)."""
+    return name + INDEX_PAGE_SUFFIX
+
+
+def _index_pages(
+    cache_root: str, bucket: str, packages: dict[str, PackageEntry], tree: DirNode | None
+) -> None:
+    """`simple-vN/pypi/<name>.rkyv`, `simple-vN/index/<digest>/<name>.rkyv`, for the
+    packages already found (a page alone is not a package: uv also caches pages of
+    packages it only resolved)."""
+    base = os.path.join(cache_root, bucket)
+    places = [f"{bucket}/pypi"]
+    for kind_path, kind in _subdirs(base, tree):
+        if os.path.basename(kind_path) == "index":
+            places += [
+                f"{bucket}/index/{os.path.basename(p)}" for p, _ in _subdirs(kind_path, kind)
+            ]
+    for place in places:
+        for entry in _listdir(os.path.join(cache_root, place)):
+            name = entry.name
+            if not name.endswith(INDEX_PAGE_SUFFIX):
+                continue
+            package = packages.get(name[: -len(INDEX_PAGE_SUFFIX)])
+            if package is not None:
+                package.index_pages.append(f"{place}/{name}")
+
+
 def built_distribution(path: str, depth: int = 3) -> tuple[str, str] | None:
     """Name and version of the first built wheel (or its unzipped link) below `path`."""
     stack = [(path, 0)]
@@ -187,7 +220,8 @@ def collect_packages(
     trees: dict[str, DirNode] | None = None,
     listings: dict[str, list[str]] | None = None,
 ) -> list[PackageEntry]:
-    """Packages found in every wheels/sdists bucket given (current and stale generations).
+    """Packages found in every wheels/sdists bucket given (current and stale generations),
+    with their index pages in the simple buckets given.
 
     The directory structure comes from the scan where it can (`trees`: bucket name -> scan
     node), entry names from `listings` (filled by `archive_links.find_links`)."""
@@ -199,6 +233,10 @@ def collect_packages(
             _wheel_packages(cache_root, bucket, packages, tree, listings)
         elif family == "sdists":
             _sdist_packages(cache_root, bucket, packages, tree)
+    for bucket in bucket_names:
+        if bucket_family(bucket) == "simple":
+            tree = trees.get(bucket) if trees is not None else None
+            _index_pages(cache_root, bucket, packages, tree)
     owners = {directory: package for package in packages.values() for directory in package.dirs}
     for link in links:
         owner = _owner_of(link.referrer, owners)

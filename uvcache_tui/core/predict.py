@@ -19,7 +19,8 @@ from uvcache_tui.core.archive_links import ARCHIVE_BUCKET
 from uvcache_tui.core.buckets import BucketStatus, parse_version
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.model import Sizes
-from uvcache_tui.core.packages import built_distribution, normalize_name
+from uvcache_tui.core.packages import built_distribution, index_page_name, normalize_name
+from uvcache_tui.core.scan.tree import add_sizes, file_sizes
 
 PYTHON_BUCKET_PRUNE_FIXED = (0, 11, 21)
 """uv releases before this delete their own `python-vN` bucket on prune (uv#19795)."""
@@ -142,31 +143,15 @@ class _Collector:
     def _sizes(self, paths: list[str], is_dir: bool) -> Sizes:
         if is_dir:
             return self.model.selection_sizes(paths)
-        return _file_sizes(os.path.join(self.model.path, paths[0]))
+        return file_sizes(os.path.join(self.model.path, paths[0]))
 
     def _total(self, removals: list[PlannedRemoval]) -> Sizes:
         dirs = [r.path for r in removals if r.is_dir]
         total = self.model.selection_sizes(dirs)
         for removal in removals:
             if not removal.is_dir:
-                s = removal.sizes
-                total = Sizes(
-                    total.allocated + s.allocated,
-                    total.apparent + s.apparent,
-                    total.reclaimable + s.reclaimable,
-                    total.files + s.files,
-                    total.dirs,
-                )
+                total = add_sizes(total, removal.sizes)
         return total
-
-
-def _file_sizes(path: str) -> Sizes:
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return Sizes()
-    alloc = st.st_blocks * 512
-    return Sizes(alloc, st.st_size, alloc if st.st_nlink <= 1 else 0, 1, 0)
 
 
 def _archive_label(model: CacheModel, archive_id: str) -> str:
@@ -349,7 +334,7 @@ def predict_clean_packages(model: CacheModel, names: Iterable[str]) -> Predictio
                 _clean_by_name_dirs(collector, model, bucket.name, name, ("pypi", "index"))
                 _clean_by_built_name(collector, model, bucket.name, name)
             elif bucket.family == "simple":
-                for relpath in _name_entries(base, ("pypi", "index"), f"{name}.rkyv"):
+                for relpath in _name_entries(base, ("pypi", "index"), index_page_name(name)):
                     collector.add(f"{bucket.name}/{relpath}", "index-page", f"{name} index page")
         if bucket.family == "flat-index" and wanted:
             collector.add(bucket.name, "flat-index", f"{bucket.name} (uv wipes it for any name)")
@@ -366,6 +351,15 @@ def predict_clean_packages(model: CacheModel, names: Iterable[str]) -> Predictio
     if not any(e.kind not in ("flat-index",) for e in prediction.entries):
         prediction.notes.append("No cache entries found for: " + ", ".join(wanted))
     return prediction
+
+
+def clean_packages_sizes(model: CacheModel, names: Iterable[str]) -> Sizes:
+    """What cleaning these packages frees: the figure for a selection of packages.
+
+    The marked-selection line, the clean preview and `clean --dry-run` all show this, so
+    the figures agree by construction (index pages, orphaned archives, the flat-index
+    bucket, counted as uv deletes them)."""
+    return predict_clean_packages(model, names).totals
 
 
 def _name_entries(base: str, kinds: tuple[str, ...], target: str) -> list[str]:

@@ -65,6 +65,7 @@ def cache_json(model: CacheModel, order: SortOrder | None = None) -> dict[str, A
                 "versions": sorted(package.versions),
                 "dirs": sorted(package.dirs),
                 "archives": sorted(package.archive_ids),
+                "index_pages": sorted(package.index_pages),
                 "allocated_bytes": sizes.allocated,
                 "reclaimable_bytes": sizes.reclaimable,
                 **package_contents_json(contents, package.name),

@@ -16,6 +16,12 @@ ScanProgressHook = Callable[[Location, ScanProgress], None]
 """Called in the scan worker thread on every progress report (tests observe or hold scans)."""
 
 DEFAULT_DOCKER_TIMEOUT = 10.0
+READ_ONLY_KEYS = "p,P,c,C"
+"""The cache action keys; with --read-only they only say why nothing happens."""
+READ_ONLY_NOTICE = (
+    "uvcache-tui was started with --read-only: nothing that deletes runs (p P c C, d D). "
+    "Quit and start it without --read-only to prune or clean."
+)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,10 @@ from uvcache_tui.core.buildkit.records import SIZE_NOTE, BuildCacheRecord, Build
 from uvcache_tui.core.buildkit.texts import (
     describe_deletion,
     describe_prune_result,
+    distinct_cache_id,
     last_used,
     mount_size,
+    mount_target,
     total_size,
 )
 
@@ -54,11 +56,9 @@ def test_sizes_are_marked_approximate_only_when_parsed_back() -> None:
     assert [mount_size(m) for m in parsed.mounts] == ["~2.0 KiB"]
     assert mount_size(cache_mounts((unparsed,))[0]) == "lots"
     assert describe_deletion(_plan(exact, keep=(_record(1).id,))) == (
-        f"Will delete 1 cache mount(s), 1.0 KiB {SIZE_NOTE}."
+        f"Will delete 1 cache mount, 1.0 KiB {SIZE_NOTE}."
     )
-    assert (
-        describe_deletion(_plan(parsed)) == f"Will delete 1 cache mount(s), ~2.0 KiB {SIZE_NOTE}."
-    )
+    assert describe_deletion(_plan(parsed)) == f"Will delete 1 cache mount, ~2.0 KiB {SIZE_NOTE}."
 
 
 def test_last_used_falls_back_to_buildx_text() -> None:
@@ -81,7 +81,7 @@ def test_prune_result_caps_only_the_deleted_list() -> None:
         errors=("boom",),
     )
     full = describe_prune_result(result)
-    assert full[0] == "Deleted 12 record(s), 4.0 KiB reclaimed as reported by BuildKit."
+    assert full[0] == "Deleted 12 records, 4.0 KiB reclaimed as reported by BuildKit."
     assert full[1:13] == [f"deleted d{i}" for i in range(12)]
     assert full[13:] == [
         "NOT deleted (still in use or gone?): n1",
@@ -92,4 +92,28 @@ def test_prune_result_caps_only_the_deleted_list() -> None:
     capped = describe_prune_result(result, deleted_shown=10)
     assert capped[1:12] == [f"deleted d{i}" for i in range(10)] + ["… and 2 more"]
     assert capped[12:] == full[13:]
-    assert describe_prune_result(PruneResult(plan=plan))[0] == "Deleted 0 record(s)."
+    assert describe_prune_result(PruneResult(plan=plan))[0] == "Deleted 0 records."
+
+
+def test_cache_id_is_said_when_the_target_does_not_say_it() -> None:
+    """BuildKit prints `with id "<id>"` from 0.12 on; the id defaults to the target."""
+    described = BuildCacheRecord(
+        id="m" * 25,
+        type="exec.cachemount",
+        description='cached mount /root/.cache/uv from exec /bin/sh -c true with id "//uv-py311"',
+    )
+    default_id = BuildCacheRecord(
+        id="n" * 25,
+        type="exec.cachemount",
+        description="cached mount /root/.cache/uv from exec /bin/sh -c true with id "
+        '"//root/.cache/uv"',
+    )
+    by_id = {mount.id: mount for mount in cache_mounts((described, default_id))}
+    own, same = by_id[described.id], by_id[default_id.id]
+    assert own.target == same.target == "/root/.cache/uv"
+    assert distinct_cache_id(own) == own.cache_id and own.cache_id is not None
+    assert mount_target(own) == f"/root/.cache/uv id={own.cache_id}"
+    assert same.cache_id == same.target and distinct_cache_id(same) is None
+    assert mount_target(same) == "/root/.cache/uv"
+    unparsed = cache_mounts((_record(1),))[0]  # no id printed (BuildKit < 0.12)
+    assert unparsed.cache_id is None and mount_target(unparsed) == "/cache/1"

@@ -1,12 +1,13 @@
 """A builder's garbage-collection policy: the rules `buildx ls` reports, and what they mean.
 
 Kept apart from the records because the rules are read, judged (`never_matches`) and put in
-words (`describe_gc_rule`) on their own; `buildkit ls` and the TUI's builder view share them.
+words (`describe_gc_rule`, `describe_gc_policy`) on their own; `buildkit ls` and the TUI's
+builder view share them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ import humanize
 
 from uvcache_tui.core.buildkit.values import optional_int
 from uvcache_tui.core.units import format_size
+from uvcache_tui.core.words import counted
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,51 @@ def parse_gc_policy(rules: object) -> tuple[GCRule, ...]:
 
 def describe_gc_rule(rule: GCRule, detailed: bool = False) -> str:
     """One GC rule in words (`buildkit ls` and the TUI builder view say the same)."""
+    bits = [*_selection_bits(rule, detailed), *_limit_bits(rule)]
+    if rule.all:
+        bits.append("all")
+    return ", ".join(bits) or "default"
+
+
+def describe_gc_policy(rules: Sequence[GCRule], detailed: bool = False) -> list[str]:
+    """A policy in words, one phrase per distinct part: identical rules are said once, and
+    rules in a row with the same space limits (Docker's default repeats them on three
+    rules) share one phrase that names what each selects (`…, for 3 rules: unused 2 months,
+    then any age, then all`)."""
+    phrases: list[str] = []
+    for group in _same_limits_runs(rules):
+        selections = list(dict.fromkeys(_selection_text(rule, detailed) for rule in group))
+        if len(selections) == 1:
+            phrases.append(describe_gc_rule(group[0], detailed))
+            continue
+        limits = ", ".join(_limit_bits(group[0])) or "no space limits"
+        phrases.append(
+            f"{limits}, for {counted(len(selections), 'rule')}: " + ", then ".join(selections)
+        )
+    return phrases
+
+
+def _same_limits_runs(rules: Sequence[GCRule]) -> list[list[GCRule]]:
+    """Consecutive rules grouped while their space limits are the same (the order matters:
+    BuildKit applies the rules one after the other)."""
+    runs: list[list[GCRule]] = []
+    for rule in rules:
+        if runs and _limit_bits(runs[-1][0]) == _limit_bits(rule):
+            runs[-1].append(rule)
+        else:
+            runs.append([rule])
+    return runs
+
+
+def _selection_text(rule: GCRule, detailed: bool) -> str:
+    """What one rule selects: its filters and age, `all` record types, else any age."""
+    bits = _selection_bits(rule, detailed)
+    if rule.all:
+        bits.append("all")
+    return ", ".join(bits) or "any age"
+
+
+def _selection_bits(rule: GCRule, detailed: bool) -> list[str]:
     bits: list[str] = []
     if rule.filters:
         bits.append(" & ".join(rule.filters))
@@ -97,17 +144,20 @@ def describe_gc_rule(rule: GCRule, detailed: bool = False) -> str:
         )
     if rule.keep_duration_seconds:
         bits.append(f"unused {_natural_delta(rule.keep_duration_seconds)}")
-    for label, value in (
-        ("keep", rule.keep_bytes),
-        ("reserved", rule.reserved_space),
-        ("max", rule.max_used_space),
-        ("min free", rule.min_free_space),
-    ):
-        if value:
-            bits.append(f"{label} {format_size(value)}")
-    if rule.all:
-        bits.append("all")
-    return ", ".join(bits) or "default"
+    return bits
+
+
+def _limit_bits(rule: GCRule) -> list[str]:
+    return [
+        f"{label} {format_size(value)}"
+        for label, value in (
+            ("keep", rule.keep_bytes),
+            ("reserved", rule.reserved_space),
+            ("max", rule.max_used_space),
+            ("min free", rule.min_free_space),
+        )
+        if value
+    ]
 
 
 def _natural_delta(seconds: float) -> str:

@@ -27,6 +27,7 @@ from uvcache_tui.core.buildkit.contexts import EngineEndpoint
 from uvcache_tui.core.buildkit.engine import EngineError, connect, describe_exception
 from uvcache_tui.core.buildkit.records import BuilderInfo, BuildkitReport, CacheMountRecord
 from uvcache_tui.core.scan import CancelCheck, DirNode, ProgressCallback, ScanResult, scan
+from uvcache_tui.core.words import counted
 
 OVERLAY2 = "overlay2"
 SOURCE_ON_DISK = "on-disk"
@@ -284,7 +285,7 @@ def measure_mount(
     if result.cancelled:
         return MountOnDisk(found.path, "not measured: the time allowed was used up")
     if result.problems.total:
-        return MountOnDisk(found.path, f"not measured: {result.problems.total} problem(s)")
+        return MountOnDisk(found.path, f"not measured: {counted(result.problems.total, 'problem')}")
     return MountOnDisk(found.path, None, true_size_of(result, mount))
 
 

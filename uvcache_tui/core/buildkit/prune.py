@@ -49,6 +49,7 @@ from uvcache_tui.core.buildkit.values import (
     parse_ago,
     parse_duration,
 )
+from uvcache_tui.core.words import counted
 
 MODE_IDS = "ids"
 MODE_ALL = "all-mounts"
@@ -197,7 +198,7 @@ def describe_requests(plan: PrunePlan) -> str:
     if not count:
         return "Nothing to prune: no request will be sent."
     text = (
-        f"{count} request{'s' if count != 1 else ''}, one per record, each naming it with an "
+        f"{counted(count, 'request')}, one per record, each naming it with an "
         "anchored ^ID$ filter (BuildKit's id filter is a regex); nothing else is sent. "
         "Records in use by a running build are skipped by BuildKit and shown as kept."
     )

@@ -14,6 +14,7 @@ from uvcache_tui.core.buildkit.ondisk import MountOnDisk
 from uvcache_tui.core.buildkit.prune import PrunePlan, PruneResult
 from uvcache_tui.core.buildkit.records import SIZE_NOTE, BuilderInfo, CacheMountRecord
 from uvcache_tui.core.units import format_size
+from uvcache_tui.core.words import counted
 
 
 def approximate_size(size_bytes: int, exact: bool) -> str:
@@ -29,6 +30,22 @@ def mount_size(mount: CacheMountRecord) -> str:
     return approximate_size(mount.size_bytes, mount.size_exact)
 
 
+def distinct_cache_id(mount: CacheMountRecord) -> str | None:
+    """The mount's cache id when the target does not already say it (BuildKit keys a cache by
+    its id, the target unless `id=` was given): two mounts at one target differ only here."""
+    if mount.cache_id is None or mount.cache_id == mount.target:
+        return None
+    return mount.cache_id
+
+
+def mount_target(mount: CacheMountRecord) -> str:
+    """`/root/.cache/uv id=uv-py311`: the target (else the description), with the cache id
+    when it differs; the previews and the mount tables print this."""
+    where = mount.target or mount.description
+    cache_id = distinct_cache_id(mount)
+    return f"{where} id={cache_id}" if cache_id is not None else where
+
+
 def true_size(on_disk: MountOnDisk | None) -> str:
     """`512.0 KiB` measured on disk (`*` after it: BuildKit's figure is stale), else `-`."""
     if on_disk is None or on_disk.size is None:
@@ -41,6 +58,15 @@ def total_size(builder: BuilderInfo) -> str:
     return approximate_size(sum(m.size_bytes or 0 for m in builder.mounts), builder.size_exact)
 
 
+def describe_records(builder: BuilderInfo) -> str:
+    """`2 cache mounts of 14 build-cache records; 12.0 KiB as last computed by BuildKit`."""
+    return (
+        f"{counted(len(builder.mounts), 'cache mount')} of "
+        f"{counted(len(builder.records), 'build-cache record')}; "
+        f"{total_size(builder)} {SIZE_NOTE}"
+    )
+
+
 def last_used(mount: CacheMountRecord, now: datetime) -> str:
     """`3 minutes ago`; buildx's own text (`About a minute ago`) when there is no time."""
     if mount.last_used_at is not None:
@@ -49,9 +75,9 @@ def last_used(mount: CacheMountRecord, now: datetime) -> str:
 
 
 def describe_deletion(plan: PrunePlan) -> str:
-    """`Will delete 2 cache mount(s), 12.0 KiB as last computed by BuildKit — …`."""
+    """`Will delete 2 cache mounts, 12.0 KiB as last computed by BuildKit — …`."""
     size = approximate_size(plan.bytes_to_delete, plan.builder.size_exact)
-    return f"Will delete {len(plan.to_delete)} cache mount(s), {size} {SIZE_NOTE}."
+    return f"Will delete {counted(len(plan.to_delete), 'cache mount')}, {size} {SIZE_NOTE}."
 
 
 def describe_prune_result(result: PruneResult, deleted_shown: int | None = None) -> list[str]:
@@ -62,7 +88,7 @@ def describe_prune_result(result: PruneResult, deleted_shown: int | None = None)
         if result.space_reclaimed is not None
         else ""
     )
-    lines = [f"Deleted {len(result.deleted)} record(s){reclaimed}."]
+    lines = [f"Deleted {counted(len(result.deleted), 'record')}{reclaimed}."]
     deleted = result.deleted if deleted_shown is None else result.deleted[:deleted_shown]
     lines += [f"deleted {d}" for d in deleted]
     if len(deleted) < len(result.deleted):

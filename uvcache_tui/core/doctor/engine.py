@@ -14,11 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from uvcache_tui.core.buildkit.builders import resolve_builder
-from uvcache_tui.core.buildkit.gc import describe_gc_rule
+from uvcache_tui.core.buildkit.gc import describe_gc_policy, describe_gc_rule
 from uvcache_tui.core.buildkit.records import BuilderInfo, CacheMountRecord
 from uvcache_tui.core.buildkit.select import cache_key
 from uvcache_tui.core.buildkit.texts import last_used, mount_size
 from uvcache_tui.core.doctor.report import DockerfileDiagnosis, MountRef
+from uvcache_tui.core.words import counted
 
 EPHEMERAL_DRIVERS = ("kubernetes", "remote")
 
@@ -135,7 +136,7 @@ def gc_note(info: BuilderInfo) -> str | None:
     """The builder's GC policy in words, if it reports one."""
     if not info.gc_policy:
         return None
-    rules = "; ".join(describe_gc_rule(rule) for rule in info.gc_policy)
+    rules = "; ".join(describe_gc_policy(info.gc_policy))
     return f"garbage collection on {info.name}: {rules} (cache mounts go first)"
 
 
@@ -148,6 +149,6 @@ def describe_record(record: CacheMountRecord, now: datetime) -> str:
     """`record abc123 (4.2 MB, used 3 times, last used 2 hours ago)`."""
     parts = [mount_size(record)]
     if record.usage_count is not None:
-        parts.append(f"used {record.usage_count} time{'s' if record.usage_count != 1 else ''}")
+        parts.append(f"used {counted(record.usage_count, 'time')}")
     parts.append(f"last used {last_used(record, now)}")
     return f"record {record.id[:12]} ({', '.join(parts)})"

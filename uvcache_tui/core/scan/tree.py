@@ -8,6 +8,7 @@ the figures of any union of subtrees (see docs/design.md).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -321,3 +322,24 @@ def sum_subtrees(root: DirNode) -> None:
         node.sub_apparent = apparent
         node.sub_files = files
         node.sub_dirs = dirs
+
+
+def file_sizes(path: str) -> Sizes:
+    """One file (or link, FIFO…) as a selection: reclaimable only when it has no other link."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return Sizes()
+    alloc = st.st_blocks * 512
+    return Sizes(alloc, st.st_size, alloc if st.st_nlink <= 1 else 0, 1, 0)
+
+
+def add_sizes(a: Sizes, b: Sizes) -> Sizes:
+    """Two disjoint selections together (nothing in one is linked from the other)."""
+    return Sizes(
+        a.allocated + b.allocated,
+        a.apparent + b.apparent,
+        a.reclaimable + b.reclaimable,
+        a.files + b.files,
+        a.dirs + b.dirs,
+    )

@@ -13,7 +13,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from uvcache_tui.core.buildkit.gc import GCRule, describe_gc_rule
+from uvcache_tui.core.buildkit.gc import describe_gc_policy
 from uvcache_tui.core.buildkit.ondisk import MountOnDisk
 from uvcache_tui.core.buildkit.records import (
     FLAG_UNEXPANDED,
@@ -22,7 +22,13 @@ from uvcache_tui.core.buildkit.records import (
     BuilderInfo,
     CacheMountRecord,
 )
-from uvcache_tui.core.buildkit.texts import last_used, mount_size, total_size, true_size
+from uvcache_tui.core.buildkit.texts import (
+    describe_records,
+    distinct_cache_id,
+    last_used,
+    mount_size,
+    true_size,
+)
 from uvcache_tui.tui.buildkit.format import kind_text
 from uvcache_tui.tui.format import format_size
 
@@ -76,11 +82,6 @@ def when(value: datetime | None, now: datetime, fallback: str | None = None) -> 
     return f"{stamp} ({humanize.naturaltime(now - value)})"
 
 
-def gc_rule_text(rule: GCRule) -> str:
-    """One GC rule in the words of `buildkit ls`, with the history of the never-matching rule."""
-    return describe_gc_rule(rule, detailed=True)
-
-
 def _grid() -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -115,6 +116,9 @@ def mounts_table(
     table.add_column("ID", no_wrap=True, style="dim")
     for mount in builder.mounts:
         target = Text(mount.target or mount.description)
+        cache_id = distinct_cache_id(mount)
+        if cache_id is not None:
+            target.append(f" id={cache_id}", style="cyan")
         if mount.flags:
             target.append(f"  ! {', '.join(mount.flags)}", style="yellow")
         measured = [true_size(on_disk.get(mount.id))] if on_disk else []
@@ -157,15 +161,11 @@ def builder_details(
     elif builder.source == "buildx-du":
         grid.add_row("Read with", "`docker buildx du`: sizes parsed from human strings (~)")
     if builder.gc_policy:
-        grid.add_row("GC policy", "\n".join(gc_rule_text(rule) for rule in builder.gc_policy))
+        grid.add_row("GC policy", "\n".join(describe_gc_policy(builder.gc_policy, detailed=True)))
     elif builder.listed:
         grid.add_row("GC policy", Text("not reported by this builder", style="dim"))
     if builder.listed:
-        grid.add_row(
-            "Records",
-            f"{len(builder.records)} build-cache records, {len(builder.mounts)} of them "
-            f"cache mounts: {total_size(builder)} {SIZE_NOTE}",
-        )
+        grid.add_row("Records", describe_records(builder))
     parts.append(grid)
     if builder.error:
         parts += [Text(""), Text(builder.error, style="bold red")]
@@ -201,6 +201,9 @@ def mount_title(mount: CacheMountRecord) -> Text:
     title = kind_text(mount.kind)
     title.append(" cache mount  ", style="bold")
     title.append(mount.target or mount.id, style="bold")
+    cache_id = distinct_cache_id(mount)
+    if cache_id is not None:
+        title.append(f" id={cache_id}", style="cyan")
     return title
 
 

@@ -28,7 +28,9 @@ from uvcache_tui.core.buildkit.texts import (
     describe_prune_result,
     last_used,
     mount_size,
+    mount_target,
 )
+from uvcache_tui.core.words import counted
 
 
 def plan_title(plan: PrunePlan) -> str:
@@ -131,7 +133,7 @@ class BuildkitPruneScreen(ModalScreen["PruneResult | None"]):
                 mount.kind,
                 mount_size(mount),
                 last_used(mount, self.now),
-                mount.target or mount.description,
+                mount_target(mount),
                 key=mount.id,
             )
         if not self.plan.items:
@@ -155,8 +157,8 @@ class BuildkitPruneScreen(ModalScreen["PruneResult | None"]):
         run = self.query_one("#run", Button)
         run.disabled = True
         self.query_one("#cancel", Button).disabled = True
-        count = len(self.plan.to_delete)
-        self.say(f"Pruning {count} cache mount(s) of builder {self.plan.builder.name}…")
+        mounts = counted(len(self.plan.to_delete), "cache mount")
+        self.say(f"Pruning {mounts} of builder {self.plan.builder.name}…")
         self.on_run()
 
     def show_failure(self, error: str) -> None:

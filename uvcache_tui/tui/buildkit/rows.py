@@ -13,7 +13,7 @@ from rich.text import Text
 
 from uvcache_tui.core.buildkit.ondisk import MountOnDisk
 from uvcache_tui.core.buildkit.records import BuilderInfo, BuildkitReport, CacheMountRecord
-from uvcache_tui.core.buildkit.texts import mount_size, true_size
+from uvcache_tui.core.buildkit.texts import distinct_cache_id, mount_size, true_size
 from uvcache_tui.tui.buildkit.format import KIND_STYLES
 from uvcache_tui.tui.format import format_size
 
@@ -125,15 +125,29 @@ def builder_label(builder: BuilderInfo) -> Text:
 
 
 def mount_label(mount: CacheMountRecord, on_disk: MountOnDisk | None = None) -> Text:
-    """`! uv    …/cache/uv    2.3 KiB`: flag marker, kind, target's tail, size: the true
+    """`! uv    …/cache/uv    2.3 KiB`: flag marker, kind, target's tail (then the cache id's,
+    in cyan, when it differs: two mounts at one target differ only there), size: the true
     size once measured on disk (`*` after it: BuildKit's figure is stale), else BuildKit's."""
     flag = Text("!" if mount.flags else " ", style="bold yellow")
     kind = Text(mount.kind.ljust(5), style=KIND_STYLES.get(mount.kind, "dim"))
     measured = on_disk is not None and on_disk.size is not None
     size = true_size(on_disk) if measured else mount_size(mount)
     room = max(4, MOUNT_WIDTH - 1 - 5 - 1 - len(size) - 1)
-    target = _tail(mount.target or mount.id, room)
-    return Text.assemble(flag, kind, " ", target.ljust(room), " ", (size, "bold"))
+    where = _target_and_id(mount, room)
+    where.pad_right(room - where.cell_len)
+    return Text.assemble(flag, kind, " ", where, " ", (size, "bold"))
+
+
+def _target_and_id(mount: CacheMountRecord, room: int) -> Text:
+    """The target's tail in `room` cells, sharing them with the cache id's tail when it
+    differs from the target (the id first: it is what BuildKit keys the cache by)."""
+    target = mount.target or mount.id
+    cache_id = distinct_cache_id(mount)
+    if cache_id is None or room < 10:
+        return Text(_tail(target, room))
+    id_room = min(len(cache_id), room - 5)
+    target_room = room - id_room - 1
+    return Text.assemble(_tail(target, target_room), " ", (_tail(cache_id, id_room), "cyan"))
 
 
 def status_label(item: StatusItem) -> Text:

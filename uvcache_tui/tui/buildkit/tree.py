@@ -23,7 +23,7 @@ from uvcache_tui.core.buildkit.prune import PrunePlan, PruneResult, execute_prun
 from uvcache_tui.tui.buildkit.branch import LOAD_GROUP, SECTION_KEY, BuildkitBranch
 from uvcache_tui.tui.buildkit.prune_screen import BuildkitPruneScreen
 from uvcache_tui.tui.buildkit.rows import BuilderItem, MountItem, StatusItem
-from uvcache_tui.tui.config import AppConfig
+from uvcache_tui.tui.config import READ_ONLY_NOTICE, AppConfig
 
 __all__ = ["LOAD_GROUP", "SECTION_KEY", "BuildkitLocationsTree"]
 
@@ -58,8 +58,9 @@ class BuildkitLocationsTree(BuildkitBranch):
             id="buildkit.prune-builder",
             tooltip="on a builder or mount: preview, then prune all the builder's cache mounts",
         ),
+        Binding("d,D", "say_read_only", show=False),  # only with --read-only
     ]
-    HELP_NOTE = "in-use mounts are kept; d and D are hidden with --read-only"
+    HELP_NOTE = "in-use mounts are kept; with --read-only d and D only say why not"
     """Shown under the keys above in the help screen."""
 
     @dataclass
@@ -89,6 +90,8 @@ class BuildkitLocationsTree(BuildkitBranch):
         item = self.current_item()
         if action == "reload":
             return item is not None
+        if action == "say_read_only":
+            return self.config.read_only and isinstance(item, BuilderItem | MountItem)
         if action == "prune_mount":
             return not self.config.read_only and isinstance(item, MountItem)
         if action == "prune_builder":
@@ -99,6 +102,10 @@ class BuildkitLocationsTree(BuildkitBranch):
                 and bool(item.builder.mounts)
             )
         return True
+
+    def action_say_read_only(self) -> None:
+        """d/D with --read-only: say why nothing happens, and how to act."""
+        self.tell(READ_ONLY_NOTICE, title="Read-only", severity="warning", timeout=8)
 
     def action_reload(self) -> None:
         self.load()

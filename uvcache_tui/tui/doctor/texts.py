@@ -19,6 +19,7 @@ from uvcache_tui.core.doctor import RULES, Finding
 from uvcache_tui.core.doctor.engine import MountRecords, ephemeral_note
 from uvcache_tui.core.doctor.findings import EXPANSION_EXPANDED, EXPANSION_LITERAL
 from uvcache_tui.core.doctor.report import SEVERITY_ORDER, DockerfileDiagnosis
+from uvcache_tui.core.words import counted
 from uvcache_tui.tui.buildkit.details import builder_title, gc_rule_text
 from uvcache_tui.tui.doctor.load import BuilderDoctor, DoctorResult, ImageCheck
 from uvcache_tui.tui.format import format_size
@@ -149,7 +150,7 @@ def dockerfile_section(result: DoctorResult) -> RenderableType:
 def summary(findings: Sequence[Finding]) -> str:
     """`2 errors, 1 warning`."""
     counts = {s: sum(f.severity == s for f in findings) for s in SEVERITY_ORDER}
-    return ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
+    return ", ".join(counted(n, s) for s, n in counts.items() if n)
 
 
 def finding_block(finding: Finding) -> RenderableType:
@@ -199,7 +200,7 @@ def record_line(record: CacheMountRecord, on_disk: MountOnDisk | None, now: date
     elif on_disk is not None and on_disk.note:
         line.append(f" (on disk: {on_disk.note})", "dim")
     count = record.usage_count
-    used = "-" if count is None else f"{count} time{'s' if count != 1 else ''}"
+    used = "-" if count is None else counted(count, "time")
     line.append(f" · used {used} · last used {last_used(record, now)}")
     if record.in_use:
         line.append(" · in use", "yellow")

@@ -36,7 +36,7 @@ from uvcache_tui.core.predict import ActionKind
 from uvcache_tui.tui.buildkit.mount_view import MOUNT_IS_READ_ONLY
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
 from uvcache_tui.tui.buildkit.view import BuildkitView
-from uvcache_tui.tui.config import AppConfig
+from uvcache_tui.tui.config import READ_ONLY_KEYS, READ_ONLY_NOTICE, AppConfig
 from uvcache_tui.tui.messages import (
     ActionPlanFailed,
     ActionPlanned,
@@ -116,8 +116,9 @@ class MainScreen(Screen[None]):
             id="actions.clear-all",
             tooltip="clear all: uv cache clean",
         ),
+        Binding(READ_ONLY_KEYS, "say_read_only", show=False),  # only with --read-only
     ]
-    HELP_NOTE = "a preview first; then your uv deletes (hidden with --read-only)"
+    HELP_NOTE = "a preview first; then your uv deletes (with --read-only: a note saying why not)"
     """Shown above the cache actions in the help screen."""
 
     def __init__(self, config: AppConfig) -> None:
@@ -222,6 +223,8 @@ class MainScreen(Screen[None]):
             state = self.selected_state
             mount = self.mount_cache_view() is not None
             return mount or (state is not None and state.model is not None)
+        if action == "say_read_only":
+            return self.config.read_only
         if action == "cache_action":
             if self.config.read_only:
                 return False
@@ -399,6 +402,10 @@ class MainScreen(Screen[None]):
             self.notify("Tabs are for caches: select a scanned cache first.", timeout=3)
             return
         self.cache_view.show_tab(tab)
+
+    def action_say_read_only(self) -> None:
+        """p/P/c/C with --read-only: say why nothing happens, and how to act."""
+        self.notify(READ_ONLY_NOTICE, title="Read-only", severity="warning", timeout=8)
 
     def action_cache_action(self, action: str) -> None:
         """p/P/c/C: plan in a worker, then preview; uv runs only after confirmation."""

@@ -16,6 +16,7 @@ from textual.worker import get_current_worker
 
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.contents import CachedWheel, PackageContents, SdistRevision
+from uvcache_tui.core.words import counted
 from uvcache_tui.tui.format import format_size
 from uvcache_tui.tui.widgets.table_columns import fit, reset_columns, right, widest
 
@@ -92,11 +93,11 @@ def fill_sdists(table: DataTable[Text], sdists: list[SdistRevision]) -> None:
 def summary(name: str, contents: PackageContents) -> str:
     built = sum(1 for w in contents.wheels if w.built)
     stale = sum(1 for w in contents.wheels if not w.current)
-    parts = [f"{name}: {len(contents.wheels)} wheel(s), {built} built here from an sdist"]
+    parts = [f"{name}: {counted(len(contents.wheels), 'wheel')}, {built} built here from an sdist"]
     if stale:
         parts.append(f"{stale} in stale buckets (*)")
     if contents.undecoded:
-        parts.append(f"{len(contents.undecoded)} record(s) not decoded")
+        parts.append(f"{counted(len(contents.undecoded), 'record')} not decoded")
     return (
         " · ".join(parts) + "\nLinks: hard links from venvs outside the cache (copies are not seen)"
     )

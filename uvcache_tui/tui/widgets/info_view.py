@@ -13,7 +13,8 @@ from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.contents import IndexPages
 from uvcache_tui.core.lock import LockState
 from uvcache_tui.core.model import Location
-from uvcache_tui.tui.format import format_count, format_size
+from uvcache_tui.core.words import counted
+from uvcache_tui.tui.format import format_size
 
 PROBLEM_SAMPLES = 20
 SOURCE_HELP = {
@@ -91,13 +92,13 @@ def cache_facts(model: CacheModel, location: Location | None) -> RenderableType:
     )
     grid.add_row(
         "Contents",
-        f"{format_count(totals.files)} files, {format_count(totals.dirs)} dirs, "
+        f"{counted(totals.files, 'file')}, {counted(totals.dirs, 'dir')}, "
         f"apparent size {format_size(totals.apparent)}",
     )
     grid.add_row(
         "Archives",
         f"{len(model.archives)} in archive-v0, {len(model.dangling_archives)} not linked "
-        f"from the current buckets, {len(model.environments)} cached environments",
+        f"from the current buckets, {counted(len(model.environments), 'cached environment')}",
     )
     if model.mount_points:
         grid.add_row(
@@ -113,7 +114,10 @@ def cache_facts(model: CacheModel, location: Location | None) -> RenderableType:
     if contents is not None:
         grid.add_row("Indexes", index_lines(contents.indexes))
         stale = sum(1 for e in contents.interpreters if e.exists is False)
-        grid.add_row("Interpreters", f"{len(contents.interpreters)} queries cached, {stale} stale")
+        grid.add_row(
+            "Interpreters",
+            f"{counted(len(contents.interpreters), 'query')} cached, {stale} stale",
+        )
     problems = scan.problems
     grid.add_row(
         "Problems", "none" if not problems.total else f"{problems.total} met during the scan"

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Static
 
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.contents import InterpreterEntry
+from uvcache_tui.core.words import counted
 from uvcache_tui.tui.format import format_size
 from uvcache_tui.tui.widgets.table_columns import fit, reset_columns, right, widest
 
@@ -23,7 +24,7 @@ def interpreter_state(exists: bool | None) -> Text:
 
 def status_text(entries: list[InterpreterEntry], undecoded: int) -> str:
     stale = sum(1 for e in entries if e.exists is False)
-    text = f"{len(entries)} interpreter queries cached"
+    text = f"{counted(len(entries), 'interpreter query')} cached"
     if stale:
         text += f" · {stale} stale (the interpreter is gone: uv will not use the entry again)"
     if undecoded:

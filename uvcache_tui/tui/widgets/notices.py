@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from uvcache_tui.core.location import LocationStatus
 from uvcache_tui.core.model import Location, LocationKind
+from uvcache_tui.core.words import counted
 from uvcache_tui.tui.format import format_count, format_size
 from uvcache_tui.tui.state import LocationState
 
@@ -82,9 +83,8 @@ def data_dir_summary(state: LocationState) -> RenderableType:
             grid.add_row("…", f"{len(children) - DATA_CHILDREN} more")
         parts.extend([Text(""), grid])
     if result.problems.total:
-        parts.extend(
-            [Text(""), Text(f"{result.problems.total} problem(s) during the scan", style="yellow")]
-        )
+        problems = counted(result.problems.total, "problem")
+        parts.extend([Text(""), Text(f"{problems} during the scan", style="yellow")])
     return Group(*parts)
 
 

@@ -21,7 +21,9 @@ from textual.worker import get_current_worker
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.model import Sizes
 from uvcache_tui.core.packages import PackageEntry
+from uvcache_tui.core.predict import clean_packages_sizes
 from uvcache_tui.core.sorting import sort_rows
+from uvcache_tui.core.words import counted
 from uvcache_tui.tui.format import format_count, format_size
 from uvcache_tui.tui.screens.wheels import WheelsScreen
 from uvcache_tui.tui.widgets.table_columns import (
@@ -161,11 +163,11 @@ class PackagesView(Vertical):
         return [p for p in self._model.packages if p.name in self.marked_packages]
 
     def marked_sizes(self) -> Sizes:
-        """What the marked packages hold together, each inode counted once (this walks:
-        the status line calls it from a worker)."""
+        """What cleaning the marked packages frees, the clean preview's own figure (this
+        walks: the status line calls it from a worker)."""
         if self._model is None:
             return Sizes()
-        return self._model.packages_sizes(self.marked_entries())
+        return clean_packages_sizes(self._model, self.marked_packages)
 
     def visible_names(self) -> list[str]:
         """Row keys currently shown, in order (what the filter left)."""
@@ -299,7 +301,11 @@ class PackagesView(Vertical):
             return
         total = len(model.packages)
         shown = self.table.row_count
-        text = f"{total} packages" if shown == total else f"{shown} of {total} packages"
+        text = (
+            counted(total, "package")
+            if shown == total
+            else f"{shown:,} of {counted(total, 'package')}"
+        )
         if self.marked_packages:
             text += f" · {len(self.marked_packages)} marked"
             status.update(text + ": measuring…")
@@ -310,8 +316,8 @@ class PackagesView(Vertical):
 
     @work(thread=True, exclusive=True, group="marked-sizes", exit_on_error=False)
     def _measure_marked(self, model: CacheModel, names: frozenset[str], prefix: str) -> None:
-        """Marked packages share inodes, so their sum is a walk: never on the UI thread."""
-        sizes = model.packages_sizes([p for p in model.packages if p.name in names])
+        """The clean preview's figure for the marks is a walk: never on the UI thread."""
+        sizes = clean_packages_sizes(model, names)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_marked, model, names, prefix, sizes)
 

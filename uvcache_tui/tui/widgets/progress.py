@@ -6,7 +6,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from uvcache_tui.core.model import ScanProgress
-from uvcache_tui.tui.format import format_count, format_size, short_path
+from uvcache_tui.core.words import counted
+from uvcache_tui.tui.format import format_size, short_path
 
 
 def progress_text(root: str, progress: ScanProgress | None) -> Text:
@@ -16,8 +17,8 @@ def progress_text(root: str, progress: ScanProgress | None) -> Text:
         text.append(": starting…", style="dim")
         return text
     text.append(
-        f": {format_count(progress.entries)} entries · {format_size(progress.allocated)}"
-        f" · {format_count(progress.dirs_done)} dirs",
+        f": {counted(progress.entries, 'entry')} · {format_size(progress.allocated)}"
+        f" · {counted(progress.dirs_done, 'dir')}",
     )
     current = progress.current_dir
     if current.startswith(root):
