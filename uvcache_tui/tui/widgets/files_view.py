@@ -1,7 +1,8 @@
 """The Files tab: an ncdu-like walk down the scanned `DirNode` tree.
 
 Rows are the current directory's subdirectories plus one "(N files)" row for the files
-directly inside it. Nothing here touches the filesystem: it reads the finished scan.
+directly inside it. Nothing here touches the filesystem: it reads the finished scan. `/`
+(the screen's filter key) narrows the listing shown to the names that contain the text.
 """
 
 from __future__ import annotations
@@ -14,18 +15,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from uvcache_tui.core.scan import DirNode, ScanResult
 from uvcache_tui.tui.format import format_count, format_size, size_bar
-from uvcache_tui.tui.widgets.table_columns import fit, reset_columns, right
+from uvcache_tui.tui.widgets.table_columns import FittedTable, fit, reset_columns, right
 
 UP_KEY = ":up"
 FILES_KEY = ":files"
 BAR_WIDTH = 12
-FIXED_COLUMNS_WIDTH = (10 + 2) + (11 + 2) + (BAR_WIDTH + 2) + (3 + 2) + (7 + 2)
-"""Cells taken by every column but Name (each column has one cell of padding a side)."""
-MIN_NAME_WIDTH = 20
 SORT_KEYS = ("size", "name", "count")
 
 
@@ -79,8 +77,9 @@ def listing(node: DirNode, sort: str = "size") -> list[FileRow]:
     return rows
 
 
-class FilesTable(DataTable[Text]):
-    """The listing; enter descends (DataTable's select), backspace/left go up."""
+class FilesTable(FittedTable):
+    """The listing; enter descends (DataTable's select), backspace/left go up. Name takes
+    the room the other columns leave; when narrow the bar, Files and % leave first."""
 
     BINDINGS = [
         Binding("backspace", "go_up", "Up", id="files.up", tooltip="go to the parent directory"),
@@ -98,14 +97,19 @@ class FilesTable(DataTable[Text]):
         """Asked to show the parent directory."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(
+            id=id,
+            cursor_type="row",
+            zebra_stripes=True,
+            squeeze={"name": 12},
+            drop=("bar", "count", "share"),
+        )
 
     def show_rows(self, rows: list[FileRow], total: int, with_up: bool) -> None:
         """Replace the listing; the Name column gets the room the other columns leave."""
-        room = self.scrollable_content_region.width - FIXED_COLUMNS_WIDTH - 4
         names = [row.name + "/" if row.node is not None else row.name for row in rows]
-        width = min(max([4, *(len(n) for n in names)]), max(MIN_NAME_WIDTH, room))
-        reset_columns(
+        width = max([4, *(len(n) for n in names)])
+        widths = reset_columns(
             self,
             [
                 ("name", "Name", width),
@@ -116,6 +120,7 @@ class FilesTable(DataTable[Text]):
                 ("count", right("Files"), 7),
             ],
         )
+        width = widths["name"]
         if with_up:
             blank = Text("")
             self.add_row(Text("..", style="bold"), blank, blank, blank, blank, blank, key=UP_KEY)
@@ -151,6 +156,16 @@ class FilesView(Vertical):
         padding: 0 1;
         color: $text-muted;
     }
+    FilesView #files-filter {
+        display: none;
+        border: none;
+        height: 1;
+        padding: 0 1;
+        background: $boost;
+    }
+    FilesView.filtering #files-filter {
+        display: block;
+    }
     FilesView #files-table {
         height: 1fr;
     }
@@ -160,6 +175,7 @@ class FilesView(Vertical):
         Binding("s", "sort('size')", "By size", id="files.sort-size", tooltip=SORT_HELP),
         Binding("n", "sort('name')", "By name", id="files.sort-name", tooltip=SORT_HELP),
         Binding("c", "sort('count')", "By count", id="files.sort-count", tooltip=SORT_HELP),
+        Binding("escape", "close_filter", "Clear filter"),
     ]
 
     class Moved(Message):
@@ -177,6 +193,7 @@ class FilesView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="files-path")
+        yield Input(placeholder="filter this directory by name…", id="files-filter")
         yield FilesTable(id="files-table")
 
     @property
@@ -198,13 +215,60 @@ class FilesView(Vertical):
         self._result = result
         self._show(result.node(relpath) or result.root)
 
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#files-filter", Input)
+
+    @property
+    def filter_text(self) -> str:
+        return self.filter_input.value.strip().lower() if self.has_class("filtering") else ""
+
+    def open_filter(self) -> None:
+        """`/` in Files: type to narrow the directory shown (enter keeps, escape clears)."""
+        self.add_class("filtering")
+        self.filter_input.focus()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape only means something while the filter is open."""
+        if action == "close_filter":
+            return self.has_class("filtering")
+        return True
+
+    def action_close_filter(self) -> None:
+        if self._drop_filter() and self._current is not None:
+            self._show(self._current, cursor=self._cursor_key())
+        self.table.focus()
+
+    def _drop_filter(self) -> bool:
+        """Close the filter (it was for the directory shown); True if it was open."""
+        if not self.has_class("filtering"):
+            return False
+        self.remove_class("filtering")
+        self.filter_input.value = ""
+        self.refresh_bindings()
+        return True
+
+    @on(Input.Changed, "#files-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._current is not None:
+            self._show(self._current, cursor=self._cursor_key())
+
+    @on(Input.Submitted, "#files-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()
+
     def enter(self, node: DirNode) -> None:
+        self._drop_filter()
         self._show(node)
 
     def go_up(self) -> None:
         current = self._current
         if current is None or current.parent is None:
             return
+        self._drop_filter()
         self._show(current.parent, cursor=f"d:{current.name}")
 
     def action_sort(self, key: str) -> None:
@@ -213,8 +277,10 @@ class FilesView(Vertical):
             if self._current is not None:
                 self._show(self._current, cursor=self._cursor_key())
 
-    def on_resize(self) -> None:
+    @on(FittedTable.Refit)
+    def _refit(self, event: FittedTable.Refit) -> None:
         """The Name column takes the width left over: lay the listing out again."""
+        event.stop()
         if self._current is not None:
             self._show(self._current, cursor=self._cursor_key())
 
@@ -258,7 +324,9 @@ class FilesView(Vertical):
         )
         self.query_one("#files-path", Static).update(crumb)
         table = self.table
-        table.show_rows(listing(node, self.sort), node.sub_alloc, with_up=node.parent is not None)
+        needle = self.filter_text
+        rows = [row for row in listing(node, self.sort) if needle in row.name.lower()]
+        table.show_rows(rows, node.sub_alloc, with_up=node.parent is not None)
         if cursor is not None and cursor in table.rows:
             table.move_cursor(row=table.get_row_index(cursor))
         elif node.parent is not None and table.row_count > 1:

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from uvcache_tui.core.cache import CacheModel
@@ -23,7 +23,7 @@ from uvcache_tui.core.model import Sizes
 from uvcache_tui.core.packages import PackageEntry
 from uvcache_tui.tui.format import format_size
 from uvcache_tui.tui.screens.wheels import WheelsScreen
-from uvcache_tui.tui.widgets.table_columns import fit, reset_columns, right, widest
+from uvcache_tui.tui.widgets.table_columns import FittedTable, fit, reset_columns, right, widest
 
 MARK = "✓"
 SHOWN_VERSIONS = 3
@@ -44,8 +44,9 @@ def versions_text(versions: set[str]) -> str:
     return f"{shown} +{more}" if more > 0 else shown
 
 
-class PackagesTable(DataTable[Text]):
-    """The table proper; space toggles the mark on the cursor row."""
+class PackagesTable(FittedTable):
+    """The table proper; space toggles the mark on the cursor row. When narrow, Versions
+    shrinks and then leaves; the sizes stay."""
 
     BINDINGS = [
         Binding(
@@ -66,7 +67,13 @@ class PackagesTable(DataTable[Text]):
             self.name = name
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(
+            id=id,
+            cursor_type="row",
+            zebra_stripes=True,
+            squeeze={"name": 12, "versions": 8},
+            drop=("versions",),
+        )
 
     def action_open_wheels(self) -> None:
         if self.row_count == 0:
@@ -197,6 +204,11 @@ class PackagesView(Vertical):
         self.table.focus()
         self.refresh_bindings()
 
+    @on(FittedTable.Refit)
+    def _refit(self, event: FittedTable.Refit) -> None:
+        event.stop()
+        self._fill()
+
     @on(Input.Changed, "#packages-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -229,7 +241,7 @@ class PackagesView(Vertical):
         name_width = widest([p.name for p in packages], "Package", 40)
         versions = {p.name: versions_text(p.versions) for p in packages}
         versions_width = widest(list(versions.values()), "Versions", 28)
-        reset_columns(
+        widths = reset_columns(
             table,
             [
                 ("mark", " ", 1),
@@ -239,6 +251,8 @@ class PackagesView(Vertical):
                 ("reclaimable", right("Reclaimable"), 11),
             ],
         )
+        name_width = widths["name"]
+        versions_width = widths.get("versions", versions_width)
         if model is not None:
             needle = self.filter_text
             rows = [
