@@ -9,10 +9,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.geometry import Size
 from textual.reactive import reactive
-from textual.widget import Widget
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.model import Location
@@ -57,6 +55,10 @@ def header_text(model: CacheModel, location: Location | None) -> Text:
     return text
 
 
+MIN_PATH_CELLS = 8
+"""Narrower than this, the one-line header leaves the path out (the Info tab has it)."""
+
+
 def header_line(model: CacheModel, width: int) -> Text:
     """One line for a narrow terminal: the totals, after as much of the path as fits."""
     totals = model.totals
@@ -76,11 +78,7 @@ def header_line(model: CacheModel, width: int) -> Text:
     return Text.assemble((short_path(model.path, room), "bold"), "  ", figures)
 
 
-MIN_PATH_CELLS = 8
-"""Narrower than this, the one-line header leaves the path out (the Info tab has it)."""
-
-
-class CacheHeader(Widget):
+class CacheHeader(Static):
     """Path, uv version and totals of the selected cache; one line when compact."""
 
     DEFAULT_CSS = """
@@ -90,11 +88,12 @@ class CacheHeader(Widget):
         margin-bottom: 1;
     }
     CacheHeader.-compact {
+        height: 1;
         margin-bottom: 0;
     }
     """
 
-    compact = reactive(False, layout=True, toggle_class="-compact")
+    compact = reactive(False, toggle_class="-compact")
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -102,23 +101,27 @@ class CacheHeader(Widget):
 
     def show_model(self, model: CacheModel, location: Location | None) -> None:
         self._shown = (model, location)
-        self.refresh(layout=True)
+        self._show()
 
-    def render(self) -> Text:
+    def watch_compact(self) -> None:
+        self._show()
+
+    def on_resize(self) -> None:
+        """The one-line header fits its path to the width."""
+        if self.compact:
+            self._show()
+
+    def _show(self) -> None:
         if self._shown is None:
-            return Text()
+            return
         model, location = self._shown
-        if self.compact:
-            line = header_line(model, self.content_size.width)
-            line.no_wrap = True
-            line.overflow = "ellipsis"
-            return line
-        return header_text(model, location)
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        if self.compact:
-            return 1
-        return super().get_content_height(container, viewport, width)
+        if not self.compact:
+            self.update(header_text(model, location))
+            return
+        line = header_line(model, self.content_size.width)
+        line.no_wrap = True
+        line.overflow = "ellipsis"
+        self.update(line)
 
 
 class CacheView(Vertical):
