@@ -46,6 +46,7 @@ from uvcache_tui.core.buildkit.texts import true_size
 from uvcache_tui.tui.buildkit.mount_view import MOUNT_IS_READ_ONLY, MountCacheView
 from uvcache_tui.tui.buildkit.rows import MountItem
 from uvcache_tui.tui.buildkit.view import BuildkitView
+from uvcache_tui.tui.screens.main import NARROW_WIDTH
 from uvcache_tui.tui.screens.preview import PreviewScreen
 
 
@@ -152,6 +153,8 @@ class OpenedMountApp(App[None]):
 
     async def on_mount(self) -> None:
         view = self.query_one(MountCacheView)
+        # What the main screen does below its narrow width (compact header and bar).
+        view.cache_view.compact = self.size.width < NARROW_WIDTH
         await view.show_opened(self.opened)
         view.cache_view.tabs.active = "packages"
 
@@ -172,8 +175,9 @@ def recorded_modern_mount() -> MountChoice:
     return MountChoice(builder, mount)
 
 
+@pytest.mark.parametrize("terminal", ["120x40", "80x24"])
 def test_opened_mount_snapshot(
-    snap_compare: Callable[..., bool], mount_place: SnapshotPlace
+    snap_compare: Callable[..., bool], mount_place: SnapshotPlace, terminal: str
 ) -> None:
     env = snapshot_cache(mount_place)
     choice = recorded_modern_mount()
@@ -181,4 +185,5 @@ def test_opened_mount_snapshot(
     opened = open_mount_dir(choice, located, table_for(None))
     assert opened.model is not None and opened.on_disk.size is not None
     assert opened.on_disk.size.stale  # the record says 0 bytes: BuildKit's figure is stale
-    assert snap_compare(OpenedMountApp(mount_place, opened), terminal_size=SIZE)
+    width, height = (int(n) for n in terminal.split("x"))
+    assert snap_compare(OpenedMountApp(mount_place, opened), terminal_size=(width, height))
