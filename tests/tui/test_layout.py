@@ -43,11 +43,18 @@ def footer_keys(screen: MainScreen) -> dict[str, Any]:
 
 
 def assert_help_and_quit_in_the_footer(screen: MainScreen) -> None:
+    """`?` and `q` on screen, pinned right; every other key shown whole, left of them."""
     keys = footer_keys(screen)
     for action in ("help", "quit_asking"):
         assert action in keys, sorted(keys)
         region = keys[action].region
         assert region.width > 0 and region.x >= 0 and region.right <= screen.size.width
+    pinned_left = screen.query_one("#pinned-keys").region.x
+    others = [key for key in keys.values() if not key.has_class("-command-palette")]
+    shown = [key for key in others if key.display and key.action not in ("help", "quit_asking")]
+    assert shown, "no contextual key left"
+    for key in shown:
+        assert key.region.width > 0 and key.region.right <= pinned_left, (key.action, key.region)
 
 
 async def resize(pilot: Pilot[Any], size: tuple[int, int]) -> None:

@@ -100,8 +100,8 @@ class MainScreen(Screen[None]):
             "filter",
             "Filter",
             id="everywhere.filter",
-            tooltip="filter the list in focus by name as you type: Files filters the directory"
-            " shown, elsewhere Packages (enter keeps it, escape clears it)",
+            tooltip="filter the list in focus by name (Files: the directory shown; elsewhere:"
+            " Packages); enter keeps it, escape clears it",
         ),
         Binding(
             "p",

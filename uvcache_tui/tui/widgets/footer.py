@@ -4,13 +4,15 @@ Textual lays the keys out left to right, the focused widget's first and the app'
 cuts what does not fit: at 80 columns `?` and `q` were the first to go. Here they sit at
 the right edge with the palette key, whatever the width. When compact (narrow terminals)
 the spacing is tighter and the keys in `WIDE_ONLY` (still in `?` and the palette) are left
-out, so the contextual keys keep the room.
+out, so the contextual keys keep the room; a key that would still be cut is left out whole
+(never `C Clear al`).
 """
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup
+from textual.widget import Widget
 from textual.widgets import Footer
 
 # FooterKey is not exported by textual.widgets; the lock pins the Textual version.
@@ -49,3 +51,29 @@ class KeysFooter(Footer):
         keys = [pinned[action] for action in PINNED if action in pinned]
         if keys:
             yield HorizontalGroup(*keys, id="pinned-keys")
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        self._fit_keys()
+
+    def on_resize(self) -> None:
+        self._fit_keys()
+
+    def _fit_keys(self) -> None:
+        """Show the keys, left to right, while each fits whole beside the pinned ones."""
+        pinned = self.query_children("#pinned-keys")
+        room = self.size.width - sum(self._outer_width(group) for group in pinned)
+        for key in self.query_children(FooterKey):
+            width = self._outer_width(key)
+            key.display = width <= room
+            room -= width if key.display else room
+
+    def _outer_width(self, widget: Widget) -> int:
+        """Cells a key (or the pinned group) takes, measured whether it is shown or not."""
+        margin = widget.styles.margin
+        border = widget.styles.gutter
+        if isinstance(widget, FooterKey):
+            content = widget.get_content_width(self.size, self.app.size)
+        else:
+            content = sum(self._outer_width(child) for child in widget.children)
+        return content + margin.left + margin.right + border.left + border.right
