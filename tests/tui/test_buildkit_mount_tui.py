@@ -139,6 +139,12 @@ def mount_place() -> Iterator[SnapshotPlace]:
         yield place
 
 
+@pytest.fixture(scope="module")
+def mount_env(mount_place: SnapshotPlace) -> UvEnv:
+    """The snapshot cache, built once for both sizes."""
+    return snapshot_cache(mount_place)
+
+
 class OpenedMountApp(App[None]):
     """Just the opened-mount pane: a recorded cache-mount record whose directory is the
     snapshot cache (the fast path's result, built without an engine)."""
@@ -177,9 +183,12 @@ def recorded_modern_mount() -> MountChoice:
 
 @pytest.mark.parametrize("terminal", ["120x40", "80x24"])
 def test_opened_mount_snapshot(
-    snap_compare: Callable[..., bool], mount_place: SnapshotPlace, terminal: str
+    snap_compare: Callable[..., bool],
+    mount_place: SnapshotPlace,
+    mount_env: UvEnv,
+    terminal: str,
 ) -> None:
-    env = snapshot_cache(mount_place)
+    env = mount_env
     choice = recorded_modern_mount()
     located = MountOnDisk(str(env.cache))
     opened = open_mount_dir(choice, located, table_for(None))
