@@ -8,8 +8,9 @@ own cache) from wheels and an sdist made on the spot, installs them into venvs w
 hardlinks, then saves SVGs of the main views into screenshots/ (or OUT_DIR) at 120x40, and
 `narrow.svg`, the Packages tab at 80x24 (sidebar folded away, compact panes). `--size`
 takes every view at that size instead (names end in `-WxH`), to check a layout.
-`--demo-dir` builds the caches elsewhere (a path as long as /tmp/uvcache-demo, so lines
-wrap alike); the pictures still show /tmp/uvcache-demo.
+`--demo-dir` builds the caches elsewhere, e.g. /tmp/Xvcache-demo when another run uses
+/tmp/uvcache-demo: only the name's first character may differ, so lines wrap and paths
+shortened with `…` read alike, and the pictures still show /tmp/uvcache-demo.
 
 BuildKit: when the test engines of `scripts/test-docker.sh start` run, a uv cache mount
 (plus pip/apt ones) is built on the modern engine, the app reads that engine and opens the
@@ -126,8 +127,10 @@ MARK_TWO = ("2", "down", "down", "space", "down", "space")
 
 
 def save_picture(app: UvCacheApp, path: Path, demo: Path) -> Path:
-    """The app's screen as SVG, showing `DEMO` wherever the caches really are."""
-    path.write_text(app.export_screenshot().replace(str(demo), str(DEMO)), encoding="utf-8")
+    """The app's screen as SVG, showing `DEMO` wherever the caches really are (a path cut
+    with `…` shows the name whole or not its first character, the only one that differs)."""
+    picture = app.export_screenshot().replace(str(demo), str(DEMO))
+    path.write_text(picture.replace(demo.name, DEMO.name), encoding="utf-8")
     return path
 
 
@@ -212,12 +215,12 @@ def main() -> int:
         "--demo-dir",
         type=Path,
         default=DEMO,
-        help=f"build the caches here (as long as {DEMO}); the pictures show {DEMO}",
+        help=f"build the caches here ({DEMO} but the name's first character)",
     )
     args = parser.parse_args()
     demo: Path = args.demo_dir.resolve()
-    if len(str(demo)) != len(str(DEMO)):
-        parser.error(f"--demo-dir must be {len(str(DEMO))} characters long, like {DEMO}")
+    if demo.parent != DEMO.parent or demo.name[1:] != DEMO.name[1:]:
+        parser.error(f"--demo-dir may differ from {DEMO} in the name's first character only")
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(demo, ignore_errors=True)

@@ -10,7 +10,8 @@ the footer go compact, so an 80x24 terminal keeps the sizes and the help and qui
 
 Over 400 lines on purpose: discovery, scans and the cache actions all read and write the
 per-location state this screen owns, and the UI thread is its only writer; splitting them
-would hand that state around instead.
+would hand that state around instead. The narrow layout stays here too: where the focus goes
+when the sidebar folds depends on that state (which location is shown, scanned or not).
 """
 
 from __future__ import annotations
