@@ -183,6 +183,10 @@ class MainScreen(Screen[None]):
     def on_resize(self, event: events.Resize) -> None:
         self._fit_to(event.size.width)
 
+    def on_screen_resume(self) -> None:
+        """The terminal may have been resized while a dialog covered this screen."""
+        self._fit_to(self.app.size.width)
+
     def _fit_to(self, width: int) -> None:
         """Crossing `NARROW_WIDTH` either way resets the sidebar to that width's default."""
         narrow = width < NARROW_WIDTH

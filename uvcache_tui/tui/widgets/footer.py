@@ -52,6 +52,11 @@ class KeysFooter(Footer):
         if keys:
             yield HorizontalGroup(*keys, id="pinned-keys")
 
+    def watch_compact(self) -> None:
+        """`WIDE_ONLY` keys come and go with compact."""
+        if self.is_mounted:
+            self.call_after_refresh(self.recompose)
+
     async def recompose(self) -> None:
         await super().recompose()
         self._fit_keys()
