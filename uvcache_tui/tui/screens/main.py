@@ -94,7 +94,7 @@ class MainScreen(Screen[None]):
             "toggle_sidebar",
             "Locations",
             id="everywhere.sidebar",
-            tooltip="show / hide the locations sidebar (hidden below 100 columns)",
+            tooltip=f"show / hide the locations sidebar (hidden below {NARROW_WIDTH} columns)",
         ),
         Binding(
             "slash",
@@ -195,7 +195,6 @@ class MainScreen(Screen[None]):
             self.sidebar_shown = not narrow
 
     def watch_narrow(self, narrow: bool) -> None:
-        self.set_class(narrow, "-narrow")
         self.query_one(KeysFooter).compact = narrow
         for view in self.query(CacheView):
             view.compact = narrow
@@ -213,9 +212,10 @@ class MainScreen(Screen[None]):
             self.locations_tree.focus()
 
     def focus_detail(self) -> None:
-        """Focus the detail pane's list: the open tab of the cache shown, else anything."""
+        """Focus the detail pane's list: the open tab of the cache shown, else nothing."""
         view = self.mount_cache_view()
-        if view is None and self.selected_state is not None and self.selected_state.model:
+        state = self.selected_state
+        if view is None and state is not None and state.model is not None:
             view = self.cache_view
         if view is not None:
             view.show_tab(view.tabs.active or TABS[0])
