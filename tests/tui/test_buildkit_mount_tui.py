@@ -166,7 +166,7 @@ class OpenedMountApp(App[None]):
 
     def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
         picture = super().export_screenshot(title=title, simplify=simplify)
-        return picture.replace(str(self.place.path), str(self.place.shown))
+        return self.place.show(picture)
 
 
 def recorded_modern_mount() -> MountChoice:

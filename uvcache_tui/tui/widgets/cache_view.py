@@ -75,7 +75,24 @@ def header_line(model: CacheModel, width: int) -> Text:
     room = width - figures.cell_len - 2
     if room < MIN_PATH_CELLS:
         return figures
-    return Text.assemble((short_path(model.path, room), "bold"), "  ", figures)
+    return Text.assemble((path_tail(model.path, room), "bold"), "  ", figures)
+
+
+def path_tail(path: str, width: int) -> str:
+    """`path` in `width` cells: whole, else `…/` and as many whole last components as fit
+    (a name cut in the middle reads as another name)."""
+    path = short_path(path, len(path))  # `~` for the home dir
+    if len(path) <= width:
+        return path
+    parts = path.split("/")
+    tail = parts[-1]
+    if len(tail) + 2 > width:
+        return short_path(tail, width)
+    for part in reversed(parts[:-1]):
+        if len(part) + len(tail) + 3 > width:
+            break
+        tail = f"{part}/{tail}"
+    return f"…/{tail}"
 
 
 class CacheHeader(Static):
