@@ -118,6 +118,13 @@ class SnapshotPlace:
     path: Path
     shown: Path
 
+    def show(self, picture: str) -> str:
+        """`picture` with the shown path for this run's, also where a path is cut to its
+        last components (the names have the same length)."""
+        return picture.replace(str(self.path), str(self.shown)).replace(
+            self.path.name, self.shown.name
+        )
+
     @classmethod
     def make(cls, shown: str) -> SnapshotPlace:
         """A new, empty directory next to `shown`: random characters replace its name's start
@@ -143,7 +150,7 @@ class SnapshotApp(UvCacheApp):
 
     def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
         picture = super().export_screenshot(title=title, simplify=simplify)
-        return picture.replace(str(self.place.path), str(self.place.shown))
+        return self.place.show(picture)
 
 
 @contextlib.contextmanager

@@ -46,6 +46,7 @@ from uvcache_tui.core.buildkit.texts import true_size
 from uvcache_tui.tui.buildkit.mount_view import MOUNT_IS_READ_ONLY, MountCacheView
 from uvcache_tui.tui.buildkit.rows import MountItem
 from uvcache_tui.tui.buildkit.view import BuildkitView
+from uvcache_tui.tui.screens.main import NARROW_WIDTH
 from uvcache_tui.tui.screens.preview import PreviewScreen
 
 
@@ -138,6 +139,12 @@ def mount_place() -> Iterator[SnapshotPlace]:
         yield place
 
 
+@pytest.fixture(scope="module")
+def mount_env(mount_place: SnapshotPlace) -> UvEnv:
+    """The snapshot cache, built once for both sizes."""
+    return snapshot_cache(mount_place)
+
+
 class OpenedMountApp(App[None]):
     """Just the opened-mount pane: a recorded cache-mount record whose directory is the
     snapshot cache (the fast path's result, built without an engine)."""
@@ -152,12 +159,14 @@ class OpenedMountApp(App[None]):
 
     async def on_mount(self) -> None:
         view = self.query_one(MountCacheView)
+        # What the main screen does below its narrow width (compact header and bar).
+        view.cache_view.compact = self.size.width < NARROW_WIDTH
         await view.show_opened(self.opened)
         view.cache_view.tabs.active = "packages"
 
     def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
         picture = super().export_screenshot(title=title, simplify=simplify)
-        return picture.replace(str(self.place.path), str(self.place.shown))
+        return self.place.show(picture)
 
 
 def recorded_modern_mount() -> MountChoice:
@@ -172,13 +181,18 @@ def recorded_modern_mount() -> MountChoice:
     return MountChoice(builder, mount)
 
 
+@pytest.mark.parametrize("terminal", ["120x40", "80x24"])
 def test_opened_mount_snapshot(
-    snap_compare: Callable[..., bool], mount_place: SnapshotPlace
+    snap_compare: Callable[..., bool],
+    mount_place: SnapshotPlace,
+    mount_env: UvEnv,
+    terminal: str,
 ) -> None:
-    env = snapshot_cache(mount_place)
+    env = mount_env
     choice = recorded_modern_mount()
     located = MountOnDisk(str(env.cache))
     opened = open_mount_dir(choice, located, table_for(None))
     assert opened.model is not None and opened.on_disk.size is not None
     assert opened.on_disk.size.stale  # the record says 0 bytes: BuildKit's figure is stale
-    assert snap_compare(OpenedMountApp(mount_place, opened), terminal_size=SIZE)
+    width, height = (int(n) for n in terminal.split("x"))
+    assert snap_compare(OpenedMountApp(mount_place, opened), terminal_size=(width, height))

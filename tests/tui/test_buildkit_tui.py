@@ -651,7 +651,12 @@ def recorded_legacy_builder() -> BuilderInfo:
 
 
 class MountViewApp(App[None]):
-    """Just the mount detail view, fed a recorded record and a fixed clock."""
+    """Just the BuildKit detail view, fed a recorded record and a fixed clock: the mount's
+    details, or (`builder=True`) the builder's."""
+
+    def __init__(self, builder: bool = False) -> None:
+        super().__init__()
+        self.builder = builder
 
     def compose(self) -> ComposeResult:
         yield BuildkitView(id="buildkit-view")
@@ -661,8 +666,21 @@ class MountViewApp(App[None]):
         (mount,) = [m for m in builder.mounts if FLAG_UNEXPANDED in m.flags]
         assert mount.last_used_at is not None
         now = mount.last_used_at + timedelta(minutes=5)
-        self.query_one(BuildkitView).show_mount(builder, mount, now=now)
+        if self.builder:
+            self.query_one(BuildkitView).show_builder(builder, now=now)
+        else:
+            self.query_one(BuildkitView).show_mount(builder, mount, now=now)
 
 
-def test_mount_view_snapshot(snap_compare: Callable[..., bool]) -> None:
-    assert snap_compare(MountViewApp(), terminal_size=SIZE)
+SNAPSHOT_TERMINALS = {"120x40": (120, 40), "80x24": (80, 24)}
+
+
+@pytest.mark.parametrize("terminal", list(SNAPSHOT_TERMINALS))
+def test_mount_view_snapshot(snap_compare: Callable[..., bool], terminal: str) -> None:
+    assert snap_compare(MountViewApp(), terminal_size=SNAPSHOT_TERMINALS[terminal])
+
+
+@pytest.mark.parametrize("terminal", list(SNAPSHOT_TERMINALS))
+def test_builder_view_snapshot(snap_compare: Callable[..., bool], terminal: str) -> None:
+    app = MountViewApp(builder=True)
+    assert snap_compare(app, terminal_size=SNAPSHOT_TERMINALS[terminal])

@@ -52,7 +52,7 @@ def test_package_opens_into_wheels_and_interpreters_tab(tmp_path: Path) -> None:
 
             def state(venv: Path) -> str:
                 key = by_executable[str(venv / "bin" / "python")]
-                return str(interpreters.get_row(key)[4])
+                return str(interpreters.get_cell(key, "state"))
 
             assert state(deep.gone_venv) == "stale"
             assert state(deep.kept_venv) == "present"

@@ -39,7 +39,7 @@ def test_every_bound_key_is_in_the_help_with_its_tooltip() -> None:
     assert {b.action for b in bindings} >= {
         "rescan",
         "stop_scan",
-        "filter_packages",
+        "filter",
         "help",
         "quit",
         "command_palette",

@@ -6,6 +6,9 @@ directory of this run's own whose path is as long as the one the pictures show (
 archive ids (random) or times. Sizes are allocated blocks, so baselines belong to the filesystem
 they were made on (ext4-like, 4 KiB blocks). Update with
 `uv run pytest tests/tui --snapshot-update` after checking the report.
+
+Every view is taken at 120x40 and at 80x24, where the sidebar is folded away and the panes
+are compact (`MainScreen.NARROW_WIDTH`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from tests.uvcache_factory import UvEnv
 
 SHOWN_BASE = "/tmp/uvcache-tui-snapshot"
 """The path the pictures show; each run builds its cache at a path of the same length."""
-TERMINAL = (120, 40)
+TERMINALS = {"120x40": (120, 40), "80x24": (80, 24)}
 
 SnapCompare = Callable[..., bool]
 
@@ -43,6 +46,12 @@ def snapshot_env(place: SnapshotPlace) -> UvEnv:
     return snapshot_cache(place)
 
 
+@pytest.fixture(params=list(TERMINALS))
+def terminal(request: pytest.FixtureRequest) -> tuple[int, int]:
+    """Each picture at both sizes (the test id says which)."""
+    return TERMINALS[request.param]
+
+
 def after(*keys: str) -> Callable[[Pilot[Any]], Coroutine[Any, Any, None]]:
     """run_before: wait for discovery and scans, press keys, wait again."""
 
@@ -55,38 +64,35 @@ def after(*keys: str) -> Callable[[Pilot[Any]], Coroutine[Any, Any, None]]:
     return run_before
 
 
-def test_buckets_view(snap_compare: SnapCompare, snapshot_env: UvEnv, place: SnapshotPlace) -> None:
-    assert snap_compare(
-        make_snapshot_app(place, snapshot_env), terminal_size=TERMINAL, run_before=after()
-    )
-
-
-def test_packages_view_with_a_mark(
-    snap_compare: SnapCompare, snapshot_env: UvEnv, place: SnapshotPlace
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pytest.param((), id="buckets"),
+        pytest.param(("2", "down", "space"), id="packages-with-a-mark"),
+        pytest.param(("3",), id="files"),
+        pytest.param(("4",), id="info"),
+        pytest.param(("5",), id="interpreters"),
+        pytest.param(("question_mark",), id="help"),
+        pytest.param(("L",), id="sidebar-toggled"),
+    ],
+)
+def test_view(
+    snap_compare: SnapCompare,
+    snapshot_env: UvEnv,
+    place: SnapshotPlace,
+    terminal: tuple[int, int],
+    keys: tuple[str, ...],
 ) -> None:
+    """Each tab, the help, and the sidebar after `L` (shown at 80x24, hidden at 120x40)."""
     app = make_snapshot_app(place, snapshot_env)
-    assert snap_compare(app, terminal_size=TERMINAL, run_before=after("2", "down", "space"))
-
-
-def test_files_view(snap_compare: SnapCompare, snapshot_env: UvEnv, place: SnapshotPlace) -> None:
-    assert snap_compare(
-        make_snapshot_app(place, snapshot_env), terminal_size=TERMINAL, run_before=after("3")
-    )
-
-
-def test_info_view(snap_compare: SnapCompare, snapshot_env: UvEnv, place: SnapshotPlace) -> None:
-    assert snap_compare(
-        make_snapshot_app(place, snapshot_env), terminal_size=TERMINAL, run_before=after("4")
-    )
-
-
-def test_help_screen(snap_compare: SnapCompare, snapshot_env: UvEnv, place: SnapshotPlace) -> None:
-    app = make_snapshot_app(place, snapshot_env)
-    assert snap_compare(app, terminal_size=TERMINAL, run_before=after("question_mark"))
+    assert snap_compare(app, terminal_size=terminal, run_before=after(*keys))
 
 
 def test_not_a_cache_error(
-    snap_compare: SnapCompare, snapshot_env: UvEnv, place: SnapshotPlace
+    snap_compare: SnapCompare,
+    snapshot_env: UvEnv,
+    place: SnapshotPlace,
+    terminal: tuple[int, int],
 ) -> None:
     """A --cache-dir that is a venv shows its error (the active cache is absent here)."""
     app = make_snapshot_app(
@@ -95,13 +101,17 @@ def test_not_a_cache_error(
         uv_env={"UV_CACHE_DIR": str(place.path / "not-created-yet")},
         extra_caches=[str(place.path / "venv-a")],
     )
-    assert snap_compare(app, terminal_size=TERMINAL, run_before=after("down"))
+    keys = ("down",) if terminal[0] >= 100 else ("L", "down")
+    assert snap_compare(app, terminal_size=terminal, run_before=after(*keys))
 
 
 def test_missing_active_cache(
-    snap_compare: SnapCompare, snapshot_env: UvEnv, place: SnapshotPlace
+    snap_compare: SnapCompare,
+    snapshot_env: UvEnv,
+    place: SnapshotPlace,
+    terminal: tuple[int, int],
 ) -> None:
     app = make_snapshot_app(
         place, snapshot_env, uv_env={"UV_CACHE_DIR": str(place.path / "not-created-yet")}
     )
-    assert snap_compare(app, terminal_size=TERMINAL, run_before=after())
+    assert snap_compare(app, terminal_size=terminal, run_before=after())

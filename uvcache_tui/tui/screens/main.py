@@ -5,10 +5,13 @@ actions. Workers only call the core and post messages (`DiscoveryFinished`,
 `ScanProgressed`, `ScanFinished`); every widget update happens here, on the UI thread, in
 the message handlers. The sidebar's BuildKit branch loads and prunes itself; the screen
 only shows the row it reports (`BuildkitLocationsTree.RowHighlighted`) in the detail pane.
+Below `NARROW_WIDTH` columns the sidebar folds away (`L` shows it) and the cache views and
+the footer go compact, so an 80x24 terminal keeps the sizes and the help and quit keys.
 
 Over 400 lines on purpose: discovery, scans and the cache actions all read and write the
 per-location state this screen owns, and the UI thread is its only writer; splitting them
-would hand that state around instead.
+would hand that state around instead. The narrow layout stays here too: where the focus goes
+when the sidebar folds depends on that state (which location is shown, scanned or not).
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ import threading
 from collections.abc import Callable
 from functools import partial
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Header, Tree
+from textual.widgets import ContentSwitcher, Header, Tree
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from uvcache_tui.core.action_run import ActionResult, run_action
@@ -48,11 +52,15 @@ from uvcache_tui.tui.screens.action_run import ActionRunScreen
 from uvcache_tui.tui.screens.preview import PreviewDecision, PreviewScreen
 from uvcache_tui.tui.state import LocationState
 from uvcache_tui.tui.widgets.cache_view import TABS, CacheView
+from uvcache_tui.tui.widgets.files_view import FilesView
+from uvcache_tui.tui.widgets.footer import KeysFooter
 from uvcache_tui.tui.widgets.notices import DataDirView, NoticeView
 from uvcache_tui.tui.widgets.packages_table import PackagesView
 from uvcache_tui.tui.widgets.progress import ScanProgressView
 
 SCAN_GROUP_PREFIX = "scan:"
+NARROW_WIDTH = 100
+"""Terminals narrower than this start without the sidebar and with compact panes."""
 
 
 class MainScreen(Screen[None]):
@@ -82,11 +90,19 @@ class MainScreen(Screen[None]):
             tooltip="stop the selected location's scan (keeps partial figures)",
         ),
         Binding(
+            "L",
+            "toggle_sidebar",
+            "Locations",
+            id="everywhere.sidebar",
+            tooltip=f"show / hide the locations sidebar (hidden below {NARROW_WIDTH} columns)",
+        ),
+        Binding(
             "slash",
-            "filter_packages",
+            "filter",
             "Filter",
-            id="packages.filter",
-            tooltip="filter packages by name as you type (enter keeps it, escape clears it)",
+            id="everywhere.filter",
+            tooltip="filter the list in focus by name (Files: the directory shown; elsewhere:"
+            " Packages); enter keeps it, escape clears it",
         ),
         Binding(
             "p",
@@ -118,6 +134,8 @@ class MainScreen(Screen[None]):
         ),
         Binding(READ_ONLY_KEYS, "say_read_only", show=False),  # only with --read-only
     ]
+    AUTO_FOCUS = ""
+    """Focus is placed here: never on the sidebar while it is hidden (its keys would act)."""
     HELP_NOTE = "a preview first; then your uv deletes (with --read-only: a note saying why not)"
     """Shown above the cache actions in the help screen."""
 
@@ -131,6 +149,11 @@ class MainScreen(Screen[None]):
         self.selected_path: str | None = None
         self._scan_workers: dict[str, Worker[None]] = {}
         """Location path -> its current scan worker (older ones' errors are ignored)."""
+
+    narrow: reactive[bool] = reactive(False, init=False)
+    """The terminal is narrower than `NARROW_WIDTH`: compact panes and footer."""
+    sidebar_shown: reactive[bool] = reactive(True, init=False)
+    """The locations sidebar is on screen (by default only when not narrow)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -147,12 +170,58 @@ class MainScreen(Screen[None]):
                         id="buildkit-view",
                     )
                 yield ScanProgressView(id="scan-progress")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(NoticeView).show_state(None)
-        self.locations_tree.focus()
+        self._fit_to(self.app.size.width)
+        if self.sidebar_shown:
+            self.locations_tree.focus()
         self.run_discovery()
+
+    # -- layout: narrow terminals -------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_to(event.size.width)
+
+    def on_screen_resume(self) -> None:
+        """The terminal may have been resized while a dialog covered this screen."""
+        self._fit_to(self.app.size.width)
+
+    def _fit_to(self, width: int) -> None:
+        """Crossing `NARROW_WIDTH` either way resets the sidebar to that width's default."""
+        narrow = width < NARROW_WIDTH
+        if narrow != self.narrow:
+            self.narrow = narrow
+            self.sidebar_shown = not narrow
+
+    def watch_narrow(self, narrow: bool) -> None:
+        self.query_one(KeysFooter).compact = narrow
+        for view in self.query(CacheView):
+            view.compact = narrow
+
+    def watch_sidebar_shown(self, shown: bool) -> None:
+        tree = self.locations_tree
+        tree.display = shown
+        if not shown and (self.focused is tree or self.focused is None):
+            self.focus_detail()
+
+    def action_toggle_sidebar(self) -> None:
+        """`L`: show the sidebar with the focus on it, or hide it (the focus goes right)."""
+        self.sidebar_shown = not self.sidebar_shown
+        if self.sidebar_shown:
+            self.locations_tree.focus()
+
+    def focus_detail(self) -> None:
+        """Focus the detail pane's list: the open tab of the cache shown, else nothing."""
+        view = self.mount_cache_view()
+        state = self.selected_state
+        if view is None and state is not None and state.model is not None:
+            view = self.cache_view
+        if view is not None:
+            view.show_tab(view.tabs.active or TABS[0])
+        else:
+            self.set_focus(None)  # not the hidden sidebar: its keys would act unseen
 
     # -- public API (actions added later build on these) ------------------------------------
 
@@ -219,7 +288,7 @@ class MainScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Cache-only keys are hidden from the footer unless a scanned cache is shown."""
-        if action == "filter_packages":
+        if action == "filter":
             state = self.selected_state
             mount = self.mount_cache_view() is not None
             return mount or (state is not None and state.model is not None)
@@ -252,6 +321,8 @@ class MainScreen(Screen[None]):
         if state.location.kind.is_cache and state.model is not None:
             self.cache_view.show_model(state.model, state.location)
             switcher.current = "cache-view"
+            if not self.sidebar_shown and self.focused is None:
+                self.focus_detail()
         elif not state.location.kind.is_cache and state.result is not None:
             self.query_one(DataDirView).show_state(state)
             switcher.current = "data-view"
@@ -381,6 +452,8 @@ class MainScreen(Screen[None]):
             state = self.states.get(data.path)
             if state is not None and state.model is not None:
                 self.cache_view.show_tab(self.cache_view.tabs.active or TABS[0])
+                if self.narrow:
+                    self.sidebar_shown = False  # chosen: give the pane the whole width
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -492,14 +565,25 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(ActionRunScreen(plan, runner), closed)
 
-    def action_filter_packages(self) -> None:
-        mount_view = self.mount_cache_view()
-        if mount_view is not None:
-            mount_view.show_tab("packages")
-            mount_view.packages_view.open_filter()
+    def action_filter(self) -> None:
+        """`/`: filter the list in focus (Files: its directory); elsewhere, Packages."""
+        focused = self.focused
+        files = next(
+            (
+                node
+                for node in (focused.ancestors_with_self if focused else [])
+                if isinstance(node, FilesView)
+            ),
+            None,
+        )
+        if files is not None:
+            files.open_filter()
             return
-        state = self.selected_state
-        if state is None or state.model is None:
-            return
-        self.cache_view.show_tab("packages")
-        self.packages_view.open_filter()
+        view = self.mount_cache_view()
+        if view is None:
+            state = self.selected_state
+            if state is None or state.model is None:
+                return
+            view = self.cache_view
+        view.show_tab("packages")
+        view.packages_view.open_filter()

@@ -1,4 +1,5 @@
-"""A one-line bar split in proportion to each bucket's allocated bytes, with a legend."""
+"""A one-line bar split in proportion to each bucket's allocated bytes, with a legend
+(left out when compact: the Buckets tab's squares carry the same colours)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.geometry import Size
+from textual.reactive import reactive
 from textual.widget import Widget
 
 from uvcache_tui.core.buckets import BucketStatus
@@ -89,7 +91,13 @@ class BucketBar(Widget):
         padding: 0 1;
         margin-bottom: 1;
     }
+    BucketBar.-compact {
+        margin-bottom: 0;
+    }
     """
+
+    compact = reactive(False, layout=True, toggle_class="-compact")
+    """The bar alone, on one line."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -123,6 +131,8 @@ class BucketBar(Widget):
         text = Text()
         for segment, count in zip(self._segments, cells, strict=True):
             text.append("█" * count, style=segment.colour)
+        if self.compact:
+            return text
         line_width = width
         for segment in self._segments:
             entry = Text.assemble(

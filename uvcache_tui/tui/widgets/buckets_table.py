@@ -11,6 +11,7 @@ from uvcache_tui.core.sorting import sort_rows
 from uvcache_tui.tui.format import format_count, format_size
 from uvcache_tui.tui.widgets.bucket_bar import bucket_colour
 from uvcache_tui.tui.widgets.table_columns import (
+    FittedTable,
     SortableTable,
     column_label,
     label_width,
@@ -28,7 +29,8 @@ STATUS_STYLES = {
 
 
 class BucketsTable(SortableTable):
-    """One row per top-level entry, keyed by its name, largest first unless sorted otherwise."""
+    """One row per top-level entry, keyed by its name, largest first unless sorted otherwise;
+    when narrow, Files and Status leave before the sizes do."""
 
     DEFAULT_CSS = """
     BucketsTable {
@@ -37,7 +39,7 @@ class BucketsTable(SortableTable):
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+        super().__init__(id=id, squeeze={"name": 10}, drop=("files", "status"))
         self._model: CacheModel | None = None
 
     def show_model(self, model: CacheModel) -> None:
@@ -47,6 +49,12 @@ class BucketsTable(SortableTable):
 
     @on(SortableTable.SortChanged)
     def _sort_changed(self, event: SortableTable.SortChanged) -> None:
+        event.stop()
+        self._fill(cursor=self.cursor_key())
+
+    @on(FittedTable.Refit)
+    def _refit(self, event: FittedTable.Refit) -> None:
+        """Fill again at the new width, the cursor on the same bucket."""
         event.stop()
         self._fill(cursor=self.cursor_key())
 

@@ -1,16 +1,21 @@
-"""The right pane for a scanned cache: header, bucket bar, and the tabs."""
+"""The right pane for a scanned cache: header, bucket bar, and the tabs.
+
+`CacheView.compact` (set by the main screen below its narrow width) folds the header and
+the bucket bar to one line each, so the tabs keep the rows of a 24-line terminal.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.reactive import reactive
 from textual.widgets import Static, TabbedContent, TabPane
 
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.dir_listing import archive_folder_labels
 from uvcache_tui.core.model import Location
-from uvcache_tui.tui.format import format_count, format_size
+from uvcache_tui.tui.format import format_count, format_size, short_path
 from uvcache_tui.tui.widgets.bucket_bar import BucketBar
 from uvcache_tui.tui.widgets.buckets_table import BucketsTable
 from uvcache_tui.tui.widgets.files_view import FilesView
@@ -51,8 +56,48 @@ def header_text(model: CacheModel, location: Location | None) -> Text:
     return text
 
 
+MIN_PATH_CELLS = 8
+"""Narrower than this, the one-line header leaves the path out (the Info tab has it)."""
+
+
+def header_line(model: CacheModel, width: int) -> Text:
+    """One line for a narrow terminal: the totals, after as much of the path as fits."""
+    totals = model.totals
+    figures = Text.assemble(
+        ("allocated ", "dim"),
+        (format_size(totals.allocated), "bold"),
+        ("  reclaimable ", "dim"),
+        (format_size(totals.reclaimable), "bold green"),
+        ("  files ", "dim"),
+        (format_count(totals.files), "bold"),
+    )
+    if model.scan.partial:
+        figures.append("  PARTIAL", style="bold yellow")
+    room = width - figures.cell_len - 2
+    if room < MIN_PATH_CELLS:
+        return figures
+    return Text.assemble((path_tail(model.path, room), "bold"), "  ", figures)
+
+
+def path_tail(path: str, width: int) -> str:
+    """`path` in `width` cells: whole, else `…/` and as many whole last components as fit
+    (a name cut in the middle reads as another name)."""
+    path = short_path(path, len(path))  # `~` for the home dir
+    if len(path) <= width:
+        return path
+    parts = path.split("/")
+    tail = parts[-1]
+    if len(tail) + 2 > width:
+        return short_path(tail, width)
+    for part in reversed(parts[:-1]):
+        if len(part) + len(tail) + 3 > width:
+            break
+        tail = f"{part}/{tail}"
+    return f"…/{tail}"
+
+
 class CacheHeader(Static):
-    """Path, uv version and totals of the selected cache."""
+    """Path, uv version and totals of the selected cache; one line when compact."""
 
     DEFAULT_CSS = """
     CacheHeader {
@@ -60,10 +105,41 @@ class CacheHeader(Static):
         padding: 0 1;
         margin-bottom: 1;
     }
+    CacheHeader.-compact {
+        height: 1;
+        margin-bottom: 0;
+    }
     """
 
+    compact = reactive(False, toggle_class="-compact")
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: tuple[CacheModel, Location | None] | None = None
+
     def show_model(self, model: CacheModel, location: Location | None) -> None:
-        self.update(header_text(model, location))
+        self._shown = (model, location)
+        self._show()
+
+    def watch_compact(self) -> None:
+        self._show()
+
+    def on_resize(self) -> None:
+        """The one-line header fits its path to the width."""
+        if self.compact:
+            self._show()
+
+    def _show(self) -> None:
+        if self._shown is None:
+            return
+        model, location = self._shown
+        if not self.compact:
+            self.update(header_text(model, location))
+            return
+        line = header_line(model, self.content_size.width)
+        line.no_wrap = True
+        line.overflow = "ellipsis"
+        self.update(line)
 
 
 class CacheView(Vertical):
@@ -81,13 +157,16 @@ class CacheView(Vertical):
     }
     """
 
+    compact: reactive[bool] = reactive(False, toggle_class="-compact")
+    """One-line header and bucket bar (narrow terminals)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._model: CacheModel | None = None
 
     def compose(self) -> ComposeResult:
-        yield CacheHeader(id="cache-header")
-        yield BucketBar(id="bucket-bar")
+        yield CacheHeader(id="cache-header").data_bind(compact=CacheView.compact)
+        yield BucketBar(id="bucket-bar").data_bind(compact=CacheView.compact)
         with TabbedContent(id="cache-tabs", initial="buckets"):
             with TabPane("Buckets", id="buckets"):
                 yield BucketsTable(id="buckets-table")

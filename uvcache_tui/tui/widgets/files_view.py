@@ -3,11 +3,13 @@
 Rows are the current directory's subdirectories plus one "(N files)" row for the files
 directly inside it (`core.dir_listing`: figures honest about hardlinks, archive folders
 named by what they hold). Nothing here touches the filesystem: it reads the finished scan.
+`/` (the screen's filter key) narrows the listing shown to the names that contain the text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from rich.text import Text
 from textual import on
@@ -15,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from uvcache_tui.core.dir_listing import (
     FILES_KEY,
@@ -27,6 +29,7 @@ from uvcache_tui.core.dir_listing import (
 from uvcache_tui.core.scan import DirNode, ScanResult
 from uvcache_tui.tui.format import format_count, format_size, size_bar
 from uvcache_tui.tui.widgets.table_columns import (
+    FittedTable,
     SortableTable,
     column_label,
     fit,
@@ -43,10 +46,7 @@ MIN_BAR_WIDTH = 3
 SHARED_WIDTH = 12
 LINK_MARK = "⇄"
 """Marks the bytes of a row hardlinked from somewhere else (another row, a venv)."""
-FIXED_COLUMNS_WIDTH = (11 + 2) + (13 + 2) + (SHARED_WIDTH + 2) + 2 + (3 + 2) + (7 + 2)
-"""Cells taken by every column but Name and the bar (each column has one cell of padding
-a side)."""
-MIN_NAME_WIDTH = 16
+MIN_NAME_WIDTH = 12
 
 
 def row_name(row: DirRow, width: int) -> Text:
@@ -62,7 +62,9 @@ def row_name(row: DirRow, width: int) -> Text:
 
 
 class FilesTable(SortableTable):
-    """The listing; enter descends (DataTable's select), backspace/left go up."""
+    """The listing; enter descends (DataTable's select), backspace/left go up. Name takes
+    the room the other columns leave, then the bar; when narrow the bar, Files, % and
+    Shared leave first."""
 
     BINDINGS = [
         Binding("backspace", "go_up", "Up", id="files.up", tooltip="go to the parent directory"),
@@ -79,16 +81,20 @@ class FilesTable(SortableTable):
     class GoUp(Message):
         """Asked to show the parent directory."""
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(
+            id=id,
+            squeeze={"name": MIN_NAME_WIDTH, "bar": MIN_BAR_WIDTH},
+            drop=("bar", "files", "share", "shared"),
+        )
+
     def show_rows(self, listing: Listing, with_up: bool) -> None:
-        """Replace the listing; the Name column gets the room the other columns leave."""
-        room = self.scrollable_content_region.width - FIXED_COLUMNS_WIDTH - 4
-        bar_width = max(MIN_BAR_WIDTH, min(BAR_WIDTH, room - MIN_NAME_WIDTH))
-        room -= bar_width
+        """Replace the listing; the columns are fitted to the table's width."""
         rows = listing.rows
         names = [row_name(row, 200) for row in rows]
-        width = min(max([4, *(n.cell_len for n in names)]), max(MIN_NAME_WIDTH, room))
+        width = max([4, *(n.cell_len for n in names)])
         order = self.order
-        reset_columns(
+        widths = reset_columns(
             self,
             [
                 ("name", column_label("Name", "name", order), label_width("Name", width)),
@@ -103,7 +109,7 @@ class FilesTable(SortableTable):
                     label_width("Reclaimable", 11),
                 ),
                 ("shared", right("Shared"), SHARED_WIDTH),
-                ("bar", " ", bar_width),
+                ("bar", " ", BAR_WIDTH),
                 ("share", right("%"), 3),
                 (
                     "files",
@@ -112,6 +118,8 @@ class FilesTable(SortableTable):
                 ),
             ],
         )
+        width = widths["name"]
+        bar_width = widths.get("bar", MIN_BAR_WIDTH)
         if with_up:
             blank = Text("")
             self.add_row(Text("..", style="bold"), *([blank] * 6), key=UP_KEY)
@@ -148,7 +156,19 @@ class FilesView(Vertical):
     FilesView #files-table {
         height: 1fr;
     }
+    FilesView #files-filter {
+        display: none;
+        border: none;
+        height: 1;
+        padding: 0 1;
+        background: $boost;
+    }
+    FilesView.filtering #files-filter {
+        display: block;
+    }
     """
+
+    BINDINGS = [Binding("escape", "close_filter", "Clear filter")]
 
     class Moved(Message):
         """The directory shown changed (for anything that follows the cursor)."""
@@ -168,6 +188,7 @@ class FilesView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="files-path")
+        yield Input(placeholder="filter this directory by name…", id="files-filter")
         yield FilesTable(id="files-table")
 
     @property
@@ -192,13 +213,60 @@ class FilesView(Vertical):
         self._listings = {}
         self._show(result.node(relpath) or result.root)
 
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#files-filter", Input)
+
+    @property
+    def filter_text(self) -> str:
+        return self.filter_input.value.strip().lower() if self.has_class("filtering") else ""
+
+    def open_filter(self) -> None:
+        """`/` in Files: type to narrow the directory shown (enter keeps, escape clears)."""
+        self.add_class("filtering")
+        self.filter_input.focus()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape only means something while the filter is open."""
+        if action == "close_filter":
+            return self.has_class("filtering")
+        return True
+
+    def action_close_filter(self) -> None:
+        if self._drop_filter() and self._current is not None:
+            self._show(self._current, cursor=self.table.cursor_key())
+        self.table.focus()
+
+    def _drop_filter(self) -> bool:
+        """Close the filter (it was for the directory shown); True if it was open."""
+        if not self.has_class("filtering"):
+            return False
+        self.remove_class("filtering")
+        self.filter_input.value = ""
+        self.refresh_bindings()
+        return True
+
+    @on(Input.Changed, "#files-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._current is not None:
+            self._show(self._current, cursor=self.table.cursor_key())
+
+    @on(Input.Submitted, "#files-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()
+
     def enter(self, node: DirNode) -> None:
+        self._drop_filter()
         self._show(node)
 
     def go_up(self) -> None:
         current = self._current
         if current is None or current.parent is None:
             return
+        self._drop_filter()
         self._show(current.parent, cursor=f"d:{current.name}")
 
     @on(SortableTable.SortChanged, "#files-table")
@@ -207,8 +275,10 @@ class FilesView(Vertical):
         if self._current is not None:
             self._show(self._current, cursor=self.table.cursor_key())
 
-    def on_resize(self) -> None:
+    @on(FittedTable.Refit)
+    def _refit(self, event: FittedTable.Refit) -> None:
         """The Name column takes the width left over: lay the listing out again."""
+        event.stop()
         if self._current is not None:
             self._show(self._current, cursor=self.table.cursor_key())
 
@@ -241,6 +311,12 @@ class FilesView(Vertical):
         if unsorted is None:
             unsorted = self._listings[id(node)] = directory_listing(result, node, self._labels)
         listing = sort_listing(unsorted, table.order)
+        needle = self.filter_text
+        if needle:
+            listing = replace(
+                listing,
+                rows=[r for r in listing.rows if needle in f"{r.label or ''} {r.name}".lower()],
+            )
         relpath = node.relpath()
         where = result.root_path if relpath == "." else f"{result.root_path}/{relpath}"
         crumb = Text(where, style="bold")

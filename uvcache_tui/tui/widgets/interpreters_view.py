@@ -4,15 +4,16 @@ Python is still there (a stale entry is for a deleted venv or a removed Python).
 from __future__ import annotations
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.contents import InterpreterEntry
 from uvcache_tui.core.words import counted
 from uvcache_tui.tui.format import format_size
-from uvcache_tui.tui.widgets.table_columns import fit, reset_columns, right, widest
+from uvcache_tui.tui.widgets.table_columns import FittedTable, fit, reset_columns, right, widest
 
 
 def interpreter_state(exists: bool | None) -> Text:
@@ -49,12 +50,29 @@ class InterpretersView(Vertical):
     }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._model: CacheModel | None = None
+
     def compose(self) -> ComposeResult:
-        yield DataTable[Text](id="interpreters-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(
+            id="interpreters-table",
+            cursor_type="row",
+            zebra_stripes=True,
+            squeeze={"executable": 16},
+            drop=("platform", "kind", "python"),
+        )
         yield Static(id="interpreters-status")
 
+    @on(FittedTable.Refit)
+    def _refit(self, event: FittedTable.Refit) -> None:
+        event.stop()
+        if self._model is not None:
+            self.show_model(self._model)
+
     def show_model(self, model: CacheModel) -> None:
-        table = self.query_one("#interpreters-table", DataTable)
+        self._model = model
+        table = self.query_one("#interpreters-table", FittedTable)
         contents = model.contents
         entries = contents.interpreters if contents is not None else []
         undecoded = sum(
@@ -64,7 +82,7 @@ class InterpretersView(Vertical):
         )
         executables = [e.executable for e in entries]
         width = widest(executables, "Executable", 60)
-        reset_columns(
+        width = reset_columns(
             table,
             [
                 ("executable", "Executable", width),
@@ -74,7 +92,7 @@ class InterpretersView(Vertical):
                 ("state", "State", 8),
                 ("size", right("Size"), 8),
             ],
-        )
+        )["executable"]
         for entry in entries:
             table.add_row(
                 Text(fit(entry.executable, width)),

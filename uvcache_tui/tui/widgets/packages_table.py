@@ -27,6 +27,7 @@ from uvcache_tui.core.words import counted
 from uvcache_tui.tui.format import format_count, format_size
 from uvcache_tui.tui.screens.wheels import WheelsScreen
 from uvcache_tui.tui.widgets.table_columns import (
+    FittedTable,
     SortableTable,
     column_label,
     fit,
@@ -56,7 +57,8 @@ def versions_text(versions: set[str]) -> str:
 
 
 class PackagesTable(SortableTable):
-    """The table proper; space toggles the mark on the cursor row."""
+    """The table proper; space toggles the mark on the cursor row. When narrow, Files
+    leaves, then Versions shrinks and leaves; the sizes stay."""
 
     BINDINGS = [
         Binding(
@@ -75,6 +77,9 @@ class PackagesTable(SortableTable):
         def __init__(self, name: str) -> None:
             super().__init__()
             self.name = name
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, squeeze={"name": 12, "versions": 8}, drop=("files", "versions"))
 
     def action_open_wheels(self) -> None:
         if self.row_count == 0:
@@ -205,6 +210,11 @@ class PackagesView(Vertical):
         self.table.focus()
         self.refresh_bindings()
 
+    @on(FittedTable.Refit)
+    def _refit(self, event: FittedTable.Refit) -> None:
+        event.stop()
+        self._fill()
+
     @on(Input.Changed, "#packages-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -243,7 +253,7 @@ class PackagesView(Vertical):
         name_width = widest([p.name for p in packages], "Package", 40)
         versions = {p.name: versions_text(p.versions) for p in packages}
         versions_width = widest(list(versions.values()), "Versions", 28)
-        reset_columns(
+        widths = reset_columns(
             table,
             [
                 ("mark", " ", 1),
@@ -270,6 +280,8 @@ class PackagesView(Vertical):
                 ),
             ],
         )
+        name_width = widths["name"]
+        versions_width = widths.get("versions", versions_width)
         if model is not None:
             needle = self.filter_text
             sizes = {p.name: model.package_sizes(p) for p in packages if needle in p.name}

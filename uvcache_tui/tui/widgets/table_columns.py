@@ -1,23 +1,30 @@
-"""Shared DataTable helpers: right-aligned cells, explicit column widths, and sorting
-(`SortableTable`: the keys and header clicks of Buckets, Packages and Files, the arrow in
-the sorted column's header; the order itself is `core.sorting`'s).
+"""Shared DataTable helpers: right-aligned cells, explicit column widths, narrow layouts,
+and sorting (`SortableTable`: the keys and header clicks of Buckets, Packages and Files, the
+arrow in the sorted column's header; the order itself is `core.sorting`'s).
 
 Columns get explicit widths computed from the rows about to be shown: an auto-width column
 that grows after a refill can keep rendering cells cut at its old width (seen with Textual
 8.2 when the cursor moves in the same tick), and explicit widths also keep the tables from
-scrolling sideways.
+scrolling sideways. A `FittedTable` also fits them to its own width: some columns shrink,
+then the least important ones leave, so the sizes stay on screen in an 80-column terminal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from rich.text import Text
+from rich.text import Text, TextType
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from uvcache_tui.core.sorting import DEFAULT_ORDER, SortKey, SortOrder
+
+CELL_PADDING = 2
+"""Cells a column takes besides its width (DataTable's default padding, one a side)."""
 
 
 def right(text: str, style: str = "") -> Text:
@@ -30,11 +37,135 @@ def fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def reset_columns(table: DataTable[Text], columns: Sequence[tuple[str, Text | str, int]]) -> None:
-    """Clear rows and columns, then add (key, label, width) columns again."""
+def fit_widths(
+    columns: Sequence[tuple[str, int]],
+    room: int,
+    squeeze: Mapping[str, int],
+    drop: Sequence[str],
+) -> dict[str, int]:
+    """Key -> width of the columns that fit in `room` cells, in their order.
+
+    Squeezable columns shrink to their narrowest; if that is not enough, the columns in
+    `drop` leave in that order; then the squeezed columns take back the room left, the
+    first listed first. `room <= 0` (not laid out yet) keeps every column as wanted.
+    """
+    wanted = dict(columns)
+    if room <= 0:
+        return wanted
+    shown = {key: min(width, squeeze.get(key, width)) for key, width in wanted.items()}
+
+    def used() -> int:
+        return sum(width + CELL_PADDING for width in shown.values())
+
+    for key in drop:
+        if used() <= room:
+            break
+        shown.pop(key, None)
+    for key in squeeze:
+        if key in shown:
+            shown[key] = min(wanted[key], shown[key] + max(0, room - used()))
+    return shown
+
+
+class FittedTable(DataTable[Text]):
+    """A DataTable whose columns fit its width; rows are still added with every cell.
+
+    `squeeze` (column key -> narrowest width) and `drop` (keys, least important first) say
+    how. When the width changes the table posts `Refit`: whoever fills it fills it again.
+    """
+
+    class Refit(Message):
+        """The table's width changed since its columns were fitted: fill it again."""
+
+        def __init__(self, table: FittedTable) -> None:
+            super().__init__()
+            self.table = table
+
+    def __init__(
+        self,
+        *,
+        squeeze: Mapping[str, int] | None = None,
+        drop: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.squeeze = dict(squeeze or {})
+        self.drop = tuple(drop)
+        self._column_keys: list[str] = []
+        self._dropped: frozenset[str] = frozenset()
+        self._fitted_room = 0
+
+    @property
+    def room(self) -> int:
+        """Cells the columns may take (a vertical scrollbar's are kept free)."""
+        return max(0, self.size.width - self.styles.scrollbar_size_vertical)
+
+    @property
+    def shown_columns(self) -> list[str]:
+        """Keys of the columns on screen, in order."""
+        return [key for key in self._column_keys if key not in self._dropped]
+
+    def set_columns(self, columns: Sequence[tuple[str, Text | str, int]]) -> dict[str, int]:
+        """Clear, then add the columns that fit; returns their widths by key."""
+        room = self.room
+        widths = fit_widths(
+            [(key, width) for key, _, width in columns], room, self.squeeze, self.drop
+        )
+        self._fitted_room = room
+        self._column_keys = [key for key, _, _ in columns]
+        self._dropped = frozenset(self._column_keys) - set(widths)
+        self.clear(columns=True)
+        for key, label, _ in columns:
+            if key in widths:
+                self.add_column(label, key=key, width=widths[key])
+        return widths
+
+    def add_row(
+        self,
+        *cells: Text,
+        height: int | None = 1,
+        key: str | None = None,
+        label: TextType | None = None,
+    ) -> RowKey:
+        """Add a row given every column's cell; the cells of dropped columns are left out."""
+        if self._dropped:
+            cells = tuple(
+                cell
+                for column, cell in zip(self._column_keys, cells, strict=True)
+                if column not in self._dropped
+            )
+        return super().add_row(*cells, height=height, key=key, label=label)
+
+    def update_cell(
+        self,
+        row_key: RowKey | str,
+        column_key: ColumnKey | str,
+        value: Text,
+        *,
+        update_width: bool = False,
+    ) -> None:
+        """Update a cell; a dropped column's cell is not on screen, so nothing to do."""
+        key = column_key.value if isinstance(column_key, ColumnKey) else column_key
+        if key in self._dropped:
+            return
+        super().update_cell(row_key, column_key, value, update_width=update_width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._column_keys and self.room != self._fitted_room:
+            self.post_message(self.Refit(self))
+
+
+def reset_columns(
+    table: DataTable[Text], columns: Sequence[tuple[str, Text | str, int]]
+) -> dict[str, int]:
+    """Clear rows and columns, then add (key, label, width) columns again (fitted to the
+    table's width for a `FittedTable`); returns the widths used by key."""
+    if isinstance(table, FittedTable):
+        return table.set_columns(columns)
     table.clear(columns=True)
     for key, label, width in columns:
         table.add_column(label, key=key, width=width)
+    return {key: width for key, _, width in columns}
 
 
 def widest(values: Sequence[str], label: str, limit: int) -> int:
@@ -101,10 +232,11 @@ def label_width(title: str, width: int) -> int:
     return max(width, len(title) + 2)
 
 
-class SortableTable(DataTable[Text]):
-    """A table sorted by `order`: by key (`SORT_BINDINGS`) or a header click.
+class SortableTable(FittedTable):
+    """A fitted table sorted by `order`: by key (`SORT_BINDINGS`) or a header click.
 
-    Whoever fills the table listens for `SortChanged` and shows the rows again in `order`.
+    Whoever fills the table listens for `SortChanged` and shows the rows again in `order`
+    (and for `Refit`, as for any `FittedTable`).
     """
 
     BINDINGS = SORT_BINDINGS
@@ -120,8 +252,14 @@ class SortableTable(DataTable[Text]):
         def control(self) -> SortableTable:
             return self.table
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        squeeze: Mapping[str, int] | None = None,
+        drop: Sequence[str] = (),
+    ) -> None:
+        super().__init__(squeeze=squeeze, drop=drop, id=id, cursor_type="row", zebra_stripes=True)
         self.order: SortOrder = DEFAULT_ORDER
 
     def action_sort(self, key: str) -> None:

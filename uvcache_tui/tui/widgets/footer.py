@@ -1,0 +1,84 @@
+"""The footer: Textual's, with help, quit and the palette pinned to its right edge.
+
+Textual lays the keys out left to right, the focused widget's first and the app's last, and
+cuts what does not fit: at 80 columns `?` and `q` were the first to go. Here they sit at
+the right edge with the palette key, whatever the width. When compact (narrow terminals)
+the spacing is tighter and the keys in `WIDE_ONLY` (still in `?` and the palette) are left
+out, so the contextual keys keep the room; a key that would still be cut is left out whole
+(never `C Clear al`).
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import HorizontalGroup
+from textual.widget import Widget
+from textual.widgets import Footer
+
+# FooterKey is not exported by textual.widgets; the lock pins the Textual version.
+from textual.widgets._footer import FooterKey
+
+PINNED = ("help", "quit_asking", "command_palette")
+"""Actions kept at the right edge, in this order."""
+WIDE_ONLY = frozenset({"cache_action('prune-ci')", "cache_action('clear-all')", "stop_scan"})
+"""Actions the footer leaves out when compact."""
+
+
+class KeysFooter(Footer):
+    """Textual's footer whose help, quit and palette keys never scroll or fall off."""
+
+    DEFAULT_CSS = """
+    KeysFooter #pinned-keys {
+        dock: right;
+        width: auto;
+        border-left: vkey $foreground 20%;
+    }
+    KeysFooter #pinned-keys FooterKey.-command-palette {
+        dock: none;
+        border-left: none;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        pinned: dict[str, FooterKey] = {}
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and widget.action in PINNED:
+                pinned.setdefault(widget.action, widget)
+            elif not (
+                self.compact and isinstance(widget, FooterKey) and widget.action in WIDE_ONLY
+            ):
+                yield widget
+        keys = [pinned[action] for action in PINNED if action in pinned]
+        if keys:
+            yield HorizontalGroup(*keys, id="pinned-keys")
+
+    def watch_compact(self) -> None:
+        """`WIDE_ONLY` keys come and go with compact."""
+        if self.is_mounted:
+            self.call_after_refresh(self.recompose)
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        self._fit_keys()
+
+    def on_resize(self) -> None:
+        self._fit_keys()
+
+    def _fit_keys(self) -> None:
+        """Show the keys, left to right, while each fits whole beside the pinned ones."""
+        pinned = self.query_children("#pinned-keys")
+        room = self.size.width - sum(self._outer_width(group) for group in pinned)
+        for key in self.query_children(FooterKey):
+            width = self._outer_width(key)
+            key.display = width <= room
+            room -= width if key.display else room
+
+    def _outer_width(self, widget: Widget) -> int:
+        """Cells a key (or the pinned group) takes, measured whether it is shown or not."""
+        margin = widget.styles.margin
+        border = widget.styles.gutter
+        if isinstance(widget, FooterKey):
+            content = widget.get_content_width(self.size, self.app.size)
+        else:
+            content = sum(self._outer_width(child) for child in widget.children)
+        return content + margin.left + margin.right + border.left + border.right
