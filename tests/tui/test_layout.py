@@ -84,9 +84,10 @@ def test_narrow_terminal_keeps_the_sizes_help_and_quit(shared_env: UvEnv) -> Non
             assert packages.row_count == 3
             # A useful number of rows: the table has most of the 24 lines.
             assert packages.region.height >= 14
-            for index in range(packages.row_count):
-                row = [str(cell).strip() for cell in packages.get_row_at(index)]
-                assert row[-1].endswith("iB") and row[-2].endswith("iB"), row
+            for row_key in packages.rows:
+                for column in ("allocated", "reclaimable"):
+                    cell = str(packages.get_cell(row_key, column)).strip()
+                    assert cell.endswith("iB"), (row_key, column, cell)
             assert_help_and_quit_in_the_footer(screen)
 
             await pilot.press("3")

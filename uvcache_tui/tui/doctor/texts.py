@@ -12,6 +12,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from uvcache_tui.core.buildkit.gc import describe_gc_policy
 from uvcache_tui.core.buildkit.ondisk import MountKey, MountOnDisk
 from uvcache_tui.core.buildkit.records import BuilderInfo, CacheMountRecord
 from uvcache_tui.core.buildkit.texts import last_used, mount_size, true_size
@@ -20,7 +21,7 @@ from uvcache_tui.core.doctor.engine import MountRecords, ephemeral_note
 from uvcache_tui.core.doctor.findings import EXPANSION_EXPANDED, EXPANSION_LITERAL
 from uvcache_tui.core.doctor.report import SEVERITY_ORDER, DockerfileDiagnosis
 from uvcache_tui.core.words import counted
-from uvcache_tui.tui.buildkit.details import builder_title, gc_rule_text
+from uvcache_tui.tui.buildkit.details import builder_title
 from uvcache_tui.tui.doctor.load import BuilderDoctor, DoctorResult, ImageCheck
 from uvcache_tui.tui.format import format_size
 
@@ -234,10 +235,10 @@ def _records_rows(
 
 
 def gc_rules(builder: BuilderInfo) -> Text:
-    """One line per rule, as the BuildKit view lists them; cache mounts are collected first."""
+    """The policy as the BuildKit view says it (identical rules once); cache mounts go first."""
     if not builder.gc_policy:
         return Text("not reported by this builder", "dim")
-    text = Text("\n".join(gc_rule_text(rule) for rule in builder.gc_policy))
+    text = Text("\n".join(describe_gc_policy(builder.gc_policy, detailed=True)))
     text.append("\n(cache mounts go first)", "dim")
     return text
 
