@@ -13,8 +13,8 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 
-from uvcache_tui.cli.buildkit_mounts import Handler
 from uvcache_tui.cli.buildkit_mounts import register as register_mount_commands
+from uvcache_tui.cli.buildkit_options import Handler
 from uvcache_tui.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
