@@ -97,10 +97,11 @@ def test_first_run_nothing_exported_yet(tracked: Tracker, tmp_path: Path) -> Non
     empty = tmp_path / "empty"
     empty.mkdir()
     before = engine.record_ids()
-    imported = cli("import", "--dockerfile", str(tmp_path / "Dockerfile"), str(empty), "--yes",
-                   *helper(engine), env=env)  # fmt: skip
-    assert imported.returncode == 0, imported.stderr
-    assert "nothing to import" in imported.stdout
+    for saved in (empty, tmp_path / "not-yet"):  # an empty directory, or none at all
+        imported = cli("import", "--dockerfile", str(tmp_path / "Dockerfile"), str(saved),
+                       "--yes", *helper(engine), env=env)  # fmt: skip
+        assert imported.returncode == 0, imported.stderr
+        assert "nothing to import" in imported.stdout
     exported = cli("export", "--dockerfile", str(tmp_path / "Dockerfile"), "--to",
                    str(tmp_path / "out"), *helper(engine), env=env)  # fmt: skip
     assert exported.returncode == 1 and "no cache mount of" in exported.stderr
@@ -123,7 +124,7 @@ def test_dockerfile_form_bad_input(tmp_path: Path) -> None:
          "--id cannot go with --dockerfile"),
         (["export", "--to", str(tmp_path / "o")], "or --dockerfile"),
         (["export", "--dockerfile", str(dockerfile), "--to", str(stranger)], "not exports"),
-        (["import", "--dockerfile", str(dockerfile), str(tmp_path / "missing"), "--yes"],
+        (["import", "--dockerfile", str(dockerfile), str(dockerfile), "--yes"],
          "is not a directory"),
         (["export", "abcd", "--build-arg", "A=1", "--to", str(tmp_path / "o.tar")],
          "--build-arg goes with --dockerfile"),

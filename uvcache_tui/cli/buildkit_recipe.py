@@ -225,12 +225,13 @@ def import_dockerfile(args: argparse.Namespace, connect_timeout: float) -> int:
     """Import, into each key of the recipe, the export of that key found in DIR."""
     _check_form(args, None, "MOUNT")
     source_dir = Path(args.source)
-    if not source_dir.is_dir():
+    if source_dir.exists() and not source_dir.is_dir():
         raise UsageError(f"{source_dir} is not a directory (with --dockerfile, SRC is one)")
     if not args.dry_run:
         check_can_confirm(args.yes)
     image = chosen_image(args)
-    exports, problems = find_exports(source_dir)
+    # The first CI job has no saved directory yet: nothing to import, not an error.
+    exports, problems = find_exports(source_dir) if source_dir.is_dir() else ((), ())
     try:
         resolved = ready_builder(args.builder, args.timeout, connect_timeout, os.environ)
     except HelperError as exc:
@@ -284,7 +285,10 @@ def _import_all(
     except HelperError as exc:
         return fail(str(exc))
     preview = [line for step in steps for line in step.preview]
-    preview += [f"nothing to import for {_mount_label(m)}: no export of that key" for m in absent]
+    preview += [
+        f"nothing to import for {_mount_label(m)}: no export of that key in {args.source}"
+        for m in absent
+    ]
     preview += _skipped_lines(recipe) + [f"not imported: {note}" for note in notes]
     documents = [step.document(bool(args.dry_run)) for step in steps]
     document: dict[str, Any] = {
