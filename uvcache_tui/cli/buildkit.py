@@ -194,8 +194,7 @@ def format_plan(plan: PrunePlan, now: datetime) -> list[str]:
     lines.append(f"  {describe_deletion(plan)}")
     for cache_id, records in plan.cache_ids:
         lines.append(
-            f"  Cache id {cache_id}: its {len(records)} listed record(s), "
-            f"{', '.join(records)}"
+            f"  Cache id {cache_id}: its {len(records)} listed record(s), {', '.join(records)}"
         )
     if deleting:
         rows = [

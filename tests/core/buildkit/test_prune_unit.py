@@ -193,7 +193,7 @@ def test_no_cache_ids_on_engine_20_10_says_what_to_do() -> None:
     )  # fmt: skip
     found, rejected, by_cache_id = _check_ids(["/root/.cache/uv", "uv-cache"], info)
     assert found == [] and by_cache_id == {}
-    assert [r.reason for r in rejected] == ["no-cache-ids", "no-cache-ids"]
+    assert [r.reason for r in rejected] == ["invalid", "invalid"]  # as before: not IDs
     by_target, other = rejected
     assert by_target.candidates == ("eeee5555",) and "by record ID" in by_target.message
     assert "does not show cache ids" in other.message and other.candidates == ()

@@ -219,8 +219,9 @@ def describe_requests(plan: PrunePlan) -> str:
     return text
 
 
-def _no_cache_ids(raw: str, info: BuilderInfo) -> RejectedId:
-    """A cache id asked of a builder whose records do not show ids: say what to do."""
+def _no_cache_ids(raw: str, info: BuilderInfo, reason: str) -> RejectedId:
+    """Neither a record ID nor, on a builder whose records show no ids, usable as a cache
+    id: say so, and what to do instead."""
     same_target = tuple(m.id for m in info.mounts if m.target == raw)
     hint = (
         f"; records with target {raw}: {', '.join(same_target)} (the target is not the id "
@@ -230,10 +231,10 @@ def _no_cache_ids(raw: str, info: BuilderInfo) -> RejectedId:
     )
     return RejectedId(
         raw,
-        "no-cache-ids",
-        f"{raw!r} is no record ID, and builder {info.name} (BuildKit < 0.12, Engine < 25) "
-        f"does not show cache ids, so the records of a cache id cannot be listed{hint}. "
-        "Nothing pruned",
+        reason,
+        f"no record {raw} in builder {info.name}; as a cache id it cannot be used: the "
+        "builder (BuildKit < 0.12, Engine < 25) does not show cache ids, so the records of "
+        f"one cannot be listed{hint}. Nothing pruned",
         same_target,
     )
 
@@ -255,8 +256,8 @@ def _check_ids(
         if of_id:
             by_cache_id[raw] = tuple(m.id for m in of_id)
             found += [m for m in of_id if m not in found]
-        elif raw not in all_ids and not shows_ids and not _ID_RE.match(raw):
-            rejected.append(_no_cache_ids(raw, info))
+        elif not _ID_RE.match(raw) and not shows_ids:
+            rejected.append(_no_cache_ids(raw, info, "invalid"))
         elif not _ID_RE.match(raw):
             rejected.append(
                 RejectedId(
@@ -290,7 +291,7 @@ def _check_ids(
                     )
                 )
             elif not shows_ids:
-                rejected.append(_no_cache_ids(raw, info))
+                rejected.append(_no_cache_ids(raw, info, "unknown"))
             else:
                 rejected.append(
                     RejectedId(
