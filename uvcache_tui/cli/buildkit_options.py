@@ -10,7 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from uvcache_tui.cli.common import EXIT_FAILED, UsageError
-from uvcache_tui.core.buildkit.helper_build import HELPER_IMAGE_ENV, helper_image
+from uvcache_tui.core.buildkit.helper_build import (
+    HELPER_IMAGE_ENV,
+    helper_idle_timeout,
+    helper_image,
+)
 from uvcache_tui.core.buildkit.transfer import manifest_path
 
 Handler = Callable[[argparse.Namespace, float], int]
@@ -23,7 +27,12 @@ def fail(message: str) -> int:
 
 
 def chosen_image(args: argparse.Namespace) -> str:
-    """`--helper-image`, else the environment variable, else the default."""
+    """`--helper-image`, else the environment variable, else the default. The helper's
+    idle limit ($UVCACHE_TUI_HELPER_IDLE_TIMEOUT) is checked here too, before any build."""
+    try:
+        helper_idle_timeout(os.environ)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     try:
         return helper_image(args.helper_image, os.environ)
     except ValueError as exc:

@@ -47,8 +47,17 @@ HELPER_IMAGE_ENV = "UVCACHE_TUI_HELPER_IMAGE"
 HELPER_IMAGE_OPTION = "--helper-image"
 BUILD_TIMEOUT = 900.0
 """Seconds for one helper build: a 50k-file mount takes a few; a stuck build is killed."""
+IDLE_TIMEOUT_ENV = "UVCACHE_TUI_HELPER_IDLE_TIMEOUT"
+DEFAULT_IDLE_TIMEOUT = 120.0
+"""Seconds a helper build may print nothing before it is killed (a hang after a good
+start); waiting for a build that holds the cache (`sharing=locked`) prints nothing too."""
+IDLE_TIMEOUT_RANGE = (10.0, BUILD_TIMEOUT)
+HEARTBEAT_SECONDS = 5
+"""How often the helper's command reports that its output files grew."""
 
 CONTEXT_TAR = "cache.tar"
+PROGRESS = "/.progress"
+"""The importer's `tar -v` names go there (in its own layer, pruned): its size is progress."""
 DATA_MEMBER = "out/cache.tar"
 LISTING_MEMBER = "out/listing"
 LISTING_FORMAT = "%i %h %b %s %f %u:%g %Y %n"
@@ -77,6 +86,36 @@ def helper_image(option: str | None, env: Mapping[str, str]) -> str:
     if UNSAFE.search(chosen):
         raise ValueError(f"helper image {chosen!r} is not an image reference")
     return chosen
+
+
+def helper_idle_timeout(env: Mapping[str, str]) -> float:
+    """$UVCACHE_TUI_HELPER_IDLE_TIMEOUT, else 120 s; ValueError outside 10–900 s."""
+    raw = (env.get(IDLE_TIMEOUT_ENV) or "").strip()
+    if not raw:
+        return DEFAULT_IDLE_TIMEOUT
+    low, high = IDLE_TIMEOUT_RANGE
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not low <= value <= high:  # also rejects nan
+        raise ValueError(
+            f"${IDLE_TIMEOUT_ENV} must be a number of seconds from {low:g} to {high:g}, not {raw!r}"
+        )
+    return value
+
+
+def with_heartbeat(command: str, watched: str) -> str:
+    """`command`, with a background loop that prints the sizes of the `watched` files
+    whenever they grew: the build's log shows progress while the command works and stays
+    silent when it is stuck, which is what the idle timeout measures."""
+    loop = (
+        f"(last=; while sleep {HEARTBEAT_SECONDS}; do "
+        f"now=$(stat -c %s {watched} 2>/dev/null | tr '\\n' ' '); "
+        'if [ "$now" != "$last" ]; then echo "uvcache-tui progress: $now"; last=$now; fi; '
+        "done) & hb=$!; "
+    )
+    return f"{loop}{command}; rc=$?; kill $hb; exit $rc"
 
 
 def expands_variables(resolved: ResolvedBuilder) -> bool:
@@ -112,7 +151,7 @@ def reader_dockerfile(key: CacheKey, image: str, nonce: str, expand: bool, data:
         steps.append(f"tar -C {shlex.quote(key.target)} -cf /out/cache.tar .")
     run = _run_line(
         [f"type=bind,from={image},target={TOOLS}", cache],
-        f": reader-{nonce}; " + " && ".join(steps),
+        f": reader-{nonce}; " + with_heartbeat(" && ".join(steps), "/out/*"),
     )
     return f"FROM scratch\n{run}\n"
 
@@ -127,7 +166,11 @@ def importer_dockerfile(key: CacheKey, image: str, nonce: str, expand: bool) -> 
             f"type=bind,source={CONTEXT_TAR},target={SOURCE_TAR}",
             cache,
         ],
-        f": import-{nonce}; tar -C {shlex.quote(key.target)} --numeric-owner -xf {SOURCE_TAR}",
+        f": import-{nonce}; "
+        + with_heartbeat(
+            f"tar -C {shlex.quote(key.target)} --numeric-owner -xvf {SOURCE_TAR} >{PROGRESS}",
+            PROGRESS,
+        ),
     )
     return f"FROM scratch\n{run}\n"
 
@@ -218,6 +261,10 @@ def _helper_build(
     """Run one helper build, hand its stdout to `sink`, then clean up its records."""
     listing_timeout = min(timeout, 60.0)
     try:
+        idle = helper_idle_timeout(resolved.tools.env)
+    except ValueError as exc:
+        raise HelperError(str(exc)) from exc
+    try:
         before = {r.id for r in list_records_patiently(resolved, listing_timeout)}
     except (EngineError, BuildxError) as exc:
         raise HelperError(str(exc)) from exc
@@ -241,8 +288,15 @@ def _helper_build(
                 sink=guarded,
                 timeout=timeout,
                 env=resolved.tools.env,
+                idle_timeout=idle,
             )
         except StreamTimeout as exc:
+            if exc.idle:
+                raise HelperError(
+                    f"helper build printed nothing for {idle:g}s and was killed (stuck, or "
+                    "waiting for a build that holds the cache; "
+                    f"${IDLE_TIMEOUT_ENV} sets the limit)"
+                ) from exc
             raise HelperError(
                 f"helper build did not finish within {timeout:g}s and was killed"
             ) from exc
