@@ -39,7 +39,7 @@ from uvcache_tui.core.buildkit.cleanup import (
 )
 from uvcache_tui.core.buildkit.engine import EngineError
 from uvcache_tui.core.buildkit.records import not_reachable
-from uvcache_tui.core.buildkit.streams import StreamTimeout, run_streaming
+from uvcache_tui.core.buildkit.streams import StreamCancelled, StreamTimeout, run_streaming
 
 DEFAULT_HELPER_IMAGE = "busybox:stable"
 """Public, tiny, has `sh`, `tar`, `find` and `stat` (busybox applets)."""
@@ -74,6 +74,10 @@ class HelperError(Exception):
 
 class HelperImageMissing(HelperError):
     """The helper image could not be used: the message names the option that sets it."""
+
+
+class HelperCancelled(HelperError):
+    """The caller stopped the helper build; its records were removed all the same."""
 
 
 class NoSuchKey(HelperError):
@@ -257,6 +261,7 @@ def _helper_build(
     timeout: float,
     keep_mounts: bool,
     namespace: str,
+    cancelled: Callable[[], bool] | None = None,
 ) -> tuple[T, HelperRun]:
     """Run one helper build, hand its stdout to `sink`, then clean up its records."""
     listing_timeout = min(timeout, 60.0)
@@ -289,7 +294,10 @@ def _helper_build(
                 timeout=timeout,
                 env=resolved.tools.env,
                 idle_timeout=idle,
+                cancelled=cancelled,
             )
+        except StreamCancelled as exc:
+            raise HelperCancelled("the helper build was stopped") from exc
         except StreamTimeout as exc:
             if exc.idle:
                 raise HelperError(
@@ -334,6 +342,7 @@ def run_reader(
     *,
     data: bool = True,
     timeout: float = BUILD_TIMEOUT,
+    cancelled: Callable[[], bool] | None = None,
 ) -> tuple[T, HelperRun]:
     """Read the mount of `key`; `sink` gets the exported tar stream (`out/listing`, and
     `out/cache.tar` with `data`). Raises NoSuchKey (nothing left behind) when no cache has
@@ -351,6 +360,7 @@ def run_reader(
             timeout,
             False,
             key.namespace,
+            cancelled,
         )
     if run.cleanup.created_mounts:
         # the reader made (and cleanup removed) a new, empty cache: the key did not exist

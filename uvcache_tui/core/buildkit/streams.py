@@ -27,6 +27,10 @@ POLL_SECONDS = 0.5
 """How often the watchdog looks at the output (at most a quarter of the idle timeout)."""
 
 
+class StreamCancelled(Exception):
+    """The caller asked to stop (its `cancelled` said so): the command was killed."""
+
+
 class StreamTimeout(Exception):
     """The command ran past its deadline, or printed nothing for too long, and was killed."""
 
@@ -73,6 +77,7 @@ class _Watchdog:
     stderr_fd: int
     timeout: float
     idle: float | None
+    cancelled: Callable[[], bool] | None = None
     fired: str | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -91,7 +96,9 @@ class _Watchdog:
             progress = self._progress()
             if progress != seen:
                 seen, last_change = progress, now
-            if now - started >= self.timeout:
+            if self.cancelled is not None and self.cancelled():
+                self.fired = "cancelled"
+            elif now - started >= self.timeout:
                 self.fired = "deadline"
             elif self.idle is not None and now - last_change >= self.idle:
                 self.fired = "idle"
@@ -102,7 +109,9 @@ class _Watchdog:
     def stop(self) -> None:
         self._stop.set()
 
-    def error(self) -> StreamTimeout:
+    def error(self) -> StreamTimeout | StreamCancelled:
+        if self.fired == "cancelled":
+            return StreamCancelled("stopped")
         if self.fired == "idle":
             return StreamTimeout(f"no output for {self.idle:g}s: killed", idle=True)
         return StreamTimeout(f"killed after {self.timeout:g}s")
@@ -116,9 +125,11 @@ def run_streaming(
     timeout: float,
     env: Mapping[str, str],
     idle_timeout: float | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> StreamOutcome[T]:
     """Run `args` with `stdin`, give its stdout to `sink`; kill it all after `timeout` s, or
-    after `idle_timeout` s in which it printed nothing (StreamTimeout, `.idle` says which).
+    after `idle_timeout` s in which it printed nothing (StreamTimeout, `.idle` says which),
+    or as soon as `cancelled()` is true (StreamCancelled; polled twice a second).
 
     If `sink` raises (a full disk while writing the export), the command is killed and
     the exception propagates.
@@ -127,7 +138,7 @@ def run_streaming(
         proc = start_in_session(args, env=env, stdin=subprocess.PIPE, stderr=errors)
         assert proc.stdin is not None and proc.stdout is not None
         stdout = _CountingReader(proc.stdout)
-        watchdog = _Watchdog(proc, stdout, errors.fileno(), timeout, idle_timeout)
+        watchdog = _Watchdog(proc, stdout, errors.fileno(), timeout, idle_timeout, cancelled)
         thread = threading.Thread(target=watchdog.run, name="uvct-stream-watchdog", daemon=True)
         thread.start()
         try:

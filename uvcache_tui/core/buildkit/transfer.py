@@ -17,7 +17,7 @@ import os
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -87,13 +87,20 @@ def parse_listing(text: str) -> frozenset[str]:
 
 
 def read_with_keys(
-    resolved: ResolvedBuilder, keys: tuple[CacheKey, ...], image: str, into: Path
+    resolved: ResolvedBuilder,
+    keys: tuple[CacheKey, ...],
+    image: str,
+    into: Path,
+    cancelled: Callable[[], bool] | None = None,
 ) -> tuple[CacheKey, ArchiveSummary, HelperRun]:
-    """Extract the mount into the directory `into`, trying each key until one exists."""
+    """Extract the mount into the directory `into`, trying each key until one exists;
+    `cancelled()` true stops the helper build (HelperCancelled)."""
     last: NoSuchKey | None = None
     for key in keys:
         try:
-            summary, run = run_reader(resolved, key, image, _extract_into(into))
+            summary, run = run_reader(
+                resolved, key, image, _extract_into(into), cancelled=cancelled
+            )
         except NoSuchKey as exc:
             last = exc
             continue
@@ -148,16 +155,19 @@ class OpenedMount:
 
 @contextmanager
 def open_mount(
-    located: LocatedMount, keys: tuple[CacheKey, ...], image: str
+    located: LocatedMount,
+    keys: tuple[CacheKey, ...],
+    image: str,
+    cancelled: Callable[[], bool] | None = None,
 ) -> Iterator[OpenedMount]:
     """Read the mount into a temporary directory, load its model; the directory goes
-    when the block ends."""
+    when the block ends. `cancelled()` true stops the read (HelperCancelled)."""
     with tempfile.TemporaryDirectory(prefix="uvct-mount-") as tmp:
         into = Path(tmp) / "cache"
         into.mkdir()
-        key, summary, run = read_with_keys(located.resolved, keys, image, into)
+        key, summary, run = read_with_keys(located.resolved, keys, image, into, cancelled)
         table = table_for(newest_writer(summary.top_level))
-        model = load_cache(str(into), table)
+        model = load_cache(str(into), table, cancelled=cancelled)
         yield OpenedMount(located, key, model, summary, run)
 
 
