@@ -24,7 +24,7 @@ from uvcache_tui.core.buildkit.helper_build import (
     with_heartbeat,
 )
 from uvcache_tui.core.buildkit.mountref import ready_builder
-from uvcache_tui.core.buildkit.streams import StreamTimeout, run_streaming
+from uvcache_tui.core.buildkit.streams import StreamCancelled, StreamTimeout, run_streaming
 
 
 def test_silence_kills_output_keeps_alive() -> None:
@@ -111,3 +111,12 @@ def test_a_bad_idle_timeout_is_a_usage_error_before_docker(tmp_path: Path) -> No
     for args in (["show", "abcd"], ["export", "abcd", "--to", str(tmp_path / "x.tar")]):
         line = one_line_usage_error(cli(*args, env=env))
         assert IDLE_TIMEOUT_ENV in line and "from 10 to 900" in line
+
+
+def test_cancelled_kills_the_command_at_once() -> None:
+    started = time.monotonic()
+    with pytest.raises(StreamCancelled):
+        run_streaming(["sh", "-c", "while :; do echo tick; sleep 0.1; done"], stdin=b"",
+                      sink=lambda s: s.read(), timeout=60, env=dict(os.environ),
+                      idle_timeout=30, cancelled=lambda: time.monotonic() - started > 0.5)  # fmt: skip
+    assert time.monotonic() - started < 5
