@@ -12,6 +12,9 @@ bind-mounted for `sh`/`tar`/`stat`, literal values only, and a fresh nonce in th
 
 Afterwards every record the helper made is pruned by anchored ID (`cleanup.py`). Never
 `--no-cache`: it wipes every record of the id.
+
+Over 400 lines because the two helper Dockerfiles, their heartbeat, their time limits and
+the mapping of buildx's failures are one contract with BuildKit; apart, they would drift.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@
 - **import**: a checked tar (or a DIR, tarred here) extracted into the mount by the
   importer, merging unless `--replace` pruned the id's records first, then verified by
   listing the mount again.
+
+Over 400 lines because the three share the reader's stream, the temporary-name-then-rename
+rule and the manifest; apart, an export and its import could stop matching.
 """
 
 from __future__ import annotations
