@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 
 from uvcache_tui.cli.buildkit_maint import register as register_maintenance_commands
-from uvcache_tui.cli.buildkit_mounts import Handler
 from uvcache_tui.cli.buildkit_mounts import register as register_mount_commands
+from uvcache_tui.cli.buildkit_options import Handler
 from uvcache_tui.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -191,6 +191,11 @@ def format_plan(plan: PrunePlan, now: datetime) -> list[str]:
     deleting = plan.to_delete
     kept = [i for i in plan.items if i.action == "keep"]
     lines.append(f"  {describe_deletion(plan)}")
+    for cache_id, records in plan.cache_ids:
+        lines.append(
+            f"  Cache id {cache_id}: its {counted(len(records), 'listed record')}, "
+            f"{', '.join(records)}"
+        )
     if deleting:
         rows = [
             [i.mount.id, i.mount.kind, mount_size(i.mount), last_used(i.mount, now)]
@@ -336,10 +341,17 @@ def register(commands: Commands) -> None:
         help="delete cache mounts: by ID, all of a builder, or unused for a while",
         description=(
             "Delete cache-mount records. Exactly one of: record IDs (full IDs from "
-            "`buildkit ls`), --all-mounts, --unused-for DURATION."
+            "`buildkit ls`) or cache ids (every listed record of each), --all-mounts, "
+            "--unused-for DURATION."
         ),
     )
-    prune.add_argument("ids", nargs="*", metavar="ID", help="full record IDs")
+    prune.add_argument(
+        "ids",
+        nargs="*",
+        metavar="ID",
+        help="full record IDs, or cache ids (the CACHE ID column of `buildkit ls`: every "
+        "record of that id; not on Engine < 25, whose records show no id)",
+    )
     prune.add_argument("--all-mounts", action="store_true", help="every cache mount of the builder")
     prune.add_argument(
         "--unused-for",

@@ -20,13 +20,12 @@ from collections.abc import Callable
 from typing import Any
 
 from uvcache_tui.cli.actions import NEWER_BUCKETS_ANSWER, format_plan
-from uvcache_tui.cli.buildkit_mounts import (
+from uvcache_tui.cli.buildkit_mounts import locate_argument, mount_keys
+from uvcache_tui.cli.buildkit_options import (
     Handler,
-    _fail,
-    _image,
-    _keys,
-    _locate,
     add_key_options,
+    chosen_image,
+    fail,
 )
 from uvcache_tui.cli.common import (
     EXIT_FAILED,
@@ -54,6 +53,7 @@ from uvcache_tui.core.buildkit.mount_show import VIA_AUTO, VIAS, NotOnDisk, choo
 from uvcache_tui.core.buildkit.uv_helper import DEFAULT_UV_IMAGE, UV_IMAGE_ENV, uv_image
 from uvcache_tui.core.predict import ActionKind
 from uvcache_tui.core.report import plan_json, result_json
+from uvcache_tui.core.words import counted
 
 
 def cmd_uv_prune(args: argparse.Namespace, connect_timeout: float) -> int:
@@ -80,11 +80,11 @@ def _plan(
         image = uv_image(args.uv_image, os.environ)
     except (ActionRefused, ValueError) as exc:
         raise UsageError(str(exc)) from exc
-    reader_image = _image(args)
+    reader_image = chosen_image(args)
     if not args.dry_run:
         check_can_confirm(args.yes)
-    located = _locate(args, connect_timeout)
-    keys = _keys(located, args)
+    located = locate_argument(args, connect_timeout)
+    keys = mount_keys(located, args)
     keyed = any(getattr(args, name) is not None for name in ("id", "uid", "gid", "mode"))
     wait_until_free(located, keys[0], args.wait_for_builds, args.timeout)
     try:
@@ -142,7 +142,7 @@ def _run(
     except MountInUse as exc:
         return _in_use(str(exc))
     except (HelperError, NotOnDisk) as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     plan = planned.plan
     document: dict[str, Any] = {**plan_json(plan), **planned.to_json()}
     if args.dry_run:
@@ -163,7 +163,7 @@ def _run(
     except ActionRefused as exc:
         raise UsageError("refusing: " + str(exc)) from exc
     except HelperError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     result = done.result
     helpers = done.to_json(planned)
     if args.json:
@@ -171,8 +171,8 @@ def _run(
     else:
         print_lines(describe_result(result))
         print(
-            f"Helper builds: {len(helpers['helper_records_pruned'])} record(s) of theirs "
-            f"removed, {len(helpers['helper_records_left'])} left."
+            f"Helper builds: {counted(len(helpers['helper_records_pruned']), 'record')} of "
+            f"theirs removed, {len(helpers['helper_records_left'])} left."
         )
         if not result.ok and result.uv_output:
             print(result.uv_output.strip()[-2000:], file=sys.stderr)

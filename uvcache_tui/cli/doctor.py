@@ -7,13 +7,13 @@ Exit codes (docs/doctor.md): 0 no findings (at or above `--fail-on`), 1 findings
 from __future__ import annotations
 
 import argparse
-import os
 import textwrap
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
 from uvcache_tui.cli.buildkit import seconds_arg
+from uvcache_tui.cli.buildkit_options import parse_build_args
 from uvcache_tui.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -53,16 +53,6 @@ _CASES = {
     EXPANSION_EXPANDED: "only on engines that expand --mount variables: Engine >= 23, or a "
     "# syntax line",
 }
-
-
-def _build_args(values: list[str]) -> dict[str, str]:
-    args: dict[str, str] = {}
-    for value in values:
-        name, sep, text = value.partition("=")
-        if not name:
-            raise UsageError(f"--build-arg {value!r}: expected NAME=VALUE")
-        args[name] = text if sep else os.environ.get(name, "")
-    return args
 
 
 def _read(path: Path) -> str:
@@ -186,7 +176,7 @@ def _diagnose(
     buildkit = None if args.engine_version else (check.buildkit_version if check else None)
     try:
         return diagnose_dockerfile(
-            text, engine_version, _build_args(args.build_arg), buildkit, bases
+            text, engine_version, parse_build_args(args.build_arg), buildkit, bases
         )
     except DockerfileError as exc:
         where = f"{path}:{exc.line}" if exc.line else str(path)

@@ -72,9 +72,10 @@ def _builder() -> BuilderInfo:
 
 
 def test_check_ids_exact_only() -> None:
-    found, rejected = _check_ids(
+    found, rejected, by_cache_id = _check_ids(
         [MOUNT_ID, "ovonyb8", OTHER_ID, "doesnotexist", "^.*$", MOUNT_ID + "x"], _builder()
     )
+    assert by_cache_id == {}
     assert [m.id for m in found] == [MOUNT_ID]
     reasons = {r.id: r.reason for r in rejected}
     assert reasons == {
@@ -139,3 +140,60 @@ def test_timeout_kills_grandchildren(tmp_path: Path) -> None:
         return not grandchild.exists() or grandchild.read_text().split(")")[1].split()[0] == "Z"
 
     wait_for(gone, "the grandchild to be killed", timeout=10)
+
+
+def _modern_record(
+    record_id: str, target: str, cache_id: str, in_use: bool = False
+) -> BuildCacheRecord:
+    return BuildCacheRecord(
+        id=record_id,
+        type="exec.cachemount",
+        # BuildKit >= 0.12 prints `<namespace>/<id>`: "/uv-cache", "//root/.cache/uv"
+        description=f'cached mount {target} from exec /bin/sh -c uv sync with id "/{cache_id}"',
+        in_use=in_use,
+    )
+
+
+def test_a_cache_id_names_every_record_of_it() -> None:
+    records = (
+        _modern_record("aaaa1111", "/root/.cache/uv", "uv-cache"),
+        _modern_record("bbbb2222", "/home/app/.cache/uv", "uv-cache"),
+        _modern_record("cccc3333", "/root/.cache/uv", "/root/.cache/uv"),
+        _modern_record("dddd4444", "/root/.cache/pip", "pip", in_use=True),
+    )
+    info = BuilderInfo(
+        name="b", driver="docker", engine_version="28.5.1", records=records,
+        mounts=cache_mounts(records), listed=True,
+    )  # fmt: skip
+    found, rejected, by_cache_id = _check_ids(
+        ["uv-cache", "aaaa1111", "/root/.cache/uv", "pip", "/nope"], info
+    )
+    assert sorted(m.id for m in found) == ["aaaa1111", "bbbb2222", "cccc3333", "dddd4444"]
+    assert len(found) == 4  # a record named twice (by id and by cache id) is sent once
+    assert {k: sorted(v) for k, v in by_cache_id.items()} == {
+        "uv-cache": ["aaaa1111", "bbbb2222"],
+        "/root/.cache/uv": ["cccc3333"],  # an id-less mount's key is its target
+        "pip": ["dddd4444"],
+    }
+    (nope,) = rejected
+    assert nope.reason == "invalid" and "nor a cache id" in nope.message
+
+
+def test_no_cache_ids_on_engine_20_10_says_what_to_do() -> None:
+    records = (
+        BuildCacheRecord(
+            id="eeee5555",
+            type="exec.cachemount",
+            description="cached mount /root/.cache/uv from exec /bin/sh -c uv sync",
+        ),
+    )
+    info = BuilderInfo(
+        name="old", driver="docker", engine_version="20.10.24", records=records,
+        mounts=cache_mounts(records), listed=True,
+    )  # fmt: skip
+    found, rejected, by_cache_id = _check_ids(["/root/.cache/uv", "uv-cache"], info)
+    assert found == [] and by_cache_id == {}
+    assert [r.reason for r in rejected] == ["invalid", "invalid"]  # as before: not IDs
+    by_target, other = rejected
+    assert by_target.candidates == ("eeee5555",) and "by record ID" in by_target.message
+    assert "does not show cache ids" in other.message and other.candidates == ()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 TOOLS = "/.bb"
 """Where the helper image is bind-mounted (its `bin/` gives sh, tar, find, stat)."""
@@ -100,3 +102,42 @@ class CacheKey:
             "gid": self.gid,
             "mode": None if self.mode is None else f"{self.mode:04o}",
         }
+
+
+NAMESPACE_ARG = "BUILDKIT_CACHE_MOUNT_NS"
+
+
+def _number(text: str | None, base: int, name: str) -> int | None:
+    if text is None or text == "":
+        return None
+    try:
+        return int(text, base)
+    except ValueError:
+        raise ValueError(f"{name}={text!r} is not a number") from None
+
+
+def key_of_mount(cache_id: str, options: Mapping[str, str], namespace: str = "") -> CacheKey:
+    """The key of a Dockerfile's cache mount: its id (or target, as the Dockerfile reader
+    gives it) plus `uid`/`gid` (decimal) and `mode` (octal) as BuildKit parses them."""
+    return CacheKey(
+        cache_id,
+        _number(options.get("uid"), 10, "uid"),
+        _number(options.get("gid"), 10, "gid"),
+        _number(options.get("mode"), 8, "mode"),
+        namespace,
+    )
+
+
+def key_from_json(document: Mapping[str, Any]) -> CacheKey:
+    """The inverse of `CacheKey.to_json` (an export's manifest); ValueError if malformed."""
+    mode = document.get("mode")
+    try:
+        return CacheKey(
+            str(document["id"]),
+            document.get("uid"),
+            document.get("gid"),
+            int(mode, 8) if isinstance(mode, str) else mode,
+            str(document.get("namespace") or ""),
+        )
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"not a cache key: {dict(document)!r}") from exc

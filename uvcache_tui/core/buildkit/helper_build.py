@@ -12,6 +12,9 @@ bind-mounted for `sh`/`tar`/`stat`, literal values only, and a fresh nonce in th
 
 Afterwards every record the helper made is pruned by anchored ID (`cleanup.py`). Never
 `--no-cache`: it wipes every record of the id.
+
+Over 400 lines because the two helper Dockerfiles, their heartbeat, their time limits and
+the mapping of buildx's failures are one contract with BuildKit; apart, they would drift.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from uvcache_tui.core.buildkit.cleanup import (
 )
 from uvcache_tui.core.buildkit.engine import EngineError
 from uvcache_tui.core.buildkit.records import not_reachable
-from uvcache_tui.core.buildkit.streams import StreamTimeout, run_streaming
+from uvcache_tui.core.buildkit.streams import StreamCancelled, StreamTimeout, run_streaming
 
 DEFAULT_HELPER_IMAGE = "busybox:stable"
 """Public, tiny, has `sh`, `tar`, `find` and `stat` (busybox applets)."""
@@ -47,8 +50,17 @@ HELPER_IMAGE_ENV = "UVCACHE_TUI_HELPER_IMAGE"
 HELPER_IMAGE_OPTION = "--helper-image"
 BUILD_TIMEOUT = 900.0
 """Seconds for one helper build: a 50k-file mount takes a few; a stuck build is killed."""
+IDLE_TIMEOUT_ENV = "UVCACHE_TUI_HELPER_IDLE_TIMEOUT"
+DEFAULT_IDLE_TIMEOUT = 120.0
+"""Seconds a helper build may print nothing before it is killed (a hang after a good
+start); waiting for a build that holds the cache (`sharing=locked`) prints nothing too."""
+IDLE_TIMEOUT_RANGE = (10.0, BUILD_TIMEOUT)
+HEARTBEAT_SECONDS = 5
+"""How often the helper's command reports that its output files grew."""
 
 CONTEXT_TAR = "cache.tar"
+PROGRESS = "/.progress"
+"""The importer's `tar -v` names go there (in its own layer, pruned): its size is progress."""
 DATA_MEMBER = "out/cache.tar"
 LISTING_MEMBER = "out/listing"
 LISTING_FORMAT = "%i %h %b %s %f %u:%g %Y %n"
@@ -67,6 +79,10 @@ class HelperImageMissing(HelperError):
     """The helper image could not be used: the message names the option that sets it."""
 
 
+class HelperCancelled(HelperError):
+    """The caller stopped the helper build; its records were removed all the same."""
+
+
 class NoSuchKey(HelperError):
     """No cache with that key existed: the reader would have read a new, empty one."""
 
@@ -77,6 +93,36 @@ def helper_image(option: str | None, env: Mapping[str, str]) -> str:
     if UNSAFE.search(chosen):
         raise ValueError(f"helper image {chosen!r} is not an image reference")
     return chosen
+
+
+def helper_idle_timeout(env: Mapping[str, str]) -> float:
+    """$UVCACHE_TUI_HELPER_IDLE_TIMEOUT, else 120 s; ValueError outside 10–900 s."""
+    raw = (env.get(IDLE_TIMEOUT_ENV) or "").strip()
+    if not raw:
+        return DEFAULT_IDLE_TIMEOUT
+    low, high = IDLE_TIMEOUT_RANGE
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not low <= value <= high:  # also rejects nan
+        raise ValueError(
+            f"${IDLE_TIMEOUT_ENV} must be a number of seconds from {low:g} to {high:g}, not {raw!r}"
+        )
+    return value
+
+
+def with_heartbeat(command: str, watched: str) -> str:
+    """`command`, with a background loop that prints the sizes of the `watched` files
+    whenever they grew: the build's log shows progress while the command works and stays
+    silent when it is stuck, which is what the idle timeout measures."""
+    loop = (
+        f"(last=; while sleep {HEARTBEAT_SECONDS}; do "
+        f"now=$(stat -c %s {watched} 2>/dev/null | tr '\\n' ' '); "
+        'if [ "$now" != "$last" ]; then echo "uvcache-tui progress: $now"; last=$now; fi; '
+        "done) & hb=$!; "
+    )
+    return f"{loop}{command}; rc=$?; kill $hb; exit $rc"
 
 
 def expands_variables(resolved: ResolvedBuilder) -> bool:
@@ -112,7 +158,7 @@ def reader_dockerfile(key: CacheKey, image: str, nonce: str, expand: bool, data:
         steps.append(f"tar -C {shlex.quote(key.target)} -cf /out/cache.tar .")
     run = _run_line(
         [f"type=bind,from={image},target={TOOLS}", cache],
-        f": reader-{nonce}; " + " && ".join(steps),
+        f": reader-{nonce}; " + with_heartbeat(" && ".join(steps), "/out/*"),
     )
     return f"FROM scratch\n{run}\n"
 
@@ -127,7 +173,11 @@ def importer_dockerfile(key: CacheKey, image: str, nonce: str, expand: bool) -> 
             f"type=bind,source={CONTEXT_TAR},target={SOURCE_TAR}",
             cache,
         ],
-        f": import-{nonce}; tar -C {shlex.quote(key.target)} --numeric-owner -xf {SOURCE_TAR}",
+        f": import-{nonce}; "
+        + with_heartbeat(
+            f"tar -C {shlex.quote(key.target)} --numeric-owner -xvf {SOURCE_TAR} >{PROGRESS}",
+            PROGRESS,
+        ),
     )
     return f"FROM scratch\n{run}\n"
 
@@ -141,7 +191,7 @@ class HelperRun:
     cleanup: CleanupResult
 
 
-def _build_argv(resolved: ResolvedBuilder, output: str, context: str, namespace: str) -> list[str]:
+def build_argv(resolved: ResolvedBuilder, output: str, context: str, namespace: str) -> list[str]:
     tools = resolved.tools
     if tools.docker_cli is None or tools.buildx is None:
         raise HelperError("docker buildx is needed to read or fill a cache mount")
@@ -169,7 +219,7 @@ def _build_argv(resolved: ResolvedBuilder, output: str, context: str, namespace:
     ]
 
 
-_IMAGE_PROBLEMS = (
+IMAGE_PROBLEMS = (
     "not found",
     "pull access denied",
     "failed to resolve",
@@ -183,7 +233,7 @@ _IMAGE_PROBLEMS = (
 )
 
 
-def _error_line(stderr: str) -> str:
+def error_line(stderr: str) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("ERROR")]
     line = (errors or lines or ["no output"])[-1]
@@ -191,10 +241,10 @@ def _error_line(stderr: str) -> str:
 
 
 def _failure(stderr: str, image: str, returncode: int) -> HelperError:
-    line = _error_line(stderr)
+    line = error_line(stderr)
     lower = stderr.lower()
     bare = image.split("@")[0].rsplit(":", 1)[0] if "/" not in image else image.split("@")[0]
-    if bare.lower() in lower and any(p in line.lower() for p in _IMAGE_PROBLEMS):
+    if bare.lower() in lower and any(p in line.lower() for p in IMAGE_PROBLEMS):
         return HelperImageMissing(
             f"helper image {image} could not be used ({line}); set {HELPER_IMAGE_OPTION} "
             f"or ${HELPER_IMAGE_ENV} to a local or reachable image with sh, tar, find and stat"
@@ -214,9 +264,14 @@ def _helper_build(
     timeout: float,
     keep_mounts: bool,
     namespace: str,
+    cancelled: Callable[[], bool] | None = None,
 ) -> tuple[T, HelperRun]:
     """Run one helper build, hand its stdout to `sink`, then clean up its records."""
     listing_timeout = min(timeout, 60.0)
+    try:
+        idle = helper_idle_timeout(resolved.tools.env)
+    except ValueError as exc:
+        raise HelperError(str(exc)) from exc
     try:
         before = {r.id for r in list_records_patiently(resolved, listing_timeout)}
     except (EngineError, BuildxError) as exc:
@@ -236,13 +291,23 @@ def _helper_build(
     try:
         try:
             outcome = run_streaming(
-                _build_argv(resolved, output, context, namespace),
+                build_argv(resolved, output, context, namespace),
                 stdin=dockerfile.encode(),
                 sink=guarded,
                 timeout=timeout,
                 env=resolved.tools.env,
+                idle_timeout=idle,
+                cancelled=cancelled,
             )
+        except StreamCancelled as exc:
+            raise HelperCancelled("the helper build was stopped") from exc
         except StreamTimeout as exc:
+            if exc.idle:
+                raise HelperError(
+                    f"helper build printed nothing for {idle:g}s and was killed (stuck, or "
+                    "waiting for a build that holds the cache; "
+                    f"${IDLE_TIMEOUT_ENV} sets the limit)"
+                ) from exc
             raise HelperError(
                 f"helper build did not finish within {timeout:g}s and was killed"
             ) from exc
@@ -280,6 +345,7 @@ def run_reader(
     *,
     data: bool = True,
     timeout: float = BUILD_TIMEOUT,
+    cancelled: Callable[[], bool] | None = None,
 ) -> tuple[T, HelperRun]:
     """Read the mount of `key`; `sink` gets the exported tar stream (`out/listing`, and
     `out/cache.tar` with `data`). Raises NoSuchKey (nothing left behind) when no cache has
@@ -297,6 +363,7 @@ def run_reader(
             timeout,
             False,
             key.namespace,
+            cancelled,
         )
     if run.cleanup.created_mounts:
         # the reader made (and cleanup removed) a new, empty cache: the key did not exist

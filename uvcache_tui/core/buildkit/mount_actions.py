@@ -124,8 +124,8 @@ def read_mount(
     with tempfile.TemporaryDirectory(prefix="uvct-maint-") as tmp:
         into = Path(tmp) / "cache"
         into.mkdir()
-        key, _summary, run = read_with_keys(located, keys, reader_image, into)
-        model = load_cache(str(into), table, active=located.mount.kind == "uv")
+        key, _summary, run = read_with_keys(located.resolved, keys, reader_image, into)
+        model = load_cache(str(into), table, active=located.mount.kind == "uv", host_paths=False)
         yield MountSnapshot(
             model,
             list_paths(str(into)),

@@ -36,6 +36,9 @@ class OnDiskMount:
     on_disk: MountOnDisk
     model: CacheModel | None = None
     message: str | None = None
+    via: str = "on-disk"
+    """`on-disk` (this module), or `reader-build` (the TUI's fallback: `transfer.open_mount`,
+    whose temporary copy is gone once the model is loaded)."""
 
     @property
     def fast_path(self) -> bool:

@@ -8,13 +8,11 @@ mount's builder so a helper build can reach it. The record kept is the one liste
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from uvcache_tui.core.buildkit.budget import DEFAULT_TIMEOUT
 from uvcache_tui.core.buildkit.builders import (
-    DOCKER_DRIVER,
     ResolvedBuilder,
     list_builders,
     resolve_builder,
@@ -23,6 +21,7 @@ from uvcache_tui.core.buildkit.cachekey import CacheKey
 from uvcache_tui.core.buildkit.helper_build import HelperError
 from uvcache_tui.core.buildkit.records import BuildkitReport, CacheMountRecord
 from uvcache_tui.core.buildkit.select import MountChoice, cache_key, resolve_mount
+from uvcache_tui.core.buildkit.select import shows_cache_ids as builder_shows_cache_ids
 
 
 class BuilderUnavailable(HelperError):
@@ -130,15 +129,5 @@ def mounts_of_key(resolved: ResolvedBuilder, key: CacheKey) -> tuple[CacheMountR
 
 
 def shows_cache_ids(resolved: ResolvedBuilder) -> bool:
-    """Do the builder's records print their cache id (` with id "…"`, BuildKit >= 0.12,
-    Engine >= 25)? Before that an explicit id is invisible: its records cannot be found."""
-    info = resolved.info
-    if any(m.cache_id is not None for m in info.mounts):
-        return True
-    if info.driver == DOCKER_DRIVER and info.engine_version:
-        major = re.match(r"(\d+)", info.engine_version)
-        return major is not None and int(major.group(1)) >= 25
-    version = re.match(r"v?(\d+)\.(\d+)", info.buildkit_version or "")
-    if version and (int(version.group(1)), int(version.group(2))) != (0, 0):
-        return (int(version.group(1)), int(version.group(2))) >= (0, 12)
-    return True
+    """Do the builder's records print their cache id (`select.shows_cache_ids`)?"""
+    return builder_shows_cache_ids(resolved.info)

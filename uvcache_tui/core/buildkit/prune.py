@@ -43,6 +43,7 @@ from uvcache_tui.core.buildkit.records import (
     CacheMountRecord,
     cache_mounts,
 )
+from uvcache_tui.core.buildkit.select import records_of_cache_id, shows_cache_ids
 from uvcache_tui.core.buildkit.values import (
     MAX_DURATION_SECONDS,
     go_duration,
@@ -127,6 +128,8 @@ class PrunePlan:
     via: str | None = None
     error: str | None = None
     target: ResolvedBuilder | None = field(default=None, repr=False, compare=False)
+    cache_ids: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Each cache id given instead of a record ID, with the records it named."""
 
     @property
     def to_delete(self) -> tuple[PlanItem, ...]:
@@ -153,6 +156,8 @@ class PrunePlan:
             "items": [i.to_json() for i in self.items],
             "rejected": [r.to_json() for r in self.rejected],
             "requests": [r.to_json() for r in self.requests],
+            # only when a cache id was given: the JSON of a prune by record IDs is unchanged
+            **({"cache_ids": {k: list(v) for k, v in self.cache_ids}} if self.cache_ids else {}),
         }
 
 
@@ -215,21 +220,57 @@ def describe_requests(plan: PrunePlan) -> str:
     return text
 
 
+def _no_cache_ids(raw: str, info: BuilderInfo, reason: str) -> RejectedId:
+    """Neither a record ID nor, on a builder whose records show no ids, usable as a cache
+    id: say so, and what to do instead."""
+    same_target = tuple(m.id for m in info.mounts if m.target == raw)
+    hint = (
+        f"; records with target {raw}: {', '.join(same_target)} (the target is not the id "
+        "when the Dockerfile gave `id=`): delete those by record ID if they are the ones"
+        if same_target
+        else "; delete them by record ID (`buildkit ls` shows each record's target)"
+    )
+    return RejectedId(
+        raw,
+        reason,
+        f"no record {raw} in builder {info.name}; as a cache id it cannot be used: the "
+        "builder (BuildKit < 0.12, Engine < 25) does not show cache ids, so the records of "
+        f"one cannot be listed{hint}. Nothing pruned",
+        same_target,
+    )
+
+
 def _check_ids(
     ids: Sequence[str], info: BuilderInfo
-) -> tuple[list[CacheMountRecord], list[RejectedId]]:
-    """Exact matches only; everything else is rejected with a reason."""
+) -> tuple[list[CacheMountRecord], list[RejectedId], dict[str, tuple[str, ...]]]:
+    """Exact record IDs, or a cache id (every record of it, where the builder shows ids);
+    everything else is rejected with a reason. The third value: each cache id given and
+    the records it named."""
     mounts = {m.id: m for m in info.mounts}
     all_ids = {r.id: r.type for r in info.records} or {m: "exec.cachemount" for m in mounts}
     found: list[CacheMountRecord] = []
     rejected: list[RejectedId] = []
+    by_cache_id: dict[str, tuple[str, ...]] = {}
+    shows_ids = shows_cache_ids(info)
     for raw in dict.fromkeys(i.strip() for i in ids):
-        if not _ID_RE.match(raw):
+        of_id = records_of_cache_id(info, raw) if shows_ids and raw not in mounts else ()
+        if of_id:
+            by_cache_id[raw] = tuple(m.id for m in of_id)
+            found += [m for m in of_id if m not in found]
+        elif not _ID_RE.match(raw) and not shows_ids:
+            rejected.append(_no_cache_ids(raw, info, "invalid"))
+        elif not _ID_RE.match(raw):
             rejected.append(
-                RejectedId(raw, "invalid", f"{raw!r} is not a BuildKit record ID; nothing pruned")
+                RejectedId(
+                    raw,
+                    "invalid",
+                    f"{raw!r} is neither a BuildKit record ID nor a cache id of builder "
+                    f"{info.name}; nothing pruned",
+                )
             )
         elif raw in mounts:
-            found.append(mounts[raw])
+            if mounts[raw] not in found:
+                found.append(mounts[raw])
         elif raw in all_ids:
             rejected.append(
                 RejectedId(
@@ -250,15 +291,17 @@ def _check_ids(
                         near,
                     )
                 )
+            elif not shows_ids:
+                rejected.append(_no_cache_ids(raw, info, "unknown"))
             else:
                 rejected.append(
                     RejectedId(
                         raw,
                         "unknown",
-                        f"no record {raw} in builder {info.name}; nothing pruned",
+                        f"no record {raw} in builder {info.name}, nor a cache id; nothing pruned",
                     )
                 )
-    return found, rejected
+    return found, rejected, by_cache_id
 
 
 def _describe(target: ResolvedBuilder, filters: Mapping[str, str], all_: bool) -> str:
@@ -329,8 +372,9 @@ def plan_prune(
     items: list[PlanItem] = []
     requests: list[PruneRequest] = []
     rejected: list[RejectedId] = []
+    by_cache_id: dict[str, tuple[str, ...]] = {}
     if mode == MODE_IDS:
-        found, rejected = _check_ids(ids, info)
+        found, rejected, by_cache_id = _check_ids(ids, info)
         for mount in found:
             if mount.in_use:
                 items.append(PlanItem(mount, "keep", "in use by a running build"))
@@ -366,6 +410,7 @@ def plan_prune(
         unused_for_seconds=seconds,
         via=via,
         target=target,
+        cache_ids=tuple(by_cache_id.items()),
     )
 
 

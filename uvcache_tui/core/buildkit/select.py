@@ -1,14 +1,16 @@
 """Which cache mount a user means: a record ID, a unique prefix of one, or a cache id.
 
 One rule for every command that takes a MOUNT (`buildkit show`, `export`, …). Pruning keeps
-its stricter rule (full IDs only, `prune._check_ids`): a prefix is fine for reading a mount,
-never for deleting one.
+its stricter rule (full IDs, or every record of a cache id, `prune._check_ids`): a prefix is
+fine for reading a mount, never for deleting one.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from uvcache_tui.core.buildkit.builders import DOCKER_DRIVER
 from uvcache_tui.core.buildkit.records import BuilderInfo, BuildkitReport, CacheMountRecord
 
 MIN_PREFIX = 4
@@ -41,6 +43,26 @@ class MountNotFound(LookupError):
 def cache_key(mount: CacheMountRecord) -> str | None:
     """What BuildKit keys the mount by: its explicit id, else its target."""
     return mount.cache_id or mount.target
+
+
+def shows_cache_ids(info: BuilderInfo) -> bool:
+    """Do the builder's records print their cache id (` with id "…"`, BuildKit >= 0.12,
+    Engine >= 25)? Before that an explicit id is invisible: its records cannot be found."""
+    if any(m.cache_id is not None for m in info.mounts):
+        return True
+    if info.driver == DOCKER_DRIVER and info.engine_version:
+        major = re.match(r"(\d+)", info.engine_version)
+        return major is not None and int(major.group(1)) >= 25
+    version = re.match(r"v?(\d+)\.(\d+)", info.buildkit_version or "")
+    if version and (int(version.group(1)), int(version.group(2))) != (0, 0):
+        return (int(version.group(1)), int(version.group(2))) >= (0, 12)
+    return True
+
+
+def records_of_cache_id(info: BuilderInfo, text: str) -> tuple[CacheMountRecord, ...]:
+    """Every listed record whose cache key (id, else target) is `text`, in any namespace."""
+    wanted = text.strip()
+    return tuple(m for m in info.mounts if wanted and cache_key(m) == wanted)
 
 
 def resolve_mount(report: BuildkitReport, text: str, builder: str | None = None) -> MountChoice:

@@ -8,6 +8,9 @@
 - **import**: a checked tar (or a DIR, tarred here) extracted into the mount by the
   importer, merging unless `--replace` pruned the id's records first, then verified by
   listing the mount again.
+
+Over 400 lines because the three share the reader's stream, the temporary-name-then-rename
+rule and the manifest; apart, an export and its import could stop matching.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import os
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -38,6 +41,7 @@ from uvcache_tui.core.buildkit.helper_build import (
     run_reader,
 )
 from uvcache_tui.core.buildkit.mountref import LocatedMount
+from uvcache_tui.core.buildkit.records import CacheMountRecord
 from uvcache_tui.core.buildkit.tarsafe import (
     ArchiveSummary,
     UnsafeArchive,
@@ -86,13 +90,20 @@ def parse_listing(text: str) -> frozenset[str]:
 
 
 def read_with_keys(
-    located: LocatedMount, keys: tuple[CacheKey, ...], image: str, into: Path
+    resolved: ResolvedBuilder,
+    keys: tuple[CacheKey, ...],
+    image: str,
+    into: Path,
+    cancelled: Callable[[], bool] | None = None,
 ) -> tuple[CacheKey, ArchiveSummary, HelperRun]:
-    """Extract the mount into the directory `into`, trying each key until one exists."""
+    """Extract the mount into the directory `into`, trying each key until one exists;
+    `cancelled()` true stops the helper build (HelperCancelled)."""
     last: NoSuchKey | None = None
     for key in keys:
         try:
-            summary, run = run_reader(located.resolved, key, image, _extract_into(into))
+            summary, run = run_reader(
+                resolved, key, image, _extract_into(into), cancelled=cancelled
+            )
         except NoSuchKey as exc:
             last = exc
             continue
@@ -147,16 +158,21 @@ class OpenedMount:
 
 @contextmanager
 def open_mount(
-    located: LocatedMount, keys: tuple[CacheKey, ...], image: str
+    located: LocatedMount,
+    keys: tuple[CacheKey, ...],
+    image: str,
+    cancelled: Callable[[], bool] | None = None,
 ) -> Iterator[OpenedMount]:
     """Read the mount into a temporary directory, load its model; the directory goes
-    when the block ends."""
+    when the block ends. `cancelled()` true stops the read (HelperCancelled)."""
     with tempfile.TemporaryDirectory(prefix="uvct-mount-") as tmp:
         into = Path(tmp) / "cache"
         into.mkdir()
-        key, summary, run = read_with_keys(located, keys, image, into)
+        key, summary, run = read_with_keys(located.resolved, keys, image, into, cancelled)
         table = table_for(newest_writer(summary.top_level))
-        model = load_cache(str(into), table, read_records=True, host_paths=False)
+        model = load_cache(
+            str(into), table, cancelled=cancelled, read_records=True, host_paths=False
+        )
         yield OpenedMount(located, key, model, summary, run)
 
 
@@ -177,9 +193,13 @@ class ExportResult:
 
 
 def _manifest(
-    located: LocatedMount, key: CacheKey, summary: ArchiveSummary, kind: str
+    resolved: ResolvedBuilder,
+    record: CacheMountRecord | None,
+    key: CacheKey,
+    summary: ArchiveSummary,
+    kind: str,
 ) -> dict[str, Any]:
-    info = located.resolved.info
+    info = resolved.info
     return {
         "format": MANIFEST_FORMAT,
         "tool": f"uvcache-tui {__version__}",
@@ -193,7 +213,7 @@ def _manifest(
             "api_version": info.api_version,
             "buildkit_version": info.buildkit_version,
         },
-        "record": located.mount.to_json(),
+        "record": record.to_json() if record is not None else None,
         "uv_version_inside": uv_version_inside(summary.top_level),
         "entries": summary.entries,
         "bytes": summary.bytes,
@@ -244,6 +264,19 @@ def export_mount(
     Everything is written under temporary names next to `to` and renamed at the end;
     on any failure (full disk, unwritable path, no such key) they are removed.
     """
+    return export_key(located.resolved, keys, image, to, located.mount)
+
+
+def export_key(
+    resolved: ResolvedBuilder,
+    keys: tuple[CacheKey, ...],
+    image: str,
+    to: Path,
+    record: CacheMountRecord | None = None,
+    extra: dict[str, Any] | None = None,
+) -> ExportResult:
+    """`export_mount` for a key, with the record it was listed as when there is one;
+    `extra` goes into the manifest too (where the key came from)."""
     to = to.absolute()
     kind = "tar" if to.name.endswith(".tar") else "dir"
     parent = to.parent
@@ -260,11 +293,11 @@ def export_mount(
         if kind == "dir":
             temp.unlink()
             temp.mkdir()
-            key, summary, run = read_with_keys(located, keys, image, temp)
+            key, summary, run = read_with_keys(resolved, keys, image, temp)
         else:
-            key, run = _export_tar(located, keys, image, temp)
+            key, run = _export_tar(resolved, keys, image, temp)
             summary = check_archive(temp)
-        document = _manifest(located, key, summary, kind)
+        document = {**_manifest(resolved, record, key, summary, kind), **(extra or {})}
         temp_manifest.write_text(json.dumps(document, indent=2) + "\n")
         _place(temp, to)
         os.replace(temp_manifest, manifest_path(to))
@@ -280,12 +313,12 @@ def export_mount(
 
 
 def _export_tar(
-    located: LocatedMount, keys: tuple[CacheKey, ...], image: str, temp: Path
+    resolved: ResolvedBuilder, keys: tuple[CacheKey, ...], image: str, temp: Path
 ) -> tuple[CacheKey, HelperRun]:
     last: NoSuchKey | None = None
     for key in keys:
         try:
-            _, run = run_reader(located.resolved, key, image, _tar_sink(temp))
+            _, run = run_reader(resolved, key, image, _tar_sink(temp))
         except NoSuchKey as exc:
             last = exc
             continue

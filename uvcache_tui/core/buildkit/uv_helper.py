@@ -33,18 +33,18 @@ from uvcache_tui.core.buildkit.engine import EngineError
 
 # The reader's build rules, shared rather than copied: the argv of a helper build, how a
 # failed build's one line is found and which words mean "the image cannot be used".
-from uvcache_tui.core.buildkit.helper_build import _IMAGE_PROBLEMS as IMAGE_PROBLEMS
 from uvcache_tui.core.buildkit.helper_build import (
     BUILD_TIMEOUT,
+    IMAGE_PROBLEMS,
     HelperError,
     HelperImageMissing,
     HelperRun,
     NoSuchKey,
+    error_line,
     expands_variables,
     new_nonce,
 )
-from uvcache_tui.core.buildkit.helper_build import _build_argv as helper_build_argv
-from uvcache_tui.core.buildkit.helper_build import _error_line as error_line
+from uvcache_tui.core.buildkit.helper_build import build_argv as helper_build_argv
 from uvcache_tui.core.buildkit.records import not_reachable
 from uvcache_tui.core.buildkit.streams import StreamTimeout, run_streaming
 

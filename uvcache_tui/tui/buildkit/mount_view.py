@@ -9,6 +9,8 @@ bubbles to `BuildkitView`. Mounts are read-only here: uv is never run in one.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
@@ -20,10 +22,18 @@ from textual.message import Message
 from textual.widgets import Static, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from uvcache_tui.core.buildkit.helper_build import HelperCancelled, HelperError, helper_image
 from uvcache_tui.core.buildkit.mount_cache import OnDiskMount, open_mount_dir, open_mount_on_disk
-from uvcache_tui.core.buildkit.ondisk import MountOnDisk
+from uvcache_tui.core.buildkit.mountref import (
+    KeyOptions,
+    LocatedMount,
+    candidate_keys,
+    ready_builder,
+)
+from uvcache_tui.core.buildkit.ondisk import MountOnDisk, true_size_of
 from uvcache_tui.core.buildkit.records import CacheMountRecord
 from uvcache_tui.core.buildkit.select import MountChoice
+from uvcache_tui.core.buildkit.transfer import open_mount
 from uvcache_tui.core.model import Location, LocationKind
 from uvcache_tui.tui.buildkit.details import mount_details, size_line
 from uvcache_tui.tui.buildkit.format import kind_text
@@ -31,6 +41,12 @@ from uvcache_tui.tui.buildkit.rows import MountItem
 from uvcache_tui.tui.widgets.cache_view import CacheView
 
 OPEN_GROUP = "buildkit-open-mount"
+READER_BUILD = "reader-build"
+READING = (
+    "The fast path does not apply here: a throw-away helper build reads the mount on its "
+    "builder (its records are removed afterwards). x stops it."
+)
+READER_STOPPED = "Stopped: the helper build was killed and its records removed."
 MOUNT_IS_READ_ONLY = (
     "A BuildKit cache mount is read-only here: p, P, c and C run uv on local caches only, "
     "never in a mount's directory. `uvcache-tui buildkit prune ID` (or d) deletes the whole "
@@ -72,14 +88,40 @@ def mount_summary(opened: OnDiskMount) -> Text:
 
 
 def mount_location(opened: OnDiskMount) -> Location:
-    """The Location the cache view's Info tab describes: the mount's directory."""
+    """The Location the cache view's Info tab describes: the mount's directory, or the
+    record when a helper build read it (its copy is gone)."""
     choice = opened.choice
+    how = (
+        "read by a helper build (its records removed)"
+        if opened.via == READER_BUILD
+        else "read on disk (the fast path)"
+    )
     return Location(
         LocationKind.CACHE,
-        opened.on_disk.path or "",
-        f"BuildKit cache mount {choice.mount.id} of builder {choice.builder.name}, "
-        "read on disk (the fast path)",
+        opened.on_disk.path or f"buildkit://{choice.builder.name}/{choice.mount.id}",
+        f"BuildKit cache mount {choice.mount.id} of builder {choice.builder.name}, {how}",
     )
+
+
+def read_by_helper(
+    choice: MountChoice, timeout: float, env: Mapping[str, str] | None, stop: Callable[[], bool]
+) -> OnDiskMount:
+    """The fallback when the fast path does not apply: a throw-away reader build on the
+    mount's builder (`buildkit show`'s reader), stopped when `stop()` turns true."""
+    environ = os.environ if env is None else env
+    try:
+        image = helper_image(None, environ)
+        keys = candidate_keys(choice.mount, KeyOptions())
+        resolved = ready_builder(choice.builder.name, timeout, timeout, environ)
+        with open_mount(LocatedMount(choice, resolved), keys, image, cancelled=stop) as read:
+            if stop():  # stopped while the copy was loaded: no partial model
+                raise HelperCancelled("stopped")
+            measured = MountOnDisk(None, None, true_size_of(read.model.scan, choice.mount))
+            return OnDiskMount(choice, measured, read.model, None, READER_BUILD)
+    except HelperCancelled:
+        return OnDiskMount(choice, MountOnDisk(None, None), message=READER_STOPPED)
+    except (HelperError, ValueError) as exc:
+        return OnDiskMount(choice, MountOnDisk(None, str(exc)), message=f"Not read: {exc}")
 
 
 class MountCacheView(Vertical):
@@ -106,9 +148,24 @@ class MountCacheView(Vertical):
         opened: OnDiskMount
         key: MountKey
 
-    def __init__(self, *, timeout: float, read_only: bool = False, id: str | None = None) -> None:
+    @dataclass
+    class Reading(Message):
+        """The fast path does not apply: a helper build reads the mount (it takes seconds)."""
+
+        key: MountKey
+
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        read_only: bool = False,
+        env: Mapping[str, str] | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.timeout = timeout
+        self.env = env
+        """Docker's environment for the reader build (None: this process's)."""
         self.read_only = read_only
         self.opened: OnDiskMount | None = None
         self._pending: tuple[MountItem, MountKey] | None = None
@@ -145,8 +202,15 @@ class MountCacheView(Vertical):
             opened = open_mount_dir(choice, located, table, cancelled=stop)
         else:
             opened = open_mount_on_disk(choice, table, self.timeout, cancelled=stop)
-        if not worker.is_cancelled:
+        if not opened.fast_path and item.mount.kind == "uv" and not worker.is_cancelled:
+            self.post_message(self.Reading(key))
+            opened = read_by_helper(choice, self.timeout, self.env, stop)
+        if not worker.is_cancelled or opened.message == READER_STOPPED:
             self.post_message(self.Opened(opened, key))
+
+    def stop(self) -> bool:
+        """Stop an opening that runs (the reader build is killed, its records removed)."""
+        return bool(self.workers.cancel_group(self, OPEN_GROUP))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """An opening that raised (a bug, not a mount that cannot be read) is shown as such."""

@@ -12,7 +12,7 @@ about the prune are shown inside it, and the app's other toasts reappear once it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 
 from textual import on
@@ -22,6 +22,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
 
+from uvcache_tui.core.buildkit.ondisk import MountOnDisk
 from uvcache_tui.core.buildkit.prune import MODE_IDS, PrunePlan, PruneResult, describe_requests
 from uvcache_tui.core.buildkit.texts import (
     describe_deletion,
@@ -29,7 +30,9 @@ from uvcache_tui.core.buildkit.texts import (
     last_used,
     mount_size,
     mount_target,
+    true_size,
 )
+from uvcache_tui.core.units import format_size
 from uvcache_tui.core.words import counted
 
 
@@ -43,15 +46,26 @@ def plan_title(plan: PrunePlan) -> str:
     return f"Prune all cache mounts of {where}"
 
 
-def plan_summary(plan: PrunePlan) -> str:
-    """The core's deletion sentence, and how many previewed records stay."""
+def plan_summary(plan: PrunePlan, on_disk: Mapping[str, MountOnDisk] | None = None) -> str:
+    """The core's deletion sentence (BuildKit's, stale, sizes), the true size of what goes
+    where it was measured, and how many previewed records stay."""
     kept = sum(1 for item in plan.items if item.action == "keep")
-    return describe_deletion(plan) + (f" Kept: {kept}." if kept else "")
+    text = describe_deletion(plan)
+    measured = [
+        found.size
+        for item in plan.to_delete
+        if (found := (on_disk or {}).get(item.mount.id)) is not None and found.size is not None
+    ]
+    if measured:
+        of = "" if len(measured) == len(plan.to_delete) else f" ({len(measured)} measured)"
+        total = sum(size.allocated for size in measured)
+        text += f" On disk: {format_size(total)}{of}."
+    return text + (f" Kept: {kept}." if kept else "")
 
 
 class BuildkitPruneScreen(ModalScreen["PruneResult | None"]):
-    """Records that will go (with their stale sizes), those kept, the calls; Run / Cancel,
-    then the result in the same dialog and Close."""
+    """Records that will go (BuildKit's stale sizes beside the true ones, where measured),
+    those kept, the calls; Run / Cancel, then the result in the same dialog and Close."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -81,9 +95,12 @@ class BuildkitPruneScreen(ModalScreen["PruneResult | None"]):
         plan: PrunePlan,
         now: datetime | None = None,
         on_run: Callable[[], object] | None = None,
+        on_disk: Mapping[str, MountOnDisk] | None = None,
     ) -> None:
         super().__init__()
         self.plan = plan
+        self.on_disk = dict(on_disk or {})
+        """True sizes by record ID, as the sidebar measured them (`*`: BuildKit's is stale)."""
         self.now = now or datetime.now(timezone.utc)
         self.on_run = on_run
         """Starts the prune (None: a preview only, Run stays disabled)."""
@@ -105,7 +122,7 @@ class BuildkitPruneScreen(ModalScreen["PruneResult | None"]):
         with Vertical(id="bk-prune-box"):
             yield Label(plan_title(plan), id="bk-prune-title", markup=False)
             yield DataTable(id="bk-prune-entries", cursor_type="row", zebra_stripes=True)
-            yield Static(plan_summary(plan), id="bk-prune-summary", markup=False)
+            yield Static(plan_summary(plan, self.on_disk), id="bk-prune-summary", markup=False)
             for rejected in plan.rejected:
                 yield Static(
                     f"Not pruned: {rejected.message}", classes="bk-prune-rejected", markup=False
@@ -123,7 +140,7 @@ class BuildkitPruneScreen(ModalScreen["PruneResult | None"]):
 
     def on_mount(self) -> None:
         table = self.query_one("#bk-prune-entries", DataTable)
-        table.add_columns("Action", "ID", "Kind", "Size", "Last used", "Target")
+        table.add_columns("Action", "ID", "Kind", "Size", "On disk", "Last used", "Target")
         for item in self.plan.items:
             action = "delete" if item.action == "delete" else f"keep: {item.reason or 'kept'}"
             mount = item.mount
@@ -132,12 +149,13 @@ class BuildkitPruneScreen(ModalScreen["PruneResult | None"]):
                 mount.id,
                 mount.kind,
                 mount_size(mount),
+                true_size(self.on_disk.get(mount.id)),
                 last_used(mount, self.now),
                 mount_target(mount),
                 key=mount.id,
             )
         if not self.plan.items:
-            table.add_row("-", "nothing to prune", "", "", "", "")
+            table.add_row("-", "nothing to prune", "", "", "", "", "")
         self.query_one("#cancel", Button).focus()
 
     def say(self, text: str, error: bool = False) -> None:

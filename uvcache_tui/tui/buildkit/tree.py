@@ -160,7 +160,8 @@ class BuildkitLocationsTree(BuildkitBranch):
             self._prune_busy = False
             self._dialog = None
 
-        dialog = BuildkitPruneScreen(plan, on_run=partial(self._prune, plan))
+        measured = {i: m for (b, i), m in self.on_disk.items() if b == plan.builder.name}
+        dialog = BuildkitPruneScreen(plan, on_run=partial(self._prune, plan), on_disk=measured)
         self._dialog = dialog
         self.app.push_screen(dialog, closed)
 

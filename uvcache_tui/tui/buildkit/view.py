@@ -20,7 +20,13 @@ from textual.widgets import Static
 from uvcache_tui.core.buildkit.ondisk import MountOnDisk
 from uvcache_tui.core.buildkit.records import BuilderInfo, CacheMountRecord
 from uvcache_tui.tui.buildkit.details import builder_details, mount_details, status_details
-from uvcache_tui.tui.buildkit.mount_view import MountCacheView, MountKey, open_key
+from uvcache_tui.tui.buildkit.mount_view import (
+    READER_STOPPED,
+    READING,
+    MountCacheView,
+    MountKey,
+    open_key,
+)
 from uvcache_tui.tui.buildkit.rows import LOADING, BuilderItem, BuildkitItem, MountItem
 from uvcache_tui.tui.config import DEFAULT_DOCKER_TIMEOUT
 from uvcache_tui.tui.widgets.cache_view import CacheView
@@ -46,9 +52,12 @@ class BuildkitView(Vertical):
         *,
         read_only: bool = False,
         timeout: float = DEFAULT_DOCKER_TIMEOUT,
+        env: Mapping[str, str] | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
+        self.env = env
+        """Docker's environment for a reader build (None: this process's)."""
         self.read_only = read_only
         """True: the key hints leave out d and D (the app's --read-only)."""
         self.timeout = timeout
@@ -59,7 +68,9 @@ class BuildkitView(Vertical):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="buildkit-scroll"):
             yield Static(id="buildkit-body")
-        mount_view = MountCacheView(timeout=self.timeout, read_only=self.read_only, id="mount-view")
+        mount_view = MountCacheView(
+            timeout=self.timeout, read_only=self.read_only, env=self.env, id="mount-view"
+        )
         mount_view.display = False
         yield mount_view
 
@@ -104,6 +115,19 @@ class BuildkitView(Vertical):
             return
         self.show_mount(item.builder, item.mount, on_disk=item.on_disk, contents=self._contents)
 
+    def stop_opening(self) -> bool:
+        """`x`: stop the reader build of the mount shown (True if one was running)."""
+        return self.display and self._contents == READING and self.mount_view.stop()
+
+    @on(MountCacheView.Reading)
+    def _reading(self, message: MountCacheView.Reading) -> None:
+        """The fast path does not apply: say that a helper build reads the mount."""
+        if message.key != self._open_key or self._item is None:
+            return
+        self._contents = READING
+        item = self._item
+        self.show_mount(item.builder, item.mount, on_disk=item.on_disk, contents=READING)
+
     @on(MountCacheView.Opened)
     async def _opened(self, message: MountCacheView.Opened) -> None:
         """The mount's directory was read: its cache views, or why there are none."""
@@ -117,6 +141,8 @@ class BuildkitView(Vertical):
             self.mount_view.display = True
             return
         self._contents = opened.message
+        if opened.message == READER_STOPPED:
+            self._open_key = None  # highlighting the mount again reads it again
         item = self._item
         self.show_mount(item.builder, item.mount, on_disk=opened.on_disk, contents=opened.message)
 

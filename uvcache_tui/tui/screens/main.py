@@ -167,6 +167,7 @@ class MainScreen(Screen[None]):
                     yield BuildkitView(
                         read_only=self.config.read_only,
                         timeout=self.config.docker_timeout,
+                        env=self.config.docker_env,
                         id="buildkit-view",
                     )
                 yield ScanProgressView(id="scan-progress")
@@ -462,6 +463,8 @@ class MainScreen(Screen[None]):
             self.start_scan(self.selected_path)
 
     def action_stop_scan(self) -> None:
+        if self.query_one(BuildkitView).stop_opening():
+            return  # a BuildKit mount's reader build
         if self.selected_path is not None and not self.stop_scan(self.selected_path):
             self.notify("No scan is running for this location.", timeout=3)
 
