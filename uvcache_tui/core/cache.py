@@ -381,8 +381,7 @@ def load_cache(
     active: bool = False,
     workers: int | None = None,
 ) -> CacheModel:
-    """Scan a cache dir and build its model (the one call the CLI and the TUI make).
-
+    """Scan a cache dir and build its model (the one call the CLI and the TUI make);
     `active`: the cache the user's uv uses now, which may be empty (`check_cache_dir`).
 
     The scan runs on several processes (`scan.scan`: forked from the single-threaded CLI,
@@ -390,7 +389,11 @@ def load_cache(
     """
     prefetch = _LinkPrefetch(os.path.abspath(path))
     result = scan(path, progress, cancelled, workers=workers, background=prefetch.run)
-    model = _build_model(result, table, prefetch)
+    return complete_model(_build_model(result, table, prefetch), active, cancelled)
+
+
+def complete_model(model: CacheModel, active: bool, cancelled: CancelCheck | None) -> CacheModel:
+    """What `load_cache` adds to a built model: every package's sizes, the contents."""
     model.active = active
     model.compute_package_sizes(cancelled)
     model.compute_contents()
