@@ -52,11 +52,18 @@ GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, object]], ...] = (
         },
     ),
     (("--read-only",), {"action": "store_true", "help": "TUI: hide every action that deletes"}),
+    (
+        ("--no-snapshot",),
+        {
+            "action": "store_true",
+            "help": "TUI: neither show nor keep the last scan's figures (scan snapshots)",
+        },
+    ),
 )
 """Options of the whole program. Those that mean something to a command are accepted before
 or after it (`ls --cache-dir X`); `--read-only` is the TUI's alone."""
 
-TUI_ONLY = frozenset({"--read-only"})
+TUI_ONLY = frozenset({"--read-only", "--no-snapshot"})
 
 LATE = "late_"
 """Prefix of the dests the options get after a command, merged by `merge_global_options`."""
@@ -124,7 +131,11 @@ def run_tui(args: argparse.Namespace) -> int:
     if isinstance(sys.stdout, GuardedStdout):
         sys.stdout = sys.__stdout__  # the TUI owns the terminal
     app = UvCacheApp(
-        uv=uv, extra_caches=args.cache_dir, find_roots=args.find, read_only=args.read_only
+        uv=uv,
+        extra_caches=args.cache_dir,
+        find_roots=args.find,
+        read_only=args.read_only,
+        snapshots=not args.no_snapshot,
     )
     app.run()
     return 0

@@ -22,6 +22,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Tree
 
+from uvcache_tui.core.snapshot import snapshot_dir
 from uvcache_tui.core.uvbin import UvBinary
 from uvcache_tui.tui.commands import BindingCommands
 from uvcache_tui.tui.config import DEFAULT_DOCKER_TIMEOUT, AppConfig, ScanProgressHook
@@ -84,6 +85,7 @@ class UvCacheApp(App[None]):
         docker_env: Mapping[str, str] | None = None,
         docker_timeout: float = DEFAULT_DOCKER_TIMEOUT,
         buildkit: bool = True,
+        snapshots: bool = True,
     ) -> None:
         super().__init__()
         self.config = AppConfig(
@@ -95,6 +97,7 @@ class UvCacheApp(App[None]):
             docker_timeout=docker_timeout,
             buildkit=buildkit,
             scan_progress_hook=scan_progress_hook,
+            snapshot_dir=snapshot_dir() if snapshots else None,
         )
         if read_only:
             self.sub_title = "read-only"

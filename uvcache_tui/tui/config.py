@@ -35,3 +35,6 @@ class AppConfig:
     buildkit: bool = True
     """False: no BuildKit section (no Docker call at all)."""
     scan_progress_hook: ScanProgressHook | None = None
+    snapshot_dir: str | None = None
+    """Where each cache's last figures are kept and read at launch (`core.snapshot`);
+    None: no snapshots (--no-snapshot)."""
