@@ -138,6 +138,9 @@ def run_action(
 ) -> ActionResult:
     """Run the planned uv command unless uv is running, then measure what really went.
 
+    `before` is the model the plan was made from; once uv ran, its scan becomes the scan
+    after (`ActionResult.after`, see `scan.rescan`) and it is not to be read again.
+
     With `wait`, a held lock does not stop us: uv waits for it up to UV_LOCK_TIMEOUT.
     Setting `cancel` (or KeyboardInterrupt) stops uv's process group; what was removed
     until then is still measured and logged. A `started` audit line is written before uv
@@ -226,11 +229,13 @@ def _measure(
     removed_lines = _REMOVED_RE.findall(output)
     after: CacheModel | None = None
     full_rescan: str | None = None
+    allocated_before = before.totals.allocated
     if os.path.isdir(plan.cache):
+        # The rescan takes over the scan before (`scan.rescan`): its figures are read first.
         after, full_rescan = reload_cache(before, change)
-        shrink = before.totals.allocated - after.totals.allocated
+        shrink = allocated_before - after.totals.allocated
     else:
-        shrink = before.totals.allocated
+        shrink = allocated_before
     predicted = plan.prediction.totals
     held_elsewhere = plan.prediction.shrink_bytes - predicted.reclaimable
     freed = max(shrink - held_elsewhere, 0) if code == 0 else shrink

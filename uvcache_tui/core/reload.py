@@ -7,8 +7,9 @@ from uvcache_tui.core.scan.rescan import FullWalkNeeded, TreeChange, rescan_afte
 
 
 def reload_cache(before: CacheModel, change: TreeChange) -> tuple[CacheModel, str | None]:
-    """The model after `change`: the scan before with the change applied, or a full
-    `load_cache` where that cannot be exact; with the reason for a full walk, or None."""
+    """The model after `change`: the scan before with the change applied (it takes over
+    `before`'s scan), or a full `load_cache` where that cannot be exact; with the reason
+    for a full walk, or None."""
     try:
         result = rescan_after(before.scan, change)
     except FullWalkNeeded as exc:

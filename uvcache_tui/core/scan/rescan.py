@@ -3,8 +3,9 @@
 uv's archive entries are immutable once written, and `uv cache prune`/`clean` only delete
 (and create the root's marker files). So the tree after an action is the tree before minus
 the removed paths, except in the directories that lost or gained an entry: those (and the
-root, whose marker files uv may rewrite) are listed again, with one lstat per entry. Every
-other directory keeps its figures, and nothing below them is read.
+root, whose marker files uv may rewrite) are listed again, with one lstat per entry (a dir
+that holds no file and lost none, like archive-v0, only by name). Every other directory
+keeps its figures, and nothing below them is read.
 
 What makes it exact: a directory's figures are its own contribution (its entry, its
 single-link files, its multi-link files whose other links lie in no other scanned
@@ -15,13 +16,18 @@ number), so a shared inode that loses links is placed again on the links that re
 becomes its one remaining directory's own, or goes.
 
 When that reasoning does not hold, `rescan_after` raises `FullWalkNeeded` with the reason,
-and the caller walks the whole tree (`cache.reload_cache`):
+and the caller walks the whole tree (`reload.reload_cache`):
 - the scan before was stopped, or met problems (unreadable or vanishing entries);
 - uv replaced the root directory;
 - a directory appeared (its multi-link files would need the whole link table);
 - a directory that was listed again holds links of an inode shared with another directory,
   or gained a multi-link file (the scan keeps no inode numbers to match them);
 - a listing disagrees with the change it was given (something else wrote meanwhile).
+
+The tree is taken over, not copied: `rescan_after` turns `before`'s directories into the
+tree after, in place (copying a large tree and re-pointing its shared inodes costs more than
+the rescan itself), so the scan before is not to be read once it returned. Every check and
+every read comes first: when it raises, nothing was changed.
 
 Not noticed: a file rewritten in place under its name outside the root (uv does not do that
 during prune/clean; the next full scan, `r`, would correct it).
@@ -33,7 +39,7 @@ import os
 import stat
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from uvcache_tui.core.model import ProblemLog
 from uvcache_tui.core.pathset import outermost
@@ -57,16 +63,26 @@ class TreeChange:
 
 
 @dataclass
-class _Listing:
-    """A directory listed again: its own contribution, and its subdirectories' names."""
+class _Relisted:
+    """A directory to list again, and what the change did in it."""
 
-    alloc: int
-    apparent: int
-    reclaim: int
-    files: int
+    node: DirNode
+    lost_files: bool = False
+    added: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Listing:
+    """A directory listed again: its entry and single-link files, its multi-link files
+    (none of them shared with another directory), and its subdirectories' names."""
+
     single_alloc: int
     single_apparent: int
+    files: int
     subdirs: set[str]
+    multi_alloc: int = 0
+    multi_apparent: int = 0
+    multi_reclaim: int = 0
 
 
 @dataclass
@@ -77,9 +93,8 @@ class _Figures:
 
 
 def rescan_after(before: ScanResult, change: TreeChange) -> ScanResult:
-    """The scan of `before.root_path` now, from `before` (left untouched) and `change`;
-    or `FullWalkNeeded` (see above). Lists only the root and the dirs that lost or gained
-    an entry, and all of them before changing anything."""
+    """The scan of `before.root_path` now, from `before` (taken over) and `change`; or
+    `FullWalkNeeded` (see above), raised before anything changed."""
     started = time.monotonic()
     if before.cancelled:
         raise FullWalkNeeded("the scan before was stopped: its figures are partial")
@@ -89,40 +104,39 @@ def rescan_after(before: ScanResult, change: TreeChange) -> ScanResult:
         raise FullWalkNeeded("uv replaced the cache's root directory")
     root_path = before.root_path
     gone, relisted = _what_changed(before, change)
-    _check_shared(before.shared_inodes, relisted)
+    gone_ids = _subtree_ids(gone)
+    touched, kept = _split_shared(before.shared_inodes, gone_ids, relisted)
     try:
         root_dev = os.lstat(root_path).st_dev
     except OSError as exc:
         raise FullWalkNeeded(f"the cache root cannot be read: {exc.strerror}") from exc
-    added_names = {_split(path) for path in outermost(change.added)}
     listings: dict[int, _Listing] = {}
-    for node in relisted:
-        path = os.path.join(root_path, *node.parts())
-        listing = _list_again(path, root_dev, node.parts(), added_names)
-        expected = {child.name for child in node.iter_children() if child not in gone}
+    for key, entry in relisted.items():
+        path = os.path.join(root_path, *entry.node.parts())
+        listing = _list_again(path, root_dev, entry)
+        expected = {c.name for c in entry.node.iter_children() if id(c) not in gone_ids}
         if listing.subdirs != expected:
             raise FullWalkNeeded(f"{path}: its subdirectories are not what the change says")
-        listings[id(node)] = listing
-    # Nothing changes before this line: the tree is copied, the copy is changed.
-    root, copies = _copy_tree(before.root)
-    touched, kept = _split_shared(before.shared_inodes, gone)
-    moved = [_remap(inode, copies) for inode in touched]
-    kept_shared = [_remap(inode, copies) for inode in kept]
-    for inode in moved:
+        listings[key] = listing
+    # From here on the tree changes, and nothing raises.
+    for inode in touched:
         _unplace(inode)
-    old_own = {key: _own_contribution(copies[key], kept_shared) for key in listings}
+    old_own = {
+        key: _own_contribution(entry.node, kept)
+        for key, entry in relisted.items()
+        if entry.lost_files
+    }
     for node in gone:
-        _detach(copies[id(node)])
-    for key, listing in listings.items():
-        _apply_listing(copies[key], old_own[key], listing)
-    gone_copies = {copies[id(node)] for node in gone}
-    shared = kept_shared
-    for inode in moved:
-        remaining = [node for node in inode.nodes if not _inside(node, gone_copies)]
+        _detach(node)
+    for key, entry in relisted.items():
+        _apply_listing(entry.node, listings[key], old_own.get(key))
+    shared = kept
+    for inode in touched:
+        remaining = [node for node in inode.nodes if id(node) not in gone_ids]
         replaced = _place_again(inode, remaining)
         if replaced is not None:
             shared.append(replaced)
-    result = ScanResult(root_path, root, ProblemLog(), shared_inodes=shared)
+    result = ScanResult(root_path, before.root, ProblemLog(), shared_inodes=shared)
     result.elapsed = time.monotonic() - started
     return result
 
@@ -132,138 +146,103 @@ def _split(path: str) -> tuple[str, str]:
     return parent, name
 
 
-def _what_changed(before: ScanResult, change: TreeChange) -> tuple[set[DirNode], list[DirNode]]:
-    """The removed directories (by id) and the directories to list again (root first)."""
-    gone: set[DirNode] = set()
-    relisted: dict[int, DirNode] = {id(before.root): before.root}
-    for path in outermost(change.removed):
-        parent_path, _name = _split(path)
-        parent = before.node(parent_path)
-        if parent is None:
-            raise FullWalkNeeded(f"{path}: removed from a directory the scan did not list")
-        node = before.node(path)
-        if node is not None and node is not before.root:
-            gone.add(node)
-        relisted[id(parent)] = parent
-    for path in outermost(change.added):
+def _what_changed(
+    before: ScanResult, change: TreeChange
+) -> tuple[list[DirNode], dict[int, _Relisted]]:
+    """The removed directories and the directories to list again (the root first)."""
+    gone: list[DirNode] = []
+    relisted: dict[int, _Relisted] = {id(before.root): _Relisted(before.root)}
+
+    def parent_of(path: str, what: str) -> _Relisted:
         parent = before.node(_split(path)[0])
         if parent is None:
-            raise FullWalkNeeded(f"{path}: appeared where the scan before had no directory")
-        relisted[id(parent)] = parent
-    return gone, list(relisted.values())
+            raise FullWalkNeeded(f"{path}: {what} a directory the scan before did not list")
+        return relisted.setdefault(id(parent), _Relisted(parent))
+
+    for path in outermost(change.removed):
+        entry = parent_of(path, "removed from")
+        node = before.node(path)
+        if node is None or node is before.root:
+            entry.lost_files = True
+        else:
+            gone.append(node)
+    for path in outermost(change.added):
+        parent_of(path, "appeared in").added.add(_split(path)[1])
+    return gone, relisted
 
 
-def _check_shared(shared: list[SharedInode], relisted: list[DirNode]) -> None:
-    ids = {id(node) for node in relisted}
-    for inode in shared:
-        for node in inode.nodes:
-            if id(node) in ids:
-                raise FullWalkNeeded(
-                    f"{node.relpath()}: changed, and holds links of a file linked elsewhere too"
-                )
-
-
-def _list_again(
-    path: str, root_dev: int, parts: list[str], added: set[tuple[str, str]]
-) -> _Listing:
-    """One directory's own contribution, as the full walk would count it (one lstat each)."""
-    here = "/".join(parts)
-    try:
-        own = os.lstat(path)
-        entries = list(os.scandir(path))
-    except OSError as exc:
-        raise FullWalkNeeded(f"{path}: cannot be listed again ({exc.strerror})") from exc
-    single_blocks = own.st_blocks
-    single_apparent = own.st_size
-    files = 0
-    subdirs: set[str] = set()
-    links: dict[object, list[int]] = {}
-    for entry in entries:
-        try:
-            st = entry.stat(follow_symlinks=False)
-        except OSError as exc:
-            raise FullWalkNeeded(f"{entry.path}: cannot be read ({exc.strerror})") from exc
-        if stat.S_ISDIR(st.st_mode):
-            subdirs.add(entry.name)
-            continue
-        files += 1
-        if st.st_nlink > 1:
-            if (here, entry.name) in added:
-                raise FullWalkNeeded(f"{entry.path}: a new file with several links")
-            key: object = st.st_ino if st.st_dev == root_dev else (st.st_dev, st.st_ino)
-            record = links.setdefault(key, [st.st_nlink, st.st_blocks * 512, st.st_size, 0])
-            record[3] += 1
-            continue
-        single_blocks += st.st_blocks
-        single_apparent += st.st_size
-    single_alloc = single_blocks * 512
-    alloc, apparent, reclaim = single_alloc, single_apparent, single_alloc
-    for nlink, link_alloc, link_apparent, seen in links.values():
-        alloc += link_alloc
-        apparent += link_apparent
-        if seen >= nlink:
-            reclaim += link_alloc
-    return _Listing(alloc, apparent, reclaim, files, single_alloc, single_apparent, subdirs)
-
-
-def _copy_tree(root: DirNode) -> tuple[DirNode, dict[int, DirNode]]:
-    """A copy of the tree and, by the id of each original node, its copy."""
-    copies: dict[int, DirNode] = {}
-    new_root = _copy_node(root, None)
-    copies[id(root)] = new_root
-    stack = [(root, new_root)]
+def _subtree_ids(nodes: list[DirNode]) -> set[int]:
+    ids: set[int] = set()
+    stack = list(nodes)
     while stack:
-        old, new = stack.pop()
-        if not old.children:
-            continue
-        children = new.children = {}
-        for name, child in old.children.items():
-            copy = _copy_node(child, new)
-            children[name] = copy
-            copies[id(child)] = copy
-            if child.children:
-                stack.append((child, copy))
-    return new_root, copies
-
-
-def _copy_node(old: DirNode, parent: DirNode | None) -> DirNode:
-    new = DirNode(old.name, parent, old.own_alloc, old.own_apparent)
-    new.own_files = old.own_files
-    new.sub_alloc = old.sub_alloc
-    new.sub_apparent = old.sub_apparent
-    new.sub_reclaim = old.sub_reclaim
-    new.sub_files = old.sub_files
-    new.sub_dirs = old.sub_dirs
-    new.complete = old.complete
-    return new
+        node = stack.pop()
+        ids.add(id(node))
+        if node.children:
+            stack.extend(node.children.values())
+    return ids
 
 
 def _split_shared(
-    shared: list[SharedInode], gone: set[DirNode]
+    shared: list[SharedInode], gone_ids: set[int], relisted: dict[int, _Relisted]
 ) -> tuple[list[SharedInode], list[SharedInode]]:
     """The shared inodes with a link in a removed directory, and the others."""
     touched: list[SharedInode] = []
     kept: list[SharedInode] = []
     for inode in shared:
-        if any(_inside(node, gone) for node in inode.nodes):
-            touched.append(inode)
-        else:
-            kept.append(inode)
+        hit = False
+        for node in inode.nodes:
+            key = id(node)
+            if key in relisted:
+                raise FullWalkNeeded(
+                    f"{node.relpath()}: changed, and holds links of a file linked elsewhere too"
+                )
+            if key in gone_ids:
+                hit = True
+        (touched if hit else kept).append(inode)
     return touched, kept
 
 
-def _inside(node: DirNode, nodes: set[DirNode]) -> bool:
-    current: DirNode | None = node
-    while current is not None:
-        if current in nodes:
-            return True
-        current = current.parent
-    return False
-
-
-def _remap(inode: SharedInode, copies: dict[int, DirNode]) -> SharedInode:
-    nodes = tuple(copies[id(node)] for node in inode.nodes)
-    return SharedInode(inode.allocated, inode.apparent, inode.all_links_seen, nodes)
+def _list_again(path: str, root_dev: int, entry: _Relisted) -> _Listing:
+    """One directory's own contribution, as the full walk would count it (one lstat each;
+    by name only for a directory that held no file and lost or gained none)."""
+    try:
+        own = os.lstat(path)
+        entries = list(os.scandir(path))
+    except OSError as exc:
+        raise FullWalkNeeded(f"{path}: cannot be listed again ({exc.strerror})") from exc
+    if not entry.lost_files and not entry.added and entry.node.own_files == 0:
+        subdirs = {e.name for e in entries if e.is_dir(follow_symlinks=False)}
+        if len(subdirs) != len(entries):
+            raise FullWalkNeeded(f"{path}: holds files the scan before did not see")
+        return _Listing(own.st_blocks * 512, own.st_size, 0, subdirs)
+    blocks, apparent, files = own.st_blocks, own.st_size, 0
+    subdirs = set()
+    links: dict[object, list[int]] = {}
+    for item in entries:
+        try:
+            st = item.stat(follow_symlinks=False)
+        except OSError as exc:
+            raise FullWalkNeeded(f"{item.path}: cannot be read ({exc.strerror})") from exc
+        if stat.S_ISDIR(st.st_mode):
+            subdirs.add(item.name)
+            continue
+        files += 1
+        if st.st_nlink > 1:
+            if item.name in entry.added:
+                raise FullWalkNeeded(f"{item.path}: a new file with several links")
+            key: object = st.st_ino if st.st_dev == root_dev else (st.st_dev, st.st_ino)
+            record = links.setdefault(key, [st.st_nlink, st.st_blocks * 512, st.st_size, 0])
+            record[3] += 1
+            continue
+        blocks += st.st_blocks
+        apparent += st.st_size
+    listing = _Listing(blocks * 512, apparent, files, subdirs)
+    for nlink, link_alloc, link_apparent, seen in links.values():
+        listing.multi_alloc += link_alloc
+        listing.multi_apparent += link_apparent
+        if seen >= nlink:
+            listing.multi_reclaim += link_alloc
+    return listing
 
 
 def _union(nodes: Iterable[DirNode]) -> dict[int, DirNode]:
@@ -332,19 +311,20 @@ def _place_again(inode: SharedInode, remaining: list[DirNode]) -> SharedInode | 
 
 def _own_contribution(node: DirNode, shared: list[SharedInode]) -> _Figures:
     """What a directory adds by itself: its figures less its children's and the shared
-    inodes placed through it (none has a link in it: `_check_shared`)."""
+    inodes placed through it (none has a link in it: `_split_shared`)."""
     own = _Figures(node.sub_alloc, node.sub_apparent, node.sub_reclaim)
     for child in node.iter_children():
         own.alloc -= child.sub_alloc
         own.apparent -= child.sub_apparent
         own.reclaim -= child.sub_reclaim
+    branch_of: dict[int, int] = {}
     for inode in shared:
         branches: set[int] = set()
         below = 0
         for link_node in inode.nodes:
-            branch = _child_towards(node, link_node)
-            if branch is not None:
-                branches.add(id(branch))
+            branch = _branch(node, link_node, branch_of)
+            if branch:
+                branches.add(branch)
                 below += 1
         if not branches:
             continue
@@ -356,14 +336,25 @@ def _own_contribution(node: DirNode, shared: list[SharedInode]) -> _Figures:
     return own
 
 
-def _child_towards(ancestor: DirNode, node: DirNode) -> DirNode | None:
-    """The child of `ancestor` on the way to `node`, or None if `node` is not below it."""
+def _branch(ancestor: DirNode, node: DirNode, known: dict[int, int]) -> int:
+    """The id of the child of `ancestor` on the way up from `node`, 0 if `node` is not
+    below it; `known` remembers the answer for every directory passed on the way."""
+    trail: list[int] = []
+    found = 0
     current: DirNode | None = node
     while current is not None:
+        key = id(current)
+        if key in known:
+            found = known[key]
+            break
+        trail.append(key)
         if current.parent is ancestor:
-            return current
+            found = key
+            break
         current = current.parent
-    return None
+    for key in trail:
+        known[key] = found
+    return found
 
 
 def _detach(node: DirNode) -> None:
@@ -381,14 +372,18 @@ def _detach(node: DirNode) -> None:
         parent.children = None
 
 
-def _apply_listing(node: DirNode, old: _Figures, listing: _Listing) -> None:
-    """Replace a directory's own contribution with what listing it again found."""
-    _add_up(
-        node,
-        listing.alloc - old.alloc,
-        listing.apparent - old.apparent,
-        listing.reclaim - old.reclaim,
-    )
+def _apply_listing(node: DirNode, listing: _Listing, old: _Figures | None) -> None:
+    """Put what listing a directory again found in place of its own contribution: all of
+    it when it lost files (`old`), else its entry and single-link files (its multi-link
+    files are those it had: a new one makes the rescan give up, in `_list_again`)."""
+    if old is not None:
+        alloc = listing.single_alloc + listing.multi_alloc - old.alloc
+        apparent = listing.single_apparent + listing.multi_apparent - old.apparent
+        reclaim = listing.single_alloc + listing.multi_reclaim - old.reclaim
+    else:
+        alloc = reclaim = listing.single_alloc - node.own_alloc
+        apparent = listing.single_apparent - node.own_apparent
+    _add_up(node, alloc, apparent, reclaim)
     files = listing.files - node.own_files
     current: DirNode | None = node
     while current is not None:
