@@ -336,7 +336,14 @@ class MainScreen(Screen[None]):
             self.select_location(first.path)
         # The selected location first, then the rest in sidebar order.
         order = sorted(self.states, key=lambda path: first is None or path != first.path)
-        for path in order:
+        if any(state.snapshot is not None for state in self.states.values()):
+            # The last figures reach the screen before the scans take the CPU.
+            self.call_after_refresh(self._start_scans, order)
+        else:
+            self._start_scans(order)
+
+    def _start_scans(self, paths: list[str]) -> None:
+        for path in paths:
             self.start_scan(path)
 
     @on(SnapshotsLoaded)
