@@ -136,7 +136,10 @@ def main() -> None:
             file=sys.stderr,
         )
     rescan, reload, uv = (statistics.median(x) for x in (rescans, reloads, uv_sizes))
-    print(f"files: {args.files:,}, removed per run: {args.remove} archive entries")
+    print(
+        f"files in the cache: {reloaded.totals.files:,} (--files {args.files:,} plus the cached "
+        f"environments' links), removed per run: {args.remove} archive entries"
+    )
     print(f"uv cache size   {uv:.3f} s (median of {args.repeat})")
     print(f"rescan_after    {rescan:.3f} s = {rescan / uv:.3f}x uv cache size")
     print(f"reload_cache    {reload:.3f} s = {reload / uv:.3f}x uv cache size (with the model)")
