@@ -18,6 +18,7 @@ from uvcache_tui.core.model import Location, ScanProgress
 from uvcache_tui.core.snapshot import load_snapshot, snapshot_file
 from uvcache_tui.tui.format import format_size
 from uvcache_tui.tui.screens.preview import PreviewScreen
+from uvcache_tui.tui.state import LocationState
 
 
 def holding_hook() -> tuple[threading.Event, Callable[[Location, ScanProgress], None]]:
@@ -63,18 +64,23 @@ def test_last_figures_show_while_the_scan_runs_and_no_action_plans_from_them(
                 text = plain(notice)
                 assert "refreshing" in text and format_size(allocated) in text
                 assert "alpha" in text and "wheels-v" in text
-                state = screen.states[cache]
-                assert state.model is None and state.snapshot is not None
+
+                # The state of the probable location, then discovery's: the same figures.
+                def state() -> LocationState:
+                    return screen.states[cache]
+
+                assert state().model is None and state().snapshot is not None
                 # Planning needs the fresh model: the keys do nothing until it is there.
-                await wait_until(pilot, lambda: state.status is LocationStatus.SCANNING)
+                await wait_until(pilot, lambda: state().status is LocationStatus.SCANNING)
+                assert state().model is None and state().snapshot is not None
                 await pilot.press("p", "C")
                 await pilot.pause(0.2)
                 assert not isinstance(app.screen, PreviewScreen)
                 assert not [w for w in app.workers if w.group == "plan-action"]
                 release.set()
-                await wait_until(pilot, lambda: state.status is LocationStatus.DONE)
+                await wait_until(pilot, lambda: state().status is LocationStatus.DONE)
                 await pilot.pause()
-                assert state.snapshot is None and state.model is not None
+                assert state().snapshot is None and state().model is not None
                 switcher = screen.query_one("#detail-switcher", ContentSwitcher)
                 assert switcher.current == "cache-view"
         finally:
