@@ -213,6 +213,7 @@ def _change(
         removed=tuple(removed),
         added=tuple(added_paths(before, after)),
         root_replaced=root_before is None or _identity(root) != root_before,
+        unlisted_after=bool(after.unlisted),
     )
 
 

@@ -18,7 +18,7 @@ becomes its one remaining directory's own, or goes.
 When that reasoning does not hold, `rescan_after` raises `FullWalkNeeded` with the reason,
 and the caller walks the whole tree (`reload.reload_cache`):
 - the scan before was stopped, or met problems (unreadable or vanishing entries);
-- uv replaced the root directory;
+- uv replaced the root directory, or a directory cannot be listed after it ran;
 - a directory appeared (its multi-link files would need the whole link table);
 - a directory that was listed again holds links of an inode shared with another directory,
   or gained a multi-link file (the scan keeps no inode numbers to match them);
@@ -60,6 +60,8 @@ class TreeChange:
     """Every path that appeared."""
     root_replaced: bool = False
     """The root's device/inode changed while uv ran."""
+    unlisted_after: bool = False
+    """Some directory could not be listed after uv ran (what it holds now is unknown)."""
 
 
 @dataclass
@@ -102,6 +104,8 @@ def rescan_after(before: ScanResult, change: TreeChange) -> ScanResult:
         raise FullWalkNeeded("the scan before met unreadable or vanishing entries")
     if change.root_replaced:
         raise FullWalkNeeded("uv replaced the cache's root directory")
+    if change.unlisted_after:
+        raise FullWalkNeeded("a directory could not be listed after uv ran")
     root_path = before.root_path
     gone, relisted = _what_changed(before, change)
     gone_ids = _subtree_ids(gone)
