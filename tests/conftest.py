@@ -11,6 +11,7 @@ import pytest
 
 from tests.dockerenv import docker_env, engine, tracked
 from tests.uvcache_factory import UvEnv, add_history, make_sdist, make_wheel
+from uvcache_tui.core.snapshot import DIR_VARIABLE as SNAPSHOT_DIR_VARIABLE
 
 # The real Docker engines' fixtures, for every test package (see tests/dockerenv.py).
 __all__ = ["docker_env", "engine", "tracked"]
@@ -57,6 +58,14 @@ def build_rich_cache(base: Path) -> RichCache:
     (env.cache / "not-a-bucket").mkdir()
     (env.cache / "not-a-bucket" / "data.bin").write_bytes(b"\0" * 20000)
     return RichCache(env, hard, copy, sym)
+
+
+@pytest.fixture(autouse=True)
+def own_snapshot_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test its own scan snapshots (the TUI's last figures), never the user's."""
+    directory = tmp_path / "snapshots"
+    monkeypatch.setenv(SNAPSHOT_DIR_VARIABLE, str(directory))
+    return directory
 
 
 @pytest.fixture(scope="session")

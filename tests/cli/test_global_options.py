@@ -57,6 +57,7 @@ def test_one_value_given_twice_must_agree(tmp_path: Path) -> None:
     differ = run_cli("--uv", uv, "ls", "--no-docker", "--uv", "/bin/false", home=tmp_path)
     assert differ.returncode == 2 and differ.stdout == ""
     assert "--uv: given twice with different values" in differ.stderr
-    # The TUI-only option is not a command's.
-    tui_only = run_cli("ls", "--read-only", home=tmp_path)
-    assert tui_only.returncode == 2 and "unrecognized arguments: --read-only" in tui_only.stderr
+    # The TUI-only options are not a command's.
+    for option in ("--read-only", "--no-snapshot"):
+        tui_only = run_cli("ls", option, home=tmp_path)
+        assert tui_only.returncode == 2 and f"unrecognized arguments: {option}" in tui_only.stderr

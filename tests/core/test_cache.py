@@ -13,7 +13,8 @@ from tests.conftest import RichCache
 from tests.core import inode_oracle
 from tests.uvcache_factory import UvEnv, make_wheel, uv_binary
 from uvcache_tui.core.buckets import BucketStatus, table_for
-from uvcache_tui.core.cache import CacheModel, NotACacheError, check_cache_dir, load_cache
+from uvcache_tui.core.cache import CacheModel, load_cache
+from uvcache_tui.core.cache_dir import NotACacheError, check_cache_dir
 from uvcache_tui.core.lock import LockState, probe_lock
 
 

@@ -14,7 +14,8 @@ import pytest
 
 from tests.conftest import RichCache
 from uvcache_tui.core.buckets import table_for
-from uvcache_tui.core.cache import NotACacheError, check_cache_dir, load_cache
+from uvcache_tui.core.cache import load_cache
+from uvcache_tui.core.cache_dir import NotACacheError, check_cache_dir
 from uvcache_tui.core.locate import Discovery
 from uvcache_tui.core.location import LocationStatus, open_location
 from uvcache_tui.core.model import Location, LocationKind

@@ -52,11 +52,18 @@ GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, object]], ...] = (
         },
     ),
     (("--read-only",), {"action": "store_true", "help": "TUI: hide every action that deletes"}),
+    (
+        ("--no-snapshot",),
+        {
+            "action": "store_true",
+            "help": "TUI: neither show nor keep the last scan's figures (scan snapshots)",
+        },
+    ),
 )
 """Options of the whole program. Those that mean something to a command are accepted before
 or after it (`ls --cache-dir X`); `--read-only` is the TUI's alone."""
 
-TUI_ONLY = frozenset({"--read-only"})
+TUI_ONLY = frozenset({"--read-only", "--no-snapshot"})
 
 TUI_DOCTOR_OPTIONS = (
     ("--dockerfile", "PATH", "TUI: open the Doctor view on this Dockerfile", "doctor PATH"),
@@ -150,6 +157,7 @@ def run_tui(args: argparse.Namespace) -> int:
         read_only=args.read_only,
         dockerfile=args.tui_dockerfile,
         image=args.tui_image,
+        snapshots=not args.no_snapshot,
     )
     app.run()
     return 0

@@ -20,9 +20,18 @@ from uvcache_tui.core.actions import (
     mount_blockers,
 )
 from uvcache_tui.core.audit import AuditRecord, append_audit, now_iso
-from uvcache_tui.core.cache import CacheModel, load_cache
+from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.lock import LockState, probe_lock
-from uvcache_tui.core.pathset import list_paths, outermost, outside, removed_paths
+from uvcache_tui.core.pathset import (
+    PathListing,
+    added_paths,
+    list_paths,
+    outermost,
+    outside,
+    removed_paths,
+)
+from uvcache_tui.core.reload import reload_cache
+from uvcache_tui.core.scan.rescan import TreeChange
 from uvcache_tui.core.units import format_size
 from uvcache_tui.core.uvbin import UvBinary
 from uvcache_tui.core.uvproc import run_uv_group
@@ -60,6 +69,8 @@ class ActionResult:
     """Every path that disappeared while uv ran, sorted."""
     audit_error: str | None = None
     """Why the audit log could not be written, if it could not."""
+    full_rescan: str | None = None
+    """Why `after` needed a full walk; None: only what uv changed was read again."""
 
     @property
     def ok(self) -> bool:
@@ -128,6 +139,9 @@ def run_action(
 ) -> ActionResult:
     """Run the planned uv command unless uv is running, then measure what really went.
 
+    `before` is the model the plan was made from; once uv ran, its scan becomes the scan
+    after (`ActionResult.after`, see `scan.rescan`) and it is not to be read again.
+
     With `wait`, a held lock does not stop us: uv waits for it up to UV_LOCK_TIMEOUT.
     Setting `cancel` (or KeyboardInterrupt) stops uv's process group; what was removed
     until then is still measured and logged. A `started` audit line is written before uv
@@ -140,6 +154,7 @@ def run_action(
     if probe.state is LockState.HELD and not plan.force and not wait:
         return ActionResult(plan, False, None, "", None, True, None, None)
     timeout = int(plan.extra_env.get("UV_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)) + 600
+    root_before = _identity(plan.cache)
     listing_before = list_paths(plan.cache)
     audit_path, audit_error = _audit(
         plan, audit_env, freed_bytes=None, uv_exit_code=None, status="started"
@@ -153,10 +168,12 @@ def run_action(
     try:
         run = run_uv_group(plan.argv, _uv_env(uv, plan.extra_env), on_output, timeout, cancel)
         code = run.exit_code
-        removed = removed_paths(listing_before, list_paths(plan.cache))
+        listing_after = list_paths(plan.cache)
+        removed = removed_paths(listing_before, listing_after)
         predicted_paths = [e.path for e in plan.prediction.entries]
         unpredicted = outside(removed, predicted_paths)
-        result = _measure(plan, before, run.exit_code, run.output, removed, unpredicted)
+        change = _change(plan.cache, root_before, listing_before, listing_after, removed)
+        result = _measure(plan, before, run.exit_code, run.output, change, unpredicted)
         result.interrupted = run.stopped is not None
         freed = result.freed_bytes
         status = "interrupted" if result.interrupted else ("done" if code == 0 else "failed")
@@ -177,23 +194,50 @@ def run_action(
             result.audit_error = error or audit_error
 
 
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _change(
+    root: str,
+    root_before: tuple[int, int] | None,
+    before: PathListing,
+    after: PathListing,
+    removed: list[str],
+) -> TreeChange:
+    """What uv did to the cache, for the rescan (`scan.rescan`)."""
+    return TreeChange(
+        removed=tuple(removed),
+        added=tuple(added_paths(before, after)),
+        root_replaced=root_before is None or _identity(root) != root_before,
+        unlisted_after=bool(after.unlisted),
+    )
+
+
 def _measure(
     plan: ActionPlan,
     before: CacheModel,
     code: int,
     output: str,
-    removed: list[str],
+    change: TreeChange,
     unpredicted: list[str],
 ) -> ActionResult:
-    """Rescan the cache and compare it with the prediction."""
+    """Rescan what changed in the cache and compare it with the prediction."""
     lock_busy = is_lock_timeout(code, output)
     removed_lines = _REMOVED_RE.findall(output)
     after: CacheModel | None = None
+    full_rescan: str | None = None
+    allocated_before = before.totals.allocated
     if os.path.isdir(plan.cache):
-        after = load_cache(plan.cache, before.table, active=before.active)
-        shrink = before.totals.allocated - after.totals.allocated
+        # The rescan takes over the scan before (`scan.rescan`): its figures are read first.
+        after, full_rescan = reload_cache(before, change)
+        shrink = allocated_before - after.totals.allocated
     else:
-        shrink = before.totals.allocated
+        shrink = allocated_before
     predicted = plan.prediction.totals
     held_elsewhere = plan.prediction.shrink_bytes - predicted.reclaimable
     freed = max(shrink - held_elsewhere, 0) if code == 0 else shrink
@@ -209,7 +253,8 @@ def _measure(
         cache_shrink_bytes=shrink,
         still_present=_still_present(plan),
         unpredicted=unpredicted,
-        removed=removed,
+        removed=list(change.removed),
+        full_rescan=full_rescan,
     )
 
 

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from uvcache_tui.core.buckets import bucket_family, bucket_version, parse_version, table_for
-from uvcache_tui.core.cache import CacheModel, NotACacheError, check_cache_dir
+from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.cache_dir import NotACacheError, check_cache_dir
 from uvcache_tui.core.locate import configured_link_mode
 from uvcache_tui.core.lock import LockProbe, LockState, probe_lock
 from uvcache_tui.core.mounts import covering_entry, mount_points_under

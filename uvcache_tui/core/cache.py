@@ -15,9 +15,9 @@ from uvcache_tui.core.buckets import (
     bucket_version,
     classify_entry,
 )
+from uvcache_tui.core.cache_dir import CacheDirTag, read_cachedir_tag
 from uvcache_tui.core.contents import Contents, Sources, read_contents
 from uvcache_tui.core.contents.wheels import PrefetchedRecord, prefetch_wheel_records
-from uvcache_tui.core.locate import CACHEDIR_SIGNATURE
 from uvcache_tui.core.lock import LockProbe, probe_lock
 from uvcache_tui.core.model import Sizes
 from uvcache_tui.core.mounts import mount_points_under
@@ -41,12 +41,6 @@ class BucketEntry:
     status: BucketStatus
     is_dir: bool
     sizes: Sizes
-
-
-@dataclass(frozen=True)
-class CacheDirTag:
-    present: bool
-    valid: bool
 
 
 @dataclass
@@ -177,14 +171,6 @@ def _has_ancestor_in(node: DirNode, chosen: set[int]) -> bool:
             return True
         current = current.parent
     return False
-
-
-def read_cachedir_tag(path: str) -> CacheDirTag:
-    try:
-        with open(os.path.join(path, "CACHEDIR.TAG"), encoding="utf-8", errors="replace") as tag:
-            return CacheDirTag(True, tag.read(len(CACHEDIR_SIGNATURE)) == CACHEDIR_SIGNATURE)
-    except OSError:
-        return CacheDirTag(False, False)
 
 
 def _root_entries(root: str) -> list[tuple[os.DirEntry[str], os.stat_result]]:
@@ -358,46 +344,6 @@ def _build_model(
     )
 
 
-class NotACacheError(ValueError):
-    """The path given is not something uvcache-tui will treat as a uv cache."""
-
-
-def _is_emptied_cache(path: str) -> bool:
-    """What `uv cache clean` leaves (the root, maybe `.lock`), or a root uv created before
-    its first bucket (a valid CACHEDIR.TAG): an empty cache, never a venv."""
-    try:
-        names = set(os.listdir(path))
-    except OSError:
-        return False
-    if "pyvenv.cfg" in names:
-        return False
-    return names <= {"CACHEDIR.TAG", ".gitignore", ".lock"} or read_cachedir_tag(path).valid
-
-
-def check_cache_dir(path: str, active: bool = False) -> str:
-    """Absolute path of a uv cache dir, or NotACacheError with a one-line reason.
-
-    The one rule both front ends use: a uv cache by signature; or, for the cache the user's
-    uv uses now (`active`), also an empty one (`_is_emptied_cache`). A path given
-    explicitly must carry the signature: an empty dir could be anything.
-    """
-    from uvcache_tui.core.locate import is_uv_cache
-
-    absolute = os.path.abspath(path)
-    if not os.path.lexists(absolute):
-        raise NotACacheError(f"{path}: no such file or directory")
-    if not os.path.isdir(absolute):
-        raise NotACacheError(f"{path}: not a directory")
-    if not os.access(absolute, os.R_OK | os.X_OK):
-        raise NotACacheError(f"{path}: permission denied")
-    if not is_uv_cache(absolute) and not (active and _is_emptied_cache(absolute)):
-        raise NotACacheError(
-            f"{path}: not a uv cache (needs CACHEDIR.TAG with the standard signature, "
-            "a uv bucket dir, and no pyvenv.cfg)"
-        )
-    return absolute
-
-
 def load_cache(
     path: str,
     table: BucketTable,
@@ -408,8 +354,7 @@ def load_cache(
     read_records: bool = False,
     host_paths: bool = True,
 ) -> CacheModel:
-    """Scan a cache dir and build its model (the one call the CLI and the TUI make).
-
+    """Scan a cache dir and build its model (the one call the CLI and the TUI make);
     `active`: the cache the user's uv uses now, which may be empty (`check_cache_dir`).
     `read_records`: read every wheel's record while the workers walk, for a caller that
     lists every wheel next (`show`); the TUI reads one package's when it is opened.
@@ -421,6 +366,13 @@ def load_cache(
     prefetch = _LinkPrefetch(os.path.abspath(path), read_records)
     result = scan(path, progress, cancelled, workers=workers, background=prefetch.run)
     model = _build_model(result, table, prefetch)
+    return complete_model(model, active, cancelled, host_paths)
+
+
+def complete_model(
+    model: CacheModel, active: bool, cancelled: CancelCheck | None, host_paths: bool = True
+) -> CacheModel:
+    """What `load_cache` adds to a built model: every package's sizes, the contents."""
     model.active = active
     model.host_paths = host_paths
     model.compute_package_sizes(cancelled)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 from uvcache_tui.core.buckets import BucketTable
-from uvcache_tui.core.cache import CacheModel, NotACacheError, check_cache_dir, load_cache
+from uvcache_tui.core.cache import CacheModel, load_cache
+from uvcache_tui.core.cache_dir import NotACacheError, check_cache_dir
 from uvcache_tui.core.model import Location
 from uvcache_tui.core.scan import CancelCheck, ProgressCallback, ScanResult, scan
 

@@ -89,3 +89,8 @@ def outermost(paths: Iterable[str]) -> list[str]:
             continue
         result.append(path)
     return result
+
+
+def added_paths(before: PathListing, after: PathListing) -> list[str]:
+    """Every path in `after` that `before` lacks, sorted (`removed_paths` the other way)."""
+    return removed_paths(after, before)

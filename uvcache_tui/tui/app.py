@@ -23,6 +23,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Tree
 
+from uvcache_tui.core.snapshot import snapshot_dir
 from uvcache_tui.core.uvbin import UvBinary
 from uvcache_tui.tui.commands import BindingCommands
 from uvcache_tui.tui.config import DEFAULT_DOCKER_TIMEOUT, AppConfig, ScanProgressHook
@@ -96,6 +97,7 @@ class UvCacheApp(App[None]):
         buildkit: bool = True,
         dockerfile: str | None = None,
         image: str | None = None,
+        snapshots: bool = True,
     ) -> None:
         super().__init__()
         self.config = AppConfig(
@@ -109,6 +111,7 @@ class UvCacheApp(App[None]):
             scan_progress_hook=scan_progress_hook,
             dockerfile=dockerfile,
             image=image,
+            snapshot_dir=snapshot_dir() if snapshots else None,
         )
         if read_only:
             self.sub_title = "read-only"

@@ -45,3 +45,6 @@ class AppConfig:
     """The Dockerfile the Doctor view checks (`--dockerfile`); it opens at start when set."""
     image: str | None = None
     """The image whose layers the Doctor view searches for uv caches (`--image`)."""
+    snapshot_dir: str | None = None
+    """Where each cache's last figures are kept and read at launch (`core.snapshot`);
+    None: no snapshots (--no-snapshot)."""

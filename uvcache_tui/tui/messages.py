@@ -13,7 +13,8 @@ from uvcache_tui.core.actions import ActionPlan
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.locate import Discovery
 from uvcache_tui.core.location import OpenedLocation
-from uvcache_tui.core.model import ScanProgress
+from uvcache_tui.core.model import Location, ScanProgress
+from uvcache_tui.core.snapshot import SnapshotLoad
 
 
 @dataclass
@@ -21,6 +22,15 @@ class DiscoveryFinished(Message):
     """`locate.discover` returned: the sidebar can list the locations and scans can start."""
 
     discovery: Discovery
+
+
+@dataclass
+class SnapshotsLoaded(Message):
+    """The caches' snapshots were read; `locations`: where uv's caches probably are (uv's
+    documented precedence, without asking uv) when read before discovery finished."""
+
+    loads: dict[str, SnapshotLoad]
+    locations: list[Location] | None = None
 
 
 @dataclass

@@ -9,6 +9,7 @@ from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.location import LocationStatus, OpenedLocation
 from uvcache_tui.core.model import Location, ScanProgress, Sizes
 from uvcache_tui.core.scan import ScanResult
+from uvcache_tui.core.snapshot import SnapshotLoad
 
 
 @dataclass
@@ -23,6 +24,9 @@ class LocationState:
     error: str | None = None
     scan_id: int = 0
     """Bumped for every scan started, so results of a superseded scan are dropped."""
+    snapshot: SnapshotLoad | None = None
+    """The last launch's figures, shown until the first scan of this run finishes; never
+    planned from (actions need `model`)."""
 
     @property
     def sizes(self) -> Sizes | None:
@@ -39,3 +43,4 @@ class LocationState:
         self.progress = None
         self.model = outcome.model
         self.result = outcome.result
+        self.snapshot = None

@@ -24,7 +24,8 @@ from uvcache_tui.core.buildkit.ondisk import (
     true_size_of,
 )
 from uvcache_tui.core.buildkit.select import MountChoice
-from uvcache_tui.core.cache import CacheModel, NotACacheError, check_cache_dir, load_cache
+from uvcache_tui.core.cache import CacheModel, load_cache
+from uvcache_tui.core.cache_dir import NotACacheError, check_cache_dir
 from uvcache_tui.core.scan import CancelCheck, ProgressCallback, scan
 
 

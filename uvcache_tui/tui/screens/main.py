@@ -37,6 +37,7 @@ from uvcache_tui.core.locate import Discovery, discover
 from uvcache_tui.core.location import LocationStatus, OpenedLocation, open_location
 from uvcache_tui.core.model import Location, ScanProgress
 from uvcache_tui.core.predict import ActionKind
+from uvcache_tui.core.snapshot import SnapshotLoad, identity_of
 from uvcache_tui.tui.buildkit.mount_view import MOUNT_IS_READ_ONLY
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
 from uvcache_tui.tui.buildkit.view import BuildkitView
@@ -47,9 +48,11 @@ from uvcache_tui.tui.messages import (
     DiscoveryFinished,
     ScanFinished,
     ScanProgressed,
+    SnapshotsLoaded,
 )
 from uvcache_tui.tui.screens.action_run import ActionRunScreen
 from uvcache_tui.tui.screens.preview import PreviewDecision, PreviewScreen
+from uvcache_tui.tui.snapshots import keep_snapshot, probable_locations, read_snapshots
 from uvcache_tui.tui.state import LocationState
 from uvcache_tui.tui.widgets.cache_view import TABS, CacheView
 from uvcache_tui.tui.widgets.files_view import FilesView
@@ -149,6 +152,8 @@ class MainScreen(Screen[None]):
         self.selected_path: str | None = None
         self._scan_workers: dict[str, Worker[None]] = {}
         """Location path -> its current scan worker (older ones' errors are ignored)."""
+        self.snapshots: dict[str, SnapshotLoad] = {}
+        """Cache path -> its snapshot as read at launch (`tui.snapshots`)."""
 
     narrow: reactive[bool] = reactive(False, init=False)
     """The terminal is narrower than `NARROW_WIDTH`: compact panes and footer."""
@@ -178,6 +183,8 @@ class MainScreen(Screen[None]):
         self._fit_to(self.app.size.width)
         if self.sidebar_shown:
             self.locations_tree.focus()
+        if self.config.snapshot_dir is not None:
+            self.read_snapshots(None)
         self.run_discovery()
 
     # -- layout: narrow terminals -------------------------------------------------------------
@@ -353,8 +360,28 @@ class MainScreen(Screen[None]):
         )
         self.post_message(DiscoveryFinished(discovery))
 
+    @work(thread=True, group="snapshots", exit_on_error=False, description="last figures")
+    def read_snapshots(self, paths: list[str] | None) -> None:
+        """Snapshots are small files: read while discovery asks uv (None: where uv's
+        caches probably are; `tui.snapshots`)."""
+        directory = self.config.snapshot_dir
+        assert directory is not None
+        probable = probable_locations(self.config) if paths is None else None
+        if probable is not None:
+            paths = [loc.path for loc in probable if loc.kind.is_cache]
+        self.post_message(SnapshotsLoaded(read_snapshots(directory, paths or []), probable))
+
+    @work(thread=True, group="snapshots", exit_on_error=False, description="keeping figures")
+    def keep_snapshot_of(self, model: CacheModel) -> None:
+        identity = identity_of(model.path)
+        if identity is not None and self.config.snapshot_dir is not None:
+            keep_snapshot(self.config.snapshot_dir, model, identity)
+
     def _scan_worker(self, location: Location, table: BucketTable, scan_id: int) -> None:
         worker = get_current_worker()
+        directory = self.config.snapshot_dir
+        # Taken before the walk: a change during it makes the snapshot "changed since".
+        identity = identity_of(location.path) if directory and location.kind.is_cache else None
         hook = self.config.scan_progress_hook
 
         def progress(update: ScanProgress) -> None:
@@ -363,6 +390,8 @@ class MainScreen(Screen[None]):
                 hook(location, update)
 
         outcome = open_location(location, table, progress, cancelled=lambda: worker.is_cancelled)
+        if directory and identity and outcome.model and outcome.status is LocationStatus.DONE:
+            keep_snapshot(directory, outcome.model, identity)
         self.post_message(ScanFinished(location.path, scan_id, outcome))
 
     # -- message handlers (UI thread) -------------------------------------------------------
@@ -373,6 +402,7 @@ class MainScreen(Screen[None]):
         self.discovery = discovery
         self.bucket_table = table_for(discovery.uv_version)
         self.states = {loc.path: LocationState(loc) for loc in discovery.locations}
+        self._attach_snapshots()
         self.locations_tree.set_locations(self.states.values())
         for note in discovery.notes:
             self.notify(note, title="Locations", severity="warning", timeout=8)
@@ -381,8 +411,47 @@ class MainScreen(Screen[None]):
             self.select_location(first.path)
         # The selected location first, then the rest in sidebar order.
         order = sorted(self.states, key=lambda path: first is None or path != first.path)
-        for path in order:
+        if any(state.snapshot is not None for state in self.states.values()):
+            # The last figures reach the screen before the scans take the CPU.
+            self.call_after_refresh(self._start_scans, order)
+        else:
+            self._start_scans(order)
+
+    def _start_scans(self, paths: list[str]) -> None:
+        for path in paths:
             self.start_scan(path)
+
+    @on(SnapshotsLoaded)
+    def _snapshots_loaded(self, message: SnapshotsLoaded) -> None:
+        for load in message.loads.values():
+            if load.note:
+                self.notify(load.note, title="Last figures", timeout=6)
+        self.snapshots.update(message.loads)
+        shown = any(load.snapshot is not None for load in message.loads.values())
+        if self.discovery is None and message.locations and shown:
+            # Until uv answers: the probable locations, with their last figures.
+            self.states = {loc.path: LocationState(loc) for loc in message.locations}
+            self.locations_tree.set_locations(self.states.values())
+            self.select_location(message.locations[0].path)
+        self._attach_snapshots()
+
+    def _attach_snapshots(self) -> None:
+        """Give each cache not scanned yet its snapshot; read those not read yet."""
+        unread = []
+        for path, state in self.states.items():
+            if not state.location.kind.is_cache or state.model is not None:
+                continue
+            load = self.snapshots.get(path)
+            if load is None:
+                unread.append(path)
+            elif load.snapshot is not None and state.snapshot is None:
+                state.snapshot = load
+                self.locations_tree.refresh_location(state)
+                if path == self.selected_path:
+                    self.refresh_detail()
+        if unread and self.config.snapshot_dir is not None and self.discovery is not None:
+            self.snapshots.update({path: SnapshotLoad() for path in unread})
+            self.read_snapshots(unread)
 
     @on(ScanProgressed)
     def _scan_progressed(self, message: ScanProgressed) -> None:
@@ -560,6 +629,8 @@ class MainScreen(Screen[None]):
             if result is not None and result.after is not None and state is not None:
                 # run_action already rescanned the cache: show that model, don't walk again.
                 after = result.after
+                if self.config.snapshot_dir is not None:
+                    self.keep_snapshot_of(after)
                 self._finish(
                     path, state.scan_id, OpenedLocation(LocationStatus.DONE, after, after.scan)
                 )

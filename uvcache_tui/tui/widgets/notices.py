@@ -13,6 +13,7 @@ from uvcache_tui.core.location import LocationStatus
 from uvcache_tui.core.model import Location, LocationKind
 from uvcache_tui.core.words import counted
 from uvcache_tui.tui.format import format_count, format_size
+from uvcache_tui.tui.snapshots import snapshot_summary
 from uvcache_tui.tui.state import LocationState
 
 DATA_NOTE = "uv data, not a cache: uv cache clean/prune never touch it"
@@ -45,6 +46,8 @@ def notice_for(state: LocationState | None) -> RenderableType:
             Text(""),
             Text(state.error or "unknown error"),
         )
+    if state.snapshot is not None and state.snapshot.snapshot is not None:
+        return snapshot_summary(state.snapshot)
     return Group(Text("Scanning…", style="bold yellow"), Text(""), path)
 
 

@@ -1,0 +1,114 @@
+"""The TUI's side of scan snapshots (`core.snapshot`): reading them at launch, keeping a new
+one after each complete scan, and how one is shown while the fresh scan runs.
+
+Called from the main screen's thread workers (files only); `snapshot_summary` renders on
+the UI thread. A snapshot only ever fills the detail pane's notice: it never becomes a
+`CacheModel`, so no action can plan from it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from uvcache_tui.core.buckets import BucketStatus
+from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.locate import discover
+from uvcache_tui.core.model import Location
+from uvcache_tui.core.snapshot import (
+    CacheIdentity,
+    SnapshotLoad,
+    age_text,
+    load_snapshot,
+    save_snapshot,
+    take_snapshot,
+)
+from uvcache_tui.tui.config import AppConfig
+from uvcache_tui.tui.format import format_count, format_size
+from uvcache_tui.tui.widgets.buckets_table import STATUS_STYLES
+
+SHOWN_PACKAGES = 10
+
+
+def probable_locations(config: AppConfig) -> list[Location]:
+    """Where uv's caches are by its documented precedence, without running uv (instant);
+    discovery, which asks uv, replaces them."""
+    uv = config.uv
+    return discover(
+        None,
+        extra_caches=list(config.extra_caches),
+        env=uv.env if uv is not None else None,
+        cwd=uv.cwd if uv is not None else None,
+    ).locations
+
+
+def read_snapshots(directory: str, paths: list[str]) -> dict[str, SnapshotLoad]:
+    return {path: load_snapshot(directory, path) for path in paths}
+
+
+def keep_snapshot(directory: str, model: CacheModel, identity: CacheIdentity) -> None:
+    """Write the model's snapshot; a cache dir that cannot be written only costs the next
+    launch its instant figures, so OSError is not the user's problem here."""
+    snapshot = take_snapshot(model, identity)
+    if snapshot is None:
+        return
+    try:
+        save_snapshot(snapshot, directory)
+    except OSError:
+        return
+
+
+def _status_style(status: str) -> str:
+    try:
+        return STATUS_STYLES[BucketStatus(status)]
+    except ValueError:
+        return ""
+
+
+def snapshot_summary(load: SnapshotLoad, now: float | None = None) -> RenderableType:
+    """The last figures, labelled with their age, while the fresh scan runs."""
+    snapshot = load.snapshot
+    assert snapshot is not None
+    age = age_text((time.time() if now is None else now) - snapshot.taken_at)
+    label = f"as of {age}" + (" — changed since" if load.changed else "") + " — refreshing"
+    totals = snapshot.totals
+    parts: list[RenderableType] = [
+        Text.assemble(("Last figures ", "bold"), (label, "bold yellow")),
+        Text(snapshot.path),
+        Text(""),
+        Text.assemble(
+            ("allocated ", "dim"),
+            (format_size(totals.allocated), "bold"),
+            ("  ·  reclaimable ", "dim"),
+            format_size(totals.reclaimable),
+            ("  ·  files ", "dim"),
+            format_count(totals.files),
+            ("  ·  packages ", "dim"),
+            format_count(snapshot.package_count),
+        ),
+        Text(""),
+    ]
+    buckets = Table.grid(padding=(0, 2))
+    buckets.add_column(justify="right", no_wrap=True)
+    buckets.add_column()
+    buckets.add_column()
+    for bucket in sorted(snapshot.buckets, key=lambda b: (-b.sizes.allocated, b.name)):
+        style = _status_style(bucket.status)
+        buckets.add_row(
+            format_size(bucket.sizes.allocated), bucket.name, Text(bucket.status, style)
+        )
+    parts.append(buckets)
+    if snapshot.packages:
+        packages = Table.grid(padding=(0, 2))
+        packages.add_column(justify="right", no_wrap=True)
+        packages.add_column()
+        for package in snapshot.packages[:SHOWN_PACKAGES]:
+            packages.add_row(format_size(package.sizes.allocated), package.name)
+        parts.extend([Text(""), Text("Largest packages", style="bold"), packages])
+    parts.extend(
+        [Text(""), Text("Actions wait for the fresh scan: figures only.", style="italic dim")]
+    )
+    return Group(*parts)
