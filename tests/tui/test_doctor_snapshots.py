@@ -16,7 +16,7 @@ import pytest
 
 from tests.core.doctor.test_findings import MOTIVATING
 from tests.tui.conftest import SnapshotPlace, make_snapshot_app, snapshot_place
-from tests.tui.test_snapshots import TERMINAL, SnapCompare, after
+from tests.tui.test_snapshots import TERMINALS, SnapCompare, after
 from tests.uvcache_factory import STABLE_PYTHON, UvEnv
 
 SHOWN_BASE = "/tmp/uvcache-tui-doctor-snap"
@@ -42,15 +42,17 @@ def dockerfile(place: SnapshotPlace, text: str) -> str:
     return str(path)
 
 
+@pytest.mark.parametrize("size", list(TERMINALS))
 def test_doctor_motivating_dockerfile(
-    snap_compare: SnapCompare, empty_env: UvEnv, place: SnapshotPlace
+    snap_compare: SnapCompare, empty_env: UvEnv, place: SnapshotPlace, size: str
 ) -> None:
     app = make_snapshot_app(place, empty_env, dockerfile=dockerfile(place, MOTIVATING))
-    assert snap_compare(app, terminal_size=TERMINAL, run_before=after())
+    assert snap_compare(app, terminal_size=TERMINALS[size], run_before=after())
 
 
+@pytest.mark.parametrize("size", list(TERMINALS))
 def test_doctor_without_a_dockerfile(
-    snap_compare: SnapCompare, empty_env: UvEnv, place: SnapshotPlace
+    snap_compare: SnapCompare, empty_env: UvEnv, place: SnapshotPlace, size: str
 ) -> None:
     app = make_snapshot_app(place, empty_env)
-    assert snap_compare(app, terminal_size=TERMINAL, run_before=after("6"))
+    assert snap_compare(app, terminal_size=TERMINALS[size], run_before=after("6"))
