@@ -73,7 +73,9 @@ class LinkTable:
         firsts: Sequence[DirNode],
         more: dict[int, list[DirNode]],
     ) -> None:
-        """Add one part of a split walk (see `LinkPart.columns`), as if walked here.
+        """Add one part of a walk, as if walked here: per inode in the order met, its
+        st_nlink and bytes, the directory of its first link and (by index) those of the
+        others in the part, whose bytes are in `firsts` directories already.
 
         Parts come in walk order. Usually none of the part's inodes was met before and
         none twice in the part: they go in at once.
@@ -133,49 +135,99 @@ class LinkTable:
         return shared
 
 
-class LinkPart(LinkTable):
-    """The link table of one part of a split walk, merged later with `LinkTable.merge`.
+class LinkRecords:
+    """Every link of the multi-link files of one part of a split walk, in walk order.
 
-    Besides the table it keeps, per inode in the order met, its key, st_nlink and bytes
-    from its first link in this part: a part's inode met once has no other record of them.
+    Each link's bytes are already in its directory's `sub_alloc`/`sub_apparent`, as if
+    its inode were met once: nearly always true (a cache's multi-link files have their
+    other links outside it, in venvs), and then nothing else is ever needed. The few
+    inodes met more than once are found when the walk is over (`resolve_links`).
+
+    Columns: `keys` (a `LinkTable` key each), `nlinks`, `blocks` (st_blocks), `sizes`, and
+    the directories they were met in as runs: `dirs[i]` holds the next `counts[i]` links.
     """
 
-    __slots__ = ("keys", "nlinks", "allocs", "apparents")
+    __slots__ = ("keys", "nlinks", "blocks", "sizes", "dirs", "counts")
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.keys: list[object] = []
-        self.nlinks: list[int] = []
-        self.allocs: list[int] = []
-        self.apparents: list[int] = []
+    def __init__(
+        self,
+        keys: Sequence[object] | None = None,
+        nlinks: Sequence[int] = (),
+        blocks: Sequence[int] = (),
+        sizes: Sequence[int] = (),
+        dirs: Sequence[DirNode] = (),
+        counts: Sequence[int] = (),
+    ) -> None:
+        self.keys: Sequence[object] = [] if keys is None else keys
+        self.nlinks = nlinks if keys is not None else []
+        self.blocks = blocks if keys is not None else []
+        self.sizes = sizes if keys is not None else []
+        self.dirs = dirs if keys is not None else []
+        self.counts = counts if keys is not None else []
 
     def add(self, key: object, nlink: int, alloc: int, apparent: int, node: DirNode) -> bool:
-        if not LinkTable.add(self, key, nlink, alloc, apparent, node):
-            return False
+        """One link, met in `node` (as `LinkTable.add`, for `walk.walk_dirs`): its bytes
+        go into `node`; True (counted as if met once)."""
+        assert isinstance(self.keys, list) and isinstance(self.counts, list)
         self.keys.append(key)
-        self.nlinks.append(nlink)
-        self.allocs.append(alloc)
-        self.apparents.append(apparent)
+        self.nlinks.append(nlink)  # type: ignore[attr-defined]
+        self.blocks.append(alloc // 512)  # type: ignore[attr-defined]
+        self.sizes.append(apparent)  # type: ignore[attr-defined]
+        if self.dirs and self.dirs[-1] is node:
+            self.counts[-1] += 1
+        else:
+            self.dirs.append(node)  # type: ignore[attr-defined]
+            self.counts.append(1)
+        node.sub_alloc += alloc
+        node.sub_apparent += apparent
         return True
 
-    def columns(
-        self,
-    ) -> tuple[
-        list[object], list[int], list[int], list[int], list[DirNode], dict[int, list[DirNode]]
-    ]:
-        """The arguments of `LinkTable.merge`: the first link's directory of each inode,
-        and for those met more than once in this part, the directories of the others."""
-        entries = self.entries
-        firsts: list[DirNode] = []
-        more: dict[int, list[DirNode]] = {}
-        for index, key in enumerate(self.keys):
-            record = entries[key]
-            if isinstance(record, LinkedInode):
-                firsts.append(record.nodes[0])
-                more[index] = record.nodes[1:]
-            else:
-                firsts.append(record)
-        return self.keys, self.nlinks, self.allocs, self.apparents, firsts, more
+
+def resolve_links(parts: Sequence[LinkRecords]) -> LinkTable:
+    """The link table of a split walk, from its parts in walk order.
+
+    Finds the inodes with more than one link among all parts and replays only their links,
+    in walk order, into a `LinkTable` (taking each one's bytes back out of its directory
+    first): the table, the directories' figures and so `LinkTable.place` come out as if one
+    walk had added every link. Inodes met once stay where they are, in their directory's
+    figures, and cost nothing more.
+    """
+    repeated: set[object] = set()
+    seen: set[object] = set()
+    for part in parts:
+        keys = part.keys
+        if not keys:
+            continue
+        in_part = set(keys)
+        if len(in_part) != len(keys):
+            counted: dict[object, int] = {}
+            for key in keys:
+                counted[key] = counted.get(key, 0) + 1
+            repeated.update(key for key, count in counted.items() if count > 1)
+        if not seen.isdisjoint(in_part):
+            repeated.update(seen.intersection(in_part))
+        seen |= in_part
+    del seen
+    table = LinkTable()
+    if not repeated:
+        return table
+    add = table.add
+    for part in parts:
+        keys = part.keys
+        if not keys or repeated.isdisjoint(keys):
+            continue
+        start = 0
+        for node, count in zip(part.dirs, part.counts, strict=True):
+            for index in range(start, start + count):
+                key = keys[index]
+                if key in repeated:
+                    alloc = part.blocks[index] * 512
+                    apparent = part.sizes[index]
+                    node.sub_alloc -= alloc
+                    node.sub_apparent -= apparent
+                    add(key, part.nlinks[index], alloc, apparent, node)
+            start += count
+    return table
 
 
 def finish(root: DirNode, links: LinkTable) -> list[SharedInode]:

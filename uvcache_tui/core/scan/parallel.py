@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from uvcache_tui.core.model import ProblemLog, ScanProgress
 from uvcache_tui.core.scan.launch import EXEC, FORK, Workers, start_workers
-from uvcache_tui.core.scan.links import LinkPart, LinkTable, finish
+from uvcache_tui.core.scan.links import LinkRecords, finish, resolve_links
 from uvcache_tui.core.scan.plan import Chunk, Item, plan_chunks, walk_order
 from uvcache_tui.core.scan.serial import scan_serial
 from uvcache_tui.core.scan.tree import DirNode, ScanResult, ScanStats
@@ -48,7 +48,7 @@ from uvcache_tui.core.scan.walk import (
     problem_for,
     walk_dirs,
 )
-from uvcache_tui.core.scan.worker import SLOT, build_tree
+from uvcache_tui.core.scan.worker import SLOT, build_tree, unpack_links
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -131,7 +131,8 @@ class _ParallelScan:
         self.workers = workers
         self.root = DirNode("", None)
         self.problems = ProblemLog()
-        self.links = LinkTable()
+        self.link_parts: list[LinkRecords] = []
+        """Every part's multi-link files, in walk order (`links.resolve_links`)."""
         self.stats = ScanStats(walk="parallel", start_method=method)
         self.state = WalkState()
         self.shared: Any = None
@@ -151,7 +152,8 @@ class _ParallelScan:
             result = ScanResult(self.root_path, self.root, self.problems, cancelled=was_cancelled)
             result.stats = self.stats
             self.stats.walked_s = time.monotonic() - started
-            result.shared_inodes = finish(self.root, self.links)
+            result.shared_inodes = finish(self.root, resolve_links(self.link_parts))
+            self.link_parts = []
         result.elapsed = time.monotonic() - started
         return result
 
@@ -203,7 +205,7 @@ class _ParallelScan:
     def _list(self, item: Item) -> bool:
         found: list[tuple[str, DirNode]] = []
         item.problems = ProblemLog()
-        item.links = LinkPart()
+        item.links = LinkRecords()
         cancelled = walk_dirs(
             [(item.path, item.node)],
             found,
@@ -226,12 +228,14 @@ class _ParallelScan:
                 self._merge_segment(item)
                 continue
             stack = [(item.path, item.node)]
+            links = LinkRecords()
+            self.link_parts.append(links)
             if walk_dirs(
                 stack,
                 stack,
                 self.root_dev,
                 self.visited,
-                self.links,
+                links,
                 self.problems,
                 self.state,
                 self.progress,
@@ -255,7 +259,7 @@ class _ParallelScan:
     def _merge_segment(self, item: Item) -> None:
         assert item.problems is not None and item.links is not None
         _merge_problems(self.problems, item.problems)
-        self.links.merge(*item.links.columns())
+        self.link_parts.append(item.links)
 
     def _report(self, current: str) -> None:
         """Progress: what this process listed plus what each worker counted so far."""
@@ -342,15 +346,12 @@ class _ParallelScan:
                         raise _Fallback(f"worker lost: {exc!r}") from exc
                     kind = message[0]
                     if kind == "chunk":
-                        _, index, heads, names, parents, figures, incomplete, links, problems = (
-                            message
-                        )
+                        _, index, names, parents, figures, incomplete, links, problems = message
                         chunk = chunks[index]
                         if isinstance(links, str):  # worker.LOOP
                             raise _Fallback("directory loop")
                         chunk.nodes = build_tree(
                             [units[i].node for i in range(chunk.start, chunk.stop)],
-                            heads,
                             names,
                             parents,
                             figures,
@@ -431,17 +432,8 @@ class _ParallelScan:
         links = chunk.links
         nodes = chunk.nodes
         chunk.nodes = chunk.links = chunk.problems = None
-        if links is None:
-            return
-        keys, nlinks, allocs, apparents, firsts, more = links
-        self.links.merge(
-            keys,
-            nlinks,
-            allocs,
-            apparents,
-            [nodes[code] for code in firsts],
-            {index: [nodes[code] for code in codes] for index, codes in more.items()},
-        )
+        if links is not None:
+            self.link_parts.append(unpack_links(nodes, links))
 
 
 def _send(conn: Connection, message: object) -> None:
