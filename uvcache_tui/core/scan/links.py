@@ -12,6 +12,8 @@ A key is st_ino on the root's device, else (st_dev, st_ino).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import islice
+from typing import Any
 
 from uvcache_tui.core.scan.tree import (
     DirNode,
@@ -192,22 +194,7 @@ def resolve_links(parts: Sequence[LinkRecords]) -> LinkTable:
     walk had added every link. Inodes met once stay where they are, in their directory's
     figures, and cost nothing more.
     """
-    repeated: set[object] = set()
-    seen: set[object] = set()
-    for part in parts:
-        keys = part.keys
-        if not keys:
-            continue
-        in_part = set(keys)
-        if len(in_part) != len(keys):
-            counted: dict[object, int] = {}
-            for key in keys:
-                counted[key] = counted.get(key, 0) + 1
-            repeated.update(key for key, count in counted.items() if count > 1)
-        if not seen.isdisjoint(in_part):
-            repeated.update(seen.intersection(in_part))
-        seen |= in_part
-    del seen
+    repeated = _repeated_keys(parts)
     table = LinkTable()
     if not repeated:
         return table
@@ -228,6 +215,26 @@ def resolve_links(parts: Sequence[LinkRecords]) -> LinkTable:
                     add(key, part.nlinks[index], alloc, apparent, node)
             start += count
     return table
+
+
+def _repeated_keys(parts: Sequence[LinkRecords]) -> set[object]:
+    """The keys found more than once over all parts.
+
+    By sorting them all once (inode numbers come in long ascending runs, which the sort
+    merges cheaply): a set of every key would hold about twice the memory at the walk's
+    end, when the tree is complete and the model not yet built.
+    """
+    every: list[Any] = []
+    for part in parts:
+        every.extend(part.keys)
+    if len(every) < 2:
+        return set()
+    try:
+        every.sort()
+    except TypeError:  # a key of another device, (st_dev, st_ino), among inode numbers
+        every.sort(key=lambda key: key if isinstance(key, tuple) else (-1, key))
+    pairs = zip(islice(every, len(every) - 1), islice(every, 1, None), strict=True)
+    return {key for key, after in pairs if key == after}
 
 
 def finish(root: DirNode, links: LinkTable) -> list[SharedInode]:
