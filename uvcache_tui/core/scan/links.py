@@ -11,7 +11,8 @@ A key is st_ino on the root's device, else (st_dev, st_ino).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from array import array
+from collections.abc import MutableSequence, Sequence
 from itertools import islice
 from typing import Any
 
@@ -151,84 +152,104 @@ class LinkRecords:
 
     __slots__ = ("keys", "nlinks", "blocks", "sizes", "dirs", "counts")
 
-    def __init__(
-        self,
-        keys: Sequence[object] | None = None,
-        nlinks: Sequence[int] = (),
-        blocks: Sequence[int] = (),
-        sizes: Sequence[int] = (),
-        dirs: Sequence[DirNode] = (),
-        counts: Sequence[int] = (),
-    ) -> None:
-        self.keys: Sequence[object] = [] if keys is None else keys
-        self.nlinks = nlinks if keys is not None else []
-        self.blocks = blocks if keys is not None else []
-        self.sizes = sizes if keys is not None else []
-        self.dirs = dirs if keys is not None else []
-        self.counts = counts if keys is not None else []
+    def __init__(self) -> None:
+        # Flat arrays (inode numbers in one `Q` array while every key is one, see
+        # `extend`): one block each, given back whole when the walk is over; a parallel
+        # walk gathers every part's here, in walk order.
+        self.keys: MutableSequence[Any] = array("Q")
+        self.nlinks: array[int] = array("q")
+        self.blocks: array[int] = array("q")
+        self.sizes: array[int] = array("q")
+        self.dirs: list[DirNode] = []
+        self.counts: array[int] = array("q")
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
     def add(self, key: object, nlink: int, alloc: int, apparent: int, node: DirNode) -> bool:
         """One link, met in `node` (as `LinkTable.add`, for `walk.walk_dirs`): its bytes
         go into `node`; True (counted as if met once)."""
-        assert isinstance(self.keys, list) and isinstance(self.counts, list)
-        self.keys.append(key)
-        self.nlinks.append(nlink)  # type: ignore[attr-defined]
-        self.blocks.append(alloc // 512)  # type: ignore[attr-defined]
-        self.sizes.append(apparent)  # type: ignore[attr-defined]
+        self._add_keys([key])
+        self.nlinks.append(nlink)
+        self.blocks.append(alloc // 512)
+        self.sizes.append(apparent)
         if self.dirs and self.dirs[-1] is node:
             self.counts[-1] += 1
         else:
-            self.dirs.append(node)  # type: ignore[attr-defined]
+            self.dirs.append(node)
             self.counts.append(1)
         node.sub_alloc += alloc
         node.sub_apparent += apparent
         return True
 
+    def extend(
+        self,
+        keys: Sequence[object],
+        nlinks: Sequence[int],
+        blocks: Sequence[int],
+        sizes: Sequence[int],
+        dirs: Sequence[DirNode],
+        counts: Sequence[int],
+    ) -> None:
+        """Append the next part (bytes in its directories already, as with `add`)."""
+        self._add_keys(keys)
+        self.nlinks.extend(nlinks)
+        self.blocks.extend(blocks)
+        self.sizes.extend(sizes)
+        self.dirs.extend(dirs)
+        self.counts.extend(counts)
 
-def resolve_links(parts: Sequence[LinkRecords]) -> LinkTable:
-    """The link table of a split walk, from its parts in walk order.
+    def extend_from(self, other: LinkRecords) -> None:
+        self.extend(other.keys, other.nlinks, other.blocks, other.sizes, other.dirs, other.counts)
 
-    Finds the inodes with more than one link among all parts and replays only their links,
-    in walk order, into a `LinkTable` (taking each one's bytes back out of its directory
-    first): the table, the directories' figures and so `LinkTable.place` come out as if one
-    walk had added every link. Inodes met once stay where they are, in their directory's
-    figures, and cost nothing more.
+    def _add_keys(self, keys: Sequence[object]) -> None:
+        current = self.keys
+        if isinstance(current, array) and not (
+            isinstance(keys, array) or all(type(key) is int and key >= 0 for key in keys)
+        ):
+            current = self.keys = list(current)  # (st_dev, st_ino) keys from now on
+        current.extend(keys)
+
+
+def resolve_links(records: LinkRecords) -> LinkTable:
+    """The link table of a split walk, from all its parts' links in walk order.
+
+    Finds the inodes with more than one link and replays only their links, in walk order,
+    into a `LinkTable` (taking each one's bytes back out of its directory first): the
+    table, the directories' figures and so `LinkTable.place` come out as if one walk had
+    added every link. Inodes met once stay where they are, in their directory's figures,
+    and cost nothing more.
     """
-    repeated = _repeated_keys(parts)
+    repeated = _repeated_keys(records.keys)
     table = LinkTable()
     if not repeated:
         return table
     add = table.add
-    for part in parts:
-        keys = part.keys
-        if not keys or repeated.isdisjoint(keys):
-            continue
-        start = 0
-        for node, count in zip(part.dirs, part.counts, strict=True):
-            for index in range(start, start + count):
-                key = keys[index]
-                if key in repeated:
-                    alloc = part.blocks[index] * 512
-                    apparent = part.sizes[index]
-                    node.sub_alloc -= alloc
-                    node.sub_apparent -= apparent
-                    add(key, part.nlinks[index], alloc, apparent, node)
-            start += count
+    keys = records.keys
+    start = 0
+    for node, count in zip(records.dirs, records.counts, strict=True):
+        for index in range(start, start + count):
+            key = keys[index]
+            if key in repeated:
+                alloc = records.blocks[index] * 512
+                apparent = records.sizes[index]
+                node.sub_alloc -= alloc
+                node.sub_apparent -= apparent
+                add(key, records.nlinks[index], alloc, apparent, node)
+        start += count
     return table
 
 
-def _repeated_keys(parts: Sequence[LinkRecords]) -> set[object]:
-    """The keys found more than once over all parts.
+def _repeated_keys(keys: Sequence[object]) -> set[object]:
+    """The keys found more than once.
 
-    By sorting them all once (inode numbers come in long ascending runs, which the sort
-    merges cheaply): a set of every key would hold about twice the memory at the walk's
-    end, when the tree is complete and the model not yet built.
+    By sorting them once (inode numbers come in long ascending runs, which the sort merges
+    cheaply): a set of every key would hold about twice the memory at the walk's end, when
+    the tree is complete and the model not yet built.
     """
-    every: list[Any] = []
-    for part in parts:
-        every.extend(part.keys)
-    if len(every) < 2:
+    if len(keys) < 2:
         return set()
+    every: list[Any] = list(keys)
     try:
         every.sort()
     except TypeError:  # a key of another device, (st_dev, st_ino), among inode numbers

@@ -131,7 +131,7 @@ class _ParallelScan:
         self.workers = workers
         self.root = DirNode("", None)
         self.problems = ProblemLog()
-        self.link_parts: list[LinkRecords] = []
+        self.links = LinkRecords()
         """Every part's multi-link files, in walk order (`links.resolve_links`)."""
         self.stats = ScanStats(walk="parallel", start_method=method)
         self.state = WalkState()
@@ -152,8 +152,8 @@ class _ParallelScan:
             result = ScanResult(self.root_path, self.root, self.problems, cancelled=was_cancelled)
             result.stats = self.stats
             self.stats.walked_s = time.monotonic() - started
-            result.shared_inodes = finish(self.root, resolve_links(self.link_parts))
-            self.link_parts = []
+            result.shared_inodes = finish(self.root, resolve_links(self.links))
+            self.links = LinkRecords()
         result.elapsed = time.monotonic() - started
         return result
 
@@ -228,14 +228,12 @@ class _ParallelScan:
                 self._merge_segment(item)
                 continue
             stack = [(item.path, item.node)]
-            links = LinkRecords()
-            self.link_parts.append(links)
             if walk_dirs(
                 stack,
                 stack,
                 self.root_dev,
                 self.visited,
-                links,
+                self.links,
                 self.problems,
                 self.state,
                 self.progress,
@@ -259,7 +257,7 @@ class _ParallelScan:
     def _merge_segment(self, item: Item) -> None:
         assert item.problems is not None and item.links is not None
         _merge_problems(self.problems, item.problems)
-        self.link_parts.append(item.links)
+        self.links.extend_from(item.links)
 
     def _report(self, current: str) -> None:
         """Progress: what this process listed plus what each worker counted so far."""
@@ -433,7 +431,7 @@ class _ParallelScan:
         nodes = chunk.nodes
         chunk.nodes = chunk.links = chunk.problems = None
         if links is not None:
-            self.link_parts.append(unpack_links(nodes, links))
+            unpack_links(nodes, links, self.links)
 
 
 def _send(conn: Connection, message: object) -> None:

@@ -118,7 +118,7 @@ def pack_tree(
             array("q", rows.blocks),
             array("q", rows.sizes),
             array("i", rows.link_dirs),
-            array("i", rows.link_counts),
+            array("q", rows.link_counts),
         )
     return rows.names, rows.parents, rows.figures, rows.incomplete, links
 
@@ -170,12 +170,11 @@ def build_tree(
     return nodes
 
 
-def unpack_links(nodes: list[DirNode], links: PackedLinks) -> LinkRecords:
-    """In the parent: a chunk's link columns, their directories as nodes (see `build_tree`)."""
+def unpack_links(nodes: list[DirNode], links: PackedLinks, into: LinkRecords) -> None:
+    """In the parent: a chunk's link columns onto `into`, their directories as nodes
+    (codes as in `build_tree`)."""
     keys, nlinks, blocks, sizes, link_dirs, link_counts = links
-    return LinkRecords(
-        keys, nlinks, blocks, sizes, [nodes[code] for code in link_dirs], link_counts
-    )
+    into.extend(keys, nlinks, blocks, sizes, [nodes[code] for code in link_dirs], link_counts)
 
 
 def exec_main(argv: list[str]) -> None:
