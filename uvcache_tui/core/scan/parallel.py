@@ -8,9 +8,10 @@ worker processes that walk those subtrees ("units", handed out in chunks), and b
 their compact per-directory records back into one `DirNode` tree.
 
 Everything that depends on the walk order is merged in the order the single-process walk
-would have met it (depth first, the last listed first): problems (the first 200 are kept),
-multi-link inodes (an inode with links in two chunks becomes one record, exactly as if one
-walker had met both links) and so `shared_inodes`. Directory loops (bind mounts) are the
+would have met it (depth first, the last listed first): problems (the first 200 are kept)
+and the links of multi-link files, gathered in that order and resolved once the walk is
+over (`links.resolve_links`: an inode with links in two chunks becomes one record, exactly
+as if one walker had met both links), and so `shared_inodes`. Directory loops (bind mounts) are the
 one thing a split walk cannot reproduce exactly (which occurrence wins depends on the
 order); when any is met, or two workers met the same directory, the scan is redone in one
 process.
