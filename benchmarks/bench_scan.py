@@ -46,7 +46,8 @@ CACHEDIR_TAG = b"Signature: 8a477f597d28d172789f06886806bc55\n"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 TIME_VS_DU = 1.5
-TIME_VS_UV = 1.0
+TIME_VS_UV = 1.3
+CPU_VS_UV = 1.6
 MEMORY_MIB = 150
 MEMORY_TARGET_FILES = 750_000
 
@@ -409,6 +410,8 @@ class Tool:
     cwd: str | None = None
     walls: list[float] = field(default_factory=list)
     rss_kib: list[int] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+    """CPU seconds (user + system) of each run, the tool's whole process tree."""
     total_bytes: int | None = None
     error: str | None = None
     stats_argv: list[str] | None = None
@@ -417,6 +420,8 @@ class Tool:
 
 
 GNU_TIME = "/usr/bin/time"
+LOAD_BEFORE: tuple[float, float, float] | None = None
+"""The load average when the measured runs started (the table gives it with the end's)."""
 
 
 def rss_method() -> str:
@@ -444,8 +449,10 @@ def _gnu_time_works() -> bool:
 
 def run_measured(
     argv: Sequence[str], env: dict[str, str] | None, cwd: str | None = None
-) -> tuple[float, int, int, str]:
-    """(wall seconds, max RSS KiB, exit code, stderr tail) for one run, stdout to /dev/null.
+) -> tuple[float, int, int, str, float]:
+    """(wall seconds, max RSS KiB, exit code, stderr tail, CPU seconds) for one run, stdout
+    to /dev/null. The CPU time is user + system of the child and every descendant it waited
+    for (`wait4`; GNU time waits for the tool, the tool for its workers and threads count).
 
     The max RSS comes from GNU time when present: it forks from a ~2 MiB process, so the
     figure is the tool's own. Otherwise it is `os.wait4`'s ru_maxrss of the child, which on
@@ -471,7 +478,7 @@ def run_measured(
         if use_time:
             lines = rss_file.read().split()
             rss = int(lines[-1]) if lines and lines[-1].isdigit() else rss
-    return wall, rss, child.returncode, tail
+    return wall, rss, child.returncode, tail, usage.ru_utime + usage.ru_stime
 
 
 def _parse_uvcache_tui(out: str) -> int:
@@ -590,12 +597,13 @@ def measure(tools: list[Tool], repeat: int) -> None:
     for number in range(repeat):
         # Round-robin, so drift in machine load spreads over every tool alike.
         for tool in active:
-            wall, rss, code, tail = run_measured(tool.argv, tool.env, tool.cwd)
+            wall, rss, code, tail, cpu = run_measured(tool.argv, tool.env, tool.cwd)
             if code != 0:
                 tool.error = f"exit {code}: {tail.strip()[-500:]}"
                 continue
             tool.walls.append(wall)
             tool.rss_kib.append(rss)
+            tool.cpus.append(cpu)
         print(f"run {number + 1}/{repeat} done", file=sys.stderr, flush=True)
     for tool in active:
         if tool.stats_argv:
@@ -655,6 +663,8 @@ def summarise(
                 "command": tool.label,
                 "wall_seconds_median": wall,
                 "wall_seconds": tool.walls,
+                "cpu_seconds_median": _median(tool.cpus),
+                "cpu_seconds": tool.cpus,
                 "peak_rss_mib_median": None if rss is None else rss / 1024,
                 "peak_rss_mib": [r / 1024 for r in tool.rss_kib],
                 "total_bytes": tool.total_bytes,
@@ -680,6 +690,21 @@ def summarise(
 
     ratio_target(f"time <= {TIME_VS_DU}x du -s", "du", TIME_VS_DU)
     ratio_target(f"time <= {TIME_VS_UV}x uv cache size", "uv", TIME_VS_UV)
+    uv_tool = by_key.get("uv")
+    ours_cpu = _median(ours.cpus) if ours else None
+    uv_cpu = _median(uv_tool.cpus) if uv_tool else None
+    if ours_cpu is None or not uv_cpu:
+        targets.append({"target": "cpu", "ratio": None, "limit": CPU_VS_UV, "result": "n/a"})
+    else:
+        ratio = ours_cpu / uv_cpu
+        targets.append(
+            {
+                "target": f"CPU time <= {CPU_VS_UV}x uv cache size",
+                "ratio": ratio,
+                "limit": CPU_VS_UV,
+                "result": "PASS" if ratio <= CPU_VS_UV else "MISS",
+            }
+        )
     if ours_rss is None:
         targets.append({"target": "memory", "ratio": None, "limit": MEMORY_MIB, "result": "n/a"})
     else:
@@ -715,6 +740,7 @@ def summarise(
 
 def machine_notes(directory: str) -> dict[str, Any]:
     notes: dict[str, Any] = {
+        "load_before": LOAD_BEFORE,
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
@@ -747,9 +773,12 @@ def format_table(summary: dict[str, Any]) -> str:
         f"({tree['cached_env_links']:,} links inside)",
         f"warm cache, 1 warm-up + {summary['repeat']} runs each, medians "
         f"(machine: {summary['machine'].get('cpus')} cpus, {summary['machine'].get('filesystem', '?')}, "
-        f"load {', '.join(f'{x:.2f}' for x in summary['machine'].get('loadavg', ()))})",
+        f"load {', '.join(f'{x:.2f}' for x in summary['machine'].get('loadavg', ()))} at the "
+        f"end, {', '.join(f'{x:.2f}' for x in summary['machine'].get('load_before') or ())} "
+        "at the start)",
         "",
-        f"{'command':<26} {'wall (median)':>13} {'min':>8} {'max':>8} {'peak RSS':>11}  total bytes",
+        f"{'command':<26} {'wall (median)':>13} {'min':>8} {'max':>8} {'CPU':>8} {'peak RSS':>11}"
+        "  total bytes",
     ]
     for row in summary["results"]:
         if row["note"] or row["error"]:
@@ -759,7 +788,8 @@ def format_table(summary: dict[str, Any]) -> str:
         total = "-" if row["total_bytes"] is None else f"{row['total_bytes']:,}"
         lines.append(
             f"{row['command']:<26} {row['wall_seconds_median']:>11.3f} s {min(walls):>6.3f} s "
-            f"{max(walls):>6.3f} s {row['peak_rss_mib_median']:>7.1f} MiB  {total}"
+            f"{max(walls):>6.3f} s {row['cpu_seconds_median']:>6.2f} s "
+            f"{row['peak_rss_mib_median']:>7.1f} MiB  {total}"
         )
     lines.append("")
     for target in summary["targets"]:
@@ -892,6 +922,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     baseline = os.path.abspath(args.baseline_source) if args.baseline_source else None
     bytecode_cache = None if args.no_bytecode_cache else os.path.join(args.dir, ".pycache")
     tools = make_tools(cache, args.python, uv, wanted, source, baseline, bytecode_cache)
+    global LOAD_BEFORE
+    LOAD_BEFORE = os.getloadavg()
     measure(tools, args.repeat)
     summary = summarise(tools, tree, params, args)
     table = format_table(summary)

@@ -11,7 +11,10 @@ A key is st_ino on the root's device, else (st_dev, st_ino).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from array import array
+from collections.abc import MutableSequence, Sequence
+from itertools import islice
+from typing import Any
 
 from uvcache_tui.core.scan.tree import (
     DirNode,
@@ -73,7 +76,9 @@ class LinkTable:
         firsts: Sequence[DirNode],
         more: dict[int, list[DirNode]],
     ) -> None:
-        """Add one part of a split walk (see `LinkPart.columns`), as if walked here.
+        """Add one part of a walk, as if walked here: per inode in the order met, its
+        st_nlink and bytes, the directory of its first link and (by index) those of the
+        others in the part, whose bytes are in `firsts` directories already.
 
         Parts come in walk order. Usually none of the part's inodes was met before and
         none twice in the part: they go in at once.
@@ -133,49 +138,124 @@ class LinkTable:
         return shared
 
 
-class LinkPart(LinkTable):
-    """The link table of one part of a split walk, merged later with `LinkTable.merge`.
+class LinkRecords:
+    """Every link of the multi-link files of one part of a split walk, in walk order.
 
-    Besides the table it keeps, per inode in the order met, its key, st_nlink and bytes
-    from its first link in this part: a part's inode met once has no other record of them.
+    Each link's bytes are already in its directory's `sub_alloc`/`sub_apparent`, as if
+    its inode were met once: nearly always true (a cache's multi-link files have their
+    other links outside it, in venvs), and then nothing else is ever needed. The few
+    inodes met more than once are found when the walk is over (`resolve_links`).
+
+    Columns: `keys` (a `LinkTable` key each), `nlinks`, `blocks` (st_blocks), `sizes`, and
+    the directories they were met in as runs: `dirs[i]` holds the next `counts[i]` links.
     """
 
-    __slots__ = ("keys", "nlinks", "allocs", "apparents")
+    __slots__ = ("keys", "nlinks", "blocks", "sizes", "dirs", "counts")
 
     def __init__(self) -> None:
-        super().__init__()
-        self.keys: list[object] = []
-        self.nlinks: list[int] = []
-        self.allocs: list[int] = []
-        self.apparents: list[int] = []
+        # Flat arrays (inode numbers in one `Q` array while every key is one, see
+        # `extend`): one block each, given back whole when the walk is over; a parallel
+        # walk gathers every part's here, in walk order.
+        self.keys: MutableSequence[Any] = array("Q")
+        self.nlinks: array[int] = array("q")
+        self.blocks: array[int] = array("q")
+        self.sizes: array[int] = array("q")
+        self.dirs: list[DirNode] = []
+        self.counts: array[int] = array("q")
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
     def add(self, key: object, nlink: int, alloc: int, apparent: int, node: DirNode) -> bool:
-        if not LinkTable.add(self, key, nlink, alloc, apparent, node):
-            return False
-        self.keys.append(key)
+        """One link, met in `node` (as `LinkTable.add`, for `walk.walk_dirs`): its bytes
+        go into `node`; True (counted as if met once)."""
+        self._add_keys([key])
         self.nlinks.append(nlink)
-        self.allocs.append(alloc)
-        self.apparents.append(apparent)
+        self.blocks.append(alloc // 512)
+        self.sizes.append(apparent)
+        if self.dirs and self.dirs[-1] is node:
+            self.counts[-1] += 1
+        else:
+            self.dirs.append(node)
+            self.counts.append(1)
+        node.sub_alloc += alloc
+        node.sub_apparent += apparent
         return True
 
-    def columns(
+    def extend(
         self,
-    ) -> tuple[
-        list[object], list[int], list[int], list[int], list[DirNode], dict[int, list[DirNode]]
-    ]:
-        """The arguments of `LinkTable.merge`: the first link's directory of each inode,
-        and for those met more than once in this part, the directories of the others."""
-        entries = self.entries
-        firsts: list[DirNode] = []
-        more: dict[int, list[DirNode]] = {}
-        for index, key in enumerate(self.keys):
-            record = entries[key]
-            if isinstance(record, LinkedInode):
-                firsts.append(record.nodes[0])
-                more[index] = record.nodes[1:]
-            else:
-                firsts.append(record)
-        return self.keys, self.nlinks, self.allocs, self.apparents, firsts, more
+        keys: Sequence[object],
+        nlinks: Sequence[int],
+        blocks: Sequence[int],
+        sizes: Sequence[int],
+        dirs: Sequence[DirNode],
+        counts: Sequence[int],
+    ) -> None:
+        """Append the next part (bytes in its directories already, as with `add`)."""
+        self._add_keys(keys)
+        self.nlinks.extend(nlinks)
+        self.blocks.extend(blocks)
+        self.sizes.extend(sizes)
+        self.dirs.extend(dirs)
+        self.counts.extend(counts)
+
+    def extend_from(self, other: LinkRecords) -> None:
+        self.extend(other.keys, other.nlinks, other.blocks, other.sizes, other.dirs, other.counts)
+
+    def _add_keys(self, keys: Sequence[object]) -> None:
+        current = self.keys
+        if isinstance(current, array) and not (
+            isinstance(keys, array) or all(type(key) is int and key >= 0 for key in keys)
+        ):
+            current = self.keys = list(current)  # (st_dev, st_ino) keys from now on
+        current.extend(keys)
+
+
+def resolve_links(records: LinkRecords) -> LinkTable:
+    """The link table of a split walk, from all its parts' links in walk order.
+
+    Finds the inodes with more than one link and replays only their links, in walk order,
+    into a `LinkTable` (taking each one's bytes back out of its directory first): the
+    table, the directories' figures and so `LinkTable.place` come out as if one walk had
+    added every link. Inodes met once stay where they are, in their directory's figures,
+    and cost nothing more.
+    """
+    repeated = _repeated_keys(records.keys)
+    table = LinkTable()
+    if not repeated:
+        return table
+    add = table.add
+    keys = records.keys
+    start = 0
+    for node, count in zip(records.dirs, records.counts, strict=True):
+        for index in range(start, start + count):
+            key = keys[index]
+            if key in repeated:
+                alloc = records.blocks[index] * 512
+                apparent = records.sizes[index]
+                node.sub_alloc -= alloc
+                node.sub_apparent -= apparent
+                add(key, records.nlinks[index], alloc, apparent, node)
+        start += count
+    return table
+
+
+def _repeated_keys(keys: Sequence[object]) -> set[object]:
+    """The keys found more than once.
+
+    By sorting them once (inode numbers come in long ascending runs, which the sort merges
+    cheaply): a set of every key would hold about twice the memory at the walk's end, when
+    the tree is complete and the model not yet built.
+    """
+    if len(keys) < 2:
+        return set()
+    every: list[Any] = list(keys)
+    try:
+        every.sort()
+    except TypeError:  # a key of another device, (st_dev, st_ino), among inode numbers
+        every.sort(key=lambda key: key if isinstance(key, tuple) else (-1, key))
+    pairs = zip(islice(every, len(every) - 1), islice(every, 1, None), strict=True)
+    return {key for key, after in pairs if key == after}
 
 
 def finish(root: DirNode, links: LinkTable) -> list[SharedInode]:

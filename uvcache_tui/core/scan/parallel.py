@@ -8,9 +8,10 @@ worker processes that walk those subtrees ("units", handed out in chunks), and b
 their compact per-directory records back into one `DirNode` tree.
 
 Everything that depends on the walk order is merged in the order the single-process walk
-would have met it (depth first, the last listed first): problems (the first 200 are kept),
-multi-link inodes (an inode with links in two chunks becomes one record, exactly as if one
-walker had met both links) and so `shared_inodes`. Directory loops (bind mounts) are the
+would have met it (depth first, the last listed first): problems (the first 200 are kept)
+and the links of multi-link files, gathered in that order and resolved once the walk is
+over (`links.resolve_links`: an inode with links in two chunks becomes one record, exactly
+as if one walker had met both links), and so `shared_inodes`. Directory loops (bind mounts) are the
 one thing a split walk cannot reproduce exactly (which occurrence wins depends on the
 order); when any is met, or two workers met the same directory, the scan is redone in one
 process.
@@ -37,7 +38,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from uvcache_tui.core.model import ProblemLog, ScanProgress
 from uvcache_tui.core.scan.launch import EXEC, FORK, Workers, start_workers
-from uvcache_tui.core.scan.links import LinkPart, LinkTable, finish
+from uvcache_tui.core.scan.links import LinkRecords, finish, resolve_links
 from uvcache_tui.core.scan.plan import Chunk, Item, plan_chunks, walk_order
 from uvcache_tui.core.scan.serial import scan_serial
 from uvcache_tui.core.scan.tree import DirNode, ScanResult, ScanStats
@@ -48,7 +49,7 @@ from uvcache_tui.core.scan.walk import (
     problem_for,
     walk_dirs,
 )
-from uvcache_tui.core.scan.worker import SLOT, build_tree
+from uvcache_tui.core.scan.worker import SLOT, build_tree, unpack_links
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -131,7 +132,8 @@ class _ParallelScan:
         self.workers = workers
         self.root = DirNode("", None)
         self.problems = ProblemLog()
-        self.links = LinkTable()
+        self.links = LinkRecords()
+        """Every part's multi-link files, in walk order (`links.resolve_links`)."""
         self.stats = ScanStats(walk="parallel", start_method=method)
         self.state = WalkState()
         self.shared: Any = None
@@ -151,7 +153,8 @@ class _ParallelScan:
             result = ScanResult(self.root_path, self.root, self.problems, cancelled=was_cancelled)
             result.stats = self.stats
             self.stats.walked_s = time.monotonic() - started
-            result.shared_inodes = finish(self.root, self.links)
+            result.shared_inodes = finish(self.root, resolve_links(self.links))
+            self.links = LinkRecords()
         result.elapsed = time.monotonic() - started
         return result
 
@@ -203,7 +206,7 @@ class _ParallelScan:
     def _list(self, item: Item) -> bool:
         found: list[tuple[str, DirNode]] = []
         item.problems = ProblemLog()
-        item.links = LinkPart()
+        item.links = LinkRecords()
         cancelled = walk_dirs(
             [(item.path, item.node)],
             found,
@@ -255,7 +258,7 @@ class _ParallelScan:
     def _merge_segment(self, item: Item) -> None:
         assert item.problems is not None and item.links is not None
         _merge_problems(self.problems, item.problems)
-        self.links.merge(*item.links.columns())
+        self.links.extend_from(item.links)
 
     def _report(self, current: str) -> None:
         """Progress: what this process listed plus what each worker counted so far."""
@@ -342,15 +345,12 @@ class _ParallelScan:
                         raise _Fallback(f"worker lost: {exc!r}") from exc
                     kind = message[0]
                     if kind == "chunk":
-                        _, index, heads, names, parents, figures, incomplete, links, problems = (
-                            message
-                        )
+                        _, index, names, parents, figures, incomplete, links, problems = message
                         chunk = chunks[index]
                         if isinstance(links, str):  # worker.LOOP
                             raise _Fallback("directory loop")
                         chunk.nodes = build_tree(
                             [units[i].node for i in range(chunk.start, chunk.stop)],
-                            heads,
                             names,
                             parents,
                             figures,
@@ -431,17 +431,8 @@ class _ParallelScan:
         links = chunk.links
         nodes = chunk.nodes
         chunk.nodes = chunk.links = chunk.problems = None
-        if links is None:
-            return
-        keys, nlinks, allocs, apparents, firsts, more = links
-        self.links.merge(
-            keys,
-            nlinks,
-            allocs,
-            apparents,
-            [nodes[code] for code in firsts],
-            {index: [nodes[code] for code in codes] for index, codes in more.items()},
-        )
+        if links is not None:
+            unpack_links(nodes, links, self.links)
 
 
 def _send(conn: Connection, message: object) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from uvcache_tui.core.model import ProblemLog
-from uvcache_tui.core.scan.links import LinkPart
+from uvcache_tui.core.scan.links import LinkRecords
 from uvcache_tui.core.scan.tree import DirNode
 
 MAX_CHUNK = 256
@@ -28,7 +28,7 @@ class Item:
         self.children: list[Item] | None = None
         """Subdirectories in walk order, once listed by the parent; None for a unit."""
         self.problems: ProblemLog | None = None
-        self.links: LinkPart | None = None
+        self.links: LinkRecords | None = None
 
 
 class Chunk:
@@ -42,7 +42,7 @@ class Chunk:
         self.nodes: list[DirNode] | None = None
         """The chunk's unit roots, then every directory below them, as the worker sent them."""
         self.links: Any = None
-        """Its multi-link inodes, as `worker.pack_links` sent them."""
+        """Its multi-link files' links, as `worker.pack_tree` sent them."""
         self.problems: ProblemLog | None = None
         self.done = False
 

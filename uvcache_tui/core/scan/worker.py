@@ -1,8 +1,9 @@
 """The workers of the parallel walk, and what they send back to the parent.
 
-A worker walks the chunks of units the parent sends (`worker_main`) and answers each with
-its directories as flat arrays (`pack_tree`), its multi-link inodes by directory code
-(`pack_links`) and its problems; the parent rebuilds the directories with `build_tree`.
+A worker walks the chunks of units the parent sends (`worker_main`, with `walk.walk_rows`)
+and answers each with its directories as flat rows and the links of its multi-link files
+as columns (`pack_tree`), and its problems; the parent rebuilds the directories with
+`build_tree` and the link columns with `unpack_links`.
 Progress goes through a shared memory slot per worker (`SLOT`). A worker gets only plain
 values (`UnitSpec`s), so it may be forked or started by a fork server: this module imports
 nothing but the core, which is what a fork server preloads.
@@ -17,12 +18,13 @@ import signal
 import struct
 import traceback
 from array import array
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from uvcache_tui.core.model import ProblemLog, ScanProgress
-from uvcache_tui.core.scan.links import LinkPart
+from uvcache_tui.core.scan.links import LinkRecords
 from uvcache_tui.core.scan.tree import DirNode
-from uvcache_tui.core.scan.walk import WalkState, walk_dirs
+from uvcache_tui.core.scan.walk import ChunkRows, WalkState, walk_rows
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -47,9 +49,8 @@ def worker_main(
     """Walk the chunks the parent sends, answer each with its directories, links and
     problems; at None, send this worker's directory keys and resource usage, and exit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it terminates us
-    # No collections in here: the only cycles (parent <-> children) are broken by
-    # `pack_tree`, and a collection would walk (and copy) every object inherited from
-    # the parent.
+    # No collections in here: a worker makes no cycles, and a collection would walk (and
+    # copy) every object inherited from the parent.
     gc.disable()
     try:
         visited = set(base_visited)
@@ -64,34 +65,15 @@ def worker_main(
             if job is None:
                 break
             index, start, stop = job
-            chunk = [
-                (path, DirNode(os.path.basename(path), None, alloc, apparent))
-                for path, alloc, apparent in units[start:stop]
-            ]
             problems = ProblemLog()
-            part = LinkPart()
             loops = state.loops
-            todo = list(reversed(chunk))
-            walk_dirs(todo, todo, root_dev, visited, part, problems, state, report)
+            rows = walk_rows(units[start:stop], root_dev, visited, problems, state, report)
             SLOT.pack_into(shared, offset, state.entries, state.total_alloc, state.dirs_done)
             if state.loops != loops:
-                conn.send(("chunk", index, None, None, None, None, None, LOOP, None))
+                conn.send(("chunk", index, None, None, None, None, LOOP, None))
                 continue
-            heads, names, parents, figures, incomplete = pack_tree([node for _, node in chunk])
-            conn.send(
-                (
-                    "chunk",
-                    index,
-                    heads,
-                    names,
-                    parents,
-                    figures,
-                    incomplete,
-                    pack_links(part),
-                    problems,
-                )
-            )
-            del part, todo, chunk
+            conn.send(("chunk", index, *pack_tree(rows), problems))
+            del rows
         import resource  # POSIX only, as this whole function
 
         usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -118,56 +100,27 @@ def private_kib() -> int:
         return -1
 
 
-def pack_tree(
-    unit_nodes: list[DirNode],
-) -> tuple[array[int], list[str], array[int], array[int], list[int]]:
-    """One chunk's directories as flat arrays, parents before children.
+PackedLinks = tuple[Any, "array[int]", "array[int]", "array[int]", "array[int]", "array[int]"]
+"""A chunk's `ChunkRows` link columns as sent: keys (see `key_array`), nlinks, blocks,
+sizes, link_dirs, link_counts."""
 
-    Codes: the chunk's unit roots are 0..n-1, the directories below them n, n+1, ... in the
-    order of `names`; `parents` holds each one's parent code, `figures` its own_alloc,
-    own_apparent, own_files, sub_alloc and sub_apparent (the bytes of the multi-link files
-    met once, see `links.LinkTable`), `heads` the same for the unit roots. Each directory's
-    code is left in its `sub_dirs` (unused until `sum_subtrees`) for `pack_links`; its `parent` is
-    cleared, so the subtree is freed by reference counting alone.
-    """
-    heads: array[int] = array("q")
-    names: list[str] = []
-    parents: array[int] = array("i")
-    figures: array[int] = array("q")
-    incomplete: list[int] = []
-    code = len(unit_nodes)
-    for index, unit in enumerate(unit_nodes):
-        heads.extend(
-            (unit.own_alloc, unit.own_apparent, unit.own_files, unit.sub_alloc, unit.sub_apparent)
+
+def pack_tree(
+    rows: ChunkRows,
+) -> tuple[list[str], array[int], array[int], list[int], PackedLinks | None]:
+    """One chunk's rows as sent to the parent: names, parents, figures, incomplete codes
+    and the link columns (None without multi-link files); see `walk.ChunkRows`."""
+    links: PackedLinks | None = None
+    if rows.keys:
+        links = (
+            key_array(rows.keys),
+            array("q", rows.nlinks),
+            array("q", rows.blocks),
+            array("q", rows.sizes),
+            array("i", rows.link_dirs),
+            array("q", rows.link_counts),
         )
-        if not unit.complete:
-            incomplete.append(index)
-        unit.sub_dirs = index
-        stack = [unit] if unit.children else []
-        while stack:
-            node = stack.pop()
-            parent_code = node.sub_dirs
-            assert node.children is not None
-            for name, child in node.children.items():
-                child.sub_dirs = code
-                child.parent = None
-                names.append(name)
-                parents.append(parent_code)
-                figures.extend(
-                    (
-                        child.own_alloc,
-                        child.own_apparent,
-                        child.own_files,
-                        child.sub_alloc,
-                        child.sub_apparent,
-                    )
-                )
-                if not child.complete:
-                    incomplete.append(code)
-                if child.children:
-                    stack.append(child)
-                code += 1
-    return heads, names, parents, figures, incomplete
+    return rows.names, rows.parents, rows.figures, rows.incomplete, links
 
 
 def key_array(keys: list[object]) -> Any:
@@ -178,42 +131,25 @@ def key_array(keys: list[object]) -> Any:
         return keys
 
 
-def pack_links(part: LinkPart) -> Any:
-    """One chunk's multi-link inodes (`LinkPart.columns`) by directory code (see
-    `pack_tree`): flat arrays when every key is an inode number on the root's device,
-    else lists."""
-    if not part.keys:
-        return None
-    keys, nlinks, allocs, apparents, firsts, more = part.columns()
-    return (
-        key_array(keys),
-        array("q", nlinks),
-        array("q", allocs),
-        array("q", apparents),
-        array("i", [node.sub_dirs for node in firsts]),
-        {index: [node.sub_dirs for node in nodes] for index, nodes in more.items()},
-    )
-
-
 def build_tree(
     nodes: list[DirNode],
-    heads: array[int],
     names: list[str],
     parents: array[int],
     figures: array[int],
     incomplete: list[int],
 ) -> list[DirNode]:
-    """In the parent: one chunk's directories, rebuilt under its unit roots (see `pack_tree`)."""
+    """In the parent: one chunk's directories, rebuilt under its unit roots (`nodes`, in
+    the chunk's order; see `walk.ChunkRows`). Returns every directory by code."""
     for index, node in enumerate(nodes):
         base = index * 5
-        node.own_alloc = heads[base]
-        node.own_apparent = heads[base + 1]
-        node.own_files = heads[base + 2]
-        node.sub_alloc = heads[base + 3]
-        node.sub_apparent = heads[base + 4]
+        node.own_alloc = figures[base]
+        node.own_apparent = figures[base + 1]
+        node.own_files = figures[base + 2]
+        node.sub_alloc = figures[base + 3]
+        node.sub_apparent = figures[base + 4]
     append = nodes.append
     new_node = DirNode
-    it = iter(figures)
+    it = islice(figures, len(nodes) * 5, None)
     for name, parent_code, own_alloc, own_apparent, own_files, link_alloc, link_apparent in zip(
         names, parents, it, it, it, it, it, strict=True
     ):
@@ -232,6 +168,13 @@ def build_tree(
     for code in incomplete:
         nodes[code].complete = False
     return nodes
+
+
+def unpack_links(nodes: list[DirNode], links: PackedLinks, into: LinkRecords) -> None:
+    """In the parent: a chunk's link columns onto `into`, their directories as nodes
+    (codes as in `build_tree`)."""
+    keys, nlinks, blocks, sizes, link_dirs, link_counts = links
+    into.extend(keys, nlinks, blocks, sizes, [nodes[code] for code in link_dirs], link_counts)
 
 
 def exec_main(argv: list[str]) -> None:
