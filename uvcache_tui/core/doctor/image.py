@@ -85,21 +85,17 @@ class _LayerScan:
     hardlinks: list[tuple[str, str]] = field(default_factory=list)
     """(path, target) of the hardlinks whose path or target lies below a bucket dir."""
 
-    def links_out(self, root: str) -> frozenset[str]:
+    def crossing_links(self, root: str) -> tuple[frozenset[str], dict[str, int]]:
+        """Outside files that links inside `root` name; inside files -> links from outside."""
         inside = root.rstrip("/") + "/"
-        return frozenset(
-            target
-            for path, target in self.hardlinks
-            if path.startswith(inside) and not target.startswith(inside)
-        )
-
-    def links_in(self, root: str) -> dict[str, int]:
-        inside = root.rstrip("/") + "/"
-        counts: dict[str, int] = {}
+        out: set[str] = set()
+        into: dict[str, int] = {}
         for path, target in self.hardlinks:
-            if target.startswith(inside) and not path.startswith(inside):
-                counts[target] = counts.get(target, 0) + 1
-        return counts
+            if path.startswith(inside) and not target.startswith(inside):
+                out.add(target)
+            elif target.startswith(inside) and not path.startswith(inside):
+                into[target] = into.get(target, 0) + 1
+        return frozenset(out), into
 
     def roots(self) -> list[str]:
         return sorted(r for r in self.buckets if r in self.tagged and r not in self.venvs)
@@ -259,6 +255,7 @@ def find_baked_caches(stream: IO[bytes]) -> tuple[BakedCache, ...]:
     scans = [saved.layers.get(name, _LayerScan()) for name in layer_names]
     for index, scan in enumerate(scans):
         for root in scan.roots():
+            links_out, links_in = scan.crossing_links(root)
             removed = next(
                 (
                     later + 1
@@ -280,8 +277,8 @@ def find_baked_caches(stream: IO[bytes]) -> tuple[BakedCache, ...]:
                     buckets=tuple(sorted(scan.buckets[root])),
                     removed_by_layer=removed,
                     layer_member=layer_names[index],
-                    links_out=scan.links_out(root),
-                    links_in=scan.links_in(root),
+                    links_out=links_out,
+                    links_in=links_in,
                 )
             )
     return tuple(found)
