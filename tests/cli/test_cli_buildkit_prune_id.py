@@ -49,7 +49,7 @@ def test_prune_every_record_of_a_cache_id(tracked: Tracker, tmp_path: Path) -> N
     assert plan["rejected"] == []
 
     declined = cli_with_tty("prune", tok, env=env, answer="n")
-    assert declined.returncode == 2 and f"Cache id {tok}: its 2 listed record(s)" in declined.stdout
+    assert declined.returncode == 2 and f"Cache id {tok}: its 2 listed records" in declined.stdout
     assert set(twins) <= engine.record_ids()
 
     done = cli("prune", tok, "--yes", "--json", env=env)
