@@ -256,7 +256,8 @@ def decode(data: bytes) -> CacheSnapshot:
         ),
         totals=_decode_sizes(raw["totals"]),
         buckets=tuple(
-            BucketFigures(_str(n), _str(s), _decode_sizes(z)) for n, s, z in raw["buckets"]
+            BucketFigures(_str(n), _str(status), _decode_sizes(z))
+            for n, status, z in raw["buckets"]
         ),
         packages=tuple(PackageFigures(_str(n), _decode_sizes(z)) for n, z in raw["packages"]),
         package_count=_int(raw["package_count"]),
