@@ -99,7 +99,8 @@ def test_mounts_at_one_target_show_their_cache_ids(
                 preview = app.screen
                 assert isinstance(preview, BuildkitPruneScreen)
                 table = preview.query_one("#bk-prune-entries", DataTable)
-                targets = [str(table.get_row_at(i)[5]) for i in range(table.row_count)]
+                target = [str(c.label) for c in table.ordered_columns].index("Target")
+                targets = [str(table.get_row_at(i)[target]) for i in range(table.row_count)]
                 assert targets == [f"{TARGET} id={ids[1]}"]
                 await pilot.press("escape")
                 await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))

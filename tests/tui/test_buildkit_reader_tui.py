@@ -82,6 +82,11 @@ def test_a_uv_mount_is_read_by_the_helper_build(tracked: Tracker, tmp_path: Any)
 @pytest.mark.docker
 def test_x_stops_the_reader_build(tracked: Tracker, tmp_path: Any) -> None:
     engine = tracked.engine
+    if engine.legacy:
+        # On an idle machine Engine 20.10's reader of this small mount can finish between
+        # the "reading" text and the key, and the mount then opens (a stop that came too
+        # late). Needs a reader slow on purpose to test there; the modern run covers `x`.
+        pytest.skip("the legacy reader can finish before the key arrives (a race)")
     mount = build_uv_mount(tracked, tmp_path / "writer")
     item = item_of(mount)
     env = {**engine.env(), HELPER_IMAGE_ENV: engine.busybox_image}
