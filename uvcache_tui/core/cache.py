@@ -17,7 +17,7 @@ from uvcache_tui.core.buckets import (
 )
 from uvcache_tui.core.cache_dir import CacheDirTag, read_cachedir_tag
 from uvcache_tui.core.contents import Contents, Sources, read_contents
-from uvcache_tui.core.contents.wheels import PrefetchedRecord, prefetch_wheel_records
+from uvcache_tui.core.contents.ahead import ReadAhead, read_ahead
 from uvcache_tui.core.lock import LockProbe, probe_lock
 from uvcache_tui.core.model import Sizes
 from uvcache_tui.core.mounts import mount_points_under
@@ -74,9 +74,9 @@ class CacheModel:
     _package_sizes: dict[str, Sizes] = field(default_factory=dict, repr=False)
     _listings: dict[str, list[str]] = field(default_factory=dict, repr=False)
     """The wheels buckets' listings from `build_model`, until `compute_contents` used them."""
-    _records: dict[str, PrefetchedRecord] = field(default_factory=dict, repr=False)
-    """Wheel records read during the scan (`load_cache(read_records=True)`), until the
-    contents decoded them."""
+    _ahead: ReadAhead = field(default_factory=ReadAhead, repr=False)
+    """What the contents read during the scan (`load_cache(read_records=True)`), until
+    `compute_contents` handed it over."""
 
     @property
     def uv_version(self) -> str:
@@ -127,12 +127,12 @@ class CacheModel:
                 archives=[(a.archive_id, a.label, a.is_environment) for a in self.archives],
                 sizes=self.selection_sizes,
                 listings=self._listings,
-                records=self._records,
+                ahead=self._ahead,
                 host_paths=self.host_paths,
             )
             self.contents = read_contents(sources)
             self._listings = {}  # the reader keeps them while it needs them
-            self._records = {}
+            self._ahead = ReadAhead()
         return self.contents
 
     def selection_sizes(self, relpaths: Iterable[str]) -> Sizes:
@@ -242,7 +242,7 @@ class _LinkPrefetch:
     def __init__(self, root: str, read_records: bool = False) -> None:
         self.root = root
         self.read_records = read_records
-        self.records: dict[str, PrefetchedRecord] = {}
+        self.ahead = ReadAhead()
         self.done = False
         self.buckets: list[str] = []
         self.links: list[ArchiveLink] = []
@@ -258,9 +258,10 @@ class _LinkPrefetch:
         self.done = True
         if self.read_records:
             try:
-                self.records = prefetch_wheel_records(self.listings)
+                sdists = [b for b in self.buckets if bucket_family(b) == "sdists"]
+                self.ahead = read_ahead(self.root, self.listings, sdists)
             except Exception:  # the contents then read them themselves
-                self.records = {}
+                self.ahead = ReadAhead()
 
 
 def build_model(result: ScanResult, table: BucketTable) -> CacheModel:
@@ -294,7 +295,7 @@ def _build_model(
                 trees[name] = node
         if archive_node is not None and archive_node.complete:
             archive_ids = archive_node.children or {}
-    records: dict[str, PrefetchedRecord]
+    ahead: ReadAhead
     if (
         prefetch is not None
         and prefetch.done
@@ -302,13 +303,13 @@ def _build_model(
         and prefetch.buckets == all_links
     ):
         listings = prefetch.listings
-        records = prefetch.records
+        ahead = prefetch.ahead
         links = check_links(root, prefetch.links, prefetch.unchecked, archive_ids)
         prefetch.listings = {}
-        prefetch.records = {}
+        prefetch.ahead = ReadAhead()
     else:
         listings = {}
-        records = {}
+        ahead = ReadAhead()
         links = find_links(root, all_links, archive_ids, listings)
     packages = collect_packages(root, all_links + page_buckets, links, trees, listings)
     referrers: dict[str, list[str]] = {}
@@ -340,7 +341,7 @@ def _build_model(
         lock=probe_lock(root),
         mount_points=mount_points_under(root),
         _listings=listings,
-        _records=records,
+        _ahead=ahead,
     )
 
 

@@ -163,18 +163,27 @@ def test_contents_leave_totals_unchanged(model: CacheModel, deep_cache: DeepCach
 def test_show_decodes_the_records_read_during_the_scan(
     deep_cache: DeepCache, tmp_path: Path
 ) -> None:
-    """`load_cache(read_records=True)` (`show`) reads every wheel record while the workers
-    walk: the contents decode those bytes, not the files' later state, and equal a read
-    after the scan."""
+    """`load_cache(read_records=True)` (`show`) reads every wheel pointer and sdist source
+    dir while the workers walk: the contents are those, not the files' later state, and
+    equal a read after the scan."""
     cache = copy_cache(deep_cache.cache, tmp_path / "cache")
     table = table_for("0.13.9")
     after = load_cache(str(cache), table, workers=2).compute_contents().read_all()
     model = load_cache(str(cache), table, workers=2, read_records=True)
-    for pointer in cache.glob("wheels-v8/**/*.http"):
+    emptied_files = [*cache.glob("wheels-v8/**/*.http"), *cache.glob("sdists-v*/**/revision.*")]
+    for pointer in emptied_files:
         pointer.write_bytes(b"")  # what the contents read from now on: nothing
+    built = sorted(cache.glob("sdists-v*/**/*.whl"))
+    assert built, "the deep cache has wheels built from sdists"
+    for wheel in built:
+        wheel.unlink()
     during = model.compute_contents().read_all()
     assert during.packages == after.packages
     assert during.undecoded == after.undecoded
     assert any(p.wheels for p in during.packages.values())
+    assert any(w.built for p in during.packages.values() for w in p.wheels)
+    assert any(r.current for p in during.packages.values() for r in p.sdists)
     emptied = load_cache(str(cache), table, workers=2).compute_contents().read_all()
     assert any(entry.reason == "empty file" for entry in emptied.undecoded)
+    assert {e.path.rsplit("/", 1)[-1] for e in emptied.undecoded} >= {"revision.http"}
+    assert not any(w.built for p in emptied.packages.values() for w in p.wheels)

@@ -18,18 +18,18 @@ from typing import TYPE_CHECKING
 
 from uvcache_tui.core.archive_links import ARCHIVE_BUCKET
 from uvcache_tui.core.buckets import bucket_family, bucket_version
+from uvcache_tui.core.contents.ahead import ReadAhead
 from uvcache_tui.core.contents.git import GitCheckout, read_checkouts
 from uvcache_tui.core.contents.indexes import IndexPages, read_indexes
 from uvcache_tui.core.contents.interpreters import InterpreterEntry, read_interpreters
 from uvcache_tui.core.contents.layout import Origin
 from uvcache_tui.core.contents.records import Undecoded
+from uvcache_tui.core.contents.sdists import read_sdist_dir
 from uvcache_tui.core.contents.wheels import (
     CachedWheel,
     Context,
     PackageContents,
-    PrefetchedRecord,
     SdistRevision,
-    read_sdist_dir,
     read_wheel_dir,
 )
 from uvcache_tui.core.model import Sizes
@@ -135,8 +135,8 @@ class Sources:
     """The model's `selection_sizes`."""
     listings: dict[str, list[str]]
     """Entry names of wheels-bucket dirs already listed (absolute path -> names)."""
-    records: dict[str, PrefetchedRecord] = field(default_factory=dict)
-    """Wheel records read ahead (`wheels.prefetch_wheel_records`): absolute path -> bytes."""
+    ahead: ReadAhead = field(default_factory=ReadAhead)
+    """What was read during the scan (`ahead.read_ahead`), used instead of reading again."""
     host_paths: bool = True
     """The paths inside the records are this machine's (not a build's: a mount, a layer)."""
 
@@ -197,7 +197,8 @@ def read_contents(sources: Sources) -> Contents:
         in_cache=_in_cache_links(root, (aid for aid, _, is_env in sources.archives if is_env)),
         archives=dict(archive_node.children or {}) if archive_node is not None else {},
         listings=sources.listings,
-        records=sources.records,
+        records=sources.ahead.wheel_pointers,
+        sources=sources.ahead.source_dirs,
     )
     contents._reader = _PackageReader(context, sources.packages)
     return contents

@@ -1,0 +1,26 @@
+"""What `show` reads of the contents while the scan's workers walk, before the model exists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from uvcache_tui.core.contents.pointers import DecodedPointer, prefetch_wheel_records
+from uvcache_tui.core.contents.source_dirs import SourceDirReading, prefetch_source_dirs
+
+
+@dataclass
+class ReadAhead:
+    """Wheel pointers decoded and sdist source dirs read ahead, each used once by the
+    contents (`wheels.read_wheel_dir`, `sdists.read_sdist_dir`); what is missing is read then."""
+
+    wheel_pointers: dict[str, DecodedPointer] = field(default_factory=dict)
+    source_dirs: dict[str, SourceDirReading] = field(default_factory=dict)
+
+
+def read_ahead(root: str, listings: dict[str, list[str]], sdist_buckets: list[str]) -> ReadAhead:
+    """Everything a full listing of the contents reads that does not need the model:
+    `listings` are the wheels buckets' dirs `archive_links.find_links` listed."""
+    return ReadAhead(
+        wheel_pointers=prefetch_wheel_records(root, listings),
+        source_dirs=prefetch_source_dirs(root, sdist_buckets),
+    )

@@ -1,0 +1,153 @@
+"""sdist source dirs (`sdists-vN/pypi/<name>/<version>`, `…/url/<digest>` …) as they are on
+disk: the revision pointer, the revisions and the wheels built in them, read without the
+model (so `show` reads them in the scan's background thread, `prefetch_source_dirs`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from uvcache_tui.core.contents.layout import normalize
+from uvcache_tui.core.contents.records import (
+    RecordError,
+    Undecoded,
+    policy_urls,
+    read_record,
+    undecoded,
+    unpack_first,
+    unpack_whole,
+    url_path,
+)
+
+SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
+INDEX_KINDS = ("pypi", "index")
+"""Source dirs one level down, per version (`pypi/<name>/<version>`); the other kinds
+(`url`, `path`, `editable`, `git`) are the source dir itself (`url/<digest>`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltWheel:
+    filename: str
+    built_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceDirReading:
+    """One source dir as it is on disk, before the model is known."""
+
+    current: str | None
+    """The revision its pointer names; None: no pointer, or one that cannot be decoded."""
+    urls: tuple[str, ...]
+    """URL candidates in an `.http` pointer's policy (`sdist_url` picks the package's)."""
+    failure: Undecoded | None
+    has_rev_pointer: bool
+    """A `revision.rev` is there: a local `--find-links` dir's source, not an index's."""
+    revisions: tuple[tuple[str, tuple[BuiltWheel, ...]], ...]
+    """Each revision dir (sorted, hidden ones left out) with the wheels built in it."""
+
+
+def subdirs(path: str) -> list[str]:
+    """Names of a directory's subdirectories, sorted (from the listing's types: no stat)."""
+    try:
+        with os.scandir(path) as entries:
+            return sorted(e.name for e in entries if e.is_dir(follow_symlinks=False))
+    except OSError:
+        return []
+
+
+def _built_wheels(path: str) -> tuple[BuiltWheel, ...]:
+    try:
+        names = sorted(n for n in os.listdir(path) if n.endswith(".whl"))
+    except OSError:
+        return ()
+    found = []
+    for name in names:
+        try:
+            built_at: float | None = os.lstat(os.sep.join((path, name))).st_mtime
+        except OSError:
+            built_at = None
+        found.append(BuiltWheel(name, built_at))
+    return tuple(found)
+
+
+def _revision_pointer(
+    root: str, relative: str
+) -> tuple[str | None, tuple[str, ...], Undecoded | None]:
+    """(current revision id, the `.http` policy's URLs, a failure) from `revision.http` /
+    `revision.rev`, if present."""
+    for pointer in ("revision.http", "revision.rev"):
+        path = os.sep.join((root, relative, pointer))
+        if not os.path.lexists(path):
+            continue
+        try:
+            data = read_record(path)
+            if pointer.endswith(".rev"):
+                record = unpack_whole(data)
+                if not (isinstance(record, list) and len(record) == 2):
+                    raise RecordError("not a revision pointer")
+                revision, end = record[1], len(data)
+            else:
+                revision, end = unpack_first(data)
+            if not (isinstance(revision, list) and revision and isinstance(revision[0], str)):
+                raise RecordError("not a revision record of a known shape")
+        except RecordError as error:
+            return None, (), undecoded(root, path, str(error))
+        urls = tuple(policy_urls(data, end)) if pointer.endswith(".http") else ()
+        return revision[0], urls, None
+    return None, (), None
+
+
+def read_source_dir(root: str, relative: str, with_pointer: bool) -> SourceDirReading:
+    """What one source dir holds; `with_pointer`: read its revision pointer (not for git,
+    whose revisions are commits)."""
+    current, urls, failure = _revision_pointer(root, relative) if with_pointer else (None, (), None)
+    absolute = os.sep.join((root, relative))
+    has_rev = with_pointer and os.path.lexists(os.sep.join((absolute, "revision.rev")))
+    revisions = tuple(
+        (name, _built_wheels(os.sep.join((absolute, name))))
+        for name in subdirs(absolute)
+        if not name.startswith(".")
+    )
+    return SourceDirReading(current, urls, failure, has_rev, revisions)
+
+
+def source_dirs(root: str, bucket: str) -> list[tuple[str, bool]]:
+    """Every source dir of one sdists bucket (relative to the root), with whether it has a
+    revision pointer to read, as `read_sdist_dir` will ask for them."""
+    found: list[tuple[str, bool]] = []
+    base = os.sep.join((root, bucket))
+    for kind in subdirs(base):
+        kind_rel = f"{bucket}/{kind}"
+        if kind in INDEX_KINDS:
+            parents = (
+                [kind_rel]
+                if kind == "pypi"
+                else [f"{kind_rel}/{d}" for d in subdirs(os.sep.join((root, kind_rel)))]
+            )
+            for parent in parents:
+                for name in subdirs(os.sep.join((root, parent))):
+                    package = f"{parent}/{name}"
+                    for version in subdirs(os.sep.join((root, package))):
+                        found.append((f"{package}/{version}", True))
+        else:
+            for digest in subdirs(os.sep.join((root, kind_rel))):
+                found.append((f"{kind_rel}/{digest}", kind != "git"))
+    return found
+
+
+def prefetch_source_dirs(root: str, buckets: list[str]) -> dict[str, SourceDirReading]:
+    """`read_source_dir` of every source dir of these sdists buckets, ahead of the model."""
+    return {
+        relative: read_source_dir(root, relative, with_pointer)
+        for bucket in buckets
+        for relative, with_pointer in source_dirs(root, bucket)
+    }
+
+
+def sdist_url(urls: tuple[str, ...], package: str) -> str | None:
+    """The policy's URL of an sdist file of this package (`<name>-<version>.tar.gz`), if any."""
+    for url in reversed(urls):
+        filename = url_path(url).rsplit("/", 1)[-1]
+        if filename.endswith(SDIST_SUFFIXES) and normalize(filename).startswith(package + "-"):
+            return url
+    return None
