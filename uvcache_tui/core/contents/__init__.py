@@ -199,6 +199,7 @@ def read_contents(sources: Sources) -> Contents:
         listings=sources.listings,
         records=sources.ahead.wheel_pointers,
         sources=sources.ahead.source_dirs,
+        versions=sources.ahead.version_dirs,
     )
     contents._reader = _PackageReader(context, sources.packages)
     return contents

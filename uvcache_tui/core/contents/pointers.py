@@ -57,25 +57,35 @@ def pointer_names(names: list[str]) -> list[tuple[str, str]]:
     ]
 
 
+DirPointers = list[tuple[str, str, DecodedPointer]]
+"""A wheels-bucket dir's pointers: (entry key, suffix, the pointer decoded), sorted by key."""
+
+
+def decode_dir(root: str, relative_dir: str, names: list[str]) -> DirPointers:
+    """Every wheel pointer of one wheels-bucket dir (its entry `names`), decoded."""
+    return [
+        (key, suffix, decode_pointer(root, f"{relative_dir}/{key}{suffix}", suffix))
+        for key, suffix in pointer_names(names)
+    ]
+
+
 def prefetch_wheel_records(
     root: str, listings: dict[str, list[str]], budget: int = PREFETCH_BUDGET
-) -> dict[str, DecodedPointer]:
-    """Read and decode the wheel pointers of every listed wheels-bucket dir ahead of the
-    model: what `read_wheel_dir` reads and decodes, done in a thread while the scan's workers
-    walk, so `show`'s full listing leaves only the joins with the model for after the scan.
-    Stops once `budget` bytes were read (the rest is read when its package is)."""
-    decoded: dict[str, DecodedPointer] = {}
+) -> dict[str, DirPointers]:
+    """`decode_dir` of every listed wheels-bucket dir (absolute path -> names), ahead of the
+    model: done in a thread while the scan's workers walk, so `show`'s full listing leaves
+    only the joins with the model for after the scan. Keyed by the dir relative to `root`;
+    stops once `budget` bytes were read (the rest is read when its package is)."""
+    decoded: dict[str, DirPointers] = {}
     start = len(root) + 1
     read = 0
     for directory, names in listings.items():
         relative_dir = directory[start:]
-        for key, suffix in pointer_names(names):
-            relative = f"{relative_dir}/{key}{suffix}"
-            pointer = decode_pointer(root, relative, suffix)
-            decoded[relative] = pointer
-            read += len(pointer.data) + 256
-            if read > budget:
-                return decoded
+        pointers = decode_dir(root, relative_dir, names)
+        decoded[relative_dir] = pointers
+        read += sum(len(pointer.data) + 256 for _, _, pointer in pointers)
+        if read > budget:
+            break
     return decoded
 
 

@@ -30,7 +30,8 @@ def read_sdist_dir(ctx: Context, package: str, directory: str, out: PackageConte
     digest = parts[2] if kind_dir != "pypi" else None
     if kind_dir in INDEX_KINDS:
         index = index_label(kind_dir, digest, ctx.index_urls)
-        for version in subdirs(ctx.path(directory)):
+        versions = ctx.versions.pop(directory, None)
+        for version in versions if versions is not None else subdirs(ctx.path(directory)):
             _read_revisions(ctx, package, f"{directory}/{version}", version, "index", index, out)
         return
     _read_revisions(ctx, package, directory, None, kind_dir, None, out)

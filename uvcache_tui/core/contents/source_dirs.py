@@ -111,9 +111,10 @@ def read_source_dir(root: str, relative: str, with_pointer: bool) -> SourceDirRe
     return SourceDirReading(current, urls, failure, has_rev, revisions)
 
 
-def source_dirs(root: str, bucket: str) -> list[tuple[str, bool]]:
+def source_dirs(root: str, bucket: str, versions: dict[str, list[str]]) -> list[tuple[str, bool]]:
     """Every source dir of one sdists bucket (relative to the root), with whether it has a
-    revision pointer to read, as `read_sdist_dir` will ask for them."""
+    revision pointer to read, as `read_sdist_dir` will ask for them; `versions` gets each
+    index package dir's version dirs."""
     found: list[tuple[str, bool]] = []
     base = os.sep.join((root, bucket))
     for kind in subdirs(base):
@@ -127,21 +128,24 @@ def source_dirs(root: str, bucket: str) -> list[tuple[str, bool]]:
             for parent in parents:
                 for name in subdirs(os.sep.join((root, parent))):
                     package = f"{parent}/{name}"
-                    for version in subdirs(os.sep.join((root, package))):
-                        found.append((f"{package}/{version}", True))
+                    versions[package] = subdirs(os.sep.join((root, package)))
+                    found.extend((f"{package}/{version}", True) for version in versions[package])
         else:
             for digest in subdirs(os.sep.join((root, kind_rel))):
                 found.append((f"{kind_rel}/{digest}", kind != "git"))
     return found
 
 
-def prefetch_source_dirs(root: str, buckets: list[str]) -> dict[str, SourceDirReading]:
-    """`read_source_dir` of every source dir of these sdists buckets, ahead of the model."""
+def prefetch_source_dirs(
+    root: str, buckets: list[str]
+) -> tuple[dict[str, SourceDirReading], dict[str, list[str]]]:
+    """`read_source_dir` of every source dir of these sdists buckets, ahead of the model,
+    and the version dirs of each index package dir."""
+    versions: dict[str, list[str]] = {}
+    found = [(r, p) for bucket in buckets for r, p in source_dirs(root, bucket, versions)]
     return {
-        relative: read_source_dir(root, relative, with_pointer)
-        for bucket in buckets
-        for relative, with_pointer in source_dirs(root, bucket)
-    }
+        relative: read_source_dir(root, relative, pointer) for relative, pointer in found
+    }, versions
 
 
 def sdist_url(urls: tuple[str, ...], package: str) -> str | None:

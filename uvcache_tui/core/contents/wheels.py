@@ -17,7 +17,7 @@ from uvcache_tui.core.contents.layout import (
     index_label,
     parse_key,
 )
-from uvcache_tui.core.contents.pointers import DecodedPointer, decode_pointer, pointer_names
+from uvcache_tui.core.contents.pointers import DirPointers, decode_dir
 from uvcache_tui.core.contents.records import Undecoded, display_path, policy_url
 from uvcache_tui.core.model import Sizes
 
@@ -95,11 +95,13 @@ class Context:
     """Archive id -> `name-version` of its dist-info."""
     in_cache: dict[tuple[int, int], int]
     """(st_dev, st_ino) of a `METADATA` -> its links inside cached environments."""
-    records: dict[str, DecodedPointer] = field(default_factory=dict)
-    """Path relative to the root -> a wheel pointer decoded ahead (`prefetch_wheel_records`),
+    records: dict[str, DirPointers] = field(default_factory=dict)
+    """Dir relative to the root -> its wheel pointers decoded ahead (`prefetch_wheel_records`),
     used once."""
     sources: dict[str, SourceDirReading] = field(default_factory=dict)
     """Relative path -> an sdist source dir read ahead (`sdists.prefetch_source_dirs`)."""
+    versions: dict[str, list[str]] = field(default_factory=dict)
+    """Relative index package dir of an sdists bucket -> its version dirs, read ahead."""
 
     def path(self, *relative: str) -> str:
         """An absolute path from parts relative to the root (no `os.path.join`: it is the
@@ -107,10 +109,14 @@ class Context:
         return os.sep.join((self.root, *relative))
 
 
-def _decoded_pointer(ctx: Context, relative: str, suffix: str) -> DecodedPointer:
-    """The pointer decoded ahead, else decoded now."""
-    ahead = ctx.records.pop(relative, None)
-    return ahead if ahead is not None else decode_pointer(ctx.root, relative, suffix)
+def _dir_pointers(ctx: Context, directory: str) -> DirPointers:
+    """A wheels-bucket dir's pointers decoded ahead, else decoded now."""
+    ahead = ctx.records.pop(directory, None)
+    if ahead is not None:
+        return ahead
+    absolute = ctx.path(directory)
+    listed = ctx.listings.get(absolute)
+    return decode_dir(ctx.root, directory, listed if listed is not None else _listing(absolute))
 
 
 def _listing(path: str) -> list[str]:
@@ -173,12 +179,9 @@ def read_wheel_dir(ctx: Context, package: str, directory: str, out: PackageConte
     """`wheels-vN/pypi/<name>`, `…/index/<digest>/<name>`, `…/url/<digest>/<name>`."""
     parts = directory.split("/")
     kind_dir, digest = parts[1], (parts[2] if len(parts) > 3 else None)
-    absolute = ctx.path(directory)
-    listed = ctx.listings.get(absolute)
-    names = listed if listed is not None else _listing(absolute)
-    for key, suffix in pointer_names(names):
+    index = index_label(kind_dir, digest, ctx.index_urls) if kind_dir != "url" else None
+    for key, suffix, pointer in _dir_pointers(ctx, directory):
         entry = f"{directory}/{key}"
-        pointer = _decoded_pointer(ctx, entry + suffix, suffix)
         if pointer.failure is not None:
             out.undecoded.append(pointer.failure)
         record = pointer.record
@@ -193,9 +196,9 @@ def read_wheel_dir(ctx: Context, package: str, directory: str, out: PackageConte
         if kind_dir == "url":
             origin = Origin("url", url=url) if suffix == ".http" else Origin("path")
         elif suffix == ".rev":
-            origin = Origin("find-links", index=index_label(kind_dir, digest, ctx.index_urls))
+            origin = Origin("find-links", index=index)
         else:
-            origin = Origin("index", index=index_label(kind_dir, digest, ctx.index_urls), url=url)
+            origin = Origin("index", index=index, url=url)
         archive_id = record.archive_id if record else None
         cached_at = pointer.cached_at
         wheel = wheel_of(ctx, package, entry, name, filename, False, origin, archive_id, cached_at)
