@@ -31,7 +31,9 @@ from uvcache_tui.core.cache import load_cache
 from uvcache_tui.core.pathset import list_paths, outside, removed_paths
 from uvcache_tui.core.predict import ActionKind
 
-AUDIT = {"UVCACHE_TUI_STATE_DIR": tempfile.mkdtemp(prefix="uvct-audit-")}
+_AUDIT_DIR = tempfile.TemporaryDirectory(prefix="uvct-audit-")
+"""Removed when the test session's interpreter exits (a bare mkdtemp was left behind)."""
+AUDIT = {"UVCACHE_TUI_STATE_DIR": _AUDIT_DIR.name}
 """Outside every test's tree, so the surroundings check sees only what uv touched."""
 
 HOSTILE_NAMES = [
