@@ -5,7 +5,9 @@ anything reaches a builder, and no helper record is left behind."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
+import sys
 import tarfile
 import time
 from pathlib import Path
@@ -173,3 +175,57 @@ def test_a_mount_in_use_is_refused_or_waited_for(uv_mount: UvMount, tmp_path: Pa
     finally:
         holder.kill() if holder.poll() is None else None
         holder.wait()
+
+
+SLOW_UV = """\
+FROM {base}
+RUN mv /usr/local/bin/uv /usr/local/bin/uv-real \\
+ && printf '#!/bin/sh\\nif [ "$1" = cache ]; then echo slow-uv-waiting >&2; sleep 300; fi\\nexec /usr/local/bin/uv-real "$@"\\n' > /usr/local/bin/uv \\
+ && chmod 0755 /usr/local/bin/uv
+"""
+"""A uv image whose `uv cache …` waits five minutes before running: a run to interrupt."""
+
+
+@pytest.mark.docker
+def test_an_interrupted_run_is_measured_and_logged(
+    uv_mount: UvMount, tracked: Tracker, tmp_path: Path
+) -> None:
+    """SIGINT while uv's helper build runs: the build is stopped and its records removed,
+    the mount is read again, the result says what went (here nothing: uv never started
+    deleting), the audit log's final line is `interrupted` with the measured bytes, exit 130."""
+    engine = uv_mount.engine
+    context = tmp_path / "slow-uv"
+    context.mkdir()
+    (context / "Dockerfile").write_text(SLOW_UV.format(base=engine.base_image))
+    image = f"uvct-slow-uv-{token()}:1"
+    engine.build(context, tag=image)
+    tracked.images.append(image)
+    env = state_env(engine, tmp_path)
+    first = witness(uv_mount, tmp_path / "first")
+    before = engine.record_ids()
+    audit = tmp_path / "state" / "audit.log"
+    argv = [sys.executable, "-m", "uvcache_tui", "buildkit", "uv-prune", uv_mount.record_id,
+            "--id", uv_mount.cache_id, "--uv-image", image, *helper(engine), "--yes", "--json"]  # fmt: skip
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True)  # fmt: skip
+    try:
+        wait_for(lambda: audit.exists() and audit.read_text().strip(), "the started line", 240)
+        time.sleep(2.0)  # the helper build under way (a stop before it starts is the same)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, (out, err)
+    done = json.loads(out)
+    assert done["interrupted"] is True and done["uv_exit_code"] is None
+    assert done["removed_paths"] == 0 and done["freed_bytes"] == 0
+    assert done["reread"] is not None
+    assert done["helper_records_left"] == []
+    assert new_records(engine, before) == []
+    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [line["status"] for line in lines] == ["started", "interrupted"]
+    assert lines[-1]["freed_bytes"] == 0 and lines[-1]["removed_paths"] == 0
+    second = witness(uv_mount, tmp_path / "second")
+    assert gone_between(first, second) == []

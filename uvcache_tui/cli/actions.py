@@ -135,7 +135,7 @@ def _run(ctx: Context, action: ActionKind, packages: list[str]) -> int:
     sys.stdout.flush()
     cancel = threading.Event()
     try:
-        with _stop_on_signals(cancel):
+        with stop_on_signals(cancel):
             result = run_action(plan, model, uv, on_output=None, wait=args.wait, cancel=cancel)
     except ActionRefused as exc:
         raise UsageError("refusing: " + str(exc)) from exc
@@ -187,7 +187,7 @@ def _refuse_if_blocked(plan: ActionPlan) -> None:
 
 
 @contextlib.contextmanager
-def _stop_on_signals(cancel: threading.Event) -> Iterator[None]:
+def stop_on_signals(cancel: threading.Event) -> Iterator[None]:
     """While uv runs: the first SIGINT/SIGTERM/SIGHUP stops uv (which runs in its own process
     group) and lets the run be measured and logged; a second one aborts at once."""
 

@@ -8,7 +8,9 @@ preview, the confirmation and the result are those of `prune`/`clean` on a local
 Exit codes as every command (docs/cli.md): 0 done or previewed, 1 uv, Docker or a helper
 build failed (uv image missing, no cache with that key), 2 bad input or refused (unknown
 MOUNT, a name that is not a package name, no `--yes` without a terminal, declined),
-3 a build is using the mount (or uv's lock timed out): nothing was removed.
+3 a build is using the mount (or uv's lock timed out): nothing was removed, 130
+interrupted (SIGINT, SIGTERM or SIGHUP stop uv's helper build; the mount is read again, so
+the result and the audit log say what went until then; a second signal aborts at once).
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
-from uvcache_tui.cli.actions import NEWER_BUCKETS_ANSWER, format_plan
+from uvcache_tui.cli.actions import NEWER_BUCKETS_ANSWER, format_plan, stop_on_signals
 from uvcache_tui.cli.buildkit_mounts import locate_argument, mount_keys
 from uvcache_tui.cli.buildkit_options import (
     Handler,
@@ -29,6 +32,7 @@ from uvcache_tui.cli.buildkit_options import (
 )
 from uvcache_tui.cli.common import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_UV_RUNNING,
     UsageError,
@@ -156,8 +160,10 @@ def _run(
         raise UsageError("refusing: " + plan.blockers[0])
     _confirm(planned, args)
     sys.stdout.flush()
+    cancel = threading.Event()
     try:
-        done = run_mount_action(planned, wait_for_builds=args.wait_for_builds)
+        with stop_on_signals(cancel):
+            done = run_mount_action(planned, wait_for_builds=args.wait_for_builds, cancel=cancel)
     except MountInUse as exc:
         return _in_use(str(exc))
     except ActionRefused as exc:
@@ -176,6 +182,8 @@ def _run(
         )
         if not result.ok and result.uv_output:
             print(result.uv_output.strip()[-2000:], file=sys.stderr)
+    if result.interrupted:
+        return EXIT_INTERRUPTED
     if result.lock_busy:
         return EXIT_UV_RUNNING
     return EXIT_OK if result.ok else EXIT_FAILED

@@ -268,9 +268,13 @@ def describe_result(result: ActionResult) -> list[str]:
         ]
     lines: list[str] = []
     if result.interrupted:
+        how = (
+            f"uv was interrupted and has exited (code {result.uv_exit_code})"
+            if result.uv_exit_code is not None
+            else "uv's helper build was stopped before uv reported"
+        )
         lines.append(
-            f"Stopped: uv was interrupted and has exited (code {result.uv_exit_code}); "
-            f"{counted(len(result.removed), 'path')} "
+            f"Stopped: {how}; {counted(len(result.removed), 'path')} "
             f"{plural('was', len(result.removed), 'were')} removed before it stopped."
         )
     else:

@@ -16,6 +16,7 @@ and measured with the same rules as on a local cache.
 from __future__ import annotations
 
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -45,6 +46,7 @@ from uvcache_tui.core.buildkit.mountref import LocatedMount, mounts_of_key
 from uvcache_tui.core.buildkit.transfer import read_with_keys
 from uvcache_tui.core.buildkit.uv_helper import (
     UvHelperRun,
+    UvHelperStopped,
     UvInMount,
     probe_uv_version,
     run_uv_in_mount,
@@ -295,22 +297,26 @@ def _audit(
 
 
 def compare(
-    plan: ActionPlan, before: MountSnapshot, after: MountSnapshot, uv: UvInMount
+    plan: ActionPlan, before: MountSnapshot, after: MountSnapshot, uv: UvInMount | None
 ) -> ActionResult:
-    """What went against what was predicted, as `action_run._measure` says it locally."""
+    """What went against what was predicted, as `action_run._measure` says it locally;
+    `uv` None: its build was stopped before uv reported (the result is `interrupted`)."""
     removed = removed_paths(before.listing, after.listing)
     predicted = [entry.path for entry in plan.prediction.entries]
     shrink = before.model.totals.allocated - after.model.totals.allocated
     held_elsewhere = plan.prediction.shrink_bytes - plan.prediction.totals.reclaimable
-    freed = max(shrink - held_elsewhere, 0) if uv.exit_code == 0 else shrink
-    removed_lines = [line for line in uv.output.splitlines() if line.startswith("Removed ")]
+    exit_code = uv.exit_code if uv is not None else None
+    output = uv.output if uv is not None else ""
+    freed = max(shrink - held_elsewhere, 0) if exit_code == 0 else shrink
+    removed_lines = [line for line in output.splitlines() if line.startswith("Removed ")]
     return ActionResult(
         plan=plan,
         ran=True,
-        uv_exit_code=uv.exit_code,
-        uv_output=uv.output,
+        interrupted=uv is None,
+        uv_exit_code=exit_code,
+        uv_output=output,
         removed_line=removed_lines[-1] if removed_lines else None,
-        lock_busy=is_lock_timeout(uv.exit_code, uv.output),
+        lock_busy=exit_code is not None and is_lock_timeout(exit_code, output),
         freed_bytes=freed,
         after=after.model,
         cache_shrink_bytes=shrink,
@@ -330,11 +336,14 @@ def run_mount_action(
     *,
     wait_for_builds: float = 0.0,
     audit_env: Mapping[str, str] | None = None,
+    cancel: threading.Event | None = None,
 ) -> MountActionResult:
     """Run the planned argv inside the mount, read it again, compare with the preview.
 
-    Raises MountInUse before anything runs, ActionRefused for a blocked plan, HelperError
-    (uv image, no such key, the builder) — the audit log has a final line either way."""
+    Setting `cancel` stops uv's helper build; the mount is still read again, so what went
+    until then is measured and logged (the result is `interrupted`). Raises MountInUse
+    before anything runs, ActionRefused for a blocked plan, HelperError (uv image, no such
+    key, the builder) — the audit log has a final line either way."""
     plan = planned.plan
     if plan.blockers:
         raise ActionRefused(plan.blockers[0])
@@ -346,24 +355,31 @@ def run_mount_action(
     outcome: MountActionResult | None = None
     uv_code: int | None = None
     try:
-        uv = run_uv_in_mount(
-            planned.located.resolved,
-            planned.key,
-            planned.uv_image,
-            plan.argv,
-            {**plan.extra_env, "NO_COLOR": "1"},
-            planned.timeout,
-        )
-        uv_code, status = uv.exit_code, "failed"
+        uv: UvInMount | None = None
+        try:
+            uv = run_uv_in_mount(
+                planned.located.resolved,
+                planned.key,
+                planned.uv_image,
+                plan.argv,
+                {**plan.extra_env, "NO_COLOR": "1"},
+                planned.timeout,
+                cancel.is_set if cancel is not None else None,
+            )
+            uv_code, status = uv.exit_code, "failed"
+            runs = [uv.helper.run]
+        except UvHelperStopped as stopped:
+            runs = [stopped.run]  # measured all the same: uv may have removed a part
         table = planned.before.model.table
         via = VIA_DISK if planned.before.read == READ_ON_DISK else VIA_READER
         with read_mount(
             planned.located, (planned.key,), planned.reader_image, via, table, planned.timeout
         ) as after:
             result = compare(plan, planned.before, after, uv)
-        runs = [uv.helper.run] + ([after.helper] if after.helper else [])
+        runs += [after.helper] if after.helper else []
         outcome = MountActionResult(result, uv, after, runs)
-        status = "done" if uv.exit_code == 0 else "failed"
+        if uv is not None:
+            status = "done" if uv.exit_code == 0 else "failed"
         return outcome
     except HelperError:
         status = "failed"

@@ -21,7 +21,7 @@ import re
 import shlex
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from uvcache_tui.core.buckets import NEWEST_KNOWN
@@ -36,6 +36,7 @@ from uvcache_tui.core.buildkit.engine import EngineError
 from uvcache_tui.core.buildkit.helper_build import (
     BUILD_TIMEOUT,
     IMAGE_PROBLEMS,
+    HelperCancelled,
     HelperError,
     HelperImageMissing,
     HelperRun,
@@ -46,7 +47,7 @@ from uvcache_tui.core.buildkit.helper_build import (
 )
 from uvcache_tui.core.buildkit.helper_build import build_argv as helper_build_argv
 from uvcache_tui.core.buildkit.records import not_reachable
-from uvcache_tui.core.buildkit.streams import StreamTimeout, run_streaming
+from uvcache_tui.core.buildkit.streams import StreamCancelled, StreamTimeout, run_streaming
 
 UV_IMAGE_ENV = "UVCACHE_TUI_UV_IMAGE"
 UV_IMAGE_OPTION = "--uv-image"
@@ -160,6 +161,15 @@ class UvHelperRun:
     run: HelperRun
 
 
+class UvHelperStopped(HelperCancelled):
+    """The uv helper build was stopped (`cancelled()`): uv may have removed part of what was
+    planned. Its records were removed all the same; `run` says how."""
+
+    def __init__(self, run: HelperRun) -> None:
+        super().__init__("the uv helper build was stopped")
+        self.run = run
+
+
 def _uv_build(
     resolved: ResolvedBuilder,
     dockerfile: str,
@@ -167,6 +177,7 @@ def _uv_build(
     image: str,
     namespace: str,
     timeout: float,
+    cancelled: Callable[[], bool] | None = None,
 ) -> UvHelperRun:
     """Run one uv helper build (its output is the progress log), then prune its records."""
     listing_timeout = min(timeout, 60.0)
@@ -175,6 +186,7 @@ def _uv_build(
     except (EngineError, BuildxError) as exc:
         raise HelperError(str(exc)) from exc
     started = time.monotonic()
+    stopped = False
     try:
         with tempfile.TemporaryDirectory(prefix="uvct-uv-") as context:
             try:
@@ -184,16 +196,21 @@ def _uv_build(
                     sink=lambda stream: stream.read(),
                     timeout=timeout,
                     env=resolved.tools.env,
+                    cancelled=cancelled,
                 )
+            except StreamCancelled:
+                stopped = True
             except StreamTimeout as exc:
                 raise HelperError(
                     f"uv helper build did not finish within {timeout:g}s and was killed"
                 ) from exc
-        if outcome.returncode != 0:
+        if not stopped and outcome.returncode != 0:
             raise image_failure(outcome.stderr, image, outcome.returncode)
     finally:
         seconds = time.monotonic() - started
         cleaned = cleanup_helper(resolved, before, nonce, listing_timeout, False)
+    if stopped:
+        raise UvHelperStopped(HelperRun(nonce, seconds, cleaned))
     return UvHelperRun(marked_lines(outcome.stderr, nonce), HelperRun(nonce, seconds, cleaned))
 
 
@@ -232,13 +249,15 @@ def run_uv_in_mount(
     argv: Sequence[str],
     extra_env: Mapping[str, str],
     timeout: float = BUILD_TIMEOUT,
+    cancelled: Callable[[], bool] | None = None,
 ) -> UvInMount:
     """Run `argv` once against the mount of `key`. NoSuchKey when no cache had that key:
-    uv then ran on a new, empty cache, which the cleanup removed again."""
+    uv then ran on a new, empty cache, which the cleanup removed again. `cancelled()` true
+    stops the build (UvHelperStopped)."""
     nonce = new_nonce()
     expand = expands_variables(resolved)
     dockerfile = maintenance_dockerfile(key, image, nonce, expand, argv, extra_env)
-    done = _uv_build(resolved, dockerfile, nonce, image, key.namespace, timeout)
+    done = _uv_build(resolved, dockerfile, nonce, image, key.namespace, timeout, cancelled)
     if done.run.cleanup.created_mounts:
         raise NoSuchKey(
             f"no cache with that key (uid/gid/mode or id differ?): {key.describe()}; "
