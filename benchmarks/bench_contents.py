@@ -12,6 +12,11 @@ Runs, in turn and `--repeat` times, on one cache (a `bench_scan.py` tree, or any
 and prints the medians with the cost of listing every wheel as a share of the scan, next to
 the bar (<= 10 %). Warm page cache; the machine's load is printed too (`os.getloadavg`).
 
+A `bench_scan.py` tree's wheel records are random bytes (each one is kept as undecoded), so
+the script also times decoding one record of the tree against records the real uv wrote
+(`tests/deep_cache.py` builds a small cache with it from a local index, ~1 s): if real
+records cost much more, the tree's figures would flatter the decoder.
+
     uv run python benchmarks/bench_contents.py /tmp/uvb-750k/cache --repeat 5
 """
 
@@ -29,6 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from uvcache_tui.core.buckets import table_for  # noqa: E402
 from uvcache_tui.core.cache import load_cache  # noqa: E402
+from uvcache_tui.core.contents.pointers import decode_pointer  # noqa: E402
 
 BAR = 0.10
 
@@ -42,6 +48,40 @@ def _once(cache: str, uv_version: str, read_records: bool) -> tuple[float, float
     done = time.perf_counter()
     wheels = sum(len(p.wheels) for p in contents.packages.values())
     return scanned - started, done - scanned, wheels
+
+
+def _decode_us(root: str, relative: str, rounds: int = 3000) -> float:
+    started = time.perf_counter()
+    for _ in range(rounds):
+        decode_pointer(root, relative, ".http")
+    return (time.perf_counter() - started) / rounds * 1e6
+
+
+def record_costs(cache: str) -> dict[str, float] | None:
+    """µs to decode one `.http` record: the tree's first one, and the median of the records
+    the real uv wrote into a small cache (None without a uv binary here)."""
+    import glob
+    import tempfile
+    from pathlib import Path
+
+    from tests.deep_cache import build_deep_cache
+
+    ours = sorted(glob.glob(os.path.join(cache, "wheels-v*", "*", "*", "*.http")))[:1]
+    if not ours:
+        return None
+    try:
+        with tempfile.TemporaryDirectory(prefix="uvct-bench-real-") as base:
+            real = build_deep_cache(Path(base))
+            root = str(real.cache)
+            found = glob.glob(os.path.join(root, "wheels-v*", "**", "*.http"), recursive=True)
+            real_us = [_decode_us(root, os.path.relpath(path, root)) for path in found]
+    except Exception as exc:  # no uv, no git: the comparison is only left out
+        print(f"(real records not measured: {exc})", file=sys.stderr)
+        return None
+    return {
+        "tree_record_us": round(_decode_us(cache, os.path.relpath(ours[0], cache)), 1),
+        "real_record_us": round(statistics.median(real_us), 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         "decode_after_s": round(decode, 3),
         "listing_share": round(added / scan, 3),
         "bar_share": BAR,
+        "decode_one_record": record_costs(args.cache),
     }
     rows = [
         ("scan (model only)", f"{scan:.3f} s", ""),
@@ -88,6 +129,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     for label, value, note in rows:
         print(f"  {label:<32} {value:>9}  {note}", file=out)
+    costs = figures["decode_one_record"]
+    if costs:
+        print(
+            f"  decoding one record: {costs['tree_record_us']} µs (this tree's), "
+            f"{costs['real_record_us']} µs (written by the real uv)",
+            file=out,
+        )
     if args.json:
         print(json.dumps(figures, indent=2))
     return 0
