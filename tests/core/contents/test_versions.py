@@ -13,10 +13,12 @@ from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.cache import load_cache
 
 
+@pytest.mark.parametrize("read_records", [False, True], ids=["after", "during-scan"])
 @pytest.mark.parametrize("version", [OLD, AROUND_0_8_2X])
-def test_older_release_cache_decodes(version: str, tmp_path: Path) -> None:
+def test_older_release_cache_decodes(version: str, read_records: bool, tmp_path: Path) -> None:
+    """Both ways: read when asked for (the TUI), and read ahead during the scan (`show`)."""
     deep = build_deep_cache(tmp_path, uv_path=release_binary(version))
-    model = load_cache(str(deep.cache), table_for(version))
+    model = load_cache(str(deep.cache), table_for(version), workers=2, read_records=read_records)
     assert model.contents is not None
     contents = model.contents.read_all()
     assert contents.undecoded == []

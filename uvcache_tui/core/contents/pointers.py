@@ -41,8 +41,8 @@ class DecodedPointer:
     """The policy's URL of the record's file name (`.http` only)."""
     cached_at: float | None
     data: bytes = b""
-    """The bytes, kept only while the record gives no file name (a 0.5-style entry's URL is
-    found by the entry's own name, `read_wheel_dir`)."""
+    """The bytes, kept only where the record gives no file name and the entry is named by a
+    wheel file name's stem (0.5-style: its URL is found by that name, `read_wheel_dir`)."""
     end: int = 0
     """Where the payload ends in `data`."""
 
@@ -99,12 +99,23 @@ def decode_pointer(root: str, relative: str, suffix: str) -> DecodedPointer:
     except RecordError as error:
         failed = undecoded_bytes(relative, str(error), data) if data else None
         failure = failed or undecoded(root, path, str(error))
-        return DecodedPointer(None, failure, None, None, cached_at, data)
+        return DecodedPointer(None, failure, None, None, cached_at, _kept(relative, suffix, data))
     filename = record.filename
     if filename is None:
-        return DecodedPointer(record, None, None, None, cached_at, data, end)
+        return DecodedPointer(
+            record, None, None, None, cached_at, _kept(relative, suffix, data), end
+        )
     url = policy_url(data, end, filename) if suffix == ".http" else None
     return DecodedPointer(record, None, parse_wheel_filename(filename), url, cached_at)
+
+
+def _kept(relative: str, suffix: str, data: bytes) -> bytes:
+    """The bytes, for an entry named by a wheel file name's stem (0.5 and older): its URL
+    is found in them by that name later. Any other entry keeps none (memory)."""
+    if suffix != ".http":
+        return b""
+    key = relative.rsplit("/", 1)[-1][: -len(suffix)]
+    return data if parse_wheel_filename(key + ".whl") is not None else b""
 
 
 def _pointer(data: bytes, suffix: str) -> tuple[ArchiveRecord, int]:
