@@ -153,7 +153,7 @@ class _ParallelScan:
             result = ScanResult(self.root_path, self.root, self.problems, cancelled=was_cancelled)
             result.stats = self.stats
             self.stats.walked_s = time.monotonic() - started
-            result.shared_inodes = finish(self.root, resolve_links(self.links))
+            result.shared_inodes = finish(self.root, resolve_links(self.links), self.state.ints)
             self.links = LinkRecords()
         result.elapsed = time.monotonic() - started
         return result
@@ -355,6 +355,7 @@ class _ParallelScan:
                             parents,
                             figures,
                             incomplete,
+                            self.state,
                         )
                         chunk.links = links
                         chunk.problems = problems

@@ -15,14 +15,44 @@ from typing import Literal
 
 from uvcache_tui.core.model import ProblemLog, Sizes
 
+SMALL_FANOUT = 8
+"""Up to this many subdirectories are kept as a tuple (48-104 bytes; a dict costs 184-272):
+two directories in three of a uv cache have none, nearly all others a few. Larger ones
+(the buckets, `archive-v0`) get a dict, for lookups by name."""
+SHARED_BELOW = 1 << 20
+"""Byte figures below this share one int object per value (`IntPool`)."""
+
+
+class IntPool:
+    """One int object per value for the byte figures of a tree's directories.
+
+    Most directories hold a few small files: their figures repeat (multiples of 4096
+    bytes), and each int object costs 32 bytes. The pool holds at most a few thousand
+    values (multiples of 512 below `SHARED_BELOW`, and whatever other small values come).
+    """
+
+    __slots__ = ("values",)
+
+    def __init__(self) -> None:
+        self.values: dict[int, int] = {}
+
+    def share(self, value: int) -> int:
+        if 0 <= value < SHARED_BELOW and not value & 511:
+            return self.values.setdefault(value, value)
+        return value
+
 
 class DirNode:
-    """One directory: its own figures and, after `finish`, its subtree's."""
+    """One directory: its own figures and, after `finish`, its subtree's.
+
+    Subdirectories are set once, when the directory is listed (`set_children`), in listing
+    order; `children` gives them by name.
+    """
 
     __slots__ = (
         "name",
         "parent",
-        "children",
+        "_children",
         "own_alloc",
         "own_apparent",
         "own_files",
@@ -39,7 +69,8 @@ class DirNode:
     ) -> None:
         self.name = name
         self.parent = parent
-        self.children: dict[str, DirNode] | None = None
+        self._children: tuple[DirNode, ...] | dict[str, DirNode] | None = None
+        """None (no subdirectory), a tuple (up to SMALL_FANOUT) or a dict by name."""
         self.own_alloc = own_alloc
         self.own_apparent = own_apparent
         self.own_files = 0
@@ -54,11 +85,47 @@ class DirNode:
     def __repr__(self) -> str:
         return f"DirNode({self.relpath()!r}, alloc={self.sub_alloc})"
 
+    @property
+    def children(self) -> dict[str, DirNode] | None:
+        """Subdirectories by name, in listing order; None if there are none. Read only:
+        a small directory's are a new dict each time (`set_children` and `remove_child`
+        change them)."""
+        children = self._children
+        if children is None or isinstance(children, dict):
+            return children
+        return {child.name: child for child in children}
+
     def child(self, name: str) -> DirNode | None:
-        return self.children.get(name) if self.children else None
+        children = self._children
+        if children is None:
+            return None
+        if isinstance(children, dict):
+            return children.get(name)
+        for child in children:
+            if child.name == name:
+                return child
+        return None
 
     def iter_children(self) -> Iterator[DirNode]:
-        return iter(self.children.values()) if self.children else iter(())
+        children = self._children
+        if children is None:
+            return iter(())
+        if isinstance(children, dict):
+            return iter(children.values())
+        return iter(children)
+
+    def set_children(self, nodes: Sequence[DirNode]) -> None:
+        """This directory's subdirectories (distinct names), in listing order."""
+        if not nodes:
+            self._children = None
+        elif len(nodes) <= SMALL_FANOUT:
+            self._children = tuple(nodes)
+        else:
+            self._children = {node.name: node for node in nodes}
+
+    def remove_child(self, node: DirNode) -> None:
+        """Take a subdirectory out (the others keep their order)."""
+        self.set_children([child for child in self.iter_children() if child is not node])
 
     def parts(self) -> list[str]:
         """Names from the scan root (excluded) down to this node."""
@@ -148,10 +215,7 @@ class ScanResult:
         for part in relpath.strip("/").split("/"):
             if part == "" or part == ".":
                 continue
-            children = node.children
-            if not children:
-                return None
-            found = children.get(part)
+            found = node.child(part)
             if found is None:
                 return None
             node = found
@@ -222,8 +286,7 @@ class ScanResult:
             if inodes:
                 for inode in inodes:
                     found[id(inode)] = inode
-            if node.children:
-                stack.extend(node.children.values())
+            stack.extend(node.iter_children())
         return found.values()
 
 
@@ -281,13 +344,14 @@ def lowest_common_ancestor(nodes: Sequence[DirNode]) -> DirNode:
     return chain[best]
 
 
-def sum_subtrees(root: DirNode) -> None:
+def sum_subtrees(root: DirNode, pool: IntPool | None = None) -> None:
     """Turn per-directory figures into subtree figures (children before parents).
 
     On entry `sub_alloc`/`sub_apparent` hold each directory's once-met multi-link bytes
     (see `links.LinkTable`); those count towards `sub_alloc` but never towards
-    `sub_reclaim` (a link lies outside).
+    `sub_reclaim` (a link lies outside). `pool`: the walk's, shared by the sums.
     """
+    share = (pool or IntPool()).share
     order: list[DirNode] = []
     append = order.append
     stack = [root]
@@ -296,30 +360,34 @@ def sum_subtrees(root: DirNode) -> None:
     while stack:
         node = pop()
         append(node)
-        if node.children:
-            extend(node.children.values())
+        children = node._children
+        if children is not None:
+            extend(children.values() if isinstance(children, dict) else children)
     for node in reversed(order):
         # Equal figures share one int object (most directories are leaves without
-        # multi-link files): 32 bytes saved per figure on a tree of 100k+ directories.
+        # multi-link files, whose subtree figures are their own): 32 bytes saved per
+        # figure on a tree of 100k+ directories.
         reclaim = alloc = node.own_alloc
         apparent = node.own_apparent
         files = node.own_files
         dirs = 0
-        children = node.children
-        if children:
-            for child in children.values():
+        children = node._children
+        if children is not None:
+            for child in children.values() if isinstance(children, dict) else children:
                 alloc += child.sub_alloc
                 reclaim += child.sub_reclaim
                 apparent += child.sub_apparent
                 files += child.sub_files
                 dirs += child.sub_dirs + 1
+            alloc = share(alloc)
+            reclaim = share(reclaim)
         if node.sub_alloc:
-            alloc += node.sub_alloc
+            alloc = share(alloc + node.sub_alloc)
         if node.sub_apparent:
             apparent += node.sub_apparent
         node.sub_alloc = alloc
         node.sub_reclaim = reclaim if reclaim != alloc else alloc
-        node.sub_apparent = apparent
+        node.sub_apparent = apparent if apparent != alloc else alloc
         node.sub_files = files
         node.sub_dirs = dirs
 
