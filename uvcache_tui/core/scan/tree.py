@@ -26,9 +26,9 @@ SHARED_BELOW = 1 << 20
 class IntPool:
     """One int object per value for the byte figures of a tree's directories.
 
-    Most directories hold a few small files: their figures repeat (multiples of 4096
-    bytes), and each int object costs 32 bytes. The pool holds at most a few thousand
-    values (multiples of 512 below `SHARED_BELOW`, and whatever other small values come).
+    Most directories hold a few small files: their allocated bytes repeat (multiples of
+    4096), and each int object costs 32 bytes. The pool holds at most 2048 values: the
+    multiples of 512 (st_blocks' unit) below `SHARED_BELOW`; other values pass through.
     """
 
     __slots__ = ("values",)
@@ -125,7 +125,13 @@ class DirNode:
 
     def remove_child(self, node: DirNode) -> None:
         """Take a subdirectory out (the others keep their order)."""
-        self.set_children([child for child in self.iter_children() if child is not node])
+        children = self._children
+        if isinstance(children, dict):
+            del children[node.name]  # one of thousands (a pruned archive entry): in place
+            if not children:
+                self._children = None
+        else:
+            self.set_children([child for child in self.iter_children() if child is not node])
 
     def parts(self) -> list[str]:
         """Names from the scan root (excluded) down to this node."""
