@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from uvcache_tui.core.scan import ScanResult, scan
-from uvcache_tui.core.scan.tree import SMALL_FANOUT, DirNode
+from uvcache_tui.core.scan.node import SMALL_FANOUT, DirNode
 
 WALKS = [pytest.param({"workers": 1}, id="serial"), pytest.param({"workers": 2}, id="parallel")]
 

@@ -16,9 +16,8 @@ from collections.abc import MutableSequence, Sequence
 from itertools import islice
 from typing import Any
 
+from uvcache_tui.core.scan.node import DirNode, IntPool
 from uvcache_tui.core.scan.tree import (
-    DirNode,
-    IntPool,
     SharedInode,
     add_along_paths,
     lowest_common_ancestor,

@@ -39,9 +39,10 @@ from typing import TYPE_CHECKING, Any, cast
 from uvcache_tui.core.model import ProblemLog, ScanProgress
 from uvcache_tui.core.scan.launch import EXEC, FORK, Workers, start_workers
 from uvcache_tui.core.scan.links import LinkRecords, finish, resolve_links
+from uvcache_tui.core.scan.node import DirNode
 from uvcache_tui.core.scan.plan import Chunk, Item, plan_chunks, walk_order
 from uvcache_tui.core.scan.serial import scan_serial
-from uvcache_tui.core.scan.tree import DirNode, ScanResult, ScanStats
+from uvcache_tui.core.scan.tree import ScanResult, ScanStats
 from uvcache_tui.core.scan.walk import (
     CancelCheck,
     ProgressCallback,

@@ -43,7 +43,8 @@ from dataclasses import dataclass, field
 
 from uvcache_tui.core.model import ProblemLog
 from uvcache_tui.core.pathset import outermost
-from uvcache_tui.core.scan.tree import DirNode, ScanResult, SharedInode
+from uvcache_tui.core.scan.node import DirNode
+from uvcache_tui.core.scan.tree import ScanResult, SharedInode
 
 
 class FullWalkNeeded(Exception):

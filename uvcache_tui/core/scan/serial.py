@@ -11,7 +11,8 @@ import time
 
 from uvcache_tui.core.model import ProblemLog, ScanProgress
 from uvcache_tui.core.scan.links import LinkTable, finish
-from uvcache_tui.core.scan.tree import DirNode, ScanResult, ScanStats
+from uvcache_tui.core.scan.node import DirNode
+from uvcache_tui.core.scan.tree import ScanResult, ScanStats
 from uvcache_tui.core.scan.walk import (
     CancelCheck,
     ProgressCallback,

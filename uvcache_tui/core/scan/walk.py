@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from uvcache_tui.core.model import Problem, ProblemKind, ProblemLog, ScanProgress
 from uvcache_tui.core.scan.links import LinkRecords, LinkTable
-from uvcache_tui.core.scan.tree import DirNode, IntPool
+from uvcache_tui.core.scan.node import DirNode, IntPool
 
 ProgressCallback = Callable[[ScanProgress], None]
 CancelCheck = Callable[[], bool]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from uvcache_tui.core.model import ProblemLog, ScanProgress
 from uvcache_tui.core.scan.links import LinkRecords
-from uvcache_tui.core.scan.tree import DirNode
+from uvcache_tui.core.scan.node import DirNode
 from uvcache_tui.core.scan.walk import ChunkRows, WalkState, walk_rows
 
 if TYPE_CHECKING:
