@@ -2,7 +2,8 @@
 
 `scan()` is the one entry the CLI, the TUI and `load_cache` call. Inside:
 
-- `tree`: `DirNode`, `ScanResult` and the maths on them (subtree sums, selections);
+- `node`: `DirNode`, one per directory, kept small;
+- `tree`: `ScanResult` and the maths on the tree (subtree sums, selections);
 - `links`: the link table, inodes with more than one link, counted once;
 - `walk`: listing directories, shared by both walks;
 - `serial`: the walk in this process; `parallel` (with `plan` and `worker`): the same
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from uvcache_tui.core.scan.node import DirNode
 from uvcache_tui.core.scan.parallel import (
     fork_is_safe,
     scan_parallel,
@@ -20,7 +22,7 @@ from uvcache_tui.core.scan.parallel import (
     worker_count,
 )
 from uvcache_tui.core.scan.serial import scan_serial
-from uvcache_tui.core.scan.tree import DirNode, ScanResult, ScanStats, SharedInode
+from uvcache_tui.core.scan.tree import ScanResult, ScanStats, SharedInode
 from uvcache_tui.core.scan.walk import CancelCheck, ProgressCallback
 
 __all__ = [

@@ -16,8 +16,8 @@ from collections.abc import MutableSequence, Sequence
 from itertools import islice
 from typing import Any
 
+from uvcache_tui.core.scan.node import DirNode, IntPool
 from uvcache_tui.core.scan.tree import (
-    DirNode,
     SharedInode,
     add_along_paths,
     lowest_common_ancestor,
@@ -258,7 +258,8 @@ def _repeated_keys(keys: Sequence[object]) -> set[object]:
     return {key for key, after in pairs if key == after}
 
 
-def finish(root: DirNode, links: LinkTable) -> list[SharedInode]:
-    """After the walk: subtree figures, then the multi-link inodes on them."""
-    sum_subtrees(root)
+def finish(root: DirNode, links: LinkTable, pool: IntPool | None = None) -> list[SharedInode]:
+    """After the walk: subtree figures (their ints shared through the walk's `pool`), then
+    the multi-link inodes on them."""
+    sum_subtrees(root, pool)
     return links.place()

@@ -39,9 +39,10 @@ from typing import TYPE_CHECKING, Any, cast
 from uvcache_tui.core.model import ProblemLog, ScanProgress
 from uvcache_tui.core.scan.launch import EXEC, FORK, Workers, start_workers
 from uvcache_tui.core.scan.links import LinkRecords, finish, resolve_links
+from uvcache_tui.core.scan.node import DirNode
 from uvcache_tui.core.scan.plan import Chunk, Item, plan_chunks, walk_order
 from uvcache_tui.core.scan.serial import scan_serial
-from uvcache_tui.core.scan.tree import DirNode, ScanResult, ScanStats
+from uvcache_tui.core.scan.tree import ScanResult, ScanStats
 from uvcache_tui.core.scan.walk import (
     CancelCheck,
     ProgressCallback,
@@ -153,7 +154,7 @@ class _ParallelScan:
             result = ScanResult(self.root_path, self.root, self.problems, cancelled=was_cancelled)
             result.stats = self.stats
             self.stats.walked_s = time.monotonic() - started
-            result.shared_inodes = finish(self.root, resolve_links(self.links))
+            result.shared_inodes = finish(self.root, resolve_links(self.links), self.state.ints)
             self.links = LinkRecords()
         result.elapsed = time.monotonic() - started
         return result
@@ -355,6 +356,7 @@ class _ParallelScan:
                             parents,
                             figures,
                             incomplete,
+                            self.state,
                         )
                         chunk.links = links
                         chunk.problems = problems

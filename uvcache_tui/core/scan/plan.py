@@ -11,7 +11,7 @@ from typing import Any
 
 from uvcache_tui.core.model import ProblemLog
 from uvcache_tui.core.scan.links import LinkRecords
-from uvcache_tui.core.scan.tree import DirNode
+from uvcache_tui.core.scan.node import DirNode
 
 MAX_CHUNK = 256
 """Units per chunk at most (chunks shrink towards the end, so the workers finish together)."""

@@ -43,7 +43,8 @@ from dataclasses import dataclass, field
 
 from uvcache_tui.core.model import ProblemLog
 from uvcache_tui.core.pathset import outermost
-from uvcache_tui.core.scan.tree import DirNode, ScanResult, SharedInode
+from uvcache_tui.core.scan.node import DirNode
+from uvcache_tui.core.scan.tree import ScanResult, SharedInode
 
 
 class FullWalkNeeded(Exception):
@@ -181,8 +182,7 @@ def _subtree_ids(nodes: list[DirNode]) -> set[int]:
     while stack:
         node = stack.pop()
         ids.add(id(node))
-        if node.children:
-            stack.extend(node.children.values())
+        stack.extend(node.iter_children())
     return ids
 
 
@@ -364,16 +364,14 @@ def _branch(ancestor: DirNode, node: DirNode, known: dict[int, int]) -> int:
 def _detach(node: DirNode) -> None:
     """Remove a directory's subtree from its parent and every ancestor's figures."""
     parent = node.parent
-    assert parent is not None and parent.children is not None
+    assert parent is not None
     _add_up(parent, -node.sub_alloc, -node.sub_apparent, -node.sub_reclaim)
     current: DirNode | None = parent
     while current is not None:
         current.sub_files -= node.sub_files
         current.sub_dirs -= node.sub_dirs + 1
         current = current.parent
-    del parent.children[node.name]
-    if not parent.children:
-        parent.children = None
+    parent.remove_child(node)
 
 
 def _apply_listing(node: DirNode, listing: _Listing, old: _Figures | None) -> None:

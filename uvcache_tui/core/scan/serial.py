@@ -11,7 +11,8 @@ import time
 
 from uvcache_tui.core.model import ProblemLog, ScanProgress
 from uvcache_tui.core.scan.links import LinkTable, finish
-from uvcache_tui.core.scan.tree import DirNode, ScanResult, ScanStats
+from uvcache_tui.core.scan.node import DirNode
+from uvcache_tui.core.scan.tree import ScanResult, ScanStats
 from uvcache_tui.core.scan.walk import (
     CancelCheck,
     ProgressCallback,
@@ -35,11 +36,14 @@ def scan_serial(
     problems = ProblemLog()
     top = DirNode("", None)
     links = LinkTable()
-    was_cancelled = _walk(root_path, top, links, problems, progress, cancelled, progress_interval)
+    state = WalkState()
+    was_cancelled = _walk(
+        root_path, top, links, problems, state, progress, cancelled, progress_interval
+    )
     result = ScanResult(root_path, top, problems, cancelled=was_cancelled)
     result.stats = stats if stats is not None else ScanStats()
     result.stats.walked_s = time.monotonic() - started
-    result.shared_inodes = finish(top, links)
+    result.shared_inodes = finish(top, links, state.ints)
     result.elapsed = time.monotonic() - started
     return result
 
@@ -49,6 +53,7 @@ def _walk(
     root: DirNode,
     links: LinkTable,
     problems: ProblemLog,
+    state: WalkState,
     progress: ProgressCallback | None,
     cancelled: CancelCheck | None,
     interval: float,
@@ -62,7 +67,7 @@ def _walk(
         return False
     root.own_alloc = root_stat.st_blocks * 512
     root.own_apparent = root_stat.st_size
-    state = WalkState(total_alloc=root.own_alloc)
+    state.total_alloc = root.own_alloc
     stack: list[tuple[str, DirNode]] = [(root_path, root)]
     # Directory identities, for loop detection (bind mounts): st_ino on the root's device.
     visited_dirs: set[object] = {root_stat.st_ino}

@@ -1,6 +1,6 @@
 """The scanned tree and its maths: directories, their subtree figures, and selections.
 
-Per directory one `DirNode`; per file nothing. A walk (`serial`, `parallel`) fills each
+Per directory one `DirNode` (`node`); per file nothing. A walk (`serial`, `parallel`) fills each
 node's own figures and the link table (`links`) the multi-link inodes; `sum_subtrees` and
 `LinkTable.place` then give every node its subtree figures, and `ScanResult.selection_sizes`
 the figures of any union of subtrees (see docs/design.md).
@@ -9,79 +9,12 @@ the figures of any union of subtrees (see docs/design.md).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from uvcache_tui.core.model import ProblemLog, Sizes
-
-
-class DirNode:
-    """One directory: its own figures and, after `finish`, its subtree's."""
-
-    __slots__ = (
-        "name",
-        "parent",
-        "children",
-        "own_alloc",
-        "own_apparent",
-        "own_files",
-        "sub_alloc",
-        "sub_apparent",
-        "sub_reclaim",
-        "sub_files",
-        "sub_dirs",
-        "complete",
-    )
-
-    def __init__(
-        self, name: str, parent: DirNode | None, own_alloc: int = 0, own_apparent: int = 0
-    ) -> None:
-        self.name = name
-        self.parent = parent
-        self.children: dict[str, DirNode] | None = None
-        self.own_alloc = own_alloc
-        self.own_apparent = own_apparent
-        self.own_files = 0
-        self.sub_alloc = 0
-        self.sub_apparent = 0
-        self.sub_reclaim = 0
-        self.sub_files = 0
-        self.sub_dirs = 0
-        self.complete = True
-        """False if this directory could not be listed completely."""
-
-    def __repr__(self) -> str:
-        return f"DirNode({self.relpath()!r}, alloc={self.sub_alloc})"
-
-    def child(self, name: str) -> DirNode | None:
-        return self.children.get(name) if self.children else None
-
-    def iter_children(self) -> Iterator[DirNode]:
-        return iter(self.children.values()) if self.children else iter(())
-
-    def parts(self) -> list[str]:
-        """Names from the scan root (excluded) down to this node."""
-        names: list[str] = []
-        node: DirNode | None = self
-        while node is not None and node.parent is not None:
-            names.append(node.name)
-            node = node.parent
-        names.reverse()
-        return names
-
-    def relpath(self) -> str:
-        return "/".join(self.parts()) or "."
-
-    @property
-    def sizes(self) -> Sizes:
-        return Sizes(
-            allocated=self.sub_alloc,
-            apparent=self.sub_apparent,
-            reclaimable=self.sub_reclaim,
-            files=self.sub_files,
-            dirs=self.sub_dirs,
-        )
+from uvcache_tui.core.scan.node import DirNode, IntPool
 
 
 @dataclass(frozen=True)
@@ -148,10 +81,7 @@ class ScanResult:
         for part in relpath.strip("/").split("/"):
             if part == "" or part == ".":
                 continue
-            children = node.children
-            if not children:
-                return None
-            found = children.get(part)
+            found = node.child(part)
             if found is None:
                 return None
             node = found
@@ -222,8 +152,7 @@ class ScanResult:
             if inodes:
                 for inode in inodes:
                     found[id(inode)] = inode
-            if node.children:
-                stack.extend(node.children.values())
+            stack.extend(node.iter_children())
         return found.values()
 
 
@@ -281,13 +210,14 @@ def lowest_common_ancestor(nodes: Sequence[DirNode]) -> DirNode:
     return chain[best]
 
 
-def sum_subtrees(root: DirNode) -> None:
+def sum_subtrees(root: DirNode, pool: IntPool | None = None) -> None:
     """Turn per-directory figures into subtree figures (children before parents).
 
     On entry `sub_alloc`/`sub_apparent` hold each directory's once-met multi-link bytes
     (see `links.LinkTable`); those count towards `sub_alloc` but never towards
-    `sub_reclaim` (a link lies outside).
+    `sub_reclaim` (a link lies outside). `pool`: the walk's, shared by the sums.
     """
+    share = (pool or IntPool()).share
     order: list[DirNode] = []
     append = order.append
     stack = [root]
@@ -296,30 +226,34 @@ def sum_subtrees(root: DirNode) -> None:
     while stack:
         node = pop()
         append(node)
-        if node.children:
-            extend(node.children.values())
+        children = node._children
+        if children is not None:
+            extend(children.values() if isinstance(children, dict) else children)
     for node in reversed(order):
         # Equal figures share one int object (most directories are leaves without
-        # multi-link files): 32 bytes saved per figure on a tree of 100k+ directories.
+        # multi-link files, whose subtree figures are their own): 32 bytes saved per
+        # figure on a tree of 100k+ directories.
         reclaim = alloc = node.own_alloc
         apparent = node.own_apparent
         files = node.own_files
         dirs = 0
-        children = node.children
-        if children:
-            for child in children.values():
+        children = node._children
+        if children is not None:
+            for child in children.values() if isinstance(children, dict) else children:
                 alloc += child.sub_alloc
                 reclaim += child.sub_reclaim
                 apparent += child.sub_apparent
                 files += child.sub_files
                 dirs += child.sub_dirs + 1
+            alloc = share(alloc)
+            reclaim = share(reclaim)
         if node.sub_alloc:
-            alloc += node.sub_alloc
+            alloc = share(alloc + node.sub_alloc)
         if node.sub_apparent:
             apparent += node.sub_apparent
         node.sub_alloc = alloc
         node.sub_reclaim = reclaim if reclaim != alloc else alloc
-        node.sub_apparent = apparent
+        node.sub_apparent = apparent if apparent != alloc else alloc
         node.sub_files = files
         node.sub_dirs = dirs
 

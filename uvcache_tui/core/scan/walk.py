@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from uvcache_tui.core.model import Problem, ProblemKind, ProblemLog, ScanProgress
 from uvcache_tui.core.scan.links import LinkRecords, LinkTable
-from uvcache_tui.core.scan.tree import DirNode
+from uvcache_tui.core.scan.node import DirNode, IntPool
 
 ProgressCallback = Callable[[ScanProgress], None]
 CancelCheck = Callable[[], bool]
@@ -32,7 +32,7 @@ _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXE
 class WalkState:
     """Counters of a walk, carried from one `walk_dirs` call to the next."""
 
-    __slots__ = ("entries", "total_alloc", "dirs_done", "loops", "next_report")
+    __slots__ = ("entries", "total_alloc", "dirs_done", "loops", "next_report", "names", "ints")
 
     def __init__(self, total_alloc: int = 0) -> None:
         self.entries = 0
@@ -41,6 +41,10 @@ class WalkState:
         self.loops = 0
         """Directories skipped as loops (a directory identity met a second time)."""
         self.next_report = 0.0
+        self.names: dict[str, str] = {}
+        """One str object per directory name met (`__pycache__`, `tests`, a package's
+        name in each of its archive entries...): the tree holds each name once."""
+        self.ints = IntPool()
 
 
 def walk_dirs(
@@ -81,6 +85,8 @@ def walk_dirs(
     ifdir = _S_IFDIR
     add_link = links.add
     new_node = DirNode
+    share_name = state.names.setdefault
+    share_int = state.ints.share
     by_fd = _SCANDIR_FD
     open_dir = os.open
     close = os.close
@@ -112,7 +118,7 @@ def walk_dirs(
         prefix = path if path.endswith("/") else path + "/"
         own_blocks = own_apparent = own_files = 0
         dir_blocks = link_blocks = seen = 0
-        children = node.children
+        subdirs: list[DirNode] = []
         try:
             with iterator:
                 try:
@@ -126,6 +132,7 @@ def walk_dirs(
                         if st.st_mode & ifmt == ifdir:
                             seen += 1
                             name = entry.name
+                            name = share_name(name, name)
                             dev = st.st_dev
                             key: object = st.st_ino if dev == root_dev else (dev, st.st_ino)
                             if key in visited_dirs:
@@ -138,9 +145,7 @@ def walk_dirs(
                             blocks = st.st_blocks
                             dir_blocks += blocks
                             child = new_node(name, node, blocks * 512, st.st_size)
-                            if children is None:
-                                children = node.children = {}
-                            children[name] = child
+                            subdirs.append(child)
                             child_path = prefix + name
                             push((child_path, child))
                             if not name.isascii():
@@ -162,8 +167,11 @@ def walk_dirs(
         finally:
             if fd >= 0:
                 close(fd)
-        node.own_alloc += own_blocks * 512
-        node.own_apparent += own_apparent
+        if subdirs:
+            node.set_children(subdirs)
+        alloc = node.own_alloc = share_int(node.own_alloc + own_blocks * 512)
+        apparent = node.own_apparent + own_apparent
+        node.own_apparent = alloc if apparent == alloc else apparent
         node.own_files += own_files
         entries += own_files + seen
         total_alloc += (own_blocks + link_blocks + dir_blocks) * 512
@@ -243,6 +251,7 @@ def walk_rows(
     next_code = len(units)
     push = stack.append
     names_append = rows.names.append
+    share_name = state.names.setdefault
     parents_append = rows.parents.append
     figures_extend = figures.extend
     incomplete = rows.incomplete
@@ -296,6 +305,7 @@ def walk_rows(
                         if st.st_mode & ifmt == ifdir:
                             seen += 1
                             name = entry.name
+                            name = share_name(name, name)
                             dev = st.st_dev
                             key: object = st.st_ino if dev == root_dev else (dev, st.st_ino)
                             if key in visited_dirs:

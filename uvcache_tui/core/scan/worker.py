@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from uvcache_tui.core.model import ProblemLog, ScanProgress
 from uvcache_tui.core.scan.links import LinkRecords
-from uvcache_tui.core.scan.tree import DirNode
+from uvcache_tui.core.scan.node import DirNode
 from uvcache_tui.core.scan.walk import ChunkRows, WalkState, walk_rows
 
 if TYPE_CHECKING:
@@ -137,34 +137,48 @@ def build_tree(
     parents: array[int],
     figures: array[int],
     incomplete: list[int],
+    state: WalkState,
 ) -> list[DirNode]:
     """In the parent: one chunk's directories, rebuilt under its unit roots (`nodes`, in
-    the chunk's order; see `walk.ChunkRows`). Returns every directory by code."""
+    the chunk's order; see `walk.ChunkRows`), their names and byte figures shared through
+    the walk's `state` as the serial walk shares them. Returns every directory by code."""
+    share = state.ints.share
+    share_name = state.names.setdefault
     for index, node in enumerate(nodes):
         base = index * 5
-        node.own_alloc = figures[base]
-        node.own_apparent = figures[base + 1]
+        alloc = node.own_alloc = share(figures[base])
+        apparent = figures[base + 1]
+        node.own_apparent = alloc if apparent == alloc else apparent
         node.own_files = figures[base + 2]
         node.sub_alloc = figures[base + 3]
         node.sub_apparent = figures[base + 4]
     append = nodes.append
     new_node = DirNode
     it = islice(figures, len(nodes) * 5, None)
+    # A directory's subdirectories are consecutive rows (it was listed at once).
+    siblings: list[DirNode] = []
+    siblings_parent = -1
     for name, parent_code, own_alloc, own_apparent, own_files, link_alloc, link_apparent in zip(
         names, parents, it, it, it, it, it, strict=True
     ):
-        parent = nodes[parent_code]
-        node = new_node(name, parent, own_alloc, own_apparent)
+        if parent_code != siblings_parent:
+            if siblings:
+                nodes[siblings_parent].set_children(siblings)
+                siblings = []
+            siblings_parent = parent_code
+        own_alloc = share(own_alloc)
+        if own_apparent == own_alloc:
+            own_apparent = own_alloc
+        node = new_node(share_name(name, name), nodes[parent_code], own_alloc, own_apparent)
         if own_files:
             node.own_files = own_files
         if link_alloc or link_apparent:
             node.sub_alloc = link_alloc
             node.sub_apparent = link_apparent
-        children = parent.children
-        if children is None:
-            children = parent.children = {}
-        children[name] = node
+        siblings.append(node)
         append(node)
+    if siblings:
+        nodes[siblings_parent].set_children(siblings)
     for code in incomplete:
         nodes[code].complete = False
     return nodes
