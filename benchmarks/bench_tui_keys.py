@@ -10,8 +10,9 @@ answer while it scans and while the model is put on screen (issue 12's TUI bars)
   `1` in turn, each `--interval` s after the last was answered. A key is answered when
   the screen's `show_tab` action has run (the tab switched; during the first scan, the note
   that tabs are for scanned caches). Keys pressed before the model's message was handled
-  count as "during the scan"; the others, until `--after` s after the table is full, as
-  "as the model arrives" (that is when a large table is filled). A key the UI thread cannot
+  count as "during the scan"; those pressed from then until the Packages table is full
+  as "as the model arrives" (when a large table is filled); those of the `--after` s
+  after that as "after" (switching tabs that hold the full tables). A key the UI thread cannot
   take because it is busy waits, and that wait is what is measured (a pilot coroutine on
   the same loop would only start its stopwatch after the stall).
 - `uv cache size`: the anchor, same cache, run in turn with the app (`--repeat` each).
@@ -58,6 +59,7 @@ class Run:
     filled: float
     scan_keys: list[float] = field(default_factory=list)
     arrival_keys: list[float] = field(default_factory=list)
+    after_keys: list[float] = field(default_factory=list)
 
 
 def uv_binary() -> str:
@@ -168,7 +170,8 @@ async def one_run(cache: str, interval: float, after: float) -> Run:
         model=model_at[0] - started,
         filled=filled_at - started,
         scan_keys=[end - start for start, end in typist.presses if start < arrival],
-        arrival_keys=[end - start for start, end in typist.presses if start >= arrival],
+        arrival_keys=[end - start for start, end in typist.presses if arrival <= start < filled_at],
+        after_keys=[end - start for start, end in typist.presses if start >= filled_at],
     )
 
 
@@ -207,11 +210,13 @@ def report(label: str, runs: list[Run], uv: float) -> dict[str, Any]:
     filled = statistics.median(r.filled for r in runs)
     scan = [k for r in runs for k in r.scan_keys]
     arrival = [k for r in runs for k in r.arrival_keys]
+    after = [k for r in runs for k in r.after_keys]
     print(f"  {label}")
     print(f"    complete model         {model:7.2f} s   {model / uv:.2f}x uv (bar <= {MODEL_BAR}x)")
     print(f"    Packages table full    {filled:7.2f} s   {filled / uv:.2f}x uv")
     print(f"    keys during the scan       {describe(scan)}  (bar <= {KEY_BAR * 1000:.0f} ms)")
     print(f"    keys as the model arrives  {describe(arrival)}")
+    print(f"    keys after, tables full    {describe(after)}")
     return {
         "model_s": model,
         "filled_s": filled,
