@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from rich.text import Text, TextType
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
@@ -35,6 +36,10 @@ FIRST_ROWS = 150
 """Rows a fill adds at once: more than a screenful, so what is seen is whole at once."""
 SLICE_ROWS = 100
 """Rows added per slice after those (~20 ms of UI thread), the event loop served between."""
+SLICE_PAUSE = 0.002
+"""Seconds between slices: a key's message hops from the app to the focused widget and
+back up to the binding, one loop pass each; a pause lets them all run, a bare yield
+(`sleep(0)`) would let one hop run per slice."""
 
 Item = TypeVar("Item")
 
@@ -193,7 +198,7 @@ class FittedTable(DataTable[Text]):
         self, generation: int, items: Sequence[Item], make_row: Callable[[Item], TableRow]
     ) -> None:
         for start in range(self.first_rows, len(items), self.slice_rows):
-            await asyncio.sleep(0)
+            await asyncio.sleep(SLICE_PAUSE)
             if generation != self._fill_generation:
                 return
             end = start + self.slice_rows
@@ -218,19 +223,28 @@ class FittedTable(DataTable[Text]):
         self._cursor_to_come = None
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        """DataTable measures every cell of every new row (on idle) to size auto-width
-        columns; here every column has its width, so only rows with a label or an auto
-        height (none here) need it: this halves what adding a row costs."""
-        if any(column.auto_width for column in self.columns.values()):
+        """What DataTable does on idle after rows were added, less what costs here.
+
+        It measures every cell of every new row to size auto-width columns; every column
+        here has its width, so only rows with a label or an auto height (none here) need
+        that, and measuring halved what adding a row costs. Then it sets the virtual size,
+        whose every change lays the whole screen out again (tens of ms): here the height
+        counts the rows still to come, so it is set once per fill, not once per slice.
+        """
+        rows = self.rows
+        measured = [
+            key
+            for key in new_rows
+            if key in rows and (rows[key].label is not None or rows[key].auto_height)
+        ]
+        if measured or any(column.auto_width for column in self.columns.values()):
             super()._update_dimensions(new_rows)
             return
-        rows = self.rows
-        super()._update_dimensions(
-            [
-                key
-                for key in new_rows
-                if key in rows and (rows[key].label is not None or rows[key].auto_height)
-            ]
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = Size(
+            width + self._row_label_column_width,
+            self._total_row_height + self._rows_to_come + header,
         )
 
     def add_row(
