@@ -29,6 +29,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from uvcache_tui.core.sorting import DEFAULT_ORDER, SortKey, SortOrder
+from uvcache_tui.tui.heap import settle_young
 
 CELL_PADDING = 2
 """Cells a column takes besides its width (DataTable's default padding, one a side)."""
@@ -36,6 +37,9 @@ FIRST_ROWS = 150
 """Rows a fill adds at once: more than a screenful, so what is seen is whole at once."""
 SLICE_ROWS = 100
 """Rows added per slice after those (~20 ms of UI thread), the event loop served between."""
+SETTLE_ROWS = 2000
+"""After a fill of this many rows, their cells are moved out of the collector's sight
+(`tui.heap`): otherwise every full collection walks them again."""
 SLICE_PAUSE = 0.002
 """Seconds between slices: a key's message hops from the app to the focused widget and
 back up to the binding, one loop pass each; a pause lets them all run, a bare yield
@@ -204,6 +208,8 @@ class FittedTable(DataTable[Text]):
             end = start + self.slice_rows
             self._add_rows(items[start:end], make_row)
             self._rows_to_come = max(0, len(items) - end)
+        if len(items) >= SETTLE_ROWS:
+            settle_young()
         self.post_message(self.Filled(self))
 
     def _add_rows(self, items: Iterable[Item], make_row: Callable[[Item], TableRow]) -> None:
