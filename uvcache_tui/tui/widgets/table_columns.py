@@ -35,8 +35,8 @@ CELL_PADDING = 2
 """Cells a column takes besides its width (DataTable's default padding, one a side)."""
 FIRST_ROWS = 150
 """Rows a fill adds at once: more than a screenful, so what is seen is whole at once."""
-SLICE_ROWS = 100
-"""Rows added per slice after those (~20 ms of UI thread), the event loop served between."""
+SLICE_ROWS = 50
+"""Rows added per slice after those (~10 ms of UI thread), the event loop served between."""
 SETTLE_ROWS = 2000
 """After a fill of this many rows, their cells are moved out of the collector's sight
 (`tui.heap`): otherwise every full collection walks them again."""
@@ -248,9 +248,10 @@ class FittedTable(DataTable[Text]):
             return
         width = sum(column.get_render_width(self) for column in self.columns.values())
         header = self.header_height if self.show_header else 0
+        # Not `_total_row_height`: it builds a list of every line's row, once per slice.
+        height = sum(row.height for row in rows.values())
         self.virtual_size = Size(
-            width + self._row_label_column_width,
-            self._total_row_height + self._rows_to_come + header,
+            width + self._row_label_column_width, height + self._rows_to_come + header
         )
 
     def add_row(
