@@ -15,6 +15,9 @@ from textual.pilot import Pilot
 
 from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
 from tests.uvcache_factory import UvEnv
+from uvcache_tui.core.dir_listing import FILES_KEY, DirRow
+from uvcache_tui.core.scan import DirNode
+from uvcache_tui.tui.widgets.files_view import name_cells, row_name
 from uvcache_tui.tui.widgets.table_columns import FittedTable, TableRow, reset_columns
 
 ROWS = 3000
@@ -226,3 +229,18 @@ def test_packages_filter_typed_during_a_fill_shows_exactly_the_filtered_rows(
             assert keys(table) == everything
 
     run(body)
+
+
+def test_files_name_width_is_what_the_names_take() -> None:
+    node = DirNode("0123456789abcdef", None)
+    rows = [
+        DirRow(FILES_KEY, "(3 files)", 1, 1, 3, 1, None),
+        DirRow("d:plain", "plain", 1, 1, 1, 1, node),
+        DirRow("d:archive", "0123456789abcdef", 1, 1, 1, 1, node, "idna 3.20"),
+        DirRow("d:wide", "名前", 1, 1, 1, 1, node, "パッケージ 1.0"),
+        DirRow("d:long", "x" * 300, 1, 1, 1, 1, node),
+        DirRow("d:long-wide", "名" * 11, 1, 1, 1, 1, node),
+    ]
+    for row in rows:
+        for limit in (200, 12):
+            assert name_cells(row, limit) == row_name(row, limit).cell_len, (row.key, limit)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -62,6 +63,14 @@ def row_name(row: DirRow, width: int) -> Text:
     return text
 
 
+def name_cells(row: DirRow, limit: int = 200) -> int:
+    """Cells `row_name(row, limit)` takes, without building it (archive-v0 has a row per
+    archive: 13k on the 750k-entry benchmark)."""
+    if row.node is not None and row.label is not None:
+        return min(cell_len(f"{row.label}  {row.name}/"), limit)
+    return cell_len(fit(row.name if row.node is None else row.name + "/", limit))
+
+
 class FilesTable(SortableTable):
     """The listing; enter descends (DataTable's select), backspace/left go up. Name takes
     the room the other columns leave, then the bar; when narrow the bar, Files, % and
@@ -93,8 +102,7 @@ class FilesTable(SortableTable):
         """Replace the listing; the columns are fitted to the table's width. The cursor
         goes to the row keyed `cursor`, else to the first row after `..`."""
         rows = listing.rows
-        names = [row_name(row, 200) for row in rows]
-        width = max([4, *(n.cell_len for n in names)])
+        width = max([4, *(name_cells(row) for row in rows)])
         order = self.order
         widths = reset_columns(
             self,
