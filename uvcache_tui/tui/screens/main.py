@@ -42,6 +42,7 @@ from uvcache_tui.tui.buildkit.mount_view import MOUNT_IS_READ_ONLY
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
 from uvcache_tui.tui.buildkit.view import BuildkitView
 from uvcache_tui.tui.config import READ_ONLY_KEYS, READ_ONLY_NOTICE, AppConfig
+from uvcache_tui.tui.heap import settle_model
 from uvcache_tui.tui.messages import (
     ActionPlanFailed,
     ActionPlanned,
@@ -475,6 +476,8 @@ class MainScreen(Screen[None]):
         self.locations_tree.refresh_location(state)
         if path == self.selected_path:
             self.refresh_detail()
+        if outcome.result is not None:
+            settle_model()  # the new tree out of the collector's sight (`tui.heap`)
         if outcome.status is LocationStatus.PARTIAL:
             self.notify(f"Scan of {path} stopped: figures are partial", severity="warning")
 

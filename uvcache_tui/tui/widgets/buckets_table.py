@@ -6,13 +6,14 @@ from rich.text import Text
 from textual import on
 
 from uvcache_tui.core.buckets import BucketStatus
-from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.cache import BucketEntry, CacheModel
 from uvcache_tui.core.sorting import sort_rows
 from uvcache_tui.tui.format import format_count, format_size
 from uvcache_tui.tui.widgets.bucket_bar import bucket_colour
 from uvcache_tui.tui.widgets.table_columns import (
     FittedTable,
     SortableTable,
+    TableRow,
     column_label,
     label_width,
     reset_columns,
@@ -64,7 +65,7 @@ class BucketsTable(SortableTable):
             return
         order = self.order
         entries = sort_rows(model.buckets, order, name=lambda b: b.name, sizes=lambda b: b.sizes)
-        names = [e.name + ("" if e.is_dir else " (file)") for e in entries]
+        names = [shown_name(e) for e in entries]
         reset_columns(
             self,
             [
@@ -87,13 +88,21 @@ class BucketsTable(SortableTable):
                 ),
             ],
         )
-        for entry, name in zip(entries, names, strict=True):
-            self.add_row(
-                Text.assemble(("■ ", bucket_colour(entry)), name),
-                Text(entry.status.value, style=STATUS_STYLES[entry.status]),
-                right(format_size(entry.sizes.allocated)),
-                right(format_size(entry.sizes.reclaimable)),
-                right(format_count(entry.sizes.files)),
-                key=entry.name,
-            )
-        self.restore_cursor(cursor)
+        self.fill(entries, bucket_row, cursor=cursor)
+
+
+def shown_name(entry: BucketEntry) -> str:
+    return entry.name + ("" if entry.is_dir else " (file)")
+
+
+def bucket_row(entry: BucketEntry) -> TableRow:
+    return TableRow(
+        entry.name,
+        (
+            Text.assemble(("■ ", bucket_colour(entry)), shown_name(entry)),
+            Text(entry.status.value, style=STATUS_STYLES[entry.status]),
+            right(format_size(entry.sizes.allocated)),
+            right(format_size(entry.sizes.reclaimable)),
+            right(format_count(entry.sizes.files)),
+        ),
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -31,6 +32,7 @@ from uvcache_tui.tui.format import format_count, format_size, size_bar
 from uvcache_tui.tui.widgets.table_columns import (
     FittedTable,
     SortableTable,
+    TableRow,
     column_label,
     fit,
     label_width,
@@ -61,6 +63,14 @@ def row_name(row: DirRow, width: int) -> Text:
     return text
 
 
+def name_cells(row: DirRow, limit: int = 200) -> int:
+    """Cells `row_name(row, limit)` takes, without building it (archive-v0 has a row per
+    archive: 13k on the 750k-entry benchmark)."""
+    if row.node is not None and row.label is not None:
+        return min(cell_len(f"{row.label}  {row.name}/"), limit)
+    return cell_len(fit(row.name if row.node is None else row.name + "/", limit))
+
+
 class FilesTable(SortableTable):
     """The listing; enter descends (DataTable's select), backspace/left go up. Name takes
     the room the other columns leave, then the bar; when narrow the bar, Files, % and
@@ -88,11 +98,11 @@ class FilesTable(SortableTable):
             drop=("bar", "files", "share", "shared"),
         )
 
-    def show_rows(self, listing: Listing, with_up: bool) -> None:
-        """Replace the listing; the columns are fitted to the table's width."""
+    def show_rows(self, listing: Listing, with_up: bool, cursor: str | None = None) -> None:
+        """Replace the listing; the columns are fitted to the table's width. The cursor
+        goes to the row keyed `cursor`, else to the first row after `..`."""
         rows = listing.rows
-        names = [row_name(row, 200) for row in rows]
-        width = max([4, *(n.cell_len for n in names)])
+        width = max([4, *(name_cells(row) for row in rows)])
         order = self.order
         widths = reset_columns(
             self,
@@ -120,22 +130,29 @@ class FilesTable(SortableTable):
         )
         width = widths["name"]
         bar_width = widths.get("bar", MIN_BAR_WIDTH)
-        if with_up:
-            blank = Text("")
-            self.add_row(Text("..", style="bold"), *([blank] * 6), key=UP_KEY)
-        for row in rows:
+
+        def table_row(row: DirRow | None) -> TableRow:
+            if row is None:
+                return TableRow(UP_KEY, (Text("..", style="bold"), *([Text("")] * 6)))
             share = listing.share(row)
             linked = row.linked_elsewhere
-            self.add_row(
-                row_name(row, width),
-                right(format_size(row.allocated)),
-                right(format_size(row.reclaimable)),
-                right(f"{LINK_MARK} {format_size(linked)}" if linked else "", "magenta"),
-                Text(size_bar(share, bar_width), style="cyan"),
-                right(f"{100 * share:.0f}"),
-                right(format_count(row.files)),
-                key=row.key,
+            return TableRow(
+                row.key,
+                (
+                    row_name(row, width),
+                    right(format_size(row.allocated)),
+                    right(format_size(row.reclaimable)),
+                    right(f"{LINK_MARK} {format_size(linked)}" if linked else "", "magenta"),
+                    Text(size_bar(share, bar_width), style="cyan"),
+                    right(f"{100 * share:.0f}"),
+                    right(format_count(row.files)),
+                ),
             )
+
+        items: list[DirRow | None] = [None, *rows] if with_up else list(rows)
+        if cursor not in {row.key for row in rows}:  # `..` (row 0) or gone
+            cursor = rows[0].key if with_up and rows and cursor != UP_KEY else None
+        self.fill(items, table_row, cursor=cursor)
 
     def action_go_up(self) -> None:
         self.post_message(self.GoUp())
@@ -329,9 +346,5 @@ class FilesView(Vertical):
             details.append("could not be listed completely")
         crumb.append("  " + " · ".join(details), style="dim")
         self.query_one("#files-path", Static).update(crumb)
-        table.show_rows(listing, with_up=node.parent is not None)
-        if cursor is not None and cursor in table.rows:
-            table.move_cursor(row=table.get_row_index(cursor))
-        elif node.parent is not None and table.row_count > 1:
-            table.move_cursor(row=1)
+        table.show_rows(listing, with_up=node.parent is not None, cursor=cursor)
         self.post_message(self.Moved(relpath))

@@ -29,6 +29,7 @@ from uvcache_tui.tui.screens.wheels import WheelsScreen
 from uvcache_tui.tui.widgets.table_columns import (
     FittedTable,
     SortableTable,
+    TableRow,
     column_label,
     fit,
     label_width,
@@ -139,6 +140,11 @@ class PackagesView(Vertical):
         super().__init__(id=id)
         self.marked_packages: set[str] = set()
         self._model: CacheModel | None = None
+        self._versions: dict[str, str] = {}
+        """The model's packages' versions, as shown (computed once a model)."""
+        self._shown: list[str] = []
+        """The names the filter lets through, in the table's order: the table's rows once
+        its fill is done (a large table fills in slices)."""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter packages by name…", id="packages-filter")
@@ -175,14 +181,16 @@ class PackagesView(Vertical):
         return clean_packages_sizes(self._model, self.marked_packages)
 
     def visible_names(self) -> list[str]:
-        """Row keys currently shown, in order (what the filter left)."""
-        return [str(row.key.value) for row in self.table.ordered_rows]
+        """The names shown, in order (what the filter left), all of them even while the
+        table is still filling."""
+        return list(self._shown)
 
     def show_model(self, model: CacheModel) -> None:
         """Show a scan's packages. A rescan keeps the marks of packages still there;
         another cache starts unmarked, so an action never applies marks to the wrong cache."""
         same_cache = self._model is not None and self._model.path == model.path
         self._model = model
+        self._versions = {p.name: versions_text(p.versions) for p in model.packages}
         names = {p.name for p in model.packages} if same_cache else set()
         if self.marked_packages - names:
             self.marked_packages &= names
@@ -243,15 +251,16 @@ class PackagesView(Vertical):
 
     def _fill(self, keep_cursor: bool = True) -> None:
         """Show the model's packages that pass the filter, in the table's order; the
-        cursor stays on its package unless `keep_cursor` is False (a new model)."""
+        cursor stays on its package unless `keep_cursor` is False (a new model). A fill
+        in progress stops: this one starts from the model, not from the table."""
         table = self.table
         model = self._model
         cursor_key = table.cursor_key() if keep_cursor else None
         packages = model.packages if model is not None else []
         order = table.order
+        versions = self._versions
         # Widths from every package, not just the filtered ones: columns stay put while typing.
         name_width = widest([p.name for p in packages], "Package", 40)
-        versions = {p.name: versions_text(p.versions) for p in packages}
         versions_width = widest(list(versions.values()), "Versions", 28)
         widths = reset_columns(
             table,
@@ -282,6 +291,7 @@ class PackagesView(Vertical):
         )
         name_width = widths["name"]
         versions_width = widths.get("versions", versions_width)
+        self._shown = []
         if model is not None:
             needle = self.filter_text
             sizes = {p.name: model.package_sizes(p) for p in packages if needle in p.name}
@@ -291,18 +301,23 @@ class PackagesView(Vertical):
                 name=lambda p: p.name,
                 sizes=lambda p: sizes[p.name],
             )
-            for package in shown:
+            self._shown = [p.name for p in shown]
+
+            def row(package: PackageEntry) -> TableRow:
                 figures = sizes[package.name]
-                table.add_row(
-                    self._mark_cell(package.name),
-                    Text(fit(package.name, name_width)),
-                    Text(fit(versions[package.name], versions_width), style="dim"),
-                    right(format_size(figures.allocated)),
-                    right(format_size(figures.reclaimable)),
-                    right(format_count(figures.files)),
-                    key=package.name,
+                return TableRow(
+                    package.name,
+                    (
+                        self._mark_cell(package.name),
+                        Text(fit(package.name, name_width)),
+                        Text(fit(versions[package.name], versions_width), style="dim"),
+                        right(format_size(figures.allocated)),
+                        right(format_size(figures.reclaimable)),
+                        right(format_count(figures.files)),
+                    ),
                 )
-            table.restore_cursor(cursor_key)
+
+            table.fill(shown, row, cursor=cursor_key)
         self._update_status()
 
     def _update_status(self) -> None:
@@ -312,7 +327,7 @@ class PackagesView(Vertical):
             status.update("")
             return
         total = len(model.packages)
-        shown = self.table.row_count
+        shown = len(self._shown)
         text = (
             counted(total, "package")
             if shown == total

@@ -7,24 +7,57 @@ that grows after a refill can keep rendering cells cut at its old width (seen wi
 8.2 when the cursor moves in the same tick), and explicit widths also keep the tables from
 scrolling sideways. A `FittedTable` also fits them to its own width: some columns shrink,
 then the least important ones leave, so the sizes stay on screen in an 80-column terminal.
+
+Large tables fill in slices (`FittedTable.fill`): adding a row to a DataTable costs about
+0.2 ms on the UI thread, so the ~10k packages of a large cache added at once froze the keys
+for seconds. A table that was never laid out keeps its rows until it is (its `Refit` fills it).
+
+Over 400 lines because the base of every list in the TUI is here whole (columns fitted to the
+width, rows added in slices, the sort keys); the sorting part (`SortableTable`, its keys and
+headers) can move to a module of its own, a change of imports in five modules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import asyncio
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from rich.text import Text, TextType
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from uvcache_tui.core.sorting import DEFAULT_ORDER, SortKey, SortOrder
+from uvcache_tui.tui.heap import settle_young
 
 CELL_PADDING = 2
 """Cells a column takes besides its width (DataTable's default padding, one a side)."""
+FIRST_ROWS = 150
+"""Rows a fill adds at once: more than a screenful, so what is seen is whole at once."""
+SLICE_ROWS = 50
+"""Rows added per slice after those (~10 ms of UI thread), the event loop served between."""
+SETTLE_ROWS = 2000
+"""After a fill of this many rows, their cells are moved out of the collector's sight
+(`tui.heap`): otherwise every full collection walks them again."""
+SLICE_PAUSE = 0.002
+"""Seconds between slices: a key's message hops from the app to the focused widget and
+back up to the binding, one loop pass each; a pause lets them all run, a bare yield
+(`sleep(0)`) would let one hop run per slice."""
+
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """A row to add: its key and every column's cell (dropped columns' too)."""
+
+    key: str
+    cells: tuple[Text, ...]
 
 
 def right(text: str, style: str = "") -> Text:
@@ -72,10 +105,19 @@ class FittedTable(DataTable[Text]):
 
     `squeeze` (column key -> narrowest width) and `drop` (keys, least important first) say
     how. When the width changes the table posts `Refit`: whoever fills it fills it again.
+    Rows come through `fill`, in slices; `filling` is true until the last is in, and
+    `Filled` is posted then.
     """
 
     class Refit(Message):
         """The table's width changed since its columns were fitted: fill it again."""
+
+        def __init__(self, table: FittedTable) -> None:
+            super().__init__()
+            self.table = table
+
+    class Filled(Message):
+        """The last row of a fill is in (a fill that a newer one replaced posts nothing)."""
 
         def __init__(self, table: FittedTable) -> None:
             super().__init__()
@@ -91,9 +133,15 @@ class FittedTable(DataTable[Text]):
         super().__init__(**kwargs)
         self.squeeze = dict(squeeze or {})
         self.drop = tuple(drop)
+        self.first_rows = FIRST_ROWS
+        self.slice_rows = SLICE_ROWS
         self._column_keys: list[str] = []
         self._dropped: frozenset[str] = frozenset()
         self._fitted_room = 0
+        self._fill_generation = 0
+        """Bumped by every fill and column reset: a slice of an older fill stops there."""
+        self._rows_to_come = 0
+        self._cursor_to_come: str | None = None
 
     @property
     def room(self) -> int:
@@ -114,11 +162,101 @@ class FittedTable(DataTable[Text]):
         self._fitted_room = room
         self._column_keys = [key for key, _, _ in columns]
         self._dropped = frozenset(self._column_keys) - set(widths)
+        self._stop_fill()
         self.clear(columns=True)
         for key, label, _ in columns:
             if key in widths:
                 self.add_column(label, key=key, width=widths[key])
         return widths
+
+    @property
+    def filling(self) -> bool:
+        """Rows of the last fill are still to come."""
+        return self._rows_to_come > 0
+
+    def fill(
+        self,
+        items: Sequence[Item],
+        make_row: Callable[[Item], TableRow],
+        cursor: str | None = None,
+    ) -> None:
+        """Add a row per item after the columns were set: `first_rows` at once, the rest
+        `slice_rows` at a time with the event loop served between (keys answer while a large
+        table fills). The cursor goes to the row keyed `cursor` when it is in, unless it
+        was moved meanwhile. A table never laid out adds nothing: its `Refit` comes when
+        it is, and whoever fills it fills it then, at its width."""
+        self._stop_fill()
+        if self._fitted_room <= 0 and self._column_keys:
+            return
+        generation = self._fill_generation
+        self._cursor_to_come = cursor
+        self._add_rows(items[: self.first_rows], make_row)
+        self._rows_to_come = max(0, len(items) - self.first_rows)
+        if self._rows_to_come:
+            self.run_worker(
+                self._add_slices(generation, items, make_row),
+                group="fill",
+                exclusive=True,
+                description="filling the table",
+            )
+        else:
+            self.post_message(self.Filled(self))
+
+    async def _add_slices(
+        self, generation: int, items: Sequence[Item], make_row: Callable[[Item], TableRow]
+    ) -> None:
+        for start in range(self.first_rows, len(items), self.slice_rows):
+            await asyncio.sleep(SLICE_PAUSE)
+            if generation != self._fill_generation:
+                return
+            end = start + self.slice_rows
+            self._add_rows(items[start:end], make_row)
+            self._rows_to_come = max(0, len(items) - end)
+        if len(items) >= SETTLE_ROWS:
+            settle_young()
+        self.post_message(self.Filled(self))
+
+    def _add_rows(self, items: Iterable[Item], make_row: Callable[[Item], TableRow]) -> None:
+        for item in items:
+            row = make_row(item)
+            self.add_row(*row.cells, key=row.key)
+        wanted = self._cursor_to_come
+        if wanted is not None and wanted in self.rows:
+            self._cursor_to_come = None
+            if self.cursor_row == 0:
+                self.move_cursor(row=self.get_row_index(wanted))
+
+    def _stop_fill(self) -> None:
+        """A fill in progress stops at its next slice (a new fill or columns replace it)."""
+        self._fill_generation += 1
+        self._rows_to_come = 0
+        self._cursor_to_come = None
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """What DataTable does on idle after rows were added, less what costs here.
+
+        It measures every cell of every new row to size auto-width columns; every column
+        here has its width, so only rows with a label or an auto height (none here) need
+        that, and measuring halved what adding a row costs. Then it sets the virtual size,
+        whose every change lays the whole screen out again (tens of ms): here the height
+        counts the rows still to come, so it is set once per fill, not once per slice.
+        """
+        rows = self.rows
+        measured = [
+            key
+            for key in new_rows
+            if key in rows and (rows[key].label is not None or rows[key].auto_height)
+        ]
+        if measured or any(column.auto_width for column in self.columns.values()):
+            super()._update_dimensions(new_rows)
+            return
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        header = self.header_height if self.show_header else 0
+        # Not `_total_row_height`: it builds a list of every line's row, once per slice.
+        height = sum(row.height for row in rows.values())
+        self.virtual_size = Size(
+            width + self._row_label_column_width, height + self._rows_to_come + header
+        )
 
     def add_row(
         self,
@@ -281,8 +419,3 @@ class SortableTable(FittedTable):
             return None
         value = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
         return str(value) if value is not None else None
-
-    def restore_cursor(self, key: str | None) -> None:
-        """Put the cursor back on the row keyed `key` (after a refill), else at the top."""
-        if key is not None and key in self.rows:
-            self.move_cursor(row=self.get_row_index(key))

@@ -1,0 +1,246 @@
+"""Large tables fill in slices (`FittedTable.fill`): keys are answered while they fill, the
+rows end exactly as asked, and a new fill (a new model, a filter, a sort) replaces one in
+progress. Orders of events are asserted, never timings."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.containers import Vertical
+from textual.pilot import Pilot
+
+from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
+from tests.uvcache_factory import UvEnv
+from uvcache_tui.core.dir_listing import FILES_KEY, DirRow
+from uvcache_tui.core.scan import DirNode
+from uvcache_tui.tui.widgets.files_view import name_cells, row_name
+from uvcache_tui.tui.widgets.table_columns import FittedTable, TableRow, reset_columns
+
+ROWS = 3000
+
+
+def numbered_row(number: int) -> TableRow:
+    return TableRow(f"k{number}", (Text(f"row {number}"), Text(str(number))))
+
+
+class Owner(Vertical):
+    """Fills its table as the app's views do: again on Refit, at the table's width."""
+
+    def __init__(self, items: list[int]) -> None:
+        super().__init__()
+        self.items = items
+
+    def compose(self) -> ComposeResult:
+        yield FittedTable(cursor_type="row")
+
+    @property
+    def table(self) -> FittedTable:
+        return self.query_one(FittedTable)
+
+    def fill(self, items: list[int], cursor: str | None = None) -> None:
+        self.items = items
+        reset_columns(self.table, [("name", "Name", 12), ("number", "Number", 8)])
+        self.table.fill(items, numbered_row, cursor=cursor)
+
+    @on(FittedTable.Refit)
+    def _refit(self, event: FittedTable.Refit) -> None:
+        self.fill(self.items)
+
+
+class FillApp(App[None]):
+    """A table and a key that notes how many rows were in when it was answered."""
+
+    BINDINGS = [("x", "note_key", "note")]
+
+    def __init__(self, hidden: bool = False) -> None:
+        super().__init__()
+        self.events: list[tuple[str, int]] = []
+        self.hidden = hidden
+
+    def compose(self) -> ComposeResult:
+        owner = Owner([])
+        owner.display = not self.hidden
+        yield owner
+
+    @property
+    def table(self) -> FittedTable:
+        return self.query_one(FittedTable)
+
+    def action_note_key(self) -> None:
+        self.events.append(("key", self.table.row_count))
+
+    @on(FittedTable.Filled)
+    def _filled(self, event: FittedTable.Filled) -> None:
+        self.events.append(("filled", event.table.row_count))
+
+
+async def until_filled(pilot: Pilot[Any], table: FittedTable) -> None:
+    for _ in range(500):
+        if not table.filling:
+            break
+        await pilot.pause(0.01)
+    await pilot.pause()
+    assert not table.filling
+
+
+def keys(table: FittedTable) -> list[str]:
+    return [str(row.key.value) for row in table.ordered_rows]
+
+
+def test_a_sliced_fill_ends_with_exactly_the_rows_in_order() -> None:
+    async def body() -> None:
+        app = FillApp()
+        async with app.run_test(size=SIZE) as pilot:
+            owner = app.query_one(Owner)
+            table = owner.table
+            items = list(range(ROWS, 0, -1))
+            table.slice_rows = 10
+            owner.fill(items)
+            # Not all at once: the first rows are in, the rest still to come.
+            assert table.filling and table.row_count == table.first_rows
+            # The scrollable height is the final one from the first slice (the screen is
+            # not laid out again for every slice).
+            while table.virtual_size.height <= table.header_height:
+                await asyncio.sleep(0.001)
+            assert table.filling
+            assert table.virtual_size.height == ROWS + table.header_height
+            await until_filled(pilot, table)
+            assert keys(table) == [f"k{n}" for n in items]
+            assert table.virtual_size.height == ROWS + table.header_height
+            assert app.events == [("filled", ROWS)]
+
+    run(body)
+
+
+def test_a_key_pressed_during_a_fill_is_answered_before_it_ends() -> None:
+    async def body() -> None:
+        app = FillApp()
+        async with app.run_test(size=SIZE) as pilot:
+            owner = app.query_one(Owner)
+            owner.table.slice_rows = 20
+            owner.fill(list(range(ROWS)))
+            await pilot.press("x")
+            await until_filled(pilot, owner.table)
+            assert [name for name, _ in app.events] == ["key", "filled"]
+            answered_with = app.events[0][1]
+            assert answered_with < ROWS, app.events
+            assert app.events[1] == ("filled", ROWS)
+
+    run(body)
+
+
+def test_a_new_fill_replaces_one_in_progress() -> None:
+    async def body() -> None:
+        app = FillApp()
+        async with app.run_test(size=SIZE) as pilot:
+            owner = app.query_one(Owner)
+            table = owner.table
+            table.slice_rows = 10
+            owner.fill(list(range(ROWS)))
+            while table.row_count == table.first_rows:  # a slice went in, more to come
+                await asyncio.sleep(0.001)
+            assert table.filling
+            owner.fill(list(range(ROWS, ROWS + 500)))
+            await until_filled(pilot, table)
+            await pilot.pause(0.05)
+            assert keys(table) == [f"k{n}" for n in range(ROWS, ROWS + 500)]
+            # Only the fill that ended says so.
+            assert app.events == [("filled", 500)]
+
+    run(body)
+
+
+def test_the_cursor_goes_to_its_row_when_it_comes_unless_moved_meanwhile() -> None:
+    async def body() -> None:
+        app = FillApp()
+        async with app.run_test(size=SIZE) as pilot:
+            owner = app.query_one(Owner)
+            table = owner.table
+            owner.fill(list(range(ROWS)), cursor="k2500")
+            assert table.cursor_row == 0
+            await until_filled(pilot, table)
+            assert table.cursor_row == 2500
+            owner.fill(list(range(ROWS)), cursor="k2500")
+            table.move_cursor(row=3)
+            await until_filled(pilot, table)
+            assert table.cursor_row == 3
+
+    run(body)
+
+
+def test_a_table_never_laid_out_is_filled_when_it_is() -> None:
+    async def body() -> None:
+        app = FillApp(hidden=True)
+        async with app.run_test(size=SIZE) as pilot:
+            owner = app.query_one(Owner)
+            table = owner.table
+            owner.fill(list(range(400)))
+            # Hidden: its width is unknown, its rows would be laid out again anyway.
+            assert table.row_count == 0 and not table.filling
+            owner.display = True
+            await pilot.pause()
+            await until_filled(pilot, table)
+            assert keys(table) == [f"k{n}" for n in range(400)]
+
+    run(body)
+
+
+def test_packages_filter_typed_during_a_fill_shows_exactly_the_filtered_rows(
+    shared_env: UvEnv,
+) -> None:
+    async def body() -> None:
+        app = make_app(shared_env)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = main_screen(pilot)
+            await pilot.press("2")
+            await settle(pilot)
+            view = screen.packages_view
+            table = view.table
+            model = view.model
+            assert model is not None
+            everything = view.visible_names()
+            assert sorted(everything) == sorted(p.name for p in model.packages)
+            assert keys(table) == everything
+            sizes = [model.package_sizes(p).allocated for p in model.packages]
+            by_name = dict(zip((p.name for p in model.packages), sizes, strict=True))
+            assert [by_name[n] for n in everything] == sorted(by_name.values(), reverse=True)
+
+            # One row at a time: the fill of a new model is still going when the filter
+            # changes; the filter's own fill replaces it.
+            table.first_rows = table.slice_rows = 1
+            view.show_model(model)
+            assert table.filling and keys(table) == everything[:1]
+            needle = "m"
+            expected = [name for name in everything if needle in name]
+            assert 0 < len(expected) < len(everything)
+            view.open_filter()
+            view.filter_input.value = needle
+            await pilot.pause()
+            await until_filled(pilot, table)
+            assert keys(table) == expected == view.visible_names()
+            # Escape drops the filter: every package again, in the same order.
+            await pilot.press("escape")
+            await until_filled(pilot, table)
+            assert keys(table) == everything
+
+    run(body)
+
+
+def test_files_name_width_is_what_the_names_take() -> None:
+    node = DirNode("0123456789abcdef", None)
+    rows = [
+        DirRow(FILES_KEY, "(3 files)", 1, 1, 3, 1, None),
+        DirRow("d:plain", "plain", 1, 1, 1, 1, node),
+        DirRow("d:archive", "0123456789abcdef", 1, 1, 1, 1, node, "idna 3.20"),
+        DirRow("d:wide", "名前", 1, 1, 1, 1, node, "パッケージ 1.0"),
+        DirRow("d:long", "x" * 300, 1, 1, 1, 1, node),
+        DirRow("d:long-wide", "名" * 11, 1, 1, 1, 1, node),
+    ]
+    for row in rows:
+        for limit in (200, 12):
+            assert name_cells(row, limit) == row_name(row, limit).cell_len, (row.key, limit)
