@@ -8,6 +8,10 @@ every progress report, to observe or hold a running scan. `docker_env` replaces 
 for the BuildKit branch's Docker calls (DOCKER_HOST, DOCKER_CONFIG, PATH), each bounded by
 `docker_timeout` seconds; `buildkit=False` leaves the branch out. `dockerfile` and `image`
 are the Doctor view's (`6`), which opens at start when either is given.
+
+The help, the palette's commands, the Doctor and the dialogs are imported when first used:
+together they pull in most of the app, and the first frame (with the last figures) waits for
+every module imported before it.
 """
 
 from __future__ import annotations
@@ -20,21 +24,27 @@ from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.command import Provider
 from textual.screen import Screen
-from textual.widgets import DataTable, Tree
+from textual.widgets import Tree
 
 from uvcache_tui.core.snapshot import snapshot_dir
 from uvcache_tui.core.uvbin import UvBinary
-from uvcache_tui.tui.commands import BindingCommands
 from uvcache_tui.tui.config import DEFAULT_DOCKER_TIMEOUT, AppConfig, ScanProgressHook
-from uvcache_tui.tui.doctor.screen import DOCTOR_SCREEN, DoctorScreen
-from uvcache_tui.tui.screens.action_run import ActionRunScreen
-from uvcache_tui.tui.screens.confirm_quit import ConfirmQuitScreen
-from uvcache_tui.tui.screens.help import HelpScreen
 from uvcache_tui.tui.screens.main import MainScreen
 
 VI_KEYS = {"j": "Down", "k": "Up", "h": "Out", "l": "In", "g": "First", "G": "Last"}
 VI_HELP = "move as in vi or ncdu: down, up, out (parent), in (open), first, last"
+DOCTOR_SCREEN = "doctor"
+"""The name the one `DoctorScreen` is installed under."""
+
+
+def binding_commands() -> type[Provider]:
+    """The palette's provider, imported when the palette first opens (Textual resolves
+    callables in `COMMANDS`)."""
+    from uvcache_tui.tui.commands import BindingCommands
+
+    return BindingCommands
 
 
 class UvCacheApp(App[None]):
@@ -43,7 +53,7 @@ class UvCacheApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     """Absolute, so subclasses defined elsewhere (tests) still find it."""
     TITLE = "uvcache-tui"
-    COMMANDS = App.COMMANDS | {BindingCommands}
+    COMMANDS = App.COMMANDS | {binding_commands}
     BINDINGS = [
         Binding(
             "ctrl+p",
@@ -125,16 +135,26 @@ class UvCacheApp(App[None]):
     def on_mount(self) -> None:
         """SIGTERM/SIGHUP quit like ctrl+q: uv is stopped, the terminal restored. The Doctor
         opens at once when the app was given a Dockerfile or an image to check."""
-        self.install_screen(DoctorScreen(self.config), DOCTOR_SCREEN)
         if self.config.dockerfile is not None or self.config.image is not None:
-            self.push_screen(DOCTOR_SCREEN)
+            self.push_screen(self.doctor_screen())
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGHUP):
                 loop.add_signal_handler(sig, lambda: asyncio.ensure_future(self.action_quit()))
 
+    def doctor_screen(self) -> str:
+        """The Doctor's screen name, installed the first time it is asked for (one instance
+        for the app's life, so it keeps what it showed)."""
+        if not self.is_screen_installed(DOCTOR_SCREEN):
+            from uvcache_tui.tui.doctor.screen import DoctorScreen
+
+            self.install_screen(DoctorScreen(self.config), DOCTOR_SCREEN)
+        return DOCTOR_SCREEN
+
     async def action_quit(self) -> None:
         """Stop a running uv first (its process group), let the run be logged, then exit."""
+        from uvcache_tui.tui.screens.action_run import ActionRunScreen
+
         running = [s for s in self.screen_stack if isinstance(s, ActionRunScreen)]
         for screen in running:
             screen.cancel.set()
@@ -161,10 +181,14 @@ class UvCacheApp(App[None]):
             if quit_now:
                 await self.action_quit()
 
+        from uvcache_tui.tui.screens.confirm_quit import ConfirmQuitScreen
+
         self.push_screen(ConfirmQuitScreen(), answered)
 
     def action_vi(self, key: str) -> None:
         """vi keys on the focused list: j/k move, h goes out (the parent), l opens, g/G jump."""
+        from textual.widgets import DataTable
+
         focused = self.focused
         if isinstance(focused, DataTable):
             if key in "gG":
@@ -189,11 +213,15 @@ class UvCacheApp(App[None]):
 
     def action_doctor(self) -> None:
         """`6`: the Doctor over the main screen, and back; never over a dialog."""
-        if isinstance(self.screen, DoctorScreen):
+        if self.is_screen_installed(DOCTOR_SCREEN) and self.screen is self.get_screen(
+            DOCTOR_SCREEN
+        ):
             self.pop_screen()
         elif self.screen is self.main_screen:
-            self.push_screen(DOCTOR_SCREEN)
+            self.push_screen(self.doctor_screen())
 
     def action_help(self) -> None:
+        from uvcache_tui.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(type(self)))

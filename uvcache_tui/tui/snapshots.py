@@ -1,21 +1,22 @@
 """The TUI's side of scan snapshots (`core.snapshot`): reading them at launch, keeping a new
 one after each complete scan, and how one is shown while the fresh scan runs.
 
-Called from the main screen's thread workers (files only); `snapshot_summary` renders on
-the UI thread. A snapshot only ever fills the detail pane's notice: it never becomes a
+The main screen reads the probable caches' snapshots on the UI thread as it mounts (a few
+files of 64 KiB at most, no uv: so its first frame has the figures), the others and the new
+ones from its thread workers; `snapshot_summary` renders on the UI thread. A snapshot only ever fills the detail pane's notice: it never becomes a
 `CacheModel`, so no action can plan from it.
 """
 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from uvcache_tui.core.buckets import BucketStatus
-from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.locate import discover
 from uvcache_tui.core.model import Location
 from uvcache_tui.core.snapshot import (
@@ -27,8 +28,10 @@ from uvcache_tui.core.snapshot import (
     take_snapshot,
 )
 from uvcache_tui.tui.config import AppConfig
-from uvcache_tui.tui.format import format_count, format_size
-from uvcache_tui.tui.widgets.buckets_table import STATUS_STYLES
+
+if TYPE_CHECKING:
+    from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.tui.format import STATUS_STYLES, format_count, format_size
 
 SHOWN_PACKAGES = 10
 
@@ -47,6 +50,15 @@ def probable_locations(config: AppConfig) -> list[Location]:
 
 def read_snapshots(directory: str, paths: list[str]) -> dict[str, SnapshotLoad]:
     return {path: load_snapshot(directory, path) for path in paths}
+
+
+def probable_snapshots(
+    config: AppConfig, directory: str
+) -> tuple[dict[str, SnapshotLoad], list[Location]]:
+    """At launch: the snapshots of the caches uv probably uses, and those locations."""
+    probable = probable_locations(config)
+    paths = [location.path for location in probable if location.kind.is_cache]
+    return read_snapshots(directory, paths), probable
 
 
 def keep_snapshot(directory: str, model: CacheModel, identity: CacheIdentity) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from functools import partial
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -30,16 +30,11 @@ from textual.screen import Screen
 from textual.widgets import Header, Tree
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from uvcache_tui.core.action_run import ActionResult, run_action
-from uvcache_tui.core.actions import ActionPlan, ActionRefused, plan_action
 from uvcache_tui.core.buckets import BucketTable, table_for
-from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.locate import Discovery, discover
 from uvcache_tui.core.location import LocationStatus, OpenedLocation, open_location
 from uvcache_tui.core.model import Location, ScanProgress
-from uvcache_tui.core.predict import ActionKind
 from uvcache_tui.core.snapshot import SnapshotLoad, identity_of
-from uvcache_tui.tui.buildkit.mount_view import MOUNT_IS_READ_ONLY
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
 from uvcache_tui.tui.config import READ_ONLY_KEYS, READ_ONLY_NOTICE, AppConfig
 from uvcache_tui.tui.messages import (
@@ -50,11 +45,9 @@ from uvcache_tui.tui.messages import (
     ScanProgressed,
     SnapshotsLoaded,
 )
-from uvcache_tui.tui.screens.action_run import ActionRunScreen
-from uvcache_tui.tui.screens.preview import PreviewDecision, PreviewScreen
-from uvcache_tui.tui.snapshots import keep_snapshot, probable_locations, read_snapshots
+from uvcache_tui.tui.snapshots import keep_snapshot, probable_snapshots, read_snapshots
 from uvcache_tui.tui.state import LocationState
-from uvcache_tui.tui.widgets.cache_view import TABS, CacheView
+from uvcache_tui.tui.widgets.cache_tabs import TABS
 from uvcache_tui.tui.widgets.detail import (
     BUILDKIT_VIEW,
     CACHE_VIEW,
@@ -62,10 +55,16 @@ from uvcache_tui.tui.widgets.detail import (
     NOTICE,
     DetailSwitcher,
 )
-from uvcache_tui.tui.widgets.files_view import FilesView
 from uvcache_tui.tui.widgets.footer import KeysFooter
-from uvcache_tui.tui.widgets.packages_table import PackagesView
 from uvcache_tui.tui.widgets.progress import ScanProgressView
+
+if TYPE_CHECKING:
+    from uvcache_tui.core.action_run import ActionResult
+    from uvcache_tui.core.actions import ActionPlan
+    from uvcache_tui.core.cache import CacheModel
+    from uvcache_tui.core.predict import ActionKind
+    from uvcache_tui.tui.widgets.cache_view import CacheView
+    from uvcache_tui.tui.widgets.packages_table import PackagesView
 
 SCAN_GROUP_PREFIX = "scan:"
 NARROW_WIDTH = 100
@@ -180,10 +179,12 @@ class MainScreen(Screen[None]):
         self._fit_to(self.app.size.width)
         if self.sidebar_shown:
             self.locations_tree.focus()
-        if self.config.snapshot_dir is not None:
-            self.read_snapshots(None)  # the other detail views come after the figures
-        else:
-            self.detail.mount_views_later()
+        directory = self.config.snapshot_dir
+        if directory is not None:
+            # A few small files (64 KiB at most each) and no uv: read here, before the first
+            # frame, which thus shows the last figures. Discovery's other caches: a worker.
+            self._show_snapshots(*probable_snapshots(self.config, directory))
+        self.detail.mount_views_later()  # the other detail views, after the first frame
         self.run_discovery()
 
     # -- layout: narrow terminals -------------------------------------------------------------
@@ -377,15 +378,11 @@ class MainScreen(Screen[None]):
         self.post_message(DiscoveryFinished(discovery))
 
     @work(thread=True, group="snapshots", exit_on_error=False, description="last figures")
-    def read_snapshots(self, paths: list[str] | None) -> None:
-        """Snapshots are small files: read while discovery asks uv (None: where uv's
-        caches probably are; `tui.snapshots`)."""
+    def read_snapshots(self, paths: list[str]) -> None:
+        """The snapshots of caches discovery found that were not probable at launch."""
         directory = self.config.snapshot_dir
         assert directory is not None
-        probable = probable_locations(self.config) if paths is None else None
-        if probable is not None:
-            paths = [loc.path for loc in probable if loc.kind.is_cache]
-        self.post_message(SnapshotsLoaded(read_snapshots(directory, paths or []), probable))
+        self.post_message(SnapshotsLoaded(read_snapshots(directory, paths)))
 
     @work(thread=True, group="snapshots", exit_on_error=False, description="keeping figures")
     def keep_snapshot_of(self, model: CacheModel) -> None:
@@ -439,18 +436,24 @@ class MainScreen(Screen[None]):
 
     @on(SnapshotsLoaded)
     def _snapshots_loaded(self, message: SnapshotsLoaded) -> None:
-        for load in message.loads.values():
+        self._show_snapshots(message.loads)
+
+    def _show_snapshots(
+        self, loads: dict[str, SnapshotLoad], probable: list[Location] | None = None
+    ) -> None:
+        """Keep the snapshots read; before discovery, list the `probable` locations with
+        their last figures (`tui.snapshots.probable_snapshots`)."""
+        for load in loads.values():
             if load.note:
                 self.notify(load.note, title="Last figures", timeout=6)
-        self.snapshots.update(message.loads)
-        shown = any(load.snapshot is not None for load in message.loads.values())
-        if self.discovery is None and message.locations and shown:
+        self.snapshots.update(loads)
+        shown = any(load.snapshot is not None for load in loads.values())
+        if self.discovery is None and probable and shown:
             # Until uv answers: the probable locations, with their last figures.
-            self.states = {loc.path: LocationState(loc) for loc in message.locations}
+            self.states = {loc.path: LocationState(loc) for loc in probable}
             self.locations_tree.set_locations(self.states.values())
-            self.select_location(message.locations[0].path)
+            self.select_location(probable[0].path)
         self._attach_snapshots()
-        self.detail.mount_views_later()  # after the frame of the last figures
 
     def _attach_snapshots(self) -> None:
         """Give each cache not scanned yet its snapshot; read those not read yet."""
@@ -515,8 +518,6 @@ class MainScreen(Screen[None]):
         else:
             if worker.group == "discover":
                 self.locations_tree.set_locations([])  # "no locations found", not a spinner
-            if worker.group == "snapshots":
-                self.detail.mount_views_later()
             self.notify(error, title=worker.description or worker.name, severity="error")
 
     @on(Tree.NodeHighlighted, "#locations")
@@ -585,6 +586,9 @@ class MainScreen(Screen[None]):
 
     def action_cache_action(self, action: str) -> None:
         """p/P/c/C: plan in a worker, then preview; uv runs only after confirmation."""
+        from uvcache_tui.core.predict import ActionKind
+        from uvcache_tui.tui.buildkit.mount_view import MOUNT_IS_READ_ONLY
+
         kind = ActionKind(action)
         if self.mount_cache_view() is not None:
             self.notify(MOUNT_IS_READ_ONLY, title="Not possible", severity="warning", timeout=8)
@@ -609,6 +613,8 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="plan-action", exit_on_error=False)
     def plan_cache_action(self, model: CacheModel, kind: ActionKind, packages: list[str]) -> None:
         """Predicting lists the cache and probes its lock: never on the UI thread."""
+        from uvcache_tui.core.actions import ActionRefused, plan_action
+
         uv = self.config.uv
         discovery = self.discovery
         if uv is None or discovery is None or discovery.uv_version is None:
@@ -638,6 +644,8 @@ class MainScreen(Screen[None]):
 
     @on(ActionPlanned)
     def _plan_ready(self, message: ActionPlanned) -> None:
+        from uvcache_tui.tui.screens.preview import PreviewDecision, PreviewScreen
+
         plan, model = message.plan, message.model
 
         def decided(decision: PreviewDecision | None) -> None:
@@ -648,6 +656,10 @@ class MainScreen(Screen[None]):
         self.app.push_screen(PreviewScreen(plan), decided)
 
     def run_cache_action(self, plan: ActionPlan, model: CacheModel, wait: bool) -> None:
+        from uvcache_tui.core.action_run import run_action
+        from uvcache_tui.core.predict import ActionKind
+        from uvcache_tui.tui.screens.action_run import ActionRunScreen
+
         uv = self.config.uv
         assert uv is not None
 
@@ -675,6 +687,8 @@ class MainScreen(Screen[None]):
 
     def action_filter(self) -> None:
         """`/`: filter the list in focus (Files: its directory); elsewhere, Packages."""
+        from uvcache_tui.tui.widgets.files_view import FilesView
+
         focused = self.focused
         files = next(
             (

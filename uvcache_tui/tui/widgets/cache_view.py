@@ -23,22 +23,11 @@ from uvcache_tui.core.model import Location
 from uvcache_tui.tui.format import format_count, format_size, short_path
 from uvcache_tui.tui.widgets.bucket_bar import BucketBar
 from uvcache_tui.tui.widgets.buckets_table import BucketsTable
+from uvcache_tui.tui.widgets.cache_tabs import FOCUS_TARGETS, TAB_TITLES, TABS
 from uvcache_tui.tui.widgets.files_view import FilesView
 from uvcache_tui.tui.widgets.info_view import InfoView
 from uvcache_tui.tui.widgets.interpreters_view import InterpretersView
 from uvcache_tui.tui.widgets.packages_table import PackagesView
-
-TABS = ("buckets", "packages", "files", "info", "interpreters")
-"""Tab pane ids, in order (keys 1-5)."""
-TAB_TITLES = {tab: tab.capitalize() for tab in TABS}
-FOCUS_TARGETS = {
-    "buckets": "#buckets-table",
-    "packages": "#packages-table",
-    "files": "#files-table",
-    "interpreters": "#interpreters-table",
-    "info": "#info-view",
-}
-"""The widget each tab's keys go to."""
 
 
 def tab_view(tab: str) -> Widget:
