@@ -184,8 +184,9 @@ class MainScreen(Screen[None]):
             # A few small files (64 KiB at most each) and no uv: read here, before the first
             # frame, which thus shows the last figures. Discovery's other caches: a worker.
             self._show_snapshots(*probable_snapshots(self.config, directory))
-        self.detail.mount_views_later()  # the other detail views, after the first frame
-        self.run_discovery()
+        # After the first frame: the other detail views, and uv's subprocesses.
+        self.detail.mount_views_later()
+        self.call_after_refresh(self.run_discovery)
 
     # -- layout: narrow terminals -------------------------------------------------------------
 
