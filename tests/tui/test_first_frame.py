@@ -1,12 +1,16 @@
 """The first frame: the last figures are in it, and what it does not need comes after it
-(the detail pane's other views, uv's discovery, Docker; each cache tab's view)."""
+(the detail pane's other views, uv's discovery, Docker; each cache tab's view); what makes
+it cheaper draws the same (the figures' rows, the footer's recomposes)."""
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable
 from typing import Any
 
+from rich.console import Console
+from rich.text import Text
 from textual._compositor import CompositorUpdate
 from textual.app import App, ComposeResult
 
@@ -21,6 +25,7 @@ from uvcache_tui.core.model import Location, ScanProgress
 from uvcache_tui.tui.app import UvCacheApp
 from uvcache_tui.tui.buildkit.branch import LOAD_GROUP
 from uvcache_tui.tui.format import format_size
+from uvcache_tui.tui.snapshots import AlignedRows
 from uvcache_tui.tui.widgets.cache_tabs import TABS
 from uvcache_tui.tui.widgets.cache_view import CacheView
 from uvcache_tui.tui.widgets.detail import BUILDKIT_VIEW, CACHE_VIEW, DATA_VIEW
@@ -188,3 +193,25 @@ def test_the_footer_recomposes_once_for_changes_that_come_together(shared_env: U
             assert len(screen.query("#pinned-keys")) == 1
 
     run(body)
+
+
+def rendered(renderable: Any, width: int) -> str:
+    console = Console(width=width, record=True, file=io.StringIO(), force_terminal=True)
+    console.print(renderable)
+    return console.export_text(styles=True)
+
+
+def test_the_last_figures_rows_look_as_a_grid_shows_them() -> None:
+    """`AlignedRows` draws its rows as plain lines when they fit: the same text, styles and
+    spaces as the grid it replaces; rows too wide for the room are the grid's."""
+    rows = [
+        (Text("30.0 MiB"), Text("archive-v0"), Text("current", "green")),
+        (Text("996.0 KiB"), Text("sdists-v11"), Text("stale", "yellow")),
+        (Text("0 Bytes"), Text(".lock"), Text("scaffold", "dim")),
+        (Text("4.0 KiB"), Text("a-package-with-a-very-long-name-" * 2), Text("")),
+    ]
+    for width in (20, 40, 60, 80, 120):
+        for shown in (rows, [row[:2] for row in rows], rows[:3]):
+            aligned = AlignedRows(shown)
+            assert rendered(aligned, width) == rendered(aligned.grid(), width), (width, shown)
+    assert AlignedRows(rows[:3]).lines().plain.splitlines()[1] == "996.0 KiB  sdists-v11  stale   "
