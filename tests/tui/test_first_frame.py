@@ -4,6 +4,7 @@ it cheaper draws the same (the figures' rows, the footer's recomposes)."""
 
 from __future__ import annotations
 
+import gc
 import io
 import threading
 from collections.abc import Callable
@@ -67,6 +68,7 @@ def test_the_first_frame_has_the_last_figures_and_nothing_else_waited_for(
             found["views"] = [screen.detail.has_view(v) for v in (CACHE_VIEW, BUILDKIT_VIEW)]
             found["cache views"] = len(app.query(CacheView))
             found["workers"] = {worker.group for worker in app.workers}
+            found["gc"] = gc.isenabled()
 
         on_first_frame(app, seen)
         try:
@@ -75,6 +77,8 @@ def test_the_first_frame_has_the_last_figures_and_nothing_else_waited_for(
                 assert "Last figures" in found["text"] and allocated in found["text"]
                 assert found["views"] == [False, False] and found["cache views"] == 0
                 assert not found["workers"] & {"discover", LOAD_GROUP}, found["workers"]
+                assert not found["gc"]  # paused until that frame only
+                await wait_until(pilot, gc.isenabled)
                 screen = main_screen(pilot)
                 cache = str(shared_env.cache)
                 # Then: the views, discovery and the scan, whose model replaces the figures.

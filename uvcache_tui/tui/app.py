@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -125,6 +126,7 @@ class UvCacheApp(App[None]):
         )
         if read_only:
             self.sub_title = "read-only"
+        self._gc_paused = False
 
     def get_default_screen(self) -> Screen[None]:
         return MainScreen(self.config)
@@ -132,9 +134,27 @@ class UvCacheApp(App[None]):
     STOP_WAIT_SECONDS = 15.0
     """How long quitting waits for a stopped action to be measured and logged."""
 
+    def on_load(self) -> None:
+        """The cyclic garbage collector waits for the first frame: building the first screen
+        allocates thousands of objects, and the collections they set off were a third of the
+        app's CPU time to that frame (`benchmarks/bench_reopen.py`)."""
+        if gc.isenabled():
+            gc.disable()
+            self._gc_paused = True
+
+    def _resume_gc(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
+
+    def on_unmount(self) -> None:
+        self._resume_gc()  # an app that ends before its first frame
+
     def on_mount(self) -> None:
         """SIGTERM/SIGHUP quit like ctrl+q: uv is stopped, the terminal restored. The Doctor
-        opens at once when the app was given a Dockerfile or an image to check."""
+        opens at once when the app was given a Dockerfile or an image to check. The garbage
+        collector paused by `on_load` resumes after the first frame."""
+        self.call_after_refresh(self._resume_gc)
         if self.config.dockerfile is not None or self.config.image is not None:
             self.push_screen(self.doctor_screen())
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
