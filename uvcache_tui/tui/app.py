@@ -136,8 +136,8 @@ class UvCacheApp(App[None]):
 
     def on_load(self) -> None:
         """The cyclic garbage collector waits for the first frame: building the first screen
-        allocates thousands of objects, and the collections they set off were a third of the
-        app's CPU time to that frame (`benchmarks/bench_reopen.py`)."""
+        allocates thousands of objects, and the collections they set off were nearly a third of
+        the app's CPU time to that frame (`benchmarks/README.md`, "Instant reopen")."""
         if gc.isenabled():
             gc.disable()
             self._gc_paused = True

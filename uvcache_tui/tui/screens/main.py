@@ -486,8 +486,11 @@ class MainScreen(Screen[None]):
 
     @on(DetailSwitcher.ViewMounted)
     def _detail_view_mounted(self) -> None:
+        """A view mounted after the first frame: compact like the others, and shown if the
+        selected location's model or data dir was waiting for it (the pane says why not)."""
         self.watch_narrow(self.narrow)
-        self.refresh_detail()
+        if self.detail.current == NOTICE and self.selected_state is not None:
+            self.refresh_detail()
 
     @on(ScanFinished)
     async def _scan_finished(self, message: ScanFinished) -> None:
