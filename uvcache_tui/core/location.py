@@ -4,6 +4,9 @@ show for it, whichever front end asks (the TUI's scan workers, the CLI's `show`/
 A cache is opened with `check_cache_dir`'s rule (an empty active cache included) and comes
 back as a model; uv's data dirs (Pythons, tools) are walked for their sizes only. Expected
 failures come back as an `OpenedLocation` with a one-line reason, never raised.
+
+The walk and the model are imported by the functions that use them: the TUI needs
+`LocationStatus` for its first frame, which should not wait for the whole scanning core.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from uvcache_tui.core.buckets import BucketTable
-from uvcache_tui.core.cache import CacheModel, load_cache
-from uvcache_tui.core.cache_dir import NotACacheError, check_cache_dir
 from uvcache_tui.core.model import Location
-from uvcache_tui.core.scan import CancelCheck, ProgressCallback, ScanResult, scan
+
+if TYPE_CHECKING:
+    from uvcache_tui.core.buckets import BucketTable
+    from uvcache_tui.core.cache import CacheModel
+    from uvcache_tui.core.scan import CancelCheck, ProgressCallback, ScanResult
 
 
 class LocationStatus(str, Enum):
@@ -60,6 +65,9 @@ def open_location(
     read_records: bool = False,
 ) -> OpenedLocation:
     """Check and walk one location (see `check_location`); `read_records` as `load_cache`'s."""
+    from uvcache_tui.core.cache import load_cache
+    from uvcache_tui.core.scan import scan
+
     refused = check_location(location)
     if refused is not None:
         return refused
@@ -78,6 +86,8 @@ def check_location(location: Location) -> OpenedLocation | None:
 
     Not there yet is normal for the active cache and for uv's own dirs; a cache given
     explicitly (`--cache-dir`, PATH) that is missing is an error."""
+    from uvcache_tui.core.cache_dir import NotACacheError, check_cache_dir
+
     path = location.path
     if not os.path.lexists(path) and (location.active or not location.kind.is_cache):
         return OpenedLocation(LocationStatus.MISSING, note=missing_reason(location))

@@ -30,12 +30,14 @@ import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_cache_dir
 
-from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.model import Sizes
+
+if TYPE_CHECKING:
+    from uvcache_tui.core.cache import CacheModel  # a type only: launching reads snapshots
 
 FORMAT = "uvcache-tui-snapshot"
 VERSION = 1

@@ -8,33 +8,44 @@ every progress report, to observe or hold a running scan. `docker_env` replaces 
 for the BuildKit branch's Docker calls (DOCKER_HOST, DOCKER_CONFIG, PATH), each bounded by
 `docker_timeout` seconds; `buildkit=False` leaves the branch out. `dockerfile` and `image`
 are the Doctor view's (`6`), which opens at start when either is given.
+
+The help, the palette's commands, the Doctor and the dialogs are imported when first used:
+together they pull in most of the app, and the first frame (with the last figures) waits for
+every module imported before it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.command import Provider
 from textual.screen import Screen
-from textual.widgets import DataTable, Tree
+from textual.widgets import Tree
 
 from uvcache_tui.core.snapshot import snapshot_dir
 from uvcache_tui.core.uvbin import UvBinary
-from uvcache_tui.tui.commands import BindingCommands
 from uvcache_tui.tui.config import DEFAULT_DOCKER_TIMEOUT, AppConfig, ScanProgressHook
-from uvcache_tui.tui.doctor.screen import DOCTOR_SCREEN, DoctorScreen
-from uvcache_tui.tui.screens.action_run import ActionRunScreen
-from uvcache_tui.tui.screens.confirm_quit import ConfirmQuitScreen
-from uvcache_tui.tui.screens.help import HelpScreen
 from uvcache_tui.tui.screens.main import MainScreen
 
 VI_KEYS = {"j": "Down", "k": "Up", "h": "Out", "l": "In", "g": "First", "G": "Last"}
 VI_HELP = "move as in vi or ncdu: down, up, out (parent), in (open), first, last"
+DOCTOR_SCREEN = "doctor"
+"""The name the one `DoctorScreen` is installed under."""
+
+
+def binding_commands() -> type[Provider]:
+    """The palette's provider, imported when the palette first opens (Textual resolves
+    callables in `COMMANDS`)."""
+    from uvcache_tui.tui.commands import BindingCommands
+
+    return BindingCommands
 
 
 class UvCacheApp(App[None]):
@@ -43,7 +54,7 @@ class UvCacheApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     """Absolute, so subclasses defined elsewhere (tests) still find it."""
     TITLE = "uvcache-tui"
-    COMMANDS = App.COMMANDS | {BindingCommands}
+    COMMANDS = App.COMMANDS | {binding_commands}
     BINDINGS = [
         Binding(
             "ctrl+p",
@@ -115,6 +126,7 @@ class UvCacheApp(App[None]):
         )
         if read_only:
             self.sub_title = "read-only"
+        self._gc_paused = False
 
     def get_default_screen(self) -> Screen[None]:
         return MainScreen(self.config)
@@ -122,19 +134,47 @@ class UvCacheApp(App[None]):
     STOP_WAIT_SECONDS = 15.0
     """How long quitting waits for a stopped action to be measured and logged."""
 
+    def on_load(self) -> None:
+        """The cyclic garbage collector waits for the first frame: building the first screen
+        allocates thousands of objects, and the collections they set off were nearly a third of
+        the app's CPU time to that frame (`benchmarks/README.md`, "Instant reopen")."""
+        if gc.isenabled():
+            gc.disable()
+            self._gc_paused = True
+
+    def _resume_gc(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
+
+    def on_unmount(self) -> None:
+        self._resume_gc()  # an app that ends before its first frame
+
     def on_mount(self) -> None:
         """SIGTERM/SIGHUP quit like ctrl+q: uv is stopped, the terminal restored. The Doctor
-        opens at once when the app was given a Dockerfile or an image to check."""
-        self.install_screen(DoctorScreen(self.config), DOCTOR_SCREEN)
+        opens at once when the app was given a Dockerfile or an image to check. The garbage
+        collector paused by `on_load` resumes after the first frame."""
+        self.call_after_refresh(self._resume_gc)
         if self.config.dockerfile is not None or self.config.image is not None:
-            self.push_screen(DOCTOR_SCREEN)
+            self.push_screen(self.doctor_screen())
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGHUP):
                 loop.add_signal_handler(sig, lambda: asyncio.ensure_future(self.action_quit()))
 
+    def doctor_screen(self) -> str:
+        """The Doctor's screen name, installed the first time it is asked for (one instance
+        for the app's life, so it keeps what it showed)."""
+        if not self.is_screen_installed(DOCTOR_SCREEN):
+            from uvcache_tui.tui.doctor.screen import DoctorScreen
+
+            self.install_screen(DoctorScreen(self.config), DOCTOR_SCREEN)
+        return DOCTOR_SCREEN
+
     async def action_quit(self) -> None:
         """Stop a running uv first (its process group), let the run be logged, then exit."""
+        from uvcache_tui.tui.screens.action_run import ActionRunScreen
+
         running = [s for s in self.screen_stack if isinstance(s, ActionRunScreen)]
         for screen in running:
             screen.cancel.set()
@@ -161,10 +201,14 @@ class UvCacheApp(App[None]):
             if quit_now:
                 await self.action_quit()
 
+        from uvcache_tui.tui.screens.confirm_quit import ConfirmQuitScreen
+
         self.push_screen(ConfirmQuitScreen(), answered)
 
     def action_vi(self, key: str) -> None:
         """vi keys on the focused list: j/k move, h goes out (the parent), l opens, g/G jump."""
+        from textual.widgets import DataTable
+
         focused = self.focused
         if isinstance(focused, DataTable):
             if key in "gG":
@@ -189,11 +233,15 @@ class UvCacheApp(App[None]):
 
     def action_doctor(self) -> None:
         """`6`: the Doctor over the main screen, and back; never over a dialog."""
-        if isinstance(self.screen, DoctorScreen):
+        if self.is_screen_installed(DOCTOR_SCREEN) and self.screen is self.get_screen(
+            DOCTOR_SCREEN
+        ):
             self.pop_screen()
         elif self.screen is self.main_screen:
-            self.push_screen(DOCTOR_SCREEN)
+            self.push_screen(self.doctor_screen())
 
     def action_help(self) -> None:
+        from uvcache_tui.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(type(self)))

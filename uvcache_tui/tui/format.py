@@ -1,14 +1,23 @@
-"""Text helpers shared by the views: sizes in binary units, counts, proportional bars."""
+"""Text helpers shared by the views: sizes in binary units, counts, proportional bars, the
+colour of each bucket status."""
 
 from __future__ import annotations
 
 import os
 
+from uvcache_tui.core.buckets import BucketStatus
 from uvcache_tui.core.units import format_size
 
-__all__ = ["format_size", "format_count", "size_bar", "short_path"]
+__all__ = ["format_size", "format_count", "size_bar", "short_path", "STATUS_STYLES"]
 
 BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"
+STATUS_STYLES = {
+    BucketStatus.CURRENT: "green",
+    BucketStatus.STALE: "yellow",
+    BucketStatus.FOREIGN: "bold red",
+    BucketStatus.SCAFFOLD: "dim",
+}
+"""Buckets table and the last figures alike."""
 
 
 def format_count(value: int) -> str:

@@ -6,15 +6,18 @@ Dataclasses, so a test can compare what it captured with `message_hook`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from uvcache_tui.core.actions import ActionPlan
-from uvcache_tui.core.cache import CacheModel
-from uvcache_tui.core.locate import Discovery
-from uvcache_tui.core.location import OpenedLocation
-from uvcache_tui.core.model import Location, ScanProgress
-from uvcache_tui.core.snapshot import SnapshotLoad
+from uvcache_tui.core.model import ScanProgress
+
+if TYPE_CHECKING:  # types only: the first frame does not wait for these modules
+    from uvcache_tui.core.actions import ActionPlan
+    from uvcache_tui.core.cache import CacheModel
+    from uvcache_tui.core.locate import Discovery
+    from uvcache_tui.core.location import OpenedLocation
+    from uvcache_tui.core.snapshot import SnapshotLoad
 
 
 @dataclass
@@ -26,11 +29,10 @@ class DiscoveryFinished(Message):
 
 @dataclass
 class SnapshotsLoaded(Message):
-    """The caches' snapshots were read; `locations`: where uv's caches probably are (uv's
-    documented precedence, without asking uv) when read before discovery finished."""
+    """The snapshots of caches found by discovery (those probable at launch were read before
+    the first frame) were read."""
 
     loads: dict[str, SnapshotLoad]
-    locations: list[Location] | None = None
 
 
 @dataclass

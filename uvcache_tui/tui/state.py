@@ -4,12 +4,16 @@ from the core (`core.location.open_location`, the CLI's rule too), and the scan 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from uvcache_tui.core.cache import CacheModel
-from uvcache_tui.core.location import LocationStatus, OpenedLocation
+from uvcache_tui.core.location import LocationStatus
 from uvcache_tui.core.model import Location, ScanProgress, Sizes
-from uvcache_tui.core.scan import ScanResult
-from uvcache_tui.core.snapshot import SnapshotLoad
+
+if TYPE_CHECKING:  # types only: the first frame does not wait for these modules
+    from uvcache_tui.core.cache import CacheModel
+    from uvcache_tui.core.location import OpenedLocation
+    from uvcache_tui.core.scan import ScanResult
+    from uvcache_tui.core.snapshot import SnapshotLoad
 
 
 @dataclass

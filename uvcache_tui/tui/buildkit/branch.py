@@ -11,6 +11,10 @@ is highlighted the branch posts `RowHighlighted`; the screen shows that row.
 
 Notifications never cover a dialog: a message of this branch that comes while any dialog
 is up waits until the main screen is back. Keys and pruning are `tree.py`'s.
+
+The branch is on the app's first frame, Docker is not: the first load starts after that
+frame, and the core's BuildKit modules (Docker's clients, records, the walk of a mount) are
+imported by the workers that use them, so the first frame waits for neither.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.message import Message
@@ -27,9 +32,6 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 from textual.worker import Worker
 
-from uvcache_tui.core.buildkit.builders import list_builders
-from uvcache_tui.core.buildkit.ondisk import MountKey, MountOnDisk, measure_report
-from uvcache_tui.core.buildkit.records import BuildkitReport
 from uvcache_tui.tui.buildkit.rows import (
     LOADING,
     NO_BUILDERS,
@@ -49,6 +51,10 @@ from uvcache_tui.tui.buildkit.rows import (
 )
 from uvcache_tui.tui.config import AppConfig
 from uvcache_tui.tui.widgets.locations import LocationsTree
+
+if TYPE_CHECKING:
+    from uvcache_tui.core.buildkit.ondisk import MountKey, MountOnDisk
+    from uvcache_tui.core.buildkit.records import BuildkitReport
 
 SECTION_KEY = "buildkit"
 LOAD_GROUP = "buildkit-load"
@@ -148,7 +154,7 @@ class BuildkitBranch(LocationsTree):
         if not self.config.buildkit:
             return
         self._set_status(StatusItem(LOADING))
-        self.load()
+        self.call_after_refresh(self.load)  # Docker after the first frame
 
     def load(self) -> Worker[None] | None:
         """(Re)read every builder in a thread worker; a running load is superseded."""
@@ -170,6 +176,9 @@ class BuildkitBranch(LocationsTree):
 
     def _list_worker(self, load_id: int, timeout: float, env: Mapping[str, str] | None) -> None:
         """Thread: the core calls only; the rows first, their true sizes after."""
+        from uvcache_tui.core.buildkit.builders import list_builders
+        from uvcache_tui.core.buildkit.ondisk import measure_report
+
         report = list_builders(timeout=timeout, env=env)
         self.post_message(self.Loaded(report, load_id))
         self.post_message(self.Measured(measure_report(report, timeout), load_id))

@@ -7,15 +7,16 @@ ends at column 34, like the local rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeGuard
+from typing import TYPE_CHECKING, TypeGuard
 
 from rich.text import Text
 
-from uvcache_tui.core.buildkit.ondisk import MountOnDisk
-from uvcache_tui.core.buildkit.records import BuilderInfo, BuildkitReport, CacheMountRecord
-from uvcache_tui.core.buildkit.texts import distinct_cache_id, mount_size, true_size
 from uvcache_tui.tui.buildkit.format import KIND_STYLES
 from uvcache_tui.tui.format import format_size
+
+if TYPE_CHECKING:  # the labels import `texts` when there are rows (see `branch.py`)
+    from uvcache_tui.core.buildkit.ondisk import MountOnDisk
+    from uvcache_tui.core.buildkit.records import BuilderInfo, BuildkitReport, CacheMountRecord
 
 SECTION_LABEL = "BuildKit"
 BUILDER_WIDTH = 30
@@ -128,6 +129,8 @@ def mount_label(mount: CacheMountRecord, on_disk: MountOnDisk | None = None) -> 
     """`! uv    …/cache/uv    2.3 KiB`: flag marker, kind, target's tail (then the cache id's,
     in cyan, when it differs: two mounts at one target differ only there), size: the true
     size once measured on disk (`*` after it: BuildKit's figure is stale), else BuildKit's."""
+    from uvcache_tui.core.buildkit.texts import mount_size, true_size
+
     flag = Text("!" if mount.flags else " ", style="bold yellow")
     kind = Text(mount.kind.ljust(5), style=KIND_STYLES.get(mount.kind, "dim"))
     measured = on_disk is not None and on_disk.size is not None
@@ -141,6 +144,8 @@ def mount_label(mount: CacheMountRecord, on_disk: MountOnDisk | None = None) -> 
 def _target_and_id(mount: CacheMountRecord, room: int) -> Text:
     """The target's tail in `room` cells, sharing them with the cache id's tail when it
     differs from the target (the id first: it is what BuildKit keys the cache by)."""
+    from uvcache_tui.core.buildkit.texts import distinct_cache_id
+
     target = mount.target or mount.id
     cache_id = distinct_cache_id(mount)
     if cache_id is None or room < 10:

@@ -13,17 +13,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.binding import Binding
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
-from uvcache_tui.core.buildkit.prune import PrunePlan, PruneResult, execute_prune, plan_prune
 from uvcache_tui.tui.buildkit.branch import LOAD_GROUP, SECTION_KEY, BuildkitBranch
-from uvcache_tui.tui.buildkit.prune_screen import BuildkitPruneScreen
 from uvcache_tui.tui.buildkit.rows import BuilderItem, MountItem, StatusItem
 from uvcache_tui.tui.config import READ_ONLY_NOTICE, AppConfig
+
+if TYPE_CHECKING:  # imported where used, as in `branch.py`
+    from uvcache_tui.core.buildkit.prune import PrunePlan, PruneResult
+    from uvcache_tui.tui.buildkit.prune_screen import BuildkitPruneScreen
 
 __all__ = ["LOAD_GROUP", "SECTION_KEY", "BuildkitLocationsTree"]
 
@@ -145,6 +148,8 @@ class BuildkitLocationsTree(BuildkitBranch):
         self, ids: list[str], builder: str, timeout: float, env: Mapping[str, str] | None
     ) -> None:
         """Thread: re-read the builder and check the IDs (the core's `plan_prune`)."""
+        from uvcache_tui.core.buildkit.prune import plan_prune
+
         plan = plan_prune(ids, all_mounts=not ids, builder=builder, timeout=timeout, env=env)
         self.post_message(self.Planned(plan))
 
@@ -159,6 +164,8 @@ class BuildkitLocationsTree(BuildkitBranch):
         def closed(_: PruneResult | None) -> None:
             self._prune_busy = False
             self._dialog = None
+
+        from uvcache_tui.tui.buildkit.prune_screen import BuildkitPruneScreen
 
         measured = {i: m for (b, i), m in self.on_disk.items() if b == plan.builder.name}
         dialog = BuildkitPruneScreen(plan, on_run=partial(self._prune, plan), on_disk=measured)
@@ -179,6 +186,8 @@ class BuildkitLocationsTree(BuildkitBranch):
 
     def _prune_worker(self, plan: PrunePlan, timeout: float) -> None:
         """Thread: exactly the previewed requests (the core's `execute_prune`)."""
+        from uvcache_tui.core.buildkit.prune import execute_prune
+
         self.post_message(self.Pruned(execute_prune(plan, timeout)))
 
     @on(Pruned)

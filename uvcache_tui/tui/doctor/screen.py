@@ -15,9 +15,6 @@ from textual.widgets import Footer, Header
 from uvcache_tui.tui.config import AppConfig
 from uvcache_tui.tui.doctor.view import DoctorView
 
-DOCTOR_SCREEN = "doctor"
-"""The name the app installs the one DoctorScreen under."""
-
 
 class DoctorScreen(Screen[None]):
     """Where a Docker build's uv cache goes, per builder, and the fix."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING, cast
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -26,21 +27,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Header, Tree
+from textual.widgets import Header, Tree
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from uvcache_tui.core.action_run import ActionResult, run_action
-from uvcache_tui.core.actions import ActionPlan, ActionRefused, plan_action
 from uvcache_tui.core.buckets import BucketTable, table_for
-from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.locate import Discovery, discover
 from uvcache_tui.core.location import LocationStatus, OpenedLocation, open_location
 from uvcache_tui.core.model import Location, ScanProgress
-from uvcache_tui.core.predict import ActionKind
 from uvcache_tui.core.snapshot import SnapshotLoad, identity_of
-from uvcache_tui.tui.buildkit.mount_view import MOUNT_IS_READ_ONLY
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
-from uvcache_tui.tui.buildkit.view import BuildkitView
 from uvcache_tui.tui.config import READ_ONLY_KEYS, READ_ONLY_NOTICE, AppConfig
 from uvcache_tui.tui.heap import settle_model
 from uvcache_tui.tui.messages import (
@@ -51,16 +46,26 @@ from uvcache_tui.tui.messages import (
     ScanProgressed,
     SnapshotsLoaded,
 )
-from uvcache_tui.tui.screens.action_run import ActionRunScreen
-from uvcache_tui.tui.screens.preview import PreviewDecision, PreviewScreen
-from uvcache_tui.tui.snapshots import keep_snapshot, probable_locations, read_snapshots
+from uvcache_tui.tui.snapshots import keep_snapshot, probable_snapshots, read_snapshots
 from uvcache_tui.tui.state import LocationState
-from uvcache_tui.tui.widgets.cache_view import TABS, CacheView
-from uvcache_tui.tui.widgets.files_view import FilesView
+from uvcache_tui.tui.widgets.cache_tabs import TABS
+from uvcache_tui.tui.widgets.detail import (
+    BUILDKIT_VIEW,
+    CACHE_VIEW,
+    DATA_VIEW,
+    NOTICE,
+    DetailSwitcher,
+)
 from uvcache_tui.tui.widgets.footer import KeysFooter
-from uvcache_tui.tui.widgets.notices import DataDirView, NoticeView
-from uvcache_tui.tui.widgets.packages_table import PackagesView
 from uvcache_tui.tui.widgets.progress import ScanProgressView
+
+if TYPE_CHECKING:
+    from uvcache_tui.core.action_run import ActionResult
+    from uvcache_tui.core.actions import ActionPlan
+    from uvcache_tui.core.cache import CacheModel
+    from uvcache_tui.core.predict import ActionKind
+    from uvcache_tui.tui.widgets.cache_view import CacheView
+    from uvcache_tui.tui.widgets.packages_table import PackagesView
 
 SCAN_GROUP_PREFIX = "scan:"
 NARROW_WIDTH = 100
@@ -166,27 +171,23 @@ class MainScreen(Screen[None]):
         with Horizontal(id="main"):
             yield BuildkitLocationsTree(self.config, id="locations")
             with Vertical(id="detail"):
-                with ContentSwitcher(id="detail-switcher", initial="notice"):
-                    yield NoticeView(id="notice")
-                    yield CacheView(id="cache-view")
-                    yield DataDirView(id="data-view")
-                    yield BuildkitView(
-                        read_only=self.config.read_only,
-                        timeout=self.config.docker_timeout,
-                        env=self.config.docker_env,
-                        id="buildkit-view",
-                    )
+                yield DetailSwitcher(self.config, id="detail-switcher")
                 yield ScanProgressView(id="scan-progress")
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one(NoticeView).show_state(None)
+        self.detail.notice.show_state(None)
         self._fit_to(self.app.size.width)
         if self.sidebar_shown:
             self.locations_tree.focus()
-        if self.config.snapshot_dir is not None:
-            self.read_snapshots(None)
-        self.run_discovery()
+        directory = self.config.snapshot_dir
+        if directory is not None:
+            # A few small files (64 KiB at most each) and no uv: read here, before the first
+            # frame, which thus shows the last figures. Discovery's other caches: a worker.
+            self._show_snapshots(*probable_snapshots(self.config, directory))
+        # After the first frame: the other detail views, and uv's subprocesses.
+        self.detail.mount_views_later()
+        self.call_after_refresh(self.run_discovery)
 
     # -- layout: narrow terminals -------------------------------------------------------------
 
@@ -206,8 +207,8 @@ class MainScreen(Screen[None]):
 
     def watch_narrow(self, narrow: bool) -> None:
         self.query_one(KeysFooter).compact = narrow
-        for view in self.query(CacheView):
-            view.compact = narrow
+        for view in self.query("CacheView"):
+            cast("CacheView", view).compact = narrow  # by name: see `DetailSwitcher`
 
     def watch_sidebar_shown(self, shown: bool) -> None:
         tree = self.locations_tree
@@ -226,7 +227,7 @@ class MainScreen(Screen[None]):
         view = self.mount_cache_view()
         state = self.selected_state
         if view is None and state is not None and state.model is not None:
-            view = self.cache_view
+            view = self.shown_cache_view()
         if view is not None:
             view.show_tab(view.tabs.active or TABS[0])
         else:
@@ -239,14 +240,24 @@ class MainScreen(Screen[None]):
         return self.query_one(BuildkitLocationsTree)
 
     @property
+    def detail(self) -> DetailSwitcher:
+        return self.query_one(DetailSwitcher)
+
+    @property
     def cache_view(self) -> CacheView:
-        return self.query_one("#cache-view", CacheView)
+        return self.detail.cache_view
+
+    def shown_cache_view(self) -> CacheView | None:
+        """The local cache's view, once mounted (`DetailSwitcher`)."""
+        detail = self.detail
+        return detail.cache_view if detail.has_view(CACHE_VIEW) else None
 
     def mount_cache_view(self) -> CacheView | None:
         """The cache view of a BuildKit mount opened in the detail pane, if it is shown."""
-        if self.query_one("#detail-switcher", ContentSwitcher).current != "buildkit-view":
+        detail = self.detail
+        if detail.current != BUILDKIT_VIEW:
             return None
-        return self.query_one(BuildkitView).opened_cache_view()
+        return detail.buildkit_view.opened_cache_view()
 
     @property
     def packages_view(self) -> PackagesView:
@@ -315,29 +326,36 @@ class MainScreen(Screen[None]):
     def refresh_detail(self) -> None:
         """Point the detail pane at the selected location's current state."""
         self.refresh_bindings()
-        switcher = self.query_one(ContentSwitcher)
+        switcher = self.detail
         progress = self.query_one(ScanProgressView)
         state = self.selected_state
         if state is None:
-            self.query_one(NoticeView).show_state(None)
-            switcher.current = "notice"
+            switcher.notice.show_state(None)
+            switcher.current = NOTICE
             progress.hide()
             return
         if state.busy:
             progress.show_progress(state.location.path, state.progress)
         else:
             progress.hide()
-        if state.location.kind.is_cache and state.model is not None:
+        is_cache = state.location.kind.is_cache
+        view = CACHE_VIEW if is_cache else DATA_VIEW
+        shown = state.model is not None if is_cache else state.result is not None
+        if shown and not switcher.has_view(view):
+            # Mounted after the figures; its ViewMounted message comes back here.
+            self.call_later(switcher.mount_views, view)
+            shown = False
+        if shown and state.model is not None:
             self.cache_view.show_model(state.model, state.location)
-            switcher.current = "cache-view"
+            switcher.current = CACHE_VIEW
             if not self.sidebar_shown and self.focused is None:
                 self.focus_detail()
-        elif not state.location.kind.is_cache and state.result is not None:
-            self.query_one(DataDirView).show_state(state)
-            switcher.current = "data-view"
+        elif shown:
+            switcher.data_view.show_state(state)
+            switcher.current = DATA_VIEW
         else:
-            self.query_one(NoticeView).show_state(state)
-            switcher.current = "notice"
+            switcher.notice.show_state(state)
+            switcher.current = NOTICE
 
     # -- workers (threads: core calls and post_message only) --------------------------------
 
@@ -362,15 +380,11 @@ class MainScreen(Screen[None]):
         self.post_message(DiscoveryFinished(discovery))
 
     @work(thread=True, group="snapshots", exit_on_error=False, description="last figures")
-    def read_snapshots(self, paths: list[str] | None) -> None:
-        """Snapshots are small files: read while discovery asks uv (None: where uv's
-        caches probably are; `tui.snapshots`)."""
+    def read_snapshots(self, paths: list[str]) -> None:
+        """The snapshots of caches discovery found that were not probable at launch."""
         directory = self.config.snapshot_dir
         assert directory is not None
-        probable = probable_locations(self.config) if paths is None else None
-        if probable is not None:
-            paths = [loc.path for loc in probable if loc.kind.is_cache]
-        self.post_message(SnapshotsLoaded(read_snapshots(directory, paths or []), probable))
+        self.post_message(SnapshotsLoaded(read_snapshots(directory, paths)))
 
     @work(thread=True, group="snapshots", exit_on_error=False, description="keeping figures")
     def keep_snapshot_of(self, model: CacheModel) -> None:
@@ -424,16 +438,23 @@ class MainScreen(Screen[None]):
 
     @on(SnapshotsLoaded)
     def _snapshots_loaded(self, message: SnapshotsLoaded) -> None:
-        for load in message.loads.values():
+        self._show_snapshots(message.loads)
+
+    def _show_snapshots(
+        self, loads: dict[str, SnapshotLoad], probable: list[Location] | None = None
+    ) -> None:
+        """Keep the snapshots read; before discovery, list the `probable` locations with
+        their last figures (`tui.snapshots.probable_snapshots`)."""
+        for load in loads.values():
             if load.note:
                 self.notify(load.note, title="Last figures", timeout=6)
-        self.snapshots.update(message.loads)
-        shown = any(load.snapshot is not None for load in message.loads.values())
-        if self.discovery is None and message.locations and shown:
+        self.snapshots.update(loads)
+        shown = any(load.snapshot is not None for load in loads.values())
+        if self.discovery is None and probable and shown:
             # Until uv answers: the probable locations, with their last figures.
-            self.states = {loc.path: LocationState(loc) for loc in message.locations}
+            self.states = {loc.path: LocationState(loc) for loc in probable}
             self.locations_tree.set_locations(self.states.values())
-            self.select_location(message.locations[0].path)
+            self.select_location(probable[0].path)
         self._attach_snapshots()
 
     def _attach_snapshots(self) -> None:
@@ -464,8 +485,17 @@ class MainScreen(Screen[None]):
         if message.path == self.selected_path:
             self.query_one(ScanProgressView).show_progress(message.path, message.progress)
 
+    @on(DetailSwitcher.ViewMounted)
+    def _detail_view_mounted(self) -> None:
+        """A view mounted after the first frame: compact like the others, and shown if the
+        selected location's model or data dir was waiting for it (the pane says why not)."""
+        self.watch_narrow(self.narrow)
+        if self.detail.current == NOTICE and self.selected_state is not None:
+            self.refresh_detail()
+
     @on(ScanFinished)
-    def _scan_finished(self, message: ScanFinished) -> None:
+    async def _scan_finished(self, message: ScanFinished) -> None:
+        await self.detail.mount_views(CACHE_VIEW, DATA_VIEW)
         self._finish(message.path, message.scan_id, message.outcome)
 
     def _finish(self, path: str, scan_id: int, outcome: OpenedLocation) -> None:
@@ -508,12 +538,15 @@ class MainScreen(Screen[None]):
             self.query_one(ScanProgressView).hide()
 
     @on(BuildkitLocationsTree.RowHighlighted)
-    def _buildkit_row_highlighted(self, message: BuildkitLocationsTree.RowHighlighted) -> None:
+    async def _buildkit_row_highlighted(
+        self, message: BuildkitLocationsTree.RowHighlighted
+    ) -> None:
         """Show the BuildKit row, unless the cursor has moved on meanwhile."""
+        await self.detail.mount_views(BUILDKIT_VIEW)
         if self.locations_tree.current_item() != message.item:
             return
-        self.query_one(BuildkitView).show_item(message.item)
-        self.query_one("#detail-switcher", ContentSwitcher).current = "buildkit-view"
+        self.detail.buildkit_view.show_item(message.item)
+        self.detail.current = BUILDKIT_VIEW
         self.refresh_bindings()
 
     @on(Tree.NodeSelected, "#locations")
@@ -523,8 +556,9 @@ class MainScreen(Screen[None]):
         if isinstance(data, Location):
             self.select_location(data.path)
             state = self.states.get(data.path)
-            if state is not None and state.model is not None:
-                self.cache_view.show_tab(self.cache_view.tabs.active or TABS[0])
+            view = self.shown_cache_view()
+            if view is not None and state is not None and state.model is not None:
+                view.show_tab(view.tabs.active or TABS[0])
                 if self.narrow:
                     self.sidebar_shown = False  # chosen: give the pane the whole width
 
@@ -535,7 +569,8 @@ class MainScreen(Screen[None]):
             self.start_scan(self.selected_path)
 
     def action_stop_scan(self) -> None:
-        if self.query_one(BuildkitView).stop_opening():
+        detail = self.detail
+        if detail.has_view(BUILDKIT_VIEW) and detail.buildkit_view.stop_opening():
             return  # a BuildKit mount's reader build
         if self.selected_path is not None and not self.stop_scan(self.selected_path):
             self.notify("No scan is running for this location.", timeout=3)
@@ -546,10 +581,11 @@ class MainScreen(Screen[None]):
             mount_view.show_tab(tab)
             return
         state = self.selected_state
-        if state is None or state.model is None:
+        view = self.shown_cache_view()
+        if view is None or state is None or state.model is None:
             self.notify("Tabs are for caches: select a scanned cache first.", timeout=3)
             return
-        self.cache_view.show_tab(tab)
+        view.show_tab(tab)
 
     def action_say_read_only(self) -> None:
         """p/P/c/C with --read-only: say why nothing happens, and how to act."""
@@ -557,27 +593,35 @@ class MainScreen(Screen[None]):
 
     def action_cache_action(self, action: str) -> None:
         """p/P/c/C: plan in a worker, then preview; uv runs only after confirmation."""
+        from uvcache_tui.core.predict import ActionKind
+        from uvcache_tui.tui.buildkit.mount_view import MOUNT_IS_READ_ONLY
+
         kind = ActionKind(action)
         if self.mount_cache_view() is not None:
             self.notify(MOUNT_IS_READ_ONLY, title="Not possible", severity="warning", timeout=8)
             return
         state = self.selected_state
+        view = self.shown_cache_view()
         if self.config.read_only or state is None or state.model is None or state.busy:
+            return
+        if view is None:
             return
         packages: list[str] = []
         if kind is ActionKind.CLEAN_PACKAGES:
-            packages = sorted(self.packages_view.marked_packages)
+            packages = sorted(view.marked_packages())
             if not packages:
                 self.notify(
                     "Mark packages with space in the Packages tab first.", severity="warning"
                 )
-                self.cache_view.show_tab("packages")
+                view.show_tab("packages")
                 return
         self.plan_cache_action(state.model, kind, packages)
 
     @work(thread=True, exclusive=True, group="plan-action", exit_on_error=False)
     def plan_cache_action(self, model: CacheModel, kind: ActionKind, packages: list[str]) -> None:
         """Predicting lists the cache and probes its lock: never on the UI thread."""
+        from uvcache_tui.core.actions import ActionRefused, plan_action
+
         uv = self.config.uv
         discovery = self.discovery
         if uv is None or discovery is None or discovery.uv_version is None:
@@ -607,6 +651,8 @@ class MainScreen(Screen[None]):
 
     @on(ActionPlanned)
     def _plan_ready(self, message: ActionPlanned) -> None:
+        from uvcache_tui.tui.screens.preview import PreviewDecision, PreviewScreen
+
         plan, model = message.plan, message.model
 
         def decided(decision: PreviewDecision | None) -> None:
@@ -617,6 +663,10 @@ class MainScreen(Screen[None]):
         self.app.push_screen(PreviewScreen(plan), decided)
 
     def run_cache_action(self, plan: ActionPlan, model: CacheModel, wait: bool) -> None:
+        from uvcache_tui.core.action_run import run_action
+        from uvcache_tui.core.predict import ActionKind
+        from uvcache_tui.tui.screens.action_run import ActionRunScreen
+
         uv = self.config.uv
         assert uv is not None
 
@@ -627,7 +677,7 @@ class MainScreen(Screen[None]):
 
         def closed(result: ActionResult | None) -> None:
             if plan.action is ActionKind.CLEAN_PACKAGES and result is not None and result.ok:
-                self.packages_view.marked_packages.clear()
+                self.cache_view.marked_packages().clear()
             state = self.states.get(path)
             if result is not None and result.after is not None and state is not None:
                 # run_action already rescanned the cache: show that model, don't walk again.
@@ -644,6 +694,8 @@ class MainScreen(Screen[None]):
 
     def action_filter(self) -> None:
         """`/`: filter the list in focus (Files: its directory); elsewhere, Packages."""
+        from uvcache_tui.tui.widgets.files_view import FilesView
+
         focused = self.focused
         files = next(
             (
@@ -659,8 +711,7 @@ class MainScreen(Screen[None]):
         view = self.mount_cache_view()
         if view is None:
             state = self.selected_state
-            if state is None or state.model is None:
+            view = self.shown_cache_view()
+            if view is None or state is None or state.model is None:
                 return
-            view = self.cache_view
-        view.show_tab("packages")
-        view.packages_view.open_filter()
+        view.open_packages_filter()

@@ -5,10 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 
-from uvcache_tui.core.buckets import BucketStatus
 from uvcache_tui.core.cache import BucketEntry, CacheModel
 from uvcache_tui.core.sorting import sort_rows
-from uvcache_tui.tui.format import format_count, format_size
+from uvcache_tui.tui.format import STATUS_STYLES, format_count, format_size
 from uvcache_tui.tui.widgets.bucket_bar import bucket_colour
 from uvcache_tui.tui.widgets.table_columns import (
     FittedTable,
@@ -20,13 +19,6 @@ from uvcache_tui.tui.widgets.table_columns import (
     right,
     widest,
 )
-
-STATUS_STYLES = {
-    BucketStatus.CURRENT: "green",
-    BucketStatus.STALE: "yellow",
-    BucketStatus.FOREIGN: "bold red",
-    BucketStatus.SCAFFOLD: "dim",
-}
 
 
 class BucketsTable(SortableTable):

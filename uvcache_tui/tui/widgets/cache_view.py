@@ -6,10 +6,15 @@ the bucket bar to one line each, so the tabs keep the rows of a 24-line terminal
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 
 from uvcache_tui.core.cache import CacheModel
@@ -18,13 +23,24 @@ from uvcache_tui.core.model import Location
 from uvcache_tui.tui.format import format_count, format_size, short_path
 from uvcache_tui.tui.widgets.bucket_bar import BucketBar
 from uvcache_tui.tui.widgets.buckets_table import BucketsTable
+from uvcache_tui.tui.widgets.cache_tabs import FOCUS_TARGETS, TAB_TITLES, TABS
 from uvcache_tui.tui.widgets.files_view import FilesView
 from uvcache_tui.tui.widgets.info_view import InfoView
 from uvcache_tui.tui.widgets.interpreters_view import InterpretersView
 from uvcache_tui.tui.widgets.packages_table import PackagesView
 
-TABS = ("buckets", "packages", "files", "info", "interpreters")
-"""Tab pane ids, in order (keys 1-5)."""
+
+def tab_view(tab: str) -> Widget:
+    """A new, empty view for one tab."""
+    if tab == "buckets":
+        return BucketsTable(id="buckets-table")
+    if tab == "packages":
+        return PackagesView(id="packages-view")
+    if tab == "files":
+        return FilesView(id="files-view")
+    if tab == "info":
+        return InfoView(id="info-view")
+    return InterpretersView(id="interpreters-view")
 
 
 def header_text(model: CacheModel, location: Location | None) -> Text:
@@ -143,7 +159,14 @@ class CacheHeader(Static):
 
 
 class CacheView(Vertical):
-    """Everything about one scanned cache; views only read the model they are given."""
+    """Everything about one scanned cache; views only read the model they are given.
+
+    Only the first tab's view is built with the cache view; the others are built one per
+    frame after it is painted, or at once when a tab is opened before its turn, and each is
+    filled with the model shown when it is built. A cache view thus costs its first frame a
+    few widgets, not the ~30 of every tab. Tab views are built in this widget's own message
+    queue, one at a time; `show_model` fills those already built.
+    """
 
     DEFAULT_CSS = """
     CacheView {
@@ -163,21 +186,52 @@ class CacheView(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._model: CacheModel | None = None
+        self._location: Location | None = None
+        self._built: dict[str, CacheModel | None] = {TABS[0]: None}
+        """Tab -> the model its view shows (None: not filled yet), for the tabs built."""
+        self._building: set[str] = set()
+        self._then: tuple[str, Callable[[], None]] | None = None
+        """A tab opened before its view was built, and what to do on it once it is."""
 
     def compose(self) -> ComposeResult:
         yield CacheHeader(id="cache-header").data_bind(compact=CacheView.compact)
         yield BucketBar(id="bucket-bar").data_bind(compact=CacheView.compact)
-        with TabbedContent(id="cache-tabs", initial="buckets"):
-            with TabPane("Buckets", id="buckets"):
-                yield BucketsTable(id="buckets-table")
-            with TabPane("Packages", id="packages"):
-                yield PackagesView(id="packages-view")
-            with TabPane("Files", id="files"):
-                yield FilesView(id="files-view")
-            with TabPane("Info", id="info"):
-                yield InfoView(id="info-view")
-            with TabPane("Interpreters", id="interpreters"):
-                yield InterpretersView(id="interpreters-view")
+        with TabbedContent(id="cache-tabs", initial=TABS[0]):
+            for tab in TABS:
+                with TabPane(TAB_TITLES[tab], id=tab):
+                    if tab == TABS[0]:
+                        yield tab_view(tab)
+
+    def on_mount(self) -> None:
+        self._build_later()
+
+    def _build_later(self) -> None:
+        """The next tab view after the next frame, in this widget's queue."""
+        self.call_after_refresh(self.call_later, self._build_next)
+
+    async def _build_next(self) -> None:
+        waiting = [tab for tab in TABS if tab not in self._built]
+        if waiting and self.is_attached:
+            await self._build(waiting[0])
+            self._build_later()
+
+    async def _build(self, tab: str) -> None:
+        """Mount a tab's view into its pane and fill it with the model shown."""
+        if tab in self._built or tab in self._building or not self.is_attached:
+            return
+        self._building.add(tab)
+        await self.tabs.get_pane(tab).mount(tab_view(tab))
+        self._building.discard(tab)
+        self._built[tab] = None
+        self._fill(tab)
+        if self._then is not None and self._then[0] == tab and self.tabs.active == tab:
+            then = self._then[1]
+            self._then = None
+            then()
+
+    def built_tabs(self) -> list[str]:
+        """The tabs whose views exist, in tab order."""
+        return [tab for tab in TABS if tab in self._built]
 
     @property
     def model(self) -> CacheModel | None:
@@ -195,27 +249,69 @@ class CacheView(Vertical):
     def files_view(self) -> FilesView:
         return self.query_one(FilesView)
 
+    def marked_packages(self) -> set[str]:
+        """The packages marked in the Packages tab (none while it is not built)."""
+        return self.packages_view.marked_packages if "packages" in self._built else set()
+
     def show_model(self, model: CacheModel, location: Location | None) -> None:
-        """Fill every part; tables are rebuilt only when the model itself changed."""
+        """Fill every part built; tables are rebuilt only when the model itself changed."""
         self.query_one(CacheHeader).show_model(model, location)
         if model is self._model:
             return
         self._model = model
+        self._location = location
         self.query_one(BucketBar).set_buckets(model.buckets)
-        self.query_one(BucketsTable).show_model(model)
-        self.packages_view.show_model(model)
-        self.files_view.show_scan(model.scan, archive_folder_labels(model.archives, model.packages))
-        self.query_one(InterpretersView).show_model(model)
-        self.query_one(InfoView).show_model(model, location)
+        for tab in self._built:
+            self._fill(tab)
+
+    def _fill(self, tab: str) -> None:
+        """Show the current model in a built tab's view, unless it already does."""
+        model = self._model
+        if model is None or self._built.get(tab) is model:
+            return
+        self._built[tab] = model
+        if tab == "buckets":
+            self.query_one(BucketsTable).show_model(model)
+        elif tab == "packages":
+            self.packages_view.show_model(model)
+        elif tab == "files":
+            labels = archive_folder_labels(model.archives, model.packages)
+            self.files_view.show_scan(model.scan, labels)
+        elif tab == "info":
+            self.query_one(InfoView).show_model(model, self._location)
+        else:
+            self.query_one(InterpretersView).show_model(model)
 
     def show_tab(self, tab: str) -> None:
-        """Switch to a tab and focus its main widget, so its keys work at once."""
+        """Switch to a tab and focus its main widget, so its keys work at once (as soon as
+        its view is built, when it is opened before its turn)."""
+        self._open(tab, partial(self._focus, tab))
+
+    def open_packages_filter(self) -> None:
+        """The Packages tab with its filter open (`/` outside the Files tab)."""
+
+        def opened() -> None:
+            self._focus("packages")
+            self.packages_view.open_filter()
+
+        self._open("packages", opened)
+
+    def _focus(self, tab: str) -> None:
+        self.query_one(FOCUS_TARGETS[tab]).focus()
+
+    def _open(self, tab: str, then: Callable[[], None]) -> None:
+        """Show a tab, then run `then` on its view: now, or once the view is built."""
         self.tabs.active = tab
-        focus_target = {
-            "buckets": "#buckets-table",
-            "packages": "#packages-table",
-            "files": "#files-table",
-            "interpreters": "#interpreters-table",
-            "info": "#info-view",
-        }[tab]
-        self.query_one(focus_target).focus()
+        if tab in self._built:
+            self._then = None
+            then()
+            return
+        self._then = (tab, then)
+        self.call_later(self._build, tab)
+
+    @on(TabbedContent.TabActivated, "#cache-tabs")
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """A tab opened any way (key, click, code) before its turn is built now."""
+        tab = event.pane.id
+        if tab in TABS and tab not in self._built:
+            self.call_later(self._build, tab)

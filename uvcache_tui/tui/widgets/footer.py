@@ -6,12 +6,19 @@ the right edge with the palette key, whatever the width. When compact (narrow te
 the spacing is tighter and the keys in `WIDE_ONLY` (still in `?` and the palette) are left
 out, so the contextual keys keep the room; a key that would still be cut is left out whole
 (never `C Clear al`).
+
+Recomposing is coalesced and runs in the footer's own queue: Textual's footer recomposes in
+the screen's after-refresh callbacks, once per bindings change, and each awaited there held
+back every callback behind it (six at launch, before the first figures' frame was done);
+two of them, run from two screens' callbacks, could also overlap and mount the pinned keys
+twice (DuplicateIds).
 """
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
@@ -52,10 +59,32 @@ class KeysFooter(Footer):
         if keys:
             yield HorizontalGroup(*keys, id="pinned-keys")
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._recompose_pending = False
+
     def watch_compact(self) -> None:
         """`WIDE_ONLY` keys come and go with compact."""
         if self.is_mounted:
-            self.call_after_refresh(self.recompose)
+            self._recompose_soon()
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        """Textual's, but coalesced (`_recompose_soon`)."""
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen:
+            self._recompose_soon()
+
+    def _recompose_soon(self) -> None:
+        """One recompose after the next frame, however many changes came before it."""
+        if not self._recompose_pending:
+            self._recompose_pending = True
+            self.call_after_refresh(self.call_later, self._recompose_now)
+
+    async def _recompose_now(self) -> None:
+        self._recompose_pending = False
+        await self.recompose()
 
     async def recompose(self) -> None:
         await super().recompose()
