@@ -145,12 +145,19 @@ def test_a_tab_opened_before_its_view_is_built_shows_the_same_rows(shared_env: U
             await pilot.pause()
             assert lazy.tabs.active == "files"
             assert app.focused is lazy.files_view.table
-            rows = table_rows(lazy.files_view.table)
-            assert rows and rows == table_rows(built.files_view.table)
+            built.show_tab("files")  # a table fills once shown (a hidden one waits)
+            lazy_files, built_files = lazy.files_view.table, built.files_view.table
+            await wait_until(pilot, lambda: 0 < lazy_files.row_count == built_files.row_count)
+            assert table_rows(lazy_files) == table_rows(built_files)
             # The others are built in the background, each filled with the model shown.
             await wait_until(pilot, lambda: lazy.built_tabs() == list(TABS))
             assert lazy.packages_view.model is model
-            assert table_rows(lazy.packages_view.table) == table_rows(built.packages_view.table)
+            lazy.show_tab("packages")
+            built.show_tab("packages")
+            lazy_pkgs, built_pkgs = lazy.packages_view.table, built.packages_view.table
+            expected = len(model.packages)
+            await wait_until(pilot, lambda: lazy_pkgs.row_count == built_pkgs.row_count == expected)
+            assert table_rows(lazy_pkgs) == table_rows(built_pkgs)
 
     run(body)
 
