@@ -13,7 +13,7 @@ from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.contents.pythons import ManagedPython, managed_pythons
 from uvcache_tui.core.location import check_location, open_location
 from uvcache_tui.core.model import Location, LocationKind, Sizes
-from uvcache_tui.core.report import cache_json, location_json
+from uvcache_tui.core.report import cache_json_lazy, location_json
 from uvcache_tui.core.scan import scan
 from uvcache_tui.core.sorting import DEFAULT_ORDER, SortKey, SortOrder, sort_rows
 from uvcache_tui.core.units import format_size
@@ -158,7 +158,7 @@ def cmd_show(ctx: Context) -> int:
     model = open_cache(ctx, location, read_records=True)
     order = requested_order(ctx)
     if ctx.args.json:
-        print_json(cache_json(model, order))
+        print_json(cache_json_lazy(model, order))
         return 0
     print_cache(model, order=order or DEFAULT_ORDER)
     return 0

@@ -9,12 +9,13 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NoReturn, TextIO, TypeAlias
 
 from uvcache_tui.core.locate import Discovery, discover
+from uvcache_tui.core.report import materialized
 from uvcache_tui.core.uvbin import UvBinary, UvError
 
 EXIT_OK = 0
@@ -100,9 +101,55 @@ Command = Callable[[Context], int]
 
 def print_json(document: object) -> None:
     """Every `--json` document: indented for a person at a terminal, compact (and much
-    faster to encode) in a pipe; pure ASCII, as docs/json.md describes."""
-    json.dump(document, sys.stdout, indent=2 if sys.stdout.isatty() else None)
+    faster to encode) in a pipe; pure ASCII, as docs/json.md describes. A document's
+    top-level value may be an iterator (`report.cache_json_lazy`): it is written as a list."""
+    if sys.stdout.isatty():
+        if isinstance(document, dict):
+            document = materialized(document)
+        json.dump(document, sys.stdout, indent=2)
+    else:
+        write_compact_json(document, sys.stdout)
     sys.stdout.write("\n")
+
+
+JSON_WRITE_SIZE = 1 << 16
+"""Characters gathered before each write of a compact document."""
+
+
+def write_compact_json(document: object, out: TextIO) -> None:
+    """The text of `json.dumps(document)`, written in pieces: each top-level value of a
+    dict, and each item of a top-level list or iterator, is encoded by itself.
+
+    `json.dump` to a stream runs json's pure-Python encoder, call by call (~5x slower than
+    its C encoder at 750k files); `json.dumps` of the whole runs the C one but holds the
+    whole text, and the whole document, in memory at once. A piece holds neither."""
+    if not (isinstance(document, dict) and all(isinstance(key, str) for key in document)):
+        out.write(json.dumps(document))
+        return
+    pieces: list[str] = []
+    gathered = 0
+
+    def put(text: str) -> None:
+        nonlocal gathered
+        pieces.append(text)
+        gathered += len(text)
+        if gathered >= JSON_WRITE_SIZE:
+            out.write("".join(pieces))
+            pieces.clear()
+            gathered = 0
+
+    put("{")
+    for index, (key, value) in enumerate(document.items()):
+        put(f"{', ' if index else ''}{json.dumps(key)}: ")
+        if isinstance(value, (list, tuple, Iterator)):
+            put("[")
+            for position, item in enumerate(value):
+                put(f"{', ' if position else ''}{json.dumps(item)}")
+            put("]")
+        else:
+            put(json.dumps(value))
+    put("}")
+    out.write("".join(pieces))
 
 
 def print_lines(lines: Collection[str], out: TextIO | None = None) -> None:
