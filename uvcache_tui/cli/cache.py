@@ -6,7 +6,13 @@ import argparse
 import os
 from typing import Any
 
-from uvcache_tui.cli.common import Commands, Context, UsageError, print_json
+from uvcache_tui.cli.common import (
+    Commands,
+    Context,
+    UsageError,
+    collections_paused,
+    print_json,
+)
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.buildkit.builders import list_builders
 from uvcache_tui.core.cache import CacheModel
@@ -100,6 +106,11 @@ def _builders() -> list[dict[str, Any]]:
 
 
 def cmd_ls(ctx: Context) -> int:
+    with collections_paused():
+        return _ls(ctx)
+
+
+def _ls(ctx: Context) -> int:
     discovery = ctx.discovery
     rows = [(loc, *_location_size(loc)) for loc in discovery.locations]
     order = requested_order(ctx)
@@ -154,6 +165,11 @@ def _print_builder_row(builder: dict[str, Any]) -> None:
 
 
 def cmd_show(ctx: Context) -> int:
+    with collections_paused():
+        return _show(ctx)
+
+
+def _show(ctx: Context) -> int:
     location = cache_location(ctx, ctx.args.path)
     model = open_cache(ctx, location, read_records=True)
     order = requested_order(ctx)
