@@ -84,7 +84,7 @@ def cache_location(ctx: Context, path: str | None) -> Location:
 
 def open_cache(ctx: Context, location: Location, read_records: bool = False) -> CacheModel:
     """`read_records`: for a command that lists every wheel (`show`; see `load_cache`)."""
-    opened = open_location(location, table_for(ctx.discovery.uv_version), read_records=read_records)
+    opened = open_location(location, table_for(ctx.found_uv_version), read_records=read_records)
     if opened.model is None:
         raise UsageError(opened.error or opened.note or f"{location.path}: cannot be opened")
     return opened.model

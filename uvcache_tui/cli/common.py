@@ -94,8 +94,21 @@ class Context:
             self.uv,
             extra_caches=self.args.cache_dir,
             find_roots=self.args.find,
-            uv_version=self.uv_version,
+            uv_version=self.uv_version or self.__dict__.get("found_uv_version"),
         )
+
+    @cached_property
+    def found_uv_version(self) -> str | None:
+        """`discovery.uv_version` (None when uv cannot say), without asking uv where its
+        dirs are when only its version is needed (`show PATH`: the bucket table)."""
+        if self.uv_version is not None:
+            return self.uv_version
+        if self.uv is None or "discovery" in self.__dict__:
+            return self.discovery.uv_version
+        try:
+            return self.uv.version()
+        except UvError:
+            return None
 
 
 Command = Callable[[Context], int]
