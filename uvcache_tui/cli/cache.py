@@ -106,7 +106,7 @@ def _builders() -> list[dict[str, Any]]:
 
 
 def cmd_ls(ctx: Context) -> int:
-    with collections_paused():
+    with collections_paused(ctx.ends_process):
         return _ls(ctx)
 
 
@@ -165,7 +165,7 @@ def _print_builder_row(builder: dict[str, Any]) -> None:
 
 
 def cmd_show(ctx: Context) -> int:
-    with collections_paused():
+    with collections_paused(ctx.ends_process):
         return _show(ctx)
 
 

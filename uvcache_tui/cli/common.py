@@ -82,11 +82,14 @@ class Context:
     uv: UvBinary | None
     uv_version: str | None
     """The version of `--uv PATH`, checked before anything runs; None without `--uv`."""
+    ends_process: bool = False
+    """The process ends with this command (`run`, the program's entry), rather than `main`
+    being called as a function: what the command leaves in memory is left to the exit."""
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> Context:
+    def from_args(cls, args: argparse.Namespace, ends_process: bool = False) -> Context:
         uv, version = find_uv(args.uv)
-        return cls(args, uv, version)
+        return cls(args, uv, version, ends_process)
 
     @cached_property
     def discovery(self) -> Discovery:
@@ -115,16 +118,22 @@ Command = Callable[[Context], int]
 
 
 @contextmanager
-def collections_paused() -> Iterator[None]:
+def collections_paused(ends_process: bool = False) -> Iterator[None]:
     """No garbage collection while a read-only command scans and prints (`ls`, `show`):
     what it builds stays alive until it has printed (a scan's tree, its model), so a
     collection finds nothing, yet each one walks all of it (~0.3 s at 750k files, the
-    scan's workers included, as they are forked meanwhile). As it was before, after."""
+    scan's workers included, as they are forked meanwhile). As it was before, after.
+
+    Collecting what it built once it is garbage walks it all once more; `ends_process`:
+    the process ends next (`Context.ends_process`), so it is frozen instead, never walked
+    again, not even by the interpreter's last collection, and freed with the process."""
     collecting = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if ends_process:
+            gc.freeze()
         if collecting:
             gc.enable()
 
