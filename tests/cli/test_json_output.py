@@ -15,7 +15,12 @@ import pytest
 from tests.conftest import RichCache
 from tests.uvcache_factory import uv_binary
 from uvcache_tui.cli import main
-from uvcache_tui.cli.common import JSON_WRITE_SIZE, collections_paused, write_compact_json
+from uvcache_tui.cli.common import (
+    JSON_BATCH,
+    JSON_WRITE_SIZE,
+    collections_paused,
+    write_compact_json,
+)
 from uvcache_tui.core.report import materialized
 
 DOCUMENTS: list[Any] = [
@@ -24,6 +29,7 @@ DOCUMENTS: list[Any] = [
     {"names": ["caf\u00e9", "foreign-\udcff", 'tab\tquote"back\\slash', "\u2603"]},
     {"floats": [0.1, 1e300, -0.0, float("inf"), float("nan")], "big": 2**70},
     {"many": [{"i": i, "s": "x" * (i % 50)} for i in range(5000)], "after": "end"},
+    {"one batch": list(range(JSON_BATCH)), "two": list(range(2 * JSON_BATCH)), "x": [[]]},
     {"long": "y" * (3 * JSON_WRITE_SIZE), "list": ["z" * JSON_WRITE_SIZE] * 3},
     {1: "an int key", None: "none", 2.5: "float"},
     [1, "a list at the top", {"k": []}],
