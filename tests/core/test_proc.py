@@ -52,6 +52,12 @@ def test_a_timeout_counts_from_the_start() -> None:
         assert time.monotonic() - began < 1.5
 
 
+def test_an_answer_already_there_is_read_after_the_timeout() -> None:
+    with commands_started([["sleep", "2"], ["echo", "early"]], env=ENV) as started:
+        assert started[0].result(timeout=30).returncode == 0
+        assert started[1].result(timeout=1).stdout == "early\n"  # exited within its second
+
+
 def test_run_command_is_one_started_command() -> None:
     result = run_command(["sh", "-c", "echo out; echo err >&2; exit 3"], timeout=30, env=ENV)
     assert (result.args, result.returncode) == (("sh", "-c", "echo out; echo err >&2; exit 3"), 3)

@@ -56,6 +56,10 @@ def run_command(
         return command.result(timeout)
 
 
+OUTPUT_GRACE = 1.0
+"""Seconds to read what a command that has exited printed, whatever its timeout left."""
+
+
 class StartedCommand:
     """One command of `commands_started`, running until its `result` is read."""
 
@@ -76,9 +80,11 @@ class StartedCommand:
         if self._error is not None or self._proc is None:
             raise self._error or CommandNotFound(self.args[0], "not started")
         proc = self._proc
+        left = self._started + timeout - time.monotonic()
+        if proc.poll() is not None:  # it has answered: only its output is left to read
+            left = max(left, OUTPUT_GRACE)
         try:
-            left = max(0.0, self._started + timeout - time.monotonic())
-            out, err = proc.communicate(timeout=left)
+            out, err = proc.communicate(timeout=max(0.0, left))
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             raise CommandTimeout(self.args, timeout) from None
