@@ -887,6 +887,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="run uvcache-tui with the environment's bytecode settings (by default compiled "
         "modules are kept in DIR/.pycache, as an installed tool keeps them)",
     )
+    parser.add_argument(
+        "--bytecode-cache",
+        metavar="DIR",
+        help="where the compiled modules are kept (default DIR/.pycache; elsewhere for a "
+        "tree shared read-only)",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="build workers")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the tree even if kept")
     parser.add_argument("--build-only", action="store_true", help="build the tree and stop")
@@ -920,7 +926,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache = os.path.join(args.dir, CACHE)
     source = os.path.abspath(args.source)
     baseline = os.path.abspath(args.baseline_source) if args.baseline_source else None
-    bytecode_cache = None if args.no_bytecode_cache else os.path.join(args.dir, ".pycache")
+    bytecode_cache = None
+    if not args.no_bytecode_cache:
+        bytecode_cache = os.path.abspath(args.bytecode_cache or os.path.join(args.dir, ".pycache"))
     tools = make_tools(cache, args.python, uv, wanted, source, baseline, bytecode_cache)
     global LOAD_BEFORE
     LOAD_BEFORE = os.getloadavg()

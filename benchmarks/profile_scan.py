@@ -4,14 +4,17 @@
     uv run python benchmarks/profile_scan.py CACHE --workers 1         # single process
     uv run python benchmarks/profile_scan.py CACHE --cprofile 25      # top 25 functions
     uv run python benchmarks/profile_scan.py CACHE --tracemalloc      # Python-heap peaks
+    uv run python benchmarks/profile_scan.py CACHE --gc               # collector on
 
 Phases, as `show --json` runs them (`load_cache`): the scan, on worker processes by default
 (`scan()`'s parallel walk, with the link prefetch of `build_model` in a thread meanwhile;
 its figures from `ScanResult.stats`: the top levels listed here, the fork, the walk, each
 worker's CPU time and peak RSS), or in this process with `--workers 1` (the serial walk);
 walk (until every directory is listed), finish (`links.finish`: subtree sums and
-multi-link inodes), build_model (packages, links, archives), cache_json
-(includes package_sizes), json dump. Peak RSS is this process's high-water mark after
+multi-link inodes), build_model (packages, links, archives), cache_json (every package's
+contents read; the document's long lists are made while it is written), json dump (as
+`show --json` writes it to a pipe). The garbage collector is paused, as `show` pauses it,
+unless --gc. Peak RSS is this process's high-water mark after
 each phase (ru_maxrss), so it only grows; the workers' come from the workers themselves
 (their RSS includes the pages they share with this process; "private" does not).
 With --cprofile the workers' own time is not in the profile (only the waiting for them).
@@ -20,10 +23,10 @@ With --cprofile the workers' own time is not in the profile (only the waiting fo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import gc
 import io
-import json
 import os
 import pstats
 import resource
@@ -34,9 +37,10 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from uvcache_tui.cli.common import collections_paused, write_compact_json  # noqa: E402
 from uvcache_tui.core import cache as cache_module  # noqa: E402
 from uvcache_tui.core.buckets import table_for  # noqa: E402
-from uvcache_tui.core.report import cache_json  # noqa: E402
+from uvcache_tui.core.report import cache_json_lazy  # noqa: E402
 from uvcache_tui.core.scan import parallel, scan, serial  # noqa: E402
 
 
@@ -96,10 +100,10 @@ def run(cache: str, use_tracemalloc: bool, workers: int | None) -> dict[str, Any
     phases["build_model_s"] = time.perf_counter() - mark
     phases["after_model_rss_mib"] = _rss_mib()
     mark = time.perf_counter()
-    document = cache_json(model)
+    document = cache_json_lazy(model)  # reads every package's contents first
     phases["cache_json_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    json.dump(document, io.StringIO())  # compact, as `show --json` writes to a pipe
+    write_compact_json(document, io.StringIO())  # as `show --json` writes to a pipe
     phases["json_dump_s"] = time.perf_counter() - mark
     phases["total_s"] = time.perf_counter() - started
     phases["peak_rss_mib"] = _rss_mib()
@@ -127,16 +131,23 @@ def main() -> int:
     parser.add_argument(
         "--workers", type=int, help="scan processes (default: as `show`; 1: this process only)"
     )
+    parser.add_argument(
+        "--gc",
+        action="store_true",
+        help="collect garbage as usual (`show` pauses the collector: `collections_paused`)",
+    )
     args = parser.parse_args()
-    if args.cprofile:
-        profiler = cProfile.Profile()
-        profiler.enable()
-        phases = run(args.cache, args.tracemalloc, args.workers)
-        profiler.disable()
-        stats = pstats.Stats(profiler).sort_stats("tottime")
-        stats.print_stats(args.cprofile)
-    else:
-        phases = run(args.cache, args.tracemalloc, args.workers)
+    paused = contextlib.nullcontext() if args.gc else collections_paused()
+    with paused:
+        if args.cprofile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            phases = run(args.cache, args.tracemalloc, args.workers)
+            profiler.disable()
+            stats = pstats.Stats(profiler).sort_stats("tottime")
+            stats.print_stats(args.cprofile)
+        else:
+            phases = run(args.cache, args.tracemalloc, args.workers)
     for key, value in phases.items():
         print(f"{key:<24} {value:.3f}" if isinstance(value, float) else f"{key:<24} {value}")
     return 0

@@ -1,5 +1,5 @@
 """`python -m uvcache_tui` runs the same entry point as the `uvcache-tui` script."""
 
-from uvcache_tui.cli import main
+from uvcache_tui.cli import run
 
-raise SystemExit(main())
+raise SystemExit(run())

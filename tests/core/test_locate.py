@@ -67,6 +67,19 @@ def test_discover_asks_uv_and_labels_data_dirs(tmp_path: Path) -> None:
     assert "data, not cache" in found.locations[1].label
 
 
+def test_discover_asks_at_once_what_uv_answers_alone(tmp_path: Path) -> None:
+    """The four queries started together give what each gives asked by itself."""
+    env = _clean_env(tmp_path, XDG_DATA_HOME=str(tmp_path / "data"))
+    uv = UvBinary(uv_binary(), env=env)
+    found = discover(uv, env=env, cwd=str(tmp_path))
+    assert found.notes == []
+    assert found.uv_version == uv.version()
+    paths = {loc.kind: loc.path for loc in found.locations}
+    assert paths[LocationKind.CACHE] == uv.cache_dir()
+    assert paths[LocationKind.PYTHON] == uv.python_dir() == str(tmp_path / "data/uv/python")
+    assert paths[LocationKind.TOOLS] == uv.tool_dir() == str(tmp_path / "data/uv/tools")
+
+
 def test_discover_without_uv_uses_precedence(tmp_path: Path) -> None:
     env = _clean_env(tmp_path)
     found = discover(None, env=env, cwd=str(tmp_path))

@@ -34,7 +34,7 @@ from uvcache_tui.cli.common import (
 )
 from uvcache_tui.core.lock import MAX_LOCK_TIMEOUT
 
-__all__ = ["Context", "build_parser", "main"]
+__all__ = ["Context", "build_parser", "main", "run"]
 
 
 GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, object]], ...] = (
@@ -177,7 +177,7 @@ def check_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         )
 
 
-def _run(argv: Sequence[str] | None) -> int:
+def _run(argv: Sequence[str] | None, ends_process: bool) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     merge_global_options(parser, args)
@@ -186,7 +186,7 @@ def _run(argv: Sequence[str] | None) -> int:
         if args.command is None:
             return run_tui(args)
         # A bad --uv is refused by every command alike, before anything runs.
-        return int(args.func(Context.from_args(args)))
+        return int(args.func(Context.from_args(args, ends_process)))
     except UsageError as exc:
         print(f"uvcache-tui: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
@@ -195,7 +195,13 @@ def _run(argv: Sequence[str] | None) -> int:
         return EXIT_INTERRUPTED
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run() -> int:
+    """The program (`uvcache-tui`, `python -m uvcache_tui`): `main`, knowing that the
+    process ends after it (`Context.ends_process`)."""
+    return main(ends_process=True)
+
+
+def main(argv: Sequence[str] | None = None, ends_process: bool = False) -> int:
     """Every subcommand runs in here: bad values and output failures end in one line."""
     if sys.stdout is None:  # started with stdout closed (`>&-`)
         if sys.stderr is not None:
@@ -208,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout = GuardedStdout(real_stdout)  # type: ignore[assignment]
     try:
         try:
-            code = _run(argv)
+            code = _run(argv, ends_process)
         except SystemExit as exc:  # argparse: --help, --version, errors
             if exc.code is None or isinstance(exc.code, int):
                 code = exc.code or 0

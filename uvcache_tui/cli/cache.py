@@ -6,14 +6,20 @@ import argparse
 import os
 from typing import Any
 
-from uvcache_tui.cli.common import Commands, Context, UsageError, print_json
+from uvcache_tui.cli.common import (
+    Commands,
+    Context,
+    UsageError,
+    collections_paused,
+    print_json,
+)
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.buildkit.builders import list_builders
 from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.contents.pythons import ManagedPython, managed_pythons
 from uvcache_tui.core.location import check_location, open_location
 from uvcache_tui.core.model import Location, LocationKind, Sizes
-from uvcache_tui.core.report import cache_json, location_json
+from uvcache_tui.core.report import cache_json_lazy, location_json
 from uvcache_tui.core.scan import scan
 from uvcache_tui.core.sorting import DEFAULT_ORDER, SortKey, SortOrder, sort_rows
 from uvcache_tui.core.units import format_size
@@ -78,7 +84,7 @@ def cache_location(ctx: Context, path: str | None) -> Location:
 
 def open_cache(ctx: Context, location: Location, read_records: bool = False) -> CacheModel:
     """`read_records`: for a command that lists every wheel (`show`; see `load_cache`)."""
-    opened = open_location(location, table_for(ctx.discovery.uv_version), read_records=read_records)
+    opened = open_location(location, table_for(ctx.found_uv_version), read_records=read_records)
     if opened.model is None:
         raise UsageError(opened.error or opened.note or f"{location.path}: cannot be opened")
     return opened.model
@@ -100,6 +106,11 @@ def _builders() -> list[dict[str, Any]]:
 
 
 def cmd_ls(ctx: Context) -> int:
+    with collections_paused(ctx.ends_process):
+        return _ls(ctx)
+
+
+def _ls(ctx: Context) -> int:
     discovery = ctx.discovery
     rows = [(loc, *_location_size(loc)) for loc in discovery.locations]
     order = requested_order(ctx)
@@ -154,11 +165,16 @@ def _print_builder_row(builder: dict[str, Any]) -> None:
 
 
 def cmd_show(ctx: Context) -> int:
+    with collections_paused(ctx.ends_process):
+        return _show(ctx)
+
+
+def _show(ctx: Context) -> int:
     location = cache_location(ctx, ctx.args.path)
     model = open_cache(ctx, location, read_records=True)
     order = requested_order(ctx)
     if ctx.args.json:
-        print_json(cache_json(model, order))
+        print_json(cache_json_lazy(model, order))
         return 0
     print_cache(model, order=order or DEFAULT_ORDER)
     return 0

@@ -12,7 +12,15 @@ import platformdirs
 
 from uvcache_tui.core.buckets import bucket_family
 from uvcache_tui.core.model import Location, LocationKind
-from uvcache_tui.core.uvbin import UvBinary, UvError
+from uvcache_tui.core.uvbin import (
+    CACHE_DIR,
+    PYTHON_DIR,
+    TOOL_DIR,
+    VERSION_QUERY,
+    UvBinary,
+    UvError,
+    path_query,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -213,12 +221,19 @@ def discover(
     tool_dir = default_data_dir(LocationKind.TOOLS, env)
     if uv is not None:
         discovery.uv_path = uv.path
+        queries = [] if uv_version else [VERSION_QUERY]
+        queries += [path_query(CACHE_DIR)] if rule.path is not None else []
+        queries += [path_query(PYTHON_DIR), path_query(TOOL_DIR)]
         try:
-            discovery.uv_version = uv_version or uv.version()
-            if rule.path is not None:
-                cache_path = uv.cache_dir()
-            python_dir = uv.python_dir()
-            tool_dir = uv.tool_dir()
+            # All at once, read in turn: the first that fails stops the rest, as if asked
+            # one after the other, in the time of one.
+            with uv.started(queries) as started:
+                answers = dict(zip(queries, started, strict=True))
+                discovery.uv_version = uv_version or uv.version(answers[VERSION_QUERY])
+                if rule.path is not None:
+                    cache_path = uv.cache_dir(answers[path_query(CACHE_DIR)])
+                python_dir = uv.python_dir(answers[path_query(PYTHON_DIR)])
+                tool_dir = uv.tool_dir(answers[path_query(TOOL_DIR)])
         except UvError as exc:
             discovery.notes.append(f"{exc}; using uv's documented defaults instead")
     else:

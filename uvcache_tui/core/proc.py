@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
 
@@ -50,21 +52,76 @@ def run_command(
     cwd: str | None = None,
 ) -> CommandResult:
     """Run `args`, kill its whole process group after `timeout` seconds."""
-    proc = start_in_session(args, env=env, cwd=cwd)
+    with commands_started([args], env=env, cwd=cwd) as (command,):
+        return command.result(timeout)
+
+
+OUTPUT_GRACE = 1.0
+"""Seconds to read what a command that has exited printed, whatever its timeout left."""
+
+
+class StartedCommand:
+    """One command of `commands_started`, running until its `result` is read."""
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        proc: subprocess.Popen[bytes] | None,
+        error: CommandNotFound | None = None,
+    ) -> None:
+        self.args = tuple(args)
+        self._proc = proc
+        self._error = error
+        self._started = time.monotonic()
+
+    def result(self, timeout: float) -> CommandResult:
+        """What it printed once it exited; CommandNotFound when it could not start,
+        CommandTimeout (its group killed) when it ran `timeout` seconds from its start."""
+        if self._error is not None or self._proc is None:
+            raise self._error or CommandNotFound(self.args[0], "not started")
+        proc = self._proc
+        left = self._started + timeout - time.monotonic()
+        if proc.poll() is not None:  # it has answered: only its output is left to read
+            left = max(left, OUTPUT_GRACE)
+        try:
+            out, err = proc.communicate(timeout=max(0.0, left))
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise CommandTimeout(self.args, timeout) from None
+        except BaseException:
+            _kill_group(proc)
+            raise
+        return CommandResult(
+            args=self.args,
+            returncode=proc.returncode,
+            stdout=out.decode("utf-8", "replace"),
+            stderr=err.decode("utf-8", "replace"),
+        )
+
+    def stop(self) -> None:
+        """Kill it and all it started, unless its result was read."""
+        if self._proc is not None and self._proc.returncode is None:
+            _kill_group(self._proc)
+
+
+@contextmanager
+def commands_started(
+    commands: Sequence[Sequence[str]], *, env: Mapping[str, str], cwd: str | None = None
+) -> Iterator[list[StartedCommand]]:
+    """Every command started at once, each in its own session, so several short queries
+    (uv's dirs) take the time of the longest, not of all; their results are read in any
+    order, and those not read when the block ends are killed."""
+    started: list[StartedCommand] = []
     try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        raise CommandTimeout(args, timeout) from None
-    except BaseException:
-        _kill_group(proc)
-        raise
-    return CommandResult(
-        args=tuple(args),
-        returncode=proc.returncode,
-        stdout=out.decode("utf-8", "replace"),
-        stderr=err.decode("utf-8", "replace"),
-    )
+        for args in commands:
+            try:
+                started.append(StartedCommand(args, start_in_session(args, env=env, cwd=cwd)))
+            except CommandNotFound as exc:
+                started.append(StartedCommand(args, None, exc))
+        yield started
+    finally:
+        for command in started:
+            command.stop()
 
 
 def start_in_session(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from uvcache_tui.core.action_run import ActionResult
@@ -33,6 +34,21 @@ def location_json(
 def cache_json(model: CacheModel, order: SortOrder | None = None) -> dict[str, Any]:
     """The `show --json` document (schema in docs/json.md); buckets and packages by name
     unless `order` is given (`show --sort`)."""
+    return materialized(cache_json_lazy(model, order))
+
+
+def materialized(document: dict[str, Any]) -> dict[str, Any]:
+    """A document whose top-level iterators (`cache_json_lazy`) are made lists."""
+    return {
+        key: list(value) if isinstance(value, Iterator) else value
+        for key, value in document.items()
+    }
+
+
+def cache_json_lazy(model: CacheModel, order: SortOrder | None = None) -> dict[str, Any]:
+    """`cache_json` with its two long lists, `packages` and `archives`, as iterators whose
+    items are made as a writer reaches them (`cli.common.print_json`): the whole document
+    (~23 MB of objects at 750k files) is never in memory. Iterate it once."""
     contents = model.compute_contents().read_all()
     buckets = model.buckets
     packages = model.packages
@@ -59,7 +75,7 @@ def cache_json(model: CacheModel, order: SortOrder | None = None) -> dict[str, A
             }
             for bucket in buckets
         ],
-        "packages": [
+        "packages": (
             {
                 "name": package.name,
                 "versions": sorted(package.versions),
@@ -72,8 +88,8 @@ def cache_json(model: CacheModel, order: SortOrder | None = None) -> dict[str, A
             }
             for package in packages
             for sizes in [model.package_sizes(package)]
-        ],
-        "archives": [
+        ),
+        "archives": (
             {
                 "id": archive.archive_id,
                 "label": archive.label,
@@ -82,7 +98,7 @@ def cache_json(model: CacheModel, order: SortOrder | None = None) -> dict[str, A
                 "dangling": not archive.referrers,
             }
             for archive in model.archives
-        ],
+        ),
         "environments": model.environments,
         "mount_points": model.mount_points,
         "cachedir_tag": {

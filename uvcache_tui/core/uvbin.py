@@ -5,13 +5,26 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from uvcache_tui.core.proc import CommandNotFound, CommandResult, CommandTimeout, run_command
+from uvcache_tui.core.proc import (
+    CommandNotFound,
+    CommandResult,
+    CommandTimeout,
+    StartedCommand,
+    commands_started,
+)
 
 VERSION_TIMEOUT = 10.0
 """Seconds `uv --version` may take; a binary that hangs is not a usable uv."""
+
+VERSION_QUERY: tuple[str, ...] = ("--version",)
+CACHE_DIR: tuple[str, ...] = ("cache", "dir")
+PYTHON_DIR: tuple[str, ...] = ("python", "dir")
+TOOL_DIR: tuple[str, ...] = ("tool", "dir")
+"""uv's dirs, each asked with `path_query`."""
 
 _VERSION_LINE = re.compile(r"uv (\d+\.\d+\.\d+\S*)")
 
@@ -51,22 +64,37 @@ class UvBinary:
     def run(
         self, args: Sequence[str], timeout: float = 30.0, extra_env: Mapping[str, str] | None = None
     ) -> CommandResult:
+        with self.started([args], extra_env) as (command,):
+            return self.answer(command, timeout)
+
+    @contextmanager
+    def started(
+        self, queries: Sequence[Sequence[str]], extra_env: Mapping[str, str] | None = None
+    ) -> Iterator[list[StartedCommand]]:
+        """uv started once per query, all at once (`proc.commands_started`): read each with
+        `answer`; those not read when the block ends are killed."""
         env = dict(self.env if self.env is not None else os.environ)
         env.pop("UV_NO_PROGRESS", None)
         env["NO_COLOR"] = "1"
         if extra_env:
             env.update(extra_env)
+        commands = [[self.path, *args] for args in queries]
+        with commands_started(commands, env=env, cwd=self.cwd) as started:
+            yield started
+
+    def answer(self, command: StartedCommand, timeout: float = 30.0) -> CommandResult:
+        """A started query's result; UvError when uv could not run or did not answer."""
         try:
-            result = run_command([self.path, *args], timeout=timeout, env=env, cwd=self.cwd)
+            result = command.result(timeout)
         except CommandNotFound as exc:
             raise UvError(f"cannot run {self.path}: {exc.reason}") from exc
         except CommandTimeout as exc:
             raise UvError(str(exc)) from exc
         # Callers read the arguments they passed, without the binary's path.
-        return CommandResult(tuple(args), result.returncode, result.stdout, result.stderr)
+        return CommandResult(command.args[1:], result.returncode, result.stdout, result.stderr)
 
-    def _ask_path(self, args: Sequence[str]) -> str:
-        result = self.run([*args, "--color", "never"])
+    def _ask_path(self, args: Sequence[str], started: StartedCommand | None = None) -> str:
+        result = self.run(path_query(args)) if started is None else self.answer(started)
         if result.returncode != 0:
             message = result.stderr.strip().splitlines()[-1:] or ["no output"]
             raise UvError(f"`uv {' '.join(args)}` failed: {message[0]}")
@@ -76,9 +104,13 @@ class UvBinary:
         base = self.cwd or os.getcwd()
         return os.path.normpath(os.path.join(base, answer))
 
-    def version(self) -> str:
-        """`0.13.9` from `uv 0.13.9 (…)`; UvError unless the answer is a uv version."""
-        result = self.run(["--version"], timeout=VERSION_TIMEOUT)
+    def version(self, started: StartedCommand | None = None) -> str:
+        """`0.13.9` from `uv 0.13.9 (…)`; UvError unless the answer is a uv version.
+        `started`: the `VERSION_QUERY` already started (`started`)."""
+        if started is None:
+            result = self.run(VERSION_QUERY, timeout=VERSION_TIMEOUT)
+        else:
+            result = self.answer(started, timeout=VERSION_TIMEOUT)
         if result.returncode != 0:
             last = result.stderr.strip().splitlines()[-1:] or ["no output"]
             raise UvError(
@@ -92,11 +124,16 @@ class UvBinary:
             )
         return version
 
-    def cache_dir(self) -> str:
-        return self._ask_path(["cache", "dir"])
+    def cache_dir(self, started: StartedCommand | None = None) -> str:
+        return self._ask_path(CACHE_DIR, started)
 
-    def python_dir(self) -> str:
-        return self._ask_path(["python", "dir"])
+    def python_dir(self, started: StartedCommand | None = None) -> str:
+        return self._ask_path(PYTHON_DIR, started)
 
-    def tool_dir(self) -> str:
-        return self._ask_path(["tool", "dir"])
+    def tool_dir(self, started: StartedCommand | None = None) -> str:
+        return self._ask_path(TOOL_DIR, started)
+
+
+def path_query(args: Sequence[str]) -> tuple[str, ...]:
+    """The arguments that ask uv for one of its dirs (`CACHE_DIR`, …), as started."""
+    return (*args, "--color", "never")
