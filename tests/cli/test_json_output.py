@@ -94,4 +94,6 @@ def test_show_as_a_function_neither_freezes_nor_stops_the_collector(
     assert code == 0
     assert json.loads(capsys.readouterr().out)["path"] == str(rich_cache_template.cache)
     assert gc.isenabled()
-    assert gc.get_freeze_count() == frozen
+    # Frozen objects of earlier tests (a TUI's model) may be freed meanwhile; freezing what
+    # `show` built would add thousands.
+    assert gc.get_freeze_count() <= frozen

@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 import weakref
 
+from tests.tui.conftest import SIZE, make_app, run, settle
+from tests.uvcache_factory import UvEnv
 from uvcache_tui.tui.heap import settle_model, settle_young
 
 
@@ -52,3 +54,20 @@ def test_young_cycles_are_collected_before_freezing() -> None:
         assert gone() is None
     finally:
         gc.unfreeze()
+
+
+def test_the_app_freezes_a_model_while_it_runs_and_releases_it_when_it_ends(
+    shared_env: UvEnv,
+) -> None:
+    gc.unfreeze()
+    seen: list[int] = []
+
+    async def body() -> None:
+        app = make_app(shared_env)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            seen.append(gc.get_freeze_count())
+
+    run(body)
+    assert seen and seen[0] > 0, "the model that arrived is frozen while the app runs"
+    assert gc.get_freeze_count() == 0, "nothing stays frozen once the app has ended"

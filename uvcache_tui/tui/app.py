@@ -31,6 +31,7 @@ from textual.widgets import Tree
 
 from uvcache_tui.core.snapshot import snapshot_dir
 from uvcache_tui.core.uvbin import UvBinary
+from uvcache_tui.tui import heap
 from uvcache_tui.tui.config import DEFAULT_DOCKER_TIMEOUT, AppConfig, ScanProgressHook
 from uvcache_tui.tui.screens.main import MainScreen
 
@@ -149,6 +150,7 @@ class UvCacheApp(App[None]):
 
     def on_unmount(self) -> None:
         self._resume_gc()  # an app that ends before its first frame
+        heap.release()
 
     def on_mount(self) -> None:
         """SIGTERM/SIGHUP quit like ctrl+q: uv is stopped, the terminal restored. The Doctor

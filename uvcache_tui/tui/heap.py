@@ -27,3 +27,9 @@ def settle_young() -> None:
     is not frozen, then freeze what is left; the frozen model is not walked again."""
     gc.collect()
     gc.freeze()
+
+
+def release() -> None:
+    """The app ends: everything frozen goes back to the collector (a process that goes on,
+    e.g. tests, keeps nothing out of its sight for ever)."""
+    gc.unfreeze()

@@ -300,7 +300,7 @@ def compare(
     plan: ActionPlan, before: MountSnapshot, after: MountSnapshot, uv: UvInMount | None
 ) -> ActionResult:
     """What went against what was predicted, as `action_run._measure` says it locally;
-    `uv` None: its build was stopped before uv reported (the result is `interrupted`)."""
+    `uv` None: its build was stopped before uv reported (`interrupted`)."""
     removed = removed_paths(before.listing, after.listing)
     predicted = [entry.path for entry in plan.prediction.entries]
     shrink = before.model.totals.allocated - after.model.totals.allocated
@@ -338,12 +338,10 @@ def run_mount_action(
     audit_env: Mapping[str, str] | None = None,
     cancel: threading.Event | None = None,
 ) -> MountActionResult:
-    """Run the planned argv inside the mount, read it again, compare with the preview.
-
-    Setting `cancel` stops uv's helper build; the mount is still read again, so what went
-    until then is measured and logged (the result is `interrupted`). Raises MountInUse
-    before anything runs, ActionRefused for a blocked plan, HelperError (uv image, no such
-    key, the builder) — the audit log has a final line either way."""
+    """Run the planned argv inside the mount, read it again, compare with the preview;
+    `cancel` set stops uv's build, and what went until then is measured (`interrupted`).
+    Raises MountInUse before anything runs, ActionRefused for a blocked plan, HelperError
+    (uv image, no such key, the builder) — the audit log has a final line either way."""
     plan = planned.plan
     if plan.blockers:
         raise ActionRefused(plan.blockers[0])
