@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from uvcache_tui.core.contents.layout import WheelName, parse_wheel_filename
+from uvcache_tui.core.contents.layout import WheelName, normalize, parse_key, parse_wheel_filename
 from uvcache_tui.core.contents.records import (
     ArchiveRecord,
     RecordError,
@@ -57,16 +57,26 @@ def pointer_names(names: list[str]) -> list[tuple[str, str]]:
     ]
 
 
-DirPointers = list[tuple[str, str, DecodedPointer]]
-"""A wheels-bucket dir's pointers: (entry key, suffix, the pointer decoded), sorted by key."""
+DirPointers = list[tuple[str, str, DecodedPointer, WheelName | None]]
+"""A wheels-bucket dir's pointers, sorted by key: (entry key, suffix, the pointer decoded,
+the name its key gives where the record gives none, read for the dir's own package name)."""
+
+
+def dir_package(relative_dir: str) -> str:
+    """The package a wheels-bucket dir is named after (`…/pypi/<name>`), normalized."""
+    return normalize(relative_dir.rsplit("/", 1)[-1])
 
 
 def decode_dir(root: str, relative_dir: str, names: list[str]) -> DirPointers:
     """Every wheel pointer of one wheels-bucket dir (its entry `names`), decoded."""
-    return [
-        (key, suffix, decode_pointer(root, f"{relative_dir}/{key}{suffix}", suffix))
-        for key, suffix in pointer_names(names)
-    ]
+    package = dir_package(relative_dir)
+    found: DirPointers = []
+    for key, suffix in pointer_names(names):
+        pointer = decode_pointer(root, f"{relative_dir}/{key}{suffix}", suffix)
+        found.append(
+            (key, suffix, pointer, parse_key(key, package) if pointer.name is None else None)
+        )
+    return found
 
 
 def prefetch_wheel_records(
@@ -83,7 +93,7 @@ def prefetch_wheel_records(
         relative_dir = directory[start:]
         pointers = decode_dir(root, relative_dir, names)
         decoded[relative_dir] = pointers
-        read += sum(len(pointer.data) + 256 for _, _, pointer in pointers)
+        read += sum(len(pointer.data) + 256 for _, _, pointer, _ in pointers)
         if read > budget:
             break
     return decoded

@@ -17,7 +17,7 @@ from uvcache_tui.core.contents.layout import (
     index_label,
     parse_key,
 )
-from uvcache_tui.core.contents.pointers import DirPointers, decode_dir
+from uvcache_tui.core.contents.pointers import DirPointers, decode_dir, dir_package
 from uvcache_tui.core.contents.records import Undecoded, display_path, policy_url
 from uvcache_tui.core.model import Sizes
 
@@ -126,11 +126,11 @@ def _listing(path: str) -> list[str]:
         return []
 
 
-def _links_outside(ctx: Context, archive_id: str, sizes: Sizes | None) -> int | None:
+def _links_outside(ctx: Context, archive_id: str, allocated: int, reclaimable: int) -> int | None:
     label = ctx.labels.get(archive_id)
-    if label is None or sizes is None:
+    if label is None:
         return None
-    if sizes.reclaimable == sizes.allocated:
+    if reclaimable == allocated:
         return 0  # every link of every file lies inside the archive
     metadata = ctx.path(ARCHIVE_BUCKET, archive_id, f"{label}.dist-info", "METADATA")
     try:
@@ -154,7 +154,10 @@ def wheel_of(
     linked_id = ctx.links.get(entry)
     archive = linked_id or archive_id
     node = ctx.archives.get(archive) if archive else None
-    sizes = node.sizes if node is not None else None
+    allocated = reclaimable = links_outside = None
+    if node is not None and archive:
+        allocated, reclaimable = node.sub_alloc, node.sub_reclaim
+        links_outside = _links_outside(ctx, archive, allocated, reclaimable)
     bucket = entry.split("/", 1)[0]
     return CachedWheel(
         package=package,
@@ -168,9 +171,9 @@ def wheel_of(
         current=ctx.current.get(bucket, False),
         archive_id=archive,
         linked=linked_id is not None,
-        allocated=sizes.allocated if sizes else None,
-        reclaimable=sizes.reclaimable if sizes else None,
-        links_outside=_links_outside(ctx, archive, sizes) if archive else None,
+        allocated=allocated,
+        reclaimable=reclaimable,
+        links_outside=links_outside,
         cached_at=cached_at,
     )
 
@@ -180,7 +183,8 @@ def read_wheel_dir(ctx: Context, package: str, directory: str, out: PackageConte
     parts = directory.split("/")
     kind_dir, digest = parts[1], (parts[2] if len(parts) > 3 else None)
     index = index_label(kind_dir, digest, ctx.index_urls) if kind_dir != "url" else None
-    for key, suffix, pointer in _dir_pointers(ctx, directory):
+    own_package = dir_package(directory) == package
+    for key, suffix, pointer, by_key in _dir_pointers(ctx, directory):
         entry = f"{directory}/{key}"
         if pointer.failure is not None:
             out.undecoded.append(pointer.failure)
@@ -188,7 +192,7 @@ def read_wheel_dir(ctx: Context, package: str, directory: str, out: PackageConte
         filename = record.filename if record is not None else None
         name, url = pointer.name, pointer.url
         if name is None:
-            name = parse_key(key, package)
+            name = by_key if by_key is not None and own_package else parse_key(key, package)
             if filename is None and name.from_filename:
                 filename = key + ".whl"  # a 0.5-style entry, named by the file name's stem
                 if suffix == ".http":
