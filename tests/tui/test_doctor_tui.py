@@ -248,3 +248,28 @@ def test_motivating_case_on_both_engines(
                 assert result.image.caches == ()
 
     run(body)
+
+
+def test_vi_keys_scroll_the_report(shared_env: UvEnv, tmp_path: Path) -> None:
+    """j/k scroll the Doctor's report a line, G goes to its end and g back to the top."""
+
+    async def body() -> None:
+        app = make_app(shared_env, dockerfile=write(tmp_path, MOTIVATING))
+        async with app.run_test(size=(80, 16)) as pilot:
+            view = await checked(pilot)
+            await pilot.pause()
+            assert app.focused is view and view.max_scroll_y > 2, "a report taller than the view"
+            await pilot.press("j", "j")
+            await pilot.pause()
+            assert view.scroll_y == 2
+            await pilot.press("k")
+            await pilot.pause()
+            assert view.scroll_y == 1
+            await pilot.press("G")
+            await pilot.pause()
+            assert view.scroll_y == view.max_scroll_y
+            await pilot.press("g")
+            await pilot.pause()
+            assert view.scroll_y == 0
+
+    run(body)

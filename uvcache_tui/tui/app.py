@@ -208,7 +208,9 @@ class UvCacheApp(App[None]):
         self.push_screen(ConfirmQuitScreen(), answered)
 
     def action_vi(self, key: str) -> None:
-        """vi keys on the focused list: j/k move, h goes out (the parent), l opens, g/G jump."""
+        """vi keys on the focused list: j/k move, h goes out (the parent), l opens, g/G jump;
+        on a focused scrolling report (the Doctor's) j/k scroll and g/G go to its ends."""
+        from textual.containers import ScrollableContainer
         from textual.widgets import DataTable
 
         focused = self.focused
@@ -223,6 +225,16 @@ class UvCacheApp(App[None]):
                 focused.cursor_line = 0 if key == "g" else max(focused.last_line, 0)
                 return
             target = {"j": "down", "k": "up", "h": "shift+left", "l": "enter"}[key]
+        elif isinstance(focused, ScrollableContainer):  # after the lists: they are ones too
+            scroll = {
+                "j": focused.scroll_down,
+                "k": focused.scroll_up,
+                "g": focused.scroll_home,
+                "G": focused.scroll_end,
+            }.get(key)
+            if scroll is not None:
+                scroll(animate=False)
+            return
         else:
             return
         self.simulate_key(target)
