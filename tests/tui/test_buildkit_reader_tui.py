@@ -4,6 +4,8 @@ same views as a local cache; nothing is left on the builder either way."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +16,7 @@ from textual.widgets import Static
 from tests.core.buildkit.scenarios import default_builder
 from tests.core.buildkit.test_transfer import new_records
 from tests.core.buildkit.transfer_scenarios import UvMount, build_uv_mount
-from tests.dockerenv import Tracker
+from tests.dockerenv import Tracker, token
 from tests.tui.conftest import run
 from tests.tui.test_app import plain, wait_until
 from tests.tui.test_buildkit_tui import SIZE
@@ -79,17 +81,37 @@ def test_a_uv_mount_is_read_by_the_helper_build(tracked: Tracker, tmp_path: Any)
     assert new_records(engine, before) == []
 
 
-@pytest.mark.docker
-def test_x_stops_the_reader_build(tracked: Tracker, tmp_path: Any) -> None:
+SLOW_FIND = """\
+FROM {busybox}
+RUN rm /bin/find \\
+ && printf '#!/.bb/bin/sh\\necho slow-find-waiting >&2\\nsleep 300\\nexec /.bb/bin/busybox find "$@"\\n' > /bin/find \\
+ && chmod 0755 /bin/find
+"""
+"""The helper image with a `find` that waits five minutes first: a reader to stop, on any
+engine (the plain image reads a small mount faster than a key can come, on an idle one)."""
+
+
+def slow_reader_image(tracked: Tracker, tmp_path: Path) -> str:
     engine = tracked.engine
-    if engine.legacy:
-        # On an idle machine Engine 20.10's reader of this small mount can finish between
-        # the "reading" text and the key, and the mount then opens (a stop that came too
-        # late). Needs a reader slow on purpose to test there; the modern run covers `x`.
-        pytest.skip("the legacy reader can finish before the key arrives (a race)")
+    context = tmp_path / "slow-find"
+    context.mkdir()
+    (context / "Dockerfile").write_text(SLOW_FIND.format(busybox=engine.busybox_image))
+    image = f"uvct-slow-find-{token()}:1"
+    built = engine.build(context, tag=image)
+    assert built.returncode == 0, built.stderr
+    tracked.images.append(image)
+    return image
+
+
+@pytest.mark.docker
+def test_x_stops_the_reader_build(tracked: Tracker, tmp_path: Path) -> None:
+    """On both engines (on 20.10 the reader makes, then removes, an empty cache: the key
+    has no id there), `x` during a reader that cannot have finished stops it, nothing
+    opens, and the builder keeps no record of it."""
+    engine = tracked.engine
     mount = build_uv_mount(tracked, tmp_path / "writer")
     item = item_of(mount)
-    env = {**engine.env(), HELPER_IMAGE_ENV: engine.busybox_image}
+    env = {**engine.env(), HELPER_IMAGE_ENV: slow_reader_image(tracked, tmp_path)}
     before = engine.record_ids()
 
     async def body() -> None:
@@ -98,9 +120,12 @@ def test_x_stops_the_reader_build(tracked: Tracker, tmp_path: Any) -> None:
             view = app.query_one(BuildkitView)
             view.show_item(item)
             await wait_until(pilot, lambda: READING.split(":")[0] in body_text(pilot))
+            started = time.monotonic()
             assert view.stop_opening()
             await wait_until(pilot, lambda: READER_STOPPED in body_text(pilot), timeout=60)
+            assert time.monotonic() - started < 60  # stopped, not the five minutes waited out
             assert view.opened_cache_view() is None
+            assert "no cache with that key" not in body_text(pilot)
 
     run(body)
     assert new_records(engine, before) == []
