@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Awaitable, Callable, Iterator
@@ -144,8 +145,24 @@ class SnapshotPlace:
             return cls(path, wanted)
 
 
+APPARENT_SIZE = re.compile(r"(apparent&#160;size&#160;)([0-9.]+)")
+"""The Info tab's apparent size (bytes, not blocks) as the exported SVG spells it."""
+
+
+def mask_host_bytes(picture: str) -> str:
+    """`picture` with the apparent size's digits replaced by `#` (same width).
+
+    uv's interpreter queries record the host's kernel release and version strings
+    (`platform_release`, `platform_version`), so the cache's apparent size differs by a few
+    bytes from one machine to the next; allocated sizes (4 KiB blocks) do not. The figure
+    itself is checked against the filesystem in `test_numbers_agree.py`.
+    """
+    return APPARENT_SIZE.sub(lambda m: m.group(1) + "#" * len(m.group(2)), picture)
+
+
 class SnapshotApp(UvCacheApp):
-    """The app, whose pictures show the place's fixed path instead of this run's directory."""
+    """The app, whose pictures show the place's fixed path instead of this run's directory,
+    and no figure that depends on the host (`mask_host_bytes`)."""
 
     def __init__(self, place: SnapshotPlace, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -153,7 +170,7 @@ class SnapshotApp(UvCacheApp):
 
     def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
         picture = super().export_screenshot(title=title, simplify=simplify)
-        return self.place.show(picture)
+        return mask_host_bytes(self.place.show(picture))
 
 
 @contextlib.contextmanager

@@ -4,7 +4,9 @@ Deterministic on purpose: the cache is rebuilt by the real uv with fixed wheels 
 directory of this run's own whose path is as long as the one the pictures show (see
 `SnapshotPlace`), every worker is awaited before the picture, and no snapshotted view shows
 archive ids (random) or times. Sizes are allocated blocks, so baselines belong to the filesystem
-they were made on (ext4-like, 4 KiB blocks). Update with
+they were made on (ext4-like, 4 KiB blocks); the one byte-exact figure, the Info tab's
+apparent size, differs by host (uv records the kernel's strings) and is masked
+(`mask_host_bytes`). Update with
 `uv run pytest tests/tui --snapshot-update` after checking the report.
 
 Every view is taken at 120x40 and at 80x24, where the sidebar is folded away and the panes
