@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.uvcache_factory import UvEnv, make_wheel, uv_binary
-from uvcache_tui.core.lock import LockProbe, LockState, probe_lock, process_name
+from uvcache_tui.core.lock import LockProbe, LockState, lock_holders, probe_lock, process_name
 
 if not sys.platform.startswith("linux"):
     pytest.skip("holders come from /proc/locks (Linux)", allow_module_level=True)
@@ -94,3 +94,28 @@ def test_process_name(tmp_path: Path) -> None:
     (tmp_path / "77" / "comm").write_text("evil\x1b[31m\n")
     assert process_name(77, proc=str(tmp_path)) == "evil?[31m"
     assert process_name(78, proc=str(tmp_path)) is None
+
+
+def test_holders_match_the_device_too(tmp_path: Path) -> None:
+    """/proc/locks names a file by device and inode; the same inode number on another
+    filesystem (another device) is another file, whoever holds it."""
+    lock = tmp_path / ".lock"
+    lock.touch()
+    st = lock.stat()
+    here = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    elsewhere = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev) + 1:02x}:{st.st_ino}"
+    table = tmp_path / "locks"
+    table.write_text(
+        f"1: FLOCK  ADVISORY  WRITE 111 {elsewhere} 0 EOF\n"
+        f"2: FLOCK  ADVISORY  READ  222 {here} 0 EOF\n"
+        f"2: -> FLOCK  ADVISORY  WRITE 333 {here} 0 EOF\n"
+    )
+    assert lock_holders(str(lock), proc_locks=str(table)) == (222,)
+
+
+def test_holders_of_a_real_lock_are_found_in_proc_locks(tmp_path: Path) -> None:
+    lock = tmp_path / ".lock"
+    lock.touch()
+    with held_by([sys.executable, "-c", _HOLD, str(lock)]) as holder:
+        assert lock_holders(str(lock)) == (holder.pid,)
+    assert lock_holders(str(lock)) == ()

@@ -102,13 +102,18 @@ def ancestor_pids(pid: int | None = None, proc: str = "/proc") -> set[int]:
 
 
 def lock_holders(path: str, proc_locks: str = "/proc/locks") -> tuple[int, ...]:
-    """PIDs with a flock on `path`, read from /proc/locks (`1: FLOCK ADVISORY READ 123 08:01:42 0 EOF`)."""
+    """PIDs with a flock on `path`, read from /proc/locks (`1: FLOCK ADVISORY READ 123 08:01:42 0 EOF`).
+
+    A lock is on `path` when both its device (major:minor, in hex) and its inode match: inode
+    numbers repeat from one filesystem to the next (a container's overlay, a tmpfs).
+    """
     try:
         st = os.stat(path)
         with open(proc_locks, encoding="ascii", errors="replace") as handle:
             lines = handle.read().splitlines()
     except OSError:
         return ()
+    wanted = (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)
     pids: list[int] = []
     for line in lines:
         fields = line.split()
@@ -118,10 +123,11 @@ def lock_holders(path: str, proc_locks: str = "/proc/locks") -> tuple[int, ...]:
             continue
         try:
             pid = int(fields[4])
-            _major, _minor, inode = fields[5].split(":")
+            major, minor, inode = fields[5].split(":")
+            device = (int(major, 16), int(minor, 16), int(inode))
         except ValueError:
             continue
-        if int(inode) == st.st_ino and pid not in pids:
+        if device == wanted and pid not in pids:
             pids.append(pid)
     return tuple(pids)
 
