@@ -120,3 +120,11 @@ def test_cancelled_kills_the_command_at_once() -> None:
                       sink=lambda s: s.read(), timeout=60, env=dict(os.environ),
                       idle_timeout=30, cancelled=lambda: time.monotonic() - started > 0.5)  # fmt: skip
     assert time.monotonic() - started < 5
+
+
+def test_a_stop_before_the_start_starts_nothing(tmp_path: Path) -> None:
+    ran = tmp_path / "ran"
+    with pytest.raises(StreamCancelled):
+        run_streaming(["sh", "-c", f"touch {ran}"], stdin=b"", sink=lambda s: s.read(),
+                      timeout=60, env=dict(os.environ), cancelled=lambda: True)  # fmt: skip
+    assert not ran.exists()

@@ -132,8 +132,12 @@ def run_streaming(
     or as soon as `cancelled()` is true (StreamCancelled; polled twice a second).
 
     If `sink` raises (a full disk while writing the export), the command is killed and
-    the exception propagates.
+    the exception propagates. A stop asked for before the start starts nothing. A command
+    that ends before the watchdog saw the stop gives its result (it ran to the end): the
+    caller checks its own stop after (a helper build can end in 0.3 s).
     """
+    if cancelled is not None and cancelled():
+        raise StreamCancelled("stopped before it started")
     with tempfile.TemporaryFile() as errors:
         proc = start_in_session(args, env=env, stdin=subprocess.PIPE, stderr=errors)
         assert proc.stdin is not None and proc.stdout is not None

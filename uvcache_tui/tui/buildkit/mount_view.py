@@ -204,8 +204,14 @@ class MountCacheView(Vertical):
             opened = open_mount_on_disk(choice, table, self.timeout, cancelled=stop)
         if not opened.fast_path and item.mount.kind == "uv" and not worker.is_cancelled:
             self.post_message(self.Reading(key))
-            opened = read_by_helper(choice, self.timeout, self.env, stop)
-        if not worker.is_cancelled or opened.message == READER_STOPPED:
+            # once "Reading…" is on screen, whatever ends it is shown (a build that ended on
+            # its own just before the stop), never left standing; superseded openings carry
+            # another key and are dropped by the receiver
+            self.post_message(
+                self.Opened(read_by_helper(choice, self.timeout, self.env, stop), key)
+            )
+            return
+        if not worker.is_cancelled:
             self.post_message(self.Opened(opened, key))
 
     def stop(self) -> bool:
