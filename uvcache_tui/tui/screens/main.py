@@ -37,7 +37,7 @@ from uvcache_tui.core.model import Location, ScanProgress
 from uvcache_tui.core.snapshot import SnapshotLoad, identity_of
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
 from uvcache_tui.tui.config import READ_ONLY_KEYS, READ_ONLY_NOTICE, AppConfig
-from uvcache_tui.tui.heap import settle_model
+from uvcache_tui.tui import heap
 from uvcache_tui.tui.messages import (
     ActionPlanFailed,
     ActionPlanned,
@@ -281,6 +281,7 @@ class MainScreen(Screen[None]):
         if state is None:
             return None
         state.scan_id += 1
+        heap.hold(SCAN_GROUP_PREFIX + path)  # full collections wait for the model (`tui.heap`)
         state.status = LocationStatus.SCANNING
         state.progress = None
         self.locations_tree.refresh_location(state)
@@ -502,12 +503,18 @@ class MainScreen(Screen[None]):
         state = self.states.get(path)
         if state is None or state.scan_id != scan_id:
             return  # superseded by a newer scan
+        replaces = state.model is not None or state.result is not None
         state.apply(outcome)
         self.locations_tree.refresh_location(state)
         if path == self.selected_path:
             self.refresh_detail()
-        if outcome.result is not None:
-            settle_model()  # the new tree out of the collector's sight (`tui.heap`)
+        # The new tree out of the collector's sight (`tui.heap`): a model let go is collected
+        # first; a first model is frozen without a full collection walking it.
+        if outcome.result is not None and replaces:
+            heap.settle_model()
+        elif outcome.result is not None:
+            heap.settle_first_model()
+        heap.done(SCAN_GROUP_PREFIX + path)
         if outcome.status is LocationStatus.PARTIAL:
             self.notify(f"Scan of {path} stopped: figures are partial", severity="warning")
 

@@ -33,7 +33,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from uvcache_tui.core.sorting import DEFAULT_ORDER, SortKey, SortOrder
-from uvcache_tui.tui.heap import settle_young
+from uvcache_tui.tui import heap
 
 CELL_PADDING = 2
 """Cells a column takes besides its width (DataTable's default padding, one a side)."""
@@ -42,8 +42,9 @@ FIRST_ROWS = 150
 SLICE_ROWS = 50
 """Rows added per slice after those (~10 ms of UI thread), the event loop served between."""
 SETTLE_ROWS = 2000
-"""After a fill of this many rows, their cells are moved out of the collector's sight
-(`tui.heap`): otherwise every full collection walks them again."""
+"""While a fill of this many rows goes on, full collections wait, and its cells are moved
+out of the collector's sight after (`tui.heap`): otherwise every full collection walks
+them (and the rows added so far) again."""
 SLICE_PAUSE = 0.002
 """Seconds between slices: a key's message hops from the app to the focused widget and
 back up to the binding, one loop pass each; a pause lets them all run, a bare yield
@@ -192,6 +193,8 @@ class FittedTable(DataTable[Text]):
         self._cursor_to_come = cursor
         self._add_rows(items[: self.first_rows], make_row)
         self._rows_to_come = max(0, len(items) - self.first_rows)
+        if len(items) >= SETTLE_ROWS:
+            heap.hold(self._heap_holder)
         if self._rows_to_come:
             self.run_worker(
                 self._add_slices(generation, items, make_row),
@@ -212,8 +215,7 @@ class FittedTable(DataTable[Text]):
             end = start + self.slice_rows
             self._add_rows(items[start:end], make_row)
             self._rows_to_come = max(0, len(items) - end)
-        if len(items) >= SETTLE_ROWS:
-            settle_young()
+        heap.done(self._heap_holder)
         self.post_message(self.Filled(self))
 
     def _add_rows(self, items: Iterable[Item], make_row: Callable[[Item], TableRow]) -> None:
@@ -231,6 +233,15 @@ class FittedTable(DataTable[Text]):
         self._fill_generation += 1
         self._rows_to_come = 0
         self._cursor_to_come = None
+        heap.done(self._heap_holder)
+
+    @property
+    def _heap_holder(self) -> str:
+        """This table's name as a holder of full collections while it fills (`tui.heap`)."""
+        return f"fill:{id(self)}"
+
+    def on_unmount(self) -> None:
+        heap.done(self._heap_holder)
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         """What DataTable does on idle after rows were added, less what costs here.
