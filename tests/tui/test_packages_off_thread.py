@@ -40,3 +40,34 @@ def test_marks_and_filter_do_not_walk_on_the_ui_thread(shared_env: UvEnv) -> Non
             assert ui_thread not in walks
 
     run(body)
+
+
+def test_a_models_package_figures_are_computed_off_the_ui_thread(
+    shared_env: UvEnv, monkeypatch: Any
+) -> None:
+    """Every package's versions and sizes (~0.2 s of CPU on a large cache) come from a
+    worker: the model's arrival does not compute them on the UI thread."""
+    from uvcache_tui.tui.widgets import packages_table
+
+    threads: list[int] = []
+    original = packages_table.versions_text
+
+    def recording(versions: set[str]) -> str:
+        threads.append(threading.get_ident())
+        return original(versions)
+
+    monkeypatch.setattr(packages_table, "versions_text", recording)
+
+    async def body() -> None:
+        app = make_app(shared_env)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            ui_thread = threading.get_ident()
+            packages = main_screen(pilot).packages_view
+            await pilot.press("2")
+            await pilot.pause()
+            assert sorted(packages.visible_names()) == ["alpha", "beta", "gamma"]
+            assert threads, "the versions were never shown"
+            assert ui_thread not in threads
+
+    run(body)
