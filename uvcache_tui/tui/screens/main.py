@@ -35,9 +35,9 @@ from uvcache_tui.core.locate import Discovery, discover
 from uvcache_tui.core.location import LocationStatus, OpenedLocation, open_location
 from uvcache_tui.core.model import Location, ScanProgress
 from uvcache_tui.core.snapshot import SnapshotLoad, identity_of
+from uvcache_tui.tui import heap
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
 from uvcache_tui.tui.config import READ_ONLY_KEYS, READ_ONLY_NOTICE, AppConfig
-from uvcache_tui.tui import heap
 from uvcache_tui.tui.messages import (
     ActionPlanFailed,
     ActionPlanned,
@@ -624,7 +624,13 @@ class MainScreen(Screen[None]):
                 return
         self.plan_cache_action(state.model, kind, packages)
 
-    @work(thread=True, exclusive=True, group="plan-action", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="plan-action",
+        exit_on_error=False,
+        description="planning the action",  # not the arguments' repr: the whole model
+    )
     def plan_cache_action(self, model: CacheModel, kind: ActionKind, packages: list[str]) -> None:
         """Predicting lists the cache and probes its lock: never on the UI thread."""
         from uvcache_tui.core.actions import ActionRefused, plan_action

@@ -227,7 +227,14 @@ class PackagesView(Vertical):
         self._fill(keep_cursor=False)
         self._compute_figures(model)
 
-    @work(thread=True, exclusive=True, group="package-figures", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="package-figures",
+        exit_on_error=False,
+        # Given: by default the description is the arguments' repr, the whole model's.
+        description="measuring the packages",
+    )
     def _compute_figures(self, model: CacheModel) -> None:
         """A model's figures, off the UI thread; the table fills when they come."""
         figures = package_figures(model)
@@ -387,7 +394,13 @@ class PackagesView(Vertical):
             text += " · space marks a package, / filters"
             status.update(text)
 
-    @work(thread=True, exclusive=True, group="marked-sizes", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="marked-sizes",
+        exit_on_error=False,
+        description="measuring the marked packages",  # not the model's repr
+    )
     def _measure_marked(self, model: CacheModel, names: frozenset[str], prefix: str) -> None:
         """The clean preview's figure for the marks is a walk: never on the UI thread."""
         sizes = clean_packages_sizes(model, names)
