@@ -244,3 +244,52 @@ def test_files_name_width_is_what_the_names_take() -> None:
     for row in rows:
         for limit in (200, 12):
             assert name_cells(row, limit) == row_name(row, limit).cell_len, (row.key, limit)
+
+
+def test_lines_drawn_stay_drawn_while_rows_are_appended_below() -> None:
+    """Appending rows changes nothing drawn before them: DataTable's caches are kept, so a
+    redraw (a tab shown again, a focus) during or after a fill draws no row again (the
+    lines are drawn here as the screen draws them; the slices are added here one after
+    the other, as the fill's worker adds them)."""
+
+    async def body() -> None:
+        app = FillApp()
+        async with app.run_test(size=SIZE) as pilot:
+            owner = app.query_one(Owner)
+            table = owner.table
+            owner.fill(list(range(table.first_rows)))
+            await pilot.pause()
+            await pilot.pause()
+            screen = [table.render_line(y).text for y in range(table.size.height)]
+            drawn: list[object] = []
+            original = table._render_line_in_row
+
+            def recording(row_key: Any, *args: Any, **kwargs: Any) -> Any:
+                drawn.append(row_key)
+                return original(row_key, *args, **kwargs)
+
+            table._render_line_in_row = recording  # type: ignore[method-assign]
+            for start in range(table.first_rows, ROWS, 50):
+                table._add_rows(range(start, start + 50), numbered_row)
+                await pilot.pause()
+            assert keys(table) == [f"k{n}" for n in range(ROWS)]
+            assert [table.render_line(y).text for y in range(table.size.height)] == screen
+            assert drawn == []
+
+    run(body)
+
+
+def test_rows_appended_on_screen_are_drawn() -> None:
+    async def body() -> None:
+        app = FillApp()
+        async with app.run_test(size=SIZE) as pilot:
+            owner = app.query_one(Owner)
+            table = owner.table
+            table.first_rows = table.slice_rows = 3
+            owner.fill(list(range(12)))
+            await until_filled(pilot, table)
+            await pilot.pause()
+            shown = [table.render_line(y).text for y in range(table.size.height)]
+            assert [line.split()[1] for line in shown[1:13]] == [str(n) for n in range(12)]
+
+    run(body)

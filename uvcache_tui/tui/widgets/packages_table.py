@@ -219,13 +219,15 @@ class PackagesView(Vertical):
         another cache starts unmarked, so an action never applies marks to the wrong cache."""
         same_cache = self._model is not None and self._model.path == model.path
         self._model = model
-        self._figures = None
+        if self._figures is not None and self._figures.model is not model:
+            self._figures = None
         names = {p.name for p in model.packages} if same_cache else set()
         if self.marked_packages - names:
             self.marked_packages &= names
             self.post_message(self.MarksChanged(frozenset(self.marked_packages)))
         self._fill(keep_cursor=False)
-        self._compute_figures(model)
+        if self._figures is None:
+            self._compute_figures(model)
 
     @work(
         thread=True,
