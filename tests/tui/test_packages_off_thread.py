@@ -47,16 +47,16 @@ def test_a_models_package_figures_are_computed_off_the_ui_thread(
 ) -> None:
     """Every package's versions and sizes (~0.2 s of CPU on a large cache) come from a
     worker: the model's arrival does not compute them on the UI thread."""
-    from uvcache_tui.tui.widgets import packages_table
+    from uvcache_tui.tui.widgets import package_figures
 
     threads: list[int] = []
-    original = packages_table.versions_text
+    original = package_figures.versions_text
 
     def recording(versions: set[str]) -> str:
         threads.append(threading.get_ident())
         return original(versions)
 
-    monkeypatch.setattr(packages_table, "versions_text", recording)
+    monkeypatch.setattr(package_figures, "versions_text", recording)
 
     async def body() -> None:
         app = make_app(shared_env)

@@ -11,7 +11,9 @@ from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
 from tests.uvcache_factory import UvEnv
@@ -291,5 +293,64 @@ def test_rows_appended_on_screen_are_drawn() -> None:
             await pilot.pause()
             shown = [table.render_line(y).text for y in range(table.size.height)]
             assert [line.split()[1] for line in shown[1:13]] == [str(n) for n in range(12)]
+
+    run(body)
+
+
+class FocusApp(App[None]):
+    """A filled table and an input to take the focus from it."""
+
+    def compose(self) -> ComposeResult:
+        yield Owner(list(range(200)))
+        yield Input()
+
+
+def test_a_table_focused_again_or_shown_again_draws_no_row_anew() -> None:
+    """DataTable forgets what it drew on every style update (a focus, a blur) and every
+    Resize (also a hidden table shown again at its size): a tab switch drew the whole
+    screen anew. Kept per look, the second focus and the table shown again draw nothing."""
+
+    async def body() -> None:
+        app = FocusApp()
+        async with app.run_test(size=SIZE) as pilot:
+            owner = app.query_one(Owner)
+            table = owner.table
+            owner.fill(owner.items)
+            table.focus()
+            await until_filled(pilot, table)
+            region = Region(0, 0, table.size.width, table.size.height)
+
+            def draw() -> list[str]:
+                return [strip.text for strip in table.render_lines(region)]
+
+            for _ in range(2):  # each look drawn once the table is laid out for good
+                focused = draw()
+                app.query_one(Input).focus()
+                await pilot.pause()
+                blurred = draw()
+                table.focus()
+                await pilot.pause()
+            app.query_one(Input).focus()
+            await pilot.pause()
+            drawn: list[object] = []
+            original = table._render_line_in_row
+
+            def recording(row_key: Any, *args: Any, **kwargs: Any) -> Any:
+                drawn.append(row_key)
+                return original(row_key, *args, **kwargs)
+
+            table._render_line_in_row = recording  # type: ignore[method-assign]
+            table.focus()
+            await pilot.pause()
+            assert draw() == focused
+            owner.display = False
+            await pilot.pause()
+            owner.display = True
+            await pilot.pause()
+            assert draw() == focused
+            app.query_one(Input).focus()
+            await pilot.pause()
+            assert draw() == blurred
+            assert drawn == []
 
     run(body)

@@ -7,9 +7,6 @@ filtering and rescans (a package that disappeared is unmarked).
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -27,6 +24,7 @@ from uvcache_tui.core.sorting import sort_rows
 from uvcache_tui.core.words import counted
 from uvcache_tui.tui.format import format_count, format_size
 from uvcache_tui.tui.screens.wheels import WheelsScreen
+from uvcache_tui.tui.widgets.package_figures import PackageFigures, package_figures
 from uvcache_tui.tui.widgets.table_columns import (
     FittedTable,
     SortableTable,
@@ -36,53 +34,9 @@ from uvcache_tui.tui.widgets.table_columns import (
     label_width,
     reset_columns,
     right,
-    widest,
 )
 
 MARK = "✓"
-SHOWN_VERSIONS = 3
-
-
-def version_key(version: str) -> tuple[tuple[int, str], ...]:
-    """Natural order (`1.10` after `1.9`) without a packaging dependency."""
-    return tuple(
-        (int(part), "") if part.isdigit() else (-1, part) for part in re.split(r"[.+-]", version)
-    )
-
-
-def versions_text(versions: set[str]) -> str:
-    """The newest few versions, then how many more."""
-    ordered = sorted(versions, key=version_key, reverse=True)
-    shown = ", ".join(ordered[:SHOWN_VERSIONS])
-    more = len(ordered) - SHOWN_VERSIONS
-    return f"{shown} +{more}" if more > 0 else shown
-
-
-@dataclass(frozen=True)
-class PackageFigures:
-    """What the Packages tab shows of one model, computed once a model, off the UI thread
-    (~0.2 s of CPU for the ~10k packages of a large cache): every package's sizes and
-    versions as shown, and the widths of those columns."""
-
-    model: CacheModel
-    sizes: dict[str, Sizes]
-    versions: dict[str, str]
-    name_width: int
-    versions_width: int
-
-
-def package_figures(model: CacheModel) -> PackageFigures:
-    """The Packages tab's figures of `model` (a thread worker calls this)."""
-    packages = model.packages
-    versions = {p.name: versions_text(p.versions) for p in packages}
-    return PackageFigures(
-        model,
-        sizes={p.name: model.package_sizes(p) for p in packages},
-        versions=versions,
-        # Widths from every package, not just the filtered ones: columns stay put while typing.
-        name_width=widest([p.name for p in packages], "Package", 40),
-        versions_width=widest(list(versions.values()), "Versions", 28),
-    )
 
 
 class PackagesTable(SortableTable):

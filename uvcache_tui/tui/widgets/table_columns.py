@@ -20,15 +20,18 @@ headers) can move to a module of its own, a change of imports in five modules.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from rich.text import Text, TextType
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
 from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -45,6 +48,9 @@ SETTLE_ROWS = 2000
 """While a fill of this many rows goes on, full collections wait, and its cells are moved
 out of the collector's sight after (`tui.heap`): otherwise every full collection walks
 them (and the rows added so far) again."""
+LOOKS_KEPT = 3
+"""Looks (`FittedTable._look`) whose drawn rows, cells and lines a table keeps besides the
+current one: focused, not focused, and one more."""
 SLICE_PAUSE = 0.002
 """Seconds between slices: a key's message hops from the app to the focused widget and
 back up to the binding, one loop pass each; a pause lets them all run, a bare yield
@@ -131,6 +137,12 @@ class FittedTable(DataTable[Text]):
         drop: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
+        # Before DataTable's own: it may clear its caches meanwhile.
+        self._drawn_size = Size(0, 0)
+        self._look_known = False
+        self._look_now: Hashable | None = None
+        self._looks: dict[Hashable, tuple[Any, Any, Any]] = {}
+        """Caches of rows, cells and lines drawn, by the look they were drawn with."""
         super().__init__(**kwargs)
         self.squeeze = dict(squeeze or {})
         self.drop = tuple(drop)
@@ -323,9 +335,66 @@ class FittedTable(DataTable[Text]):
             return
         super().update_cell(row_key, column_key, value, update_width=update_width)
 
-    def on_resize(self, event: events.Resize) -> None:
+    def _on_resize(self, event: events.Resize) -> None:
+        """DataTable forgets what it drew on every Resize (a row is drawn to the width),
+        also when a hidden table is shown again at its size: here only when its size
+        changed. A width the columns were not fitted to posts `Refit`."""
+        event.prevent_default()  # DataTable's handler would forget unconditionally
+        if self.size != self._drawn_size:
+            self._drawn_size = self.size
+            self._update_count += 1
         if self._column_keys and self.room != self._fitted_room:
             self.post_message(self.Refit(self))
+
+    def notify_style_update(self) -> None:
+        """DataTable forgets every row, cell and line drawn on any style update, and a
+        focus or a blur is one (a tab switch: 60-130 ms to draw the screen anew at 750k).
+        Here what was drawn is kept per look (`_look`): the next render takes back the
+        caches drawn with the same styles, if any."""
+        Widget.notify_style_update(self)
+        self._styles_cache.clear()
+        self._get_styles_to_render_cell.cache_clear()
+        self._look_known = False
+        self.refresh()
+
+    def _clear_caches(self) -> None:
+        """Something drawn changed (rows, columns, cursor settings): no look's caches hold."""
+        super()._clear_caches()
+        self._looks.clear()
+
+    def _look(self) -> Hashable:
+        """Everything styles give a drawn row, cell or line (with what their keys hold)."""
+        return (
+            self.rich_style,
+            self.get_pseudo_class_state(),
+            self.background_colors,
+            tuple(self.get_component_rich_style(name) for name in sorted(self.COMPONENT_CLASSES)),
+        )
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if not self._look_known:
+            self._look_known = True
+            self._take_look(self._look())
+        return super().render_lines(crop)
+
+    def _take_look(self, look: Hashable) -> None:
+        """Draw from the caches of `look`: kept from before, or new ones (and keep the
+        current ones for when their look comes back; a few looks at most)."""
+        if look == self._look_now:
+            return
+        if self._look_now is not None:
+            self._looks[self._look_now] = (
+                self._row_render_cache,
+                self._cell_render_cache,
+                self._line_cache,
+            )
+            while len(self._looks) > LOOKS_KEPT:
+                self._looks.pop(next(iter(self._looks)))
+        kept = self._looks.pop(look, None)
+        if kept is None:
+            kept = (LRUCache(1000), LRUCache(10000), LRUCache(1000))
+        self._row_render_cache, self._cell_render_cache, self._line_cache = kept
+        self._look_now = look
 
 
 def reset_columns(
