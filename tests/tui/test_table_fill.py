@@ -354,3 +354,38 @@ def test_a_table_focused_again_or_shown_again_draws_no_row_anew() -> None:
             assert drawn == []
 
     run(body)
+
+
+def test_rows_appended_are_found_on_their_lines_without_listing_every_row(
+    monkeypatch: Any,
+) -> None:
+    """DataTable maps lines to rows with a list of every row, rebuilt whenever the table
+    changed: at each render during a fill. One-line rows appended extend the map."""
+
+    async def body() -> None:
+        app = FillApp()
+        async with app.run_test(size=SIZE) as pilot:
+            owner = app.query_one(Owner)
+            table = owner.table
+            owner.fill(list(range(table.first_rows)))
+            await pilot.pause()
+            listed: list[int] = []
+            ordered = FittedTable.ordered_rows
+
+            def recording(self: FittedTable) -> Any:
+                listed.append(self.row_count)
+                return ordered.fget(self)  # type: ignore[attr-defined]
+
+            monkeypatch.setattr(FittedTable, "ordered_rows", property(recording))
+            for start in range(table.first_rows, ROWS, 50):
+                table._add_rows(range(start, start + 50), numbered_row)
+                [table.render_line(y) for y in range(table.size.height)]
+            assert listed == []
+            table.scroll_end(animate=False)
+            await pilot.pause()
+            last = table.render_line(table.size.height - 1).text.split()
+            assert last[:2] == ["row", str(ROWS - 1)]
+            monkeypatch.undo()
+            assert keys(table) == [f"k{n}" for n in range(ROWS)]
+
+    run(body)
