@@ -48,10 +48,10 @@ def main() -> int:
     parser.add_argument("--cprofile", type=int, default=0, help="top N functions on arrival")
     parser.add_argument(
         "--cprofile-from",
-        choices=("arrival", "finish", "filled"),
+        choices=("start", "arrival", "finish", "filled"),
         default="arrival",
-        help="profile from the model's arrival (to the end), only its handler, or from the"
-        " table full (to the end)",
+        help="profile from the start to the model's arrival, from the model's arrival (to the"
+        " end), only its handler, or from the table full (to the end)",
     )
     parser.add_argument("--after", type=float, default=2.0)
     parser.add_argument("--interval", type=float, default=0.05)
@@ -159,6 +159,8 @@ def main() -> int:
             if path == cache and not arrival:
                 arrival.append(time.perf_counter())
                 screens.append(self)
+                if args.cprofile_from == "start":
+                    profiler.disable()
                 if args.cprofile_from in ("arrival", "finish"):
                     profiling.append(arrival[0])
                     profiler.enable()
@@ -169,6 +171,9 @@ def main() -> int:
 
         MainScreen._finish = profiled_finish  # type: ignore[method-assign]
 
+    if profiler is not None and args.cprofile_from == "start":
+        profiling.append(time.perf_counter())
+        profiler.enable()
     run = asyncio.run(bench_tui_keys.one_run(cache, args.interval, args.after))
     if profiler is not None:
         profiler.disable()
