@@ -496,7 +496,10 @@ class MainScreen(Screen[None]):
 
     @on(ScanFinished)
     async def _scan_finished(self, message: ScanFinished) -> None:
-        await self.detail.mount_views(CACHE_VIEW, DATA_VIEW)
+        if message.path == self.selected_path:
+            # Shown at once; another location's views come with the others after the first
+            # frame (mounting them here imported their modules on the UI thread at launch).
+            await self.detail.mount_views(CACHE_VIEW, DATA_VIEW)
         self._finish(message.path, message.scan_id, message.outcome)
 
     def _finish(self, path: str, scan_id: int, outcome: OpenedLocation) -> None:
