@@ -272,7 +272,7 @@ def test_lines_drawn_stay_drawn_while_rows_are_appended_below() -> None:
 
             table._render_line_in_row = recording  # type: ignore[method-assign]
             for start in range(table.first_rows, ROWS, 50):
-                table._add_rows(range(start, start + 50), numbered_row)
+                table._add_rows(range(start, min(start + 50, ROWS)), numbered_row)
                 await pilot.pause()
             assert keys(table) == [f"k{n}" for n in range(ROWS)]
             assert [table.render_line(y).text for y in range(table.size.height)] == screen
@@ -378,7 +378,7 @@ def test_rows_appended_are_found_on_their_lines_without_listing_every_row(
 
             monkeypatch.setattr(FittedTable, "ordered_rows", property(recording))
             for start in range(table.first_rows, ROWS, 50):
-                table._add_rows(range(start, start + 50), numbered_row)
+                table._add_rows(range(start, min(start + 50, ROWS)), numbered_row)
                 [table.render_line(y) for y in range(table.size.height)]
             assert listed == []
             table.scroll_end(animate=False)

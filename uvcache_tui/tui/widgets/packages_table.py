@@ -181,7 +181,8 @@ class PackagesView(Vertical):
             self.post_message(self.MarksChanged(frozenset(self.marked_packages)))
         self._fill(keep_cursor=False)
         if self._figures is None:
-            self._compute_figures(model)
+            # After the next frame: the model's first paint does not share the GIL with it.
+            self.call_after_refresh(self._compute_figures, model)
 
     @work(
         thread=True,
