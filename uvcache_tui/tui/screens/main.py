@@ -504,8 +504,11 @@ class MainScreen(Screen[None]):
 
     def _finish(self, path: str, scan_id: int, outcome: OpenedLocation) -> None:
         state = self.states.get(path)
-        if state is None or state.scan_id != scan_id:
-            return  # superseded by a newer scan
+        if state is None:
+            heap.done(SCAN_GROUP_PREFIX + path)  # a location no longer listed
+            return
+        if state.scan_id != scan_id:
+            return  # superseded by a newer scan (which holds full collections now)
         replaces = state.model is not None or state.result is not None
         state.apply(outcome)
         self.locations_tree.refresh_location(state)
