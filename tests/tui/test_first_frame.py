@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import io
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -29,7 +30,7 @@ from uvcache_tui.tui.format import format_size
 from uvcache_tui.tui.snapshots import AlignedRows
 from uvcache_tui.tui.widgets.cache_tabs import TABS
 from uvcache_tui.tui.widgets.cache_view import CacheView
-from uvcache_tui.tui.widgets.detail import BUILDKIT_VIEW, CACHE_VIEW, DATA_VIEW
+from uvcache_tui.tui.widgets.detail import BUILDKIT_VIEW, CACHE_VIEW, DATA_VIEW, LATER_VIEWS
 from uvcache_tui.tui.widgets.footer import KeysFooter
 
 
@@ -226,3 +227,45 @@ def test_the_last_figures_rows_look_as_a_grid_shows_them() -> None:
             aligned = AlignedRows(shown)
             assert rendered(aligned, width) == rendered(aligned.grid(), width), (width, shown)
     assert AlignedRows(rows[:3]).lines().plain.splitlines()[1] == "996.0 KiB  sdists-v11  stale   "
+
+
+def test_the_later_views_modules_are_imported_off_the_ui_thread(
+    shared_env: UvEnv, monkeypatch: Any
+) -> None:
+    """After the first frame a thread imports the cache, data dir and BuildKit views'
+    modules (~0.35 s of the UI thread at launch, keys stalled, when mounting imported them),
+    then they are mounted; a scan of a location not shown mounts nothing meanwhile."""
+    from uvcache_tui.tui.widgets import detail
+
+    threads: list[int] = []
+    original = detail.import_views
+
+    def recording() -> None:
+        threads.append(threading.get_ident())
+        original()
+
+    monkeypatch.setattr(detail, "import_views", recording)
+    mounted_for: list[tuple[str, str | None]] = []
+
+    async def body() -> None:
+        app = make_app(shared_env)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = main_screen(pilot)
+            switcher = screen.detail
+            mount_views = switcher.mount_views
+
+            async def recording_mount(*view_ids: str) -> None:
+                caller = sys._getframe(1)
+                message = caller.f_locals.get("message")
+                if caller.f_code.co_name == "_scan_finished" and message is not None:
+                    mounted_for.append((message.path, screen.selected_path))
+                await mount_views(*view_ids)
+
+            switcher.mount_views = recording_mount  # type: ignore[method-assign]
+            await settle(pilot)
+            assert threads and threading.get_ident() not in threads
+            assert all(switcher.has_view(view) for view in LATER_VIEWS)
+            assert len(screen.states) > 1, "other locations are scanned too"
+
+    run(body)
+    assert all(path == selected for path, selected in mounted_for), mounted_for

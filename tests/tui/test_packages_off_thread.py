@@ -40,3 +40,61 @@ def test_marks_and_filter_do_not_walk_on_the_ui_thread(shared_env: UvEnv) -> Non
             assert ui_thread not in walks
 
     run(body)
+
+
+def test_a_models_package_figures_are_computed_off_the_ui_thread(
+    shared_env: UvEnv, monkeypatch: Any
+) -> None:
+    """Every package's versions and sizes (~0.2 s of CPU on a large cache) come from a
+    worker: the model's arrival does not compute them on the UI thread."""
+    from uvcache_tui.tui.widgets import package_figures
+
+    threads: list[int] = []
+    original = package_figures.versions_text
+
+    def recording(versions: set[str]) -> str:
+        threads.append(threading.get_ident())
+        return original(versions)
+
+    monkeypatch.setattr(package_figures, "versions_text", recording)
+
+    async def body() -> None:
+        app = make_app(shared_env)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            ui_thread = threading.get_ident()
+            packages = main_screen(pilot).packages_view
+            await pilot.press("2")
+            await pilot.pause()
+            assert sorted(packages.visible_names()) == ["alpha", "beta", "gamma"]
+            assert threads, "the versions were never shown"
+            assert ui_thread not in threads
+
+    run(body)
+
+
+def test_workers_given_the_model_never_write_it_out(shared_env: UvEnv, monkeypatch: Any) -> None:
+    """A worker's default description is its arguments' repr: the whole model's, 0.14 s on
+    the UI thread at 750k files, each time the packages are measured or a mark is toggled."""
+    from uvcache_tui.core.cache import CacheModel
+
+    written: list[int] = []
+
+    def recording(model: CacheModel) -> str:
+        written.append(threading.get_ident())
+        return "CacheModel(…)"
+
+    monkeypatch.setattr(CacheModel, "__repr__", recording)
+
+    async def body() -> None:
+        app = make_app(shared_env)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("2")
+            await pilot.pause()
+            await pilot.press("space")
+            await settle(pilot)
+            assert main_screen(pilot).packages_view.marked_packages
+
+    run(body)
+    assert not written

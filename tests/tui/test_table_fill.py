@@ -11,7 +11,9 @@ from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
 from tests.uvcache_factory import UvEnv
@@ -244,3 +246,146 @@ def test_files_name_width_is_what_the_names_take() -> None:
     for row in rows:
         for limit in (200, 12):
             assert name_cells(row, limit) == row_name(row, limit).cell_len, (row.key, limit)
+
+
+def test_lines_drawn_stay_drawn_while_rows_are_appended_below() -> None:
+    """Appending rows changes nothing drawn before them: DataTable's caches are kept, so a
+    redraw (a tab shown again, a focus) during or after a fill draws no row again (the
+    lines are drawn here as the screen draws them; the slices are added here one after
+    the other, as the fill's worker adds them)."""
+
+    async def body() -> None:
+        app = FillApp()
+        async with app.run_test(size=SIZE) as pilot:
+            owner = app.query_one(Owner)
+            table = owner.table
+            owner.fill(list(range(table.first_rows)))
+            await pilot.pause()
+            await pilot.pause()
+            screen = [table.render_line(y).text for y in range(table.size.height)]
+            drawn: list[object] = []
+            original = table._render_line_in_row
+
+            def recording(row_key: Any, *args: Any, **kwargs: Any) -> Any:
+                drawn.append(row_key)
+                return original(row_key, *args, **kwargs)
+
+            table._render_line_in_row = recording  # type: ignore[method-assign]
+            for start in range(table.first_rows, ROWS, 50):
+                table._add_rows(range(start, min(start + 50, ROWS)), numbered_row)
+                await pilot.pause()
+            assert keys(table) == [f"k{n}" for n in range(ROWS)]
+            assert [table.render_line(y).text for y in range(table.size.height)] == screen
+            assert drawn == []
+
+    run(body)
+
+
+def test_rows_appended_on_screen_are_drawn() -> None:
+    async def body() -> None:
+        app = FillApp()
+        async with app.run_test(size=SIZE) as pilot:
+            owner = app.query_one(Owner)
+            table = owner.table
+            table.first_rows = table.slice_rows = 3
+            owner.fill(list(range(12)))
+            await until_filled(pilot, table)
+            await pilot.pause()
+            shown = [table.render_line(y).text for y in range(table.size.height)]
+            assert [line.split()[1] for line in shown[1:13]] == [str(n) for n in range(12)]
+
+    run(body)
+
+
+class FocusApp(App[None]):
+    """A filled table and an input to take the focus from it."""
+
+    def compose(self) -> ComposeResult:
+        yield Owner(list(range(200)))
+        yield Input()
+
+
+def test_a_table_focused_again_or_shown_again_draws_no_row_anew() -> None:
+    """DataTable forgets what it drew on every style update (a focus, a blur) and every
+    Resize (also a hidden table shown again at its size): a tab switch drew the whole
+    screen anew. Kept per look, the second focus and the table shown again draw nothing."""
+
+    async def body() -> None:
+        app = FocusApp()
+        async with app.run_test(size=SIZE) as pilot:
+            owner = app.query_one(Owner)
+            table = owner.table
+            owner.fill(owner.items)
+            table.focus()
+            await until_filled(pilot, table)
+            region = Region(0, 0, table.size.width, table.size.height)
+
+            def draw() -> list[str]:
+                return [strip.text for strip in table.render_lines(region)]
+
+            for _ in range(2):  # each look drawn once the table is laid out for good
+                focused = draw()
+                app.query_one(Input).focus()
+                await pilot.pause()
+                blurred = draw()
+                table.focus()
+                await pilot.pause()
+            app.query_one(Input).focus()
+            await pilot.pause()
+            drawn: list[object] = []
+            original = table._render_line_in_row
+
+            def recording(row_key: Any, *args: Any, **kwargs: Any) -> Any:
+                drawn.append(row_key)
+                return original(row_key, *args, **kwargs)
+
+            table._render_line_in_row = recording  # type: ignore[method-assign]
+            table.focus()
+            await pilot.pause()
+            assert draw() == focused
+            owner.display = False
+            await pilot.pause()
+            owner.display = True
+            await pilot.pause()
+            assert draw() == focused
+            app.query_one(Input).focus()
+            await pilot.pause()
+            assert draw() == blurred
+            assert drawn == []
+
+    run(body)
+
+
+def test_rows_appended_are_found_on_their_lines_without_listing_every_row(
+    monkeypatch: Any,
+) -> None:
+    """DataTable maps lines to rows with a list of every row, rebuilt whenever the table
+    changed: at each render during a fill. One-line rows appended extend the map."""
+
+    async def body() -> None:
+        app = FillApp()
+        async with app.run_test(size=SIZE) as pilot:
+            owner = app.query_one(Owner)
+            table = owner.table
+            owner.fill(list(range(table.first_rows)))
+            await pilot.pause()
+            listed: list[int] = []
+            ordered = FittedTable.ordered_rows
+
+            def recording(self: FittedTable) -> Any:
+                listed.append(self.row_count)
+                return ordered.fget(self)  # type: ignore[attr-defined]
+
+            monkeypatch.setattr(FittedTable, "ordered_rows", property(recording))
+            for start in range(table.first_rows, ROWS, 50):
+                table._add_rows(range(start, min(start + 50, ROWS)), numbered_row)
+                [table.render_line(y) for y in range(table.size.height)]
+            assert listed == []
+            table.scroll_end(animate=False)
+            await pilot.pause()
+            last = table.render_line(table.size.height - 1).text.split()
+            assert last[:2] == ["row", str(ROWS - 1)]
+            monkeypatch.undo()
+            assert keys(table) == [f"k{n}" for n in range(ROWS)]
+
+    run(body)

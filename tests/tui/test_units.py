@@ -10,7 +10,7 @@ from uvcache_tui.core.model import ScanProgress, Sizes
 from uvcache_tui.tui.format import format_size, short_path, size_bar
 from uvcache_tui.tui.messages import ScanProgressed
 from uvcache_tui.tui.widgets.bucket_bar import OTHER_COLOUR, allocate_cells, bucket_segments
-from uvcache_tui.tui.widgets.packages_table import versions_text
+from uvcache_tui.tui.widgets.package_figures import versions_text
 
 
 def test_format_size_uses_binary_units() -> None:

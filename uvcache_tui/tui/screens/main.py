@@ -35,9 +35,9 @@ from uvcache_tui.core.locate import Discovery, discover
 from uvcache_tui.core.location import LocationStatus, OpenedLocation, open_location
 from uvcache_tui.core.model import Location, ScanProgress
 from uvcache_tui.core.snapshot import SnapshotLoad, identity_of
+from uvcache_tui.tui import heap
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
 from uvcache_tui.tui.config import READ_ONLY_KEYS, READ_ONLY_NOTICE, AppConfig
-from uvcache_tui.tui.heap import settle_model
 from uvcache_tui.tui.messages import (
     ActionPlanFailed,
     ActionPlanned,
@@ -281,6 +281,7 @@ class MainScreen(Screen[None]):
         if state is None:
             return None
         state.scan_id += 1
+        heap.hold(SCAN_GROUP_PREFIX + path)  # full collections wait for the model (`tui.heap`)
         state.status = LocationStatus.SCANNING
         state.progress = None
         self.locations_tree.refresh_location(state)
@@ -495,19 +496,31 @@ class MainScreen(Screen[None]):
 
     @on(ScanFinished)
     async def _scan_finished(self, message: ScanFinished) -> None:
-        await self.detail.mount_views(CACHE_VIEW, DATA_VIEW)
+        if message.path == self.selected_path:
+            # Shown at once; another location's views come with the others after the first
+            # frame (mounting them here imported their modules on the UI thread at launch).
+            await self.detail.mount_views(CACHE_VIEW, DATA_VIEW)
         self._finish(message.path, message.scan_id, message.outcome)
 
     def _finish(self, path: str, scan_id: int, outcome: OpenedLocation) -> None:
         state = self.states.get(path)
-        if state is None or state.scan_id != scan_id:
-            return  # superseded by a newer scan
+        if state is None:
+            heap.done(SCAN_GROUP_PREFIX + path)  # a location no longer listed
+            return
+        if state.scan_id != scan_id:
+            return  # superseded by a newer scan (which holds full collections now)
+        replaces = state.model is not None or state.result is not None
         state.apply(outcome)
         self.locations_tree.refresh_location(state)
         if path == self.selected_path:
             self.refresh_detail()
-        if outcome.result is not None:
-            settle_model()  # the new tree out of the collector's sight (`tui.heap`)
+        # The new tree out of the collector's sight (`tui.heap`): a model let go is collected
+        # first; a first model is frozen without a full collection walking it.
+        if outcome.result is not None and replaces:
+            heap.settle_model()
+        elif outcome.result is not None:
+            heap.settle_first_model()
+        heap.done(SCAN_GROUP_PREFIX + path)
         if outcome.status is LocationStatus.PARTIAL:
             self.notify(f"Scan of {path} stopped: figures are partial", severity="warning")
 
@@ -617,7 +630,13 @@ class MainScreen(Screen[None]):
                 return
         self.plan_cache_action(state.model, kind, packages)
 
-    @work(thread=True, exclusive=True, group="plan-action", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="plan-action",
+        exit_on_error=False,
+        description="planning the action",  # not the arguments' repr: the whole model
+    )
     def plan_cache_action(self, model: CacheModel, kind: ActionKind, packages: list[str]) -> None:
         """Predicting lists the cache and probes its lock: never on the UI thread."""
         from uvcache_tui.core.actions import ActionRefused, plan_action

@@ -4,8 +4,9 @@ At launch the pane only shows the notice ("Finding uv's locations…", then the 
 the views of a scanned cache, a data dir and a BuildKit row are dozens of widgets that the
 first frame does not need, and their modules pull in most of the app. They are mounted once
 the figures are painted (`mount_views_later`: one per frame, so keys are answered between
-them), or at once by whoever needs one first (`mount_views`, awaited). Their modules are
-imported then too, which is why the imports below are inside the functions.
+them, after a thread imported their modules), or at once by whoever needs one first
+(`mount_views`, awaited, importing what is not yet). Hence the imports below are inside the
+functions.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher
+from textual.worker import get_current_worker
 
 from uvcache_tui.tui.config import AppConfig
 from uvcache_tui.tui.widgets.notices import DataDirView, NoticeView
@@ -32,6 +34,12 @@ DATA_VIEW = "data-view"
 BUILDKIT_VIEW = "buildkit-view"
 LATER_VIEWS = (CACHE_VIEW, DATA_VIEW, BUILDKIT_VIEW)
 """Mounted after the first figures, in this order."""
+
+
+def import_views() -> None:
+    """Import the later views' modules (in a thread: `DetailSwitcher.mount_views_later`)."""
+    import uvcache_tui.tui.buildkit.view
+    import uvcache_tui.tui.widgets.cache_view  # noqa: F401
 
 
 class DetailSwitcher(ContentSwitcher):
@@ -50,6 +58,8 @@ class DetailSwitcher(ContentSwitcher):
         self._mounted: set[str] = set()
         self._lock = asyncio.Lock()
         """Views are mounted one at a time, whichever queue asks."""
+        self._importing = False
+        self._imported = False
 
     def compose(self) -> ComposeResult:
         yield NoticeView(id=NOTICE)
@@ -71,8 +81,32 @@ class DetailSwitcher(ContentSwitcher):
                 self.post_message(self.ViewMounted(view_id))
 
     def mount_views_later(self) -> None:
-        """Mount the views still missing, each after a frame, in this switcher's queue."""
-        self.call_after_refresh(self.call_later, self._mount_next)
+        """Mount the views still missing, each after a frame, in this switcher's queue; the
+        first time, once a thread has imported their modules (~0.35 s of the UI thread, keys
+        stalled, when `_make` imported them; a view needed before still imports its own)."""
+        if self._imported:
+            self.call_after_refresh(self.call_later, self._mount_next)
+        elif not self._importing:
+            self._importing = True
+            self.call_after_refresh(self._import_views)
+
+    def _import_views(self) -> None:
+        self.run_worker(
+            self._import_in_thread,
+            thread=True,
+            group="import-views",
+            exit_on_error=False,
+            description="importing the detail views",
+        )
+
+    def _import_in_thread(self) -> None:
+        import_views()
+        if not get_current_worker().is_cancelled:  # cancelled: the app is ending
+            self.app.call_from_thread(self._views_imported)
+
+    def _views_imported(self) -> None:
+        self._imported = True
+        self.mount_views_later()
 
     async def _mount_next(self) -> None:
         missing = [view_id for view_id in LATER_VIEWS if view_id not in self._mounted]

@@ -7,8 +7,6 @@ filtering and rescans (a package that disappeared is unmarked).
 
 from __future__ import annotations
 
-import re
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,6 +24,7 @@ from uvcache_tui.core.sorting import sort_rows
 from uvcache_tui.core.words import counted
 from uvcache_tui.tui.format import format_count, format_size
 from uvcache_tui.tui.screens.wheels import WheelsScreen
+from uvcache_tui.tui.widgets.package_figures import PackageFigures, package_figures
 from uvcache_tui.tui.widgets.table_columns import (
     FittedTable,
     SortableTable,
@@ -35,26 +34,9 @@ from uvcache_tui.tui.widgets.table_columns import (
     label_width,
     reset_columns,
     right,
-    widest,
 )
 
 MARK = "✓"
-SHOWN_VERSIONS = 3
-
-
-def version_key(version: str) -> tuple[tuple[int, str], ...]:
-    """Natural order (`1.10` after `1.9`) without a packaging dependency."""
-    return tuple(
-        (int(part), "") if part.isdigit() else (-1, part) for part in re.split(r"[.+-]", version)
-    )
-
-
-def versions_text(versions: set[str]) -> str:
-    """The newest few versions, then how many more."""
-    ordered = sorted(versions, key=version_key, reverse=True)
-    shown = ", ".join(ordered[:SHOWN_VERSIONS])
-    more = len(ordered) - SHOWN_VERSIONS
-    return f"{shown} +{more}" if more > 0 else shown
 
 
 class PackagesTable(SortableTable):
@@ -140,8 +122,9 @@ class PackagesView(Vertical):
         super().__init__(id=id)
         self.marked_packages: set[str] = set()
         self._model: CacheModel | None = None
-        self._versions: dict[str, str] = {}
-        """The model's packages' versions, as shown (computed once a model)."""
+        self._figures: PackageFigures | None = None
+        """The model's sizes, versions and widths (computed in a worker once a model);
+        until they come, the table is empty."""
         self._shown: list[str] = []
         """The names the filter lets through, in the table's order: the table's rows once
         its fill is done (a large table fills in slices)."""
@@ -190,11 +173,35 @@ class PackagesView(Vertical):
         another cache starts unmarked, so an action never applies marks to the wrong cache."""
         same_cache = self._model is not None and self._model.path == model.path
         self._model = model
-        self._versions = {p.name: versions_text(p.versions) for p in model.packages}
+        if self._figures is not None and self._figures.model is not model:
+            self._figures = None
         names = {p.name for p in model.packages} if same_cache else set()
         if self.marked_packages - names:
             self.marked_packages &= names
             self.post_message(self.MarksChanged(frozenset(self.marked_packages)))
+        self._fill(keep_cursor=False)
+        if self._figures is None:
+            # After the next frame: the model's first paint does not share the GIL with it.
+            self.call_after_refresh(self._compute_figures, model)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="package-figures",
+        exit_on_error=False,
+        # Given: by default the description is the arguments' repr, the whole model's.
+        description="measuring the packages",
+    )
+    def _compute_figures(self, model: CacheModel) -> None:
+        """A model's figures, off the UI thread; the table fills when they come."""
+        figures = package_figures(model)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._figures_ready, figures)
+
+    def _figures_ready(self, figures: PackageFigures) -> None:
+        if figures.model is not self._model:
+            return  # a newer model's figures are being computed
+        self._figures = figures
         self._fill(keep_cursor=False)
 
     def open_filter(self) -> None:
@@ -254,14 +261,14 @@ class PackagesView(Vertical):
         cursor stays on its package unless `keep_cursor` is False (a new model). A fill
         in progress stops: this one starts from the model, not from the table."""
         table = self.table
-        model = self._model
+        figures = self._figures
+        model = figures.model if figures is not None else None
         cursor_key = table.cursor_key() if keep_cursor else None
         packages = model.packages if model is not None else []
         order = table.order
-        versions = self._versions
-        # Widths from every package, not just the filtered ones: columns stay put while typing.
-        name_width = widest([p.name for p in packages], "Package", 40)
-        versions_width = widest(list(versions.values()), "Versions", 28)
+        versions = figures.versions if figures is not None else {}
+        name_width = figures.name_width if figures is not None else len("Package")
+        versions_width = figures.versions_width if figures is not None else len("Versions")
         widths = reset_columns(
             table,
             [
@@ -292,11 +299,11 @@ class PackagesView(Vertical):
         name_width = widths["name"]
         versions_width = widths.get("versions", versions_width)
         self._shown = []
-        if model is not None:
+        if figures is not None and model is not None:
             needle = self.filter_text
-            sizes = {p.name: model.package_sizes(p) for p in packages if needle in p.name}
+            sizes = figures.sizes
             shown = sort_rows(
-                [p for p in packages if p.name in sizes],
+                [p for p in packages if needle in p.name],
                 order,
                 name=lambda p: p.name,
                 sizes=lambda p: sizes[p.name],
@@ -327,6 +334,9 @@ class PackagesView(Vertical):
             status.update("")
             return
         total = len(model.packages)
+        if self._figures is None:
+            status.update(f"{counted(total, 'package')} · measuring…")
+            return
         shown = len(self._shown)
         text = (
             counted(total, "package")
@@ -341,7 +351,13 @@ class PackagesView(Vertical):
             text += " · space marks a package, / filters"
             status.update(text)
 
-    @work(thread=True, exclusive=True, group="marked-sizes", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="marked-sizes",
+        exit_on_error=False,
+        description="measuring the marked packages",  # not the model's repr
+    )
     def _measure_marked(self, model: CacheModel, names: frozenset[str], prefix: str) -> None:
         """The clean preview's figure for the marks is a walk: never on the UI thread."""
         sizes = clean_packages_sizes(model, names)

@@ -20,30 +20,41 @@ headers) can move to a module of its own, a change of imports in five modules.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text, TextType
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
 from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from uvcache_tui.core.sorting import DEFAULT_ORDER, SortKey, SortOrder
-from uvcache_tui.tui.heap import settle_young
+from uvcache_tui.tui import heap
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing's from Python 3.11
 
 CELL_PADDING = 2
 """Cells a column takes besides its width (DataTable's default padding, one a side)."""
-FIRST_ROWS = 150
-"""Rows a fill adds at once: more than a screenful, so what is seen is whole at once."""
+FIRST_ROWS = 80
+"""Rows a fill adds at once: more than the screenful of most terminals, so what is seen is
+whole at once (150 cost ~35 ms at the model's arrival on a loaded machine, a key's wait)."""
 SLICE_ROWS = 50
 """Rows added per slice after those (~10 ms of UI thread), the event loop served between."""
 SETTLE_ROWS = 2000
-"""After a fill of this many rows, their cells are moved out of the collector's sight
-(`tui.heap`): otherwise every full collection walks them again."""
+"""While a fill of this many rows goes on, full collections wait, and its cells are moved
+out of the collector's sight after (`tui.heap`): otherwise every full collection walks
+them (and the rows added so far) again."""
+LOOKS_KEPT = 3
+"""Looks (`FittedTable._look`) whose drawn rows, cells and lines a table keeps besides the
+current one: focused, not focused, and one more."""
 SLICE_PAUSE = 0.002
 """Seconds between slices: a key's message hops from the app to the focused widget and
 back up to the binding, one loop pass each; a pause lets them all run, a bare yield
@@ -130,6 +141,12 @@ class FittedTable(DataTable[Text]):
         drop: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
+        # Before DataTable's own: it may clear its caches meanwhile.
+        self._drawn_size = Size(0, 0)
+        self._look_known = False
+        self._look_now: Hashable | None = None
+        self._looks: dict[Hashable, tuple[Any, Any, Any]] = {}
+        """Caches of rows, cells and lines drawn, by the look they were drawn with."""
         super().__init__(**kwargs)
         self.squeeze = dict(squeeze or {})
         self.drop = tuple(drop)
@@ -142,6 +159,10 @@ class FittedTable(DataTable[Text]):
         """Bumped by every fill and column reset: a slice of an older fill stops there."""
         self._rows_to_come = 0
         self._cursor_to_come: str | None = None
+        self._one_line_rows = True
+        self._line_rows: list[tuple[RowKey, int]] = []
+        """(key, 0) per row added since the last clear, in order (`_y_offsets`)."""
+        """No row was added taller than a line (the table's height is its row count)."""
 
     @property
     def room(self) -> int:
@@ -192,6 +213,8 @@ class FittedTable(DataTable[Text]):
         self._cursor_to_come = cursor
         self._add_rows(items[: self.first_rows], make_row)
         self._rows_to_come = max(0, len(items) - self.first_rows)
+        if len(items) >= SETTLE_ROWS:
+            heap.hold(self._heap_holder)
         if self._rows_to_come:
             self.run_worker(
                 self._add_slices(generation, items, make_row),
@@ -212,25 +235,51 @@ class FittedTable(DataTable[Text]):
             end = start + self.slice_rows
             self._add_rows(items[start:end], make_row)
             self._rows_to_come = max(0, len(items) - end)
-        if len(items) >= SETTLE_ROWS:
-            settle_young()
+        heap.done(self._heap_holder)
         self.post_message(self.Filled(self))
 
     def _add_rows(self, items: Iterable[Item], make_row: Callable[[Item], TableRow]) -> None:
+        drawn = self.row_count
+        update_count = self._update_count
         for item in items:
             row = make_row(item)
             self.add_row(*row.cells, key=row.key)
+        if drawn and self.row_count > drawn:
+            self._appended(drawn, update_count)
         wanted = self._cursor_to_come
         if wanted is not None and wanted in self.rows:
             self._cursor_to_come = None
             if self.cursor_row == 0:
                 self.move_cursor(row=self.get_row_index(wanted))
 
+    def _appended(self, drawn: int, update_count: int) -> None:
+        """Rows were appended after the first `drawn`: those render as before (same index,
+        stripe and cursor), so DataTable's caches of drawn lines, rows and cells are kept
+        (`add_row` bumps the count they are keyed by: a tab shown again during a fill drew
+        its whole screen anew, 60-130 ms at 750k); only the map of lines to rows grows.
+        The table is redrawn only if a new row is on screen."""
+        self._update_count = update_count
+        self._offset_cache.clear()
+        top = self.scroll_offset.y
+        bottom = top + self.size.height
+        header = self.header_height if self.show_header else 0
+        if drawn + header < bottom and self.row_count + header > top:
+            self.refresh()
+
     def _stop_fill(self) -> None:
         """A fill in progress stops at its next slice (a new fill or columns replace it)."""
         self._fill_generation += 1
         self._rows_to_come = 0
         self._cursor_to_come = None
+        heap.done(self._heap_holder)
+
+    @property
+    def _heap_holder(self) -> str:
+        """This table's name as a holder of full collections while it fills (`tui.heap`)."""
+        return f"fill:{id(self)}"
+
+    def on_unmount(self) -> None:
+        heap.done(self._heap_holder)
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         """What DataTable does on idle after rows were added, less what costs here.
@@ -252,8 +301,10 @@ class FittedTable(DataTable[Text]):
             return
         width = sum(column.get_render_width(self) for column in self.columns.values())
         header = self.header_height if self.show_header else 0
-        # Not `_total_row_height`: it builds a list of every line's row, once per slice.
-        height = sum(row.height for row in rows.values())
+        # Not `_total_row_height`: it builds a list of every line's row, once per slice; nor
+        # a sum over every row, once per slice (0.5 s of a 10k-row fill): rows are one line
+        # unless one was added taller.
+        height = len(rows) if self._one_line_rows else sum(row.height for row in rows.values())
         self.virtual_size = Size(
             width + self._row_label_column_width, height + self._rows_to_come + header
         )
@@ -272,7 +323,24 @@ class FittedTable(DataTable[Text]):
                 for column, cell in zip(self._column_keys, cells, strict=True)
                 if column not in self._dropped
             )
-        return super().add_row(*cells, height=height, key=key, label=label)
+        if height != 1:
+            self._one_line_rows = False
+        row_key = super().add_row(*cells, height=height, key=key, label=label)
+        self._line_rows.append((row_key, 0))
+        return row_key
+
+    @property
+    def _y_offsets(self) -> list[tuple[RowKey, int]]:
+        """Each line's row and line in it. DataTable rebuilds this list of every row when
+        the table changed, i.e. for each render during a fill (10k rows: ~10 ms each);
+        one-line rows only ever appended make it the list of their keys, kept as they come."""
+        if self._one_line_rows and len(self._line_rows) == self.row_count:
+            return self._line_rows
+        return super()._y_offsets
+
+    def clear(self, columns: bool = False) -> Self:
+        self._line_rows = []
+        return super().clear(columns)
 
     def update_cell(
         self,
@@ -288,9 +356,66 @@ class FittedTable(DataTable[Text]):
             return
         super().update_cell(row_key, column_key, value, update_width=update_width)
 
-    def on_resize(self, event: events.Resize) -> None:
+    def _on_resize(self, event: events.Resize) -> None:
+        """DataTable forgets what it drew on every Resize (a row is drawn to the width),
+        also when a hidden table is shown again at its size: here only when its size
+        changed. A width the columns were not fitted to posts `Refit`."""
+        event.prevent_default()  # DataTable's handler would forget unconditionally
+        if self.size != self._drawn_size:
+            self._drawn_size = self.size
+            self._update_count += 1
         if self._column_keys and self.room != self._fitted_room:
             self.post_message(self.Refit(self))
+
+    def notify_style_update(self) -> None:
+        """DataTable forgets every row, cell and line drawn on any style update, and a
+        focus or a blur is one (a tab switch: 60-130 ms to draw the screen anew at 750k).
+        Here what was drawn is kept per look (`_look`): the next render takes back the
+        caches drawn with the same styles, if any."""
+        Widget.notify_style_update(self)
+        self._styles_cache.clear()
+        self._get_styles_to_render_cell.cache_clear()
+        self._look_known = False
+        self.refresh()
+
+    def _clear_caches(self) -> None:
+        """Something drawn changed (rows, columns, cursor settings): no look's caches hold."""
+        super()._clear_caches()
+        self._looks.clear()
+
+    def _look(self) -> Hashable:
+        """Everything styles give a drawn row, cell or line (with what their keys hold)."""
+        return (
+            self.rich_style,
+            self.get_pseudo_class_state(),
+            self.background_colors,
+            tuple(self.get_component_rich_style(name) for name in sorted(self.COMPONENT_CLASSES)),
+        )
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if not self._look_known:
+            self._look_known = True
+            self._take_look(self._look())
+        return super().render_lines(crop)
+
+    def _take_look(self, look: Hashable) -> None:
+        """Draw from the caches of `look`: kept from before, or new ones (and keep the
+        current ones for when their look comes back; a few looks at most)."""
+        if look == self._look_now:
+            return
+        if self._look_now is not None:
+            self._looks[self._look_now] = (
+                self._row_render_cache,
+                self._cell_render_cache,
+                self._line_cache,
+            )
+            while len(self._looks) > LOOKS_KEPT:
+                self._looks.pop(next(iter(self._looks)))
+        kept = self._looks.pop(look, None)
+        if kept is None:
+            kept = (LRUCache(1000), LRUCache(10000), LRUCache(1000))
+        self._row_render_cache, self._cell_render_cache, self._line_cache = kept
+        self._look_now = look
 
 
 def reset_columns(

@@ -1,0 +1,55 @@
+"""The Packages tab's figures of one model (sizes, versions as shown, column widths),
+computed once a model in a worker the view owns (~0.2 s of CPU at ~10k packages)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from uvcache_tui.core.cache import CacheModel
+from uvcache_tui.core.model import Sizes
+from uvcache_tui.tui.widgets.table_columns import widest
+
+SHOWN_VERSIONS = 3
+
+
+def version_key(version: str) -> tuple[tuple[int, str], ...]:
+    """Natural order (`1.10` after `1.9`) without a packaging dependency."""
+    return tuple(
+        (int(part), "") if part.isdigit() else (-1, part) for part in re.split(r"[.+-]", version)
+    )
+
+
+def versions_text(versions: set[str]) -> str:
+    """The newest few versions, then how many more."""
+    ordered = sorted(versions, key=version_key, reverse=True)
+    shown = ", ".join(ordered[:SHOWN_VERSIONS])
+    more = len(ordered) - SHOWN_VERSIONS
+    return f"{shown} +{more}" if more > 0 else shown
+
+
+@dataclass(frozen=True)
+class PackageFigures:
+    """What the Packages tab shows of one model, computed once a model, off the UI thread
+    (~0.2 s of CPU for the ~10k packages of a large cache): every package's sizes and
+    versions as shown, and the widths of those columns."""
+
+    model: CacheModel
+    sizes: dict[str, Sizes]
+    versions: dict[str, str]
+    name_width: int
+    versions_width: int
+
+
+def package_figures(model: CacheModel) -> PackageFigures:
+    """The Packages tab's figures of `model` (a thread worker calls this)."""
+    packages = model.packages
+    versions = {p.name: versions_text(p.versions) for p in packages}
+    return PackageFigures(
+        model,
+        sizes={p.name: model.package_sizes(p) for p in packages},
+        versions=versions,
+        # Widths from every package, not just the filtered ones: columns stay put while typing.
+        name_width=widest([p.name for p in packages], "Package", 40),
+        versions_width=widest(list(versions.values()), "Versions", 28),
+    )
