@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgpack
 
@@ -32,15 +32,16 @@ RAW_KEPT = 64
 """Bytes of an undecoded record kept in the model, to show what it starts with."""
 
 _URL_RE = re.compile(rb"(?:https?|file)://[\x21-\x7e]+")
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 class RecordError(ValueError):
     """Why a record could not be decoded (becomes `Undecoded.reason`)."""
 
 
-@dataclass(frozen=True)
-class Undecoded:
-    """An entry this tool could not decode: kept, labelled, never guessed at."""
+class Undecoded(NamedTuple):
+    """An entry this tool could not decode: kept, labelled, never guessed at (a named tuple:
+    a cache with many bad records makes one each, while `show` reads them)."""
 
     path: str
     """Relative to the cache root."""
@@ -82,7 +83,7 @@ def read_timed_record(path: str, limit: int = MAX_RECORD_BYTES) -> tuple[bytes, 
     """A record's bytes (possibly empty) and its mtime, from one open; `RecordError` if it
     cannot be read or is too large to be a record."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, _OPEN_FLAGS)
     except OSError as error:
         raise RecordError(f"unreadable: {error.strerror or error}") from None
     try:

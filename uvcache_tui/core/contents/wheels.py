@@ -11,14 +11,9 @@ from typing import TYPE_CHECKING
 
 from uvcache_tui.core.archive_links import ARCHIVE_BUCKET
 from uvcache_tui.core.contents.git import GitCheckout
-from uvcache_tui.core.contents.layout import (
-    Origin,
-    WheelName,
-    index_label,
-    parse_key,
-)
-from uvcache_tui.core.contents.pointers import DirPointers, decode_dir, dir_package
-from uvcache_tui.core.contents.records import Undecoded, display_path, policy_url
+from uvcache_tui.core.contents.layout import Origin, index_label
+from uvcache_tui.core.contents.pointers import DirPointers, WheelPointer, decode_dir
+from uvcache_tui.core.contents.records import Undecoded, display_path
 from uvcache_tui.core.model import Sizes
 
 if TYPE_CHECKING:
@@ -109,14 +104,16 @@ class Context:
         return os.sep.join((self.root, *relative))
 
 
-def _dir_pointers(ctx: Context, directory: str) -> DirPointers:
-    """A wheels-bucket dir's pointers decoded ahead, else decoded now."""
+def _dir_pointers(ctx: Context, package: str, directory: str) -> list[WheelPointer]:
+    """A wheels-bucket dir's pointers decoded ahead (for the package it is named after),
+    else decoded now."""
     ahead = ctx.records.pop(directory, None)
-    if ahead is not None:
-        return ahead
+    if ahead is not None and ahead[0] == package:
+        return ahead[1]
     absolute = ctx.path(directory)
     listed = ctx.listings.get(absolute)
-    return decode_dir(ctx.root, directory, listed if listed is not None else _listing(absolute))
+    names = listed if listed is not None else _listing(absolute)
+    return decode_dir(ctx.root, directory, names, package)[1]
 
 
 def _listing(path: str) -> list[str]:
@@ -144,13 +141,18 @@ def wheel_of(
     ctx: Context,
     package: str,
     entry: str,
-    name: WheelName,
+    version: str,
+    tags: str | None,
     filename: str | None,
     built: bool,
     origin: Origin,
     archive_id: str | None,
     cached_at: float | None,
+    bucket: str,
+    current: bool,
 ) -> CachedWheel:
+    """A cached wheel: what its entry says (`entry` relative to the root, in `bucket`, in
+    use by the running uv or not) joined with its link and its archive's sizes."""
     linked_id = ctx.links.get(entry)
     archive = linked_id or archive_id
     node = ctx.archives.get(archive) if archive else None
@@ -158,23 +160,22 @@ def wheel_of(
     if node is not None and archive:
         allocated, reclaimable = node.sub_alloc, node.sub_reclaim
         links_outside = _links_outside(ctx, archive, allocated, reclaimable)
-    bucket = entry.split("/", 1)[0]
     return CachedWheel(
-        package=package,
-        filename=filename,
-        version=name.version,
-        tags=name.tags,
-        built=built,
-        origin=origin,
-        entry=display_path(entry),
-        bucket=bucket,
-        current=ctx.current.get(bucket, False),
-        archive_id=archive,
-        linked=linked_id is not None,
-        allocated=allocated,
-        reclaimable=reclaimable,
-        links_outside=links_outside,
-        cached_at=cached_at,
+        package,
+        filename,
+        version,
+        tags,
+        built,
+        origin,
+        display_path(entry),
+        bucket,
+        current,
+        archive,
+        linked_id is not None,
+        allocated,
+        reclaimable,
+        links_outside,
+        cached_at,
     )
 
 
@@ -182,28 +183,48 @@ def read_wheel_dir(ctx: Context, package: str, directory: str, out: PackageConte
     """`wheels-vN/pypi/<name>`, `…/index/<digest>/<name>`, `…/url/<digest>/<name>`."""
     parts = directory.split("/")
     kind_dir, digest = parts[1], (parts[2] if len(parts) > 3 else None)
+    bucket = parts[0]
+    current = ctx.current.get(bucket, False)
+    # The origins every wheel of the dir shares (one with a URL is its own).
     index = index_label(kind_dir, digest, ctx.index_urls) if kind_dir != "url" else None
-    own_package = dir_package(directory) == package
-    for key, suffix, pointer, by_key in _dir_pointers(ctx, directory):
-        entry = f"{directory}/{key}"
-        if pointer.failure is not None:
-            out.undecoded.append(pointer.failure)
-        record = pointer.record
-        filename = record.filename if record is not None else None
-        name, url = pointer.name, pointer.url
-        if name is None:
-            name = by_key if by_key is not None and own_package else parse_key(key, package)
-            if filename is None and name.from_filename:
-                filename = key + ".whl"  # a 0.5-style entry, named by the file name's stem
-                if suffix == ".http":
-                    url = policy_url(pointer.data, pointer.end, filename)
-        if kind_dir == "url":
-            origin = Origin("url", url=url) if suffix == ".http" else Origin("path")
-        elif suffix == ".rev":
-            origin = Origin("find-links", index=index)
+    if kind_dir == "url":
+        local = no_url = Origin("path")
+    else:
+        local, no_url = Origin("find-links", index=index), Origin("index", index=index)
+    for (
+        entry,
+        suffix,
+        failure,
+        filename,
+        version,
+        tags,
+        url,
+        archive_id,
+        cached_at,
+    ) in _dir_pointers(ctx, package, directory):
+        if failure is not None:
+            out.undecoded.append(failure)
+        if suffix == ".rev":
+            origin = local
+        elif url is None and kind_dir != "url":
+            origin = no_url
+        elif kind_dir == "url":
+            origin = Origin("url", url=url)
         else:
             origin = Origin("index", index=index, url=url)
-        archive_id = record.archive_id if record else None
-        cached_at = pointer.cached_at
-        wheel = wheel_of(ctx, package, entry, name, filename, False, origin, archive_id, cached_at)
-        out.wheels.append(wheel)
+        out.wheels.append(
+            wheel_of(
+                ctx,
+                package,
+                entry,
+                version,
+                tags,
+                filename,
+                False,
+                origin,
+                archive_id,
+                cached_at,
+                bucket,
+                current,
+            )
+        )
