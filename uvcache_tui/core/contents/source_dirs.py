@@ -5,6 +5,7 @@ model (so `show` reads them in the scan's background thread, `prefetch_source_di
 from __future__ import annotations
 
 import os
+from collections.abc import Container
 from dataclasses import dataclass
 
 from uvcache_tui.core.contents.layout import normalize
@@ -20,6 +21,8 @@ from uvcache_tui.core.contents.records import (
 )
 
 SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
+REVISION_POINTERS = ("revision.http", "revision.rev")
+"""A source dir's pointer to its current revision, in the order they are looked for."""
 INDEX_KINDS = ("pypi", "index")
 """Source dirs one level down, per version (`pypi/<name>/<version>`); the other kinds
 (`url`, `path`, `editable`, `git`) are the source dir itself (`url/<digest>`)."""
@@ -71,13 +74,13 @@ def _built_wheels(path: str) -> tuple[BuiltWheel, ...]:
 
 
 def _revision_pointer(
-    root: str, relative: str
+    root: str, relative: str, names: Container[str] | None
 ) -> tuple[str | None, tuple[str, ...], Undecoded | None]:
     """(current revision id, the `.http` policy's URLs, a failure) from `revision.http` /
-    `revision.rev`, if present."""
-    for pointer in ("revision.http", "revision.rev"):
+    `revision.rev`, if present (`names`: the dir's entries, if listed)."""
+    for pointer in REVISION_POINTERS:
         path = os.sep.join((root, relative, pointer))
-        if not os.path.lexists(path):
+        if not (pointer in names if names is not None else os.path.lexists(path)):
             continue
         try:
             data = read_record(path)
@@ -97,15 +100,40 @@ def _revision_pointer(
     return None, (), None
 
 
+def _listing(path: str) -> tuple[set[str], list[str]] | None:
+    """A dir's entry names and its subdirectories' (sorted), from one listing; None if it
+    cannot be listed."""
+    try:
+        with os.scandir(path) as entries:
+            names: set[str] = set()
+            dirs: list[str] = []
+            for entry in entries:
+                names.add(entry.name)
+                if entry.is_dir(follow_symlinks=False):
+                    dirs.append(entry.name)
+    except OSError:
+        return None
+    dirs.sort()
+    return names, dirs
+
+
 def read_source_dir(root: str, relative: str, with_pointer: bool) -> SourceDirReading:
     """What one source dir holds; `with_pointer`: read its revision pointer (not for git,
-    whose revisions are commits)."""
-    current, urls, failure = _revision_pointer(root, relative) if with_pointer else (None, (), None)
+    whose revisions are commits). One listing tells which pointer is there and the
+    revisions; a dir that cannot be listed is asked about each pointer."""
     absolute = os.sep.join((root, relative))
-    has_rev = with_pointer and os.path.lexists(os.sep.join((absolute, "revision.rev")))
+    listing = _listing(absolute)
+    names, dirs = listing if listing is not None else (None, [])
+    current, urls, failure = (
+        _revision_pointer(root, relative, names) if with_pointer else (None, (), None)
+    )
+    rev = REVISION_POINTERS[1]
+    has_rev = with_pointer and (
+        rev in names if names is not None else os.path.lexists(os.sep.join((absolute, rev)))
+    )
     revisions = tuple(
         (name, _built_wheels(os.sep.join((absolute, name))))
-        for name in subdirs(absolute)
+        for name in dirs
         if not name.startswith(".")
     )
     return SourceDirReading(current, urls, failure, has_rev, revisions)
