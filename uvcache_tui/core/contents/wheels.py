@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from uvcache_tui.core.archive_links import ARCHIVE_BUCKET
 from uvcache_tui.core.contents.git import GitCheckout
@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from uvcache_tui.core.scan import DirNode
 
 
-@dataclass(frozen=True)
-class CachedWheel:
+class CachedWheel(NamedTuple):
+    """One cached wheel (a named tuple: `show` makes one per wheel of the cache, and a
+    frozen dataclass's `__init__` costs four times as much)."""
+
     package: str
     filename: str | None
     """The wheel's file name, where the record (or a 0.5-style entry name) gives it."""
@@ -97,6 +99,16 @@ class Context:
     """Relative path -> an sdist source dir read ahead (`sdists.prefetch_source_dirs`)."""
     versions: dict[str, list[str]] = field(default_factory=dict)
     """Relative index package dir of an sdists bucket -> its version dirs, read ahead."""
+    origins: dict[tuple[str, str | None], Origin] = field(default_factory=dict)
+    """(kind, index) -> the one `Origin` of the wheels without a URL of their own."""
+
+    def origin(self, kind: str, index: str | None) -> Origin:
+        """The `Origin` of that kind and index, without a URL or commit: one for all the
+        wheels that share it (immutable)."""
+        found = self.origins.get((kind, index))
+        if found is None:
+            found = self.origins[kind, index] = Origin(kind, index=index)
+        return found
 
     def path(self, *relative: str) -> str:
         """An absolute path from parts relative to the root (no `os.path.join`: it is the
@@ -188,9 +200,9 @@ def read_wheel_dir(ctx: Context, package: str, directory: str, out: PackageConte
     # The origins every wheel of the dir shares (one with a URL is its own).
     index = index_label(kind_dir, digest, ctx.index_urls) if kind_dir != "url" else None
     if kind_dir == "url":
-        local = no_url = Origin("path")
+        local = no_url = ctx.origin("path", None)
     else:
-        local, no_url = Origin("find-links", index=index), Origin("index", index=index)
+        local, no_url = ctx.origin("find-links", index), ctx.origin("index", index)
     for (
         entry,
         suffix,
