@@ -81,14 +81,18 @@ class Contents:
 
     def read_all(self, cancelled: CancelCheck | None = None) -> Contents:
         """Every package's (for `show`)."""
-        if self._reader is not None:
+        reader = self._reader
+        if reader is not None:
             collecting = gc.isenabled()
             gc.disable()  # no cycles made; a collection would walk the whole scan tree
             try:
-                for name in self._reader.names:
+                packages, undecoded, read = self.packages, self.undecoded, reader.read
+                for name in reader.names:
                     if cancelled is not None and cancelled():
                         break
-                    self.of(name)
+                    if name not in packages:  # as `of`, without a call a package
+                        found = packages[name] = read(name) or PackageContents()
+                        undecoded.extend(found.undecoded)
             finally:
                 if collecting:
                     gc.enable()

@@ -99,16 +99,8 @@ class Context:
     """Relative path -> an sdist source dir read ahead (`sdists.prefetch_source_dirs`)."""
     versions: dict[str, list[str]] = field(default_factory=dict)
     """Relative index package dir of an sdists bucket -> its version dirs, read ahead."""
-    origins: dict[tuple[str, str | None], Origin] = field(default_factory=dict)
-    """(kind, index) -> the one `Origin` of the wheels without a URL of their own."""
-
-    def origin(self, kind: str, index: str | None) -> Origin:
-        """The `Origin` of that kind and index, without a URL or commit: one for all the
-        wheels that share it (immutable)."""
-        found = self.origins.get((kind, index))
-        if found is None:
-            found = self.origins[kind, index] = Origin(kind, index=index)
-        return found
+    wheel_dirs: dict[str, WheelDirFacts] = field(default_factory=dict)
+    """Parent of wheels-bucket dirs (`wheels-v8/pypi`) -> what its dirs share."""
 
     def path(self, *relative: str) -> str:
         """An absolute path from parts relative to the root (no `os.path.join`: it is the
@@ -191,18 +183,34 @@ def wheel_of(
     )
 
 
+WheelDirFacts = tuple[str, bool, str, str | None, Origin, Origin]
+"""What the wheels-bucket dirs of one parent (`wheels-v8/pypi`, `…/index/<digest>`) share:
+(bucket, used by the running uv, kind dir, index label, the origin of a `.rev` wheel, of an
+`.http` wheel without a URL): one `Origin` for all such wheels (immutable)."""
+
+
+def _wheel_dir_facts(ctx: Context, directory: str) -> WheelDirFacts:
+    parent = directory.rpartition("/")[0]
+    facts = ctx.wheel_dirs.get(parent)
+    if facts is None:
+        parts = directory.split("/")
+        kind_dir, digest = parts[1], (parts[2] if len(parts) > 3 else None)
+        index = index_label(kind_dir, digest, ctx.index_urls) if kind_dir != "url" else None
+        if kind_dir == "url":
+            local = no_url = Origin("path")
+        else:
+            local, no_url = Origin("find-links", index=index), Origin("index", index=index)
+        bucket = parts[0]
+        facts = (bucket, ctx.current.get(bucket, False), kind_dir, index, local, no_url)
+        ctx.wheel_dirs[parent] = facts
+    return facts
+
+
 def read_wheel_dir(ctx: Context, package: str, directory: str, out: PackageContents) -> None:
     """`wheels-vN/pypi/<name>`, `…/index/<digest>/<name>`, `…/url/<digest>/<name>`."""
-    parts = directory.split("/")
-    kind_dir, digest = parts[1], (parts[2] if len(parts) > 3 else None)
-    bucket = parts[0]
-    current = ctx.current.get(bucket, False)
-    # The origins every wheel of the dir shares (one with a URL is its own).
-    index = index_label(kind_dir, digest, ctx.index_urls) if kind_dir != "url" else None
-    if kind_dir == "url":
-        local = no_url = ctx.origin("path", None)
-    else:
-        local, no_url = ctx.origin("find-links", index), ctx.origin("index", index)
+    bucket, current, kind_dir, index, local, no_url = _wheel_dir_facts(ctx, directory)
+    by_url = kind_dir == "url"
+    add_undecoded, add_wheel = out.undecoded.append, out.wheels.append
     for (
         entry,
         suffix,
@@ -215,28 +223,17 @@ def read_wheel_dir(ctx: Context, package: str, directory: str, out: PackageConte
         cached_at,
     ) in _dir_pointers(ctx, package, directory):
         if failure is not None:
-            out.undecoded.append(failure)
+            add_undecoded(failure)
         if suffix == ".rev":
             origin = local
-        elif url is None and kind_dir != "url":
-            origin = no_url
-        elif kind_dir == "url":
+        elif by_url:
             origin = Origin("url", url=url)
+        elif url is None:
+            origin = no_url
         else:
             origin = Origin("index", index=index, url=url)
-        out.wheels.append(
-            wheel_of(
-                ctx,
-                package,
-                entry,
-                version,
-                tags,
-                filename,
-                False,
-                origin,
-                archive_id,
-                cached_at,
-                bucket,
-                current,
-            )
-        )
+        wheel = wheel_of(
+            ctx, package, entry, version, tags, filename, False, origin, archive_id, cached_at,
+            bucket, current,
+        )  # fmt: skip
+        add_wheel(wheel)
