@@ -35,6 +35,7 @@ import argparse
 import gc
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -43,8 +44,16 @@ from typing import Any, TextIO
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BAR = 0.10
-Run = tuple[float, float, int]
-"""(seconds to the model, seconds of `read_all` after it, wheels listed)."""
+Run = tuple[float, float, int, float, float]
+"""(seconds to the model, seconds of `read_all` after it, wheels listed, and the CPU
+seconds of each: this process's and its scan workers'). The JSON's `runs` leave out the
+wheels."""
+
+
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
 
 
 def _once(cache: str, uv_version: str, read_records: bool, paused: bool) -> Run:
@@ -55,15 +64,16 @@ def _once(cache: str, uv_version: str, read_records: bool, paused: bool) -> Run:
     if paused:
         gc.disable()
     try:
-        started = time.perf_counter()
+        cpu_started, started = _cpu(), time.perf_counter()
         model = load_cache(cache, table_for(uv_version), read_records=read_records)
-        scanned = time.perf_counter()
+        cpu_scanned, scanned = _cpu(), time.perf_counter()
         contents = model.compute_contents().read_all()
-        done = time.perf_counter()
+        cpu_done, done = _cpu(), time.perf_counter()
     finally:
         gc.enable()
     wheels = sum(len(p.wheels) for p in contents.packages.values())
-    return scanned - started, done - scanned, wheels
+    cpu_scan, cpu_after = cpu_scanned - cpu_started, cpu_done - cpu_scanned
+    return scanned - started, done - scanned, wheels, cpu_scan, cpu_after
 
 
 def _runs(args: argparse.Namespace) -> dict[str, list[Run]]:
@@ -84,7 +94,7 @@ def _runs_of(source: str, args: argparse.Namespace) -> dict[str, list[Run]]:
     command += ["--source", source, "--raw"]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     found: dict[str, list[Run]] = json.loads(output)
-    return {key: [(r[0], r[1], r[2]) for r in runs] for key, runs in found.items()}
+    return {key: [(r[0], r[1], r[2], r[3], r[4]) for r in runs] for key, runs in found.items()}
 
 
 def _figures(runs: dict[str, list[Run]]) -> dict[str, Any]:
@@ -93,6 +103,8 @@ def _figures(runs: dict[str, list[Run]]) -> dict[str, Any]:
     scan_rec = statistics.median(r[0] for r in runs["records"])
     decode = statistics.median(r[1] for r in runs["records"])
     added = scan_rec + decode - scan
+    cpu_scan = statistics.median(r[3] for r in runs["scan"])
+    cpu_added = statistics.median(r[3] + r[4] for r in runs["records"]) - cpu_scan
     return {
         "wheels": runs["records"][0][2],
         "scan_s": round(scan, 3),
@@ -102,8 +114,12 @@ def _figures(runs: dict[str, list[Run]]) -> dict[str, Any]:
         "decode_after_s": round(decode, 3),
         "listing_s": round(added, 3),
         "listing_share": round(added / scan, 3),
+        "scan_cpu_s": round(cpu_scan, 3),
+        "listing_cpu_s": round(cpu_added, 3),
+        "listing_cpu_share": round(cpu_added / cpu_scan, 3),
         "runs": {
-            key: [[round(v, 4) for v in run[:2]] for run in value] for key, value in runs.items()
+            key: [[round(v, 4) for i, v in enumerate(run) if i != 2] for run in value]
+            for key, value in runs.items()
         },
     }
 
@@ -155,6 +171,11 @@ def _print(label: str, figures: dict[str, Any], out: TextIO) -> None:
         ("scan, records read meanwhile", f"{figures['scan_with_records_s']:.3f} s", ""),
         ("joins after that scan", f"{figures['decode_after_s']:.3f} s", ""),
         ("listing every wheel adds", f"{added:.3f} s", f"{added / scan:.1%} (bar <= {BAR:.0%})"),
+        (
+            "CPU: scan, listing adds",
+            f"{figures['scan_cpu_s']:.3f} s",
+            f"+{figures['listing_cpu_s']:.3f} s, {figures['listing_cpu_share']:.1%}",
+        ),
     ]
     print(label, file=out)
     for name, value, note in rows:
