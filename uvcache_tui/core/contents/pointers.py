@@ -7,10 +7,9 @@ import os
 
 from uvcache_tui.core.contents.layout import key_parts, normalize, wheel_parts
 from uvcache_tui.core.contents.records import (
-    ArchiveRecord,
     RecordError,
     Undecoded,
-    archive_record,
+    archive_pointer,
     policy_url,
     read_timed_record,
     undecoded,
@@ -93,52 +92,36 @@ def decode_pointer(
     path = os.sep.join((root, entry + suffix))
     data, cached_at = b"", None
     failure: Undecoded | None = None
-    record: ArchiveRecord | None = None
+    archive_id = filename = url = None
     end = 0  # where the payload ends: a failed record's URL is searched from its start
     try:
         data, cached_at = read_timed_record(path)
-        record, end = _pointer(data, suffix)
-    except RecordError as error:
-        reason = str(error)
-        if data:
-            failure = undecoded_bytes(entry + suffix, reason, data)
+        if not data:
+            raise RecordError("empty file")
+        if suffix == ".rev":
+            record = unpack_whole(data)
+            if not (isinstance(record, list) and len(record) == 2):
+                raise RecordError("not a timestamped archive pointer")
+            archive_id, filename = archive_pointer(record[1])
+            end = len(data)
         else:
-            failure = undecoded(root, path, reason)
-    filename = archive_id = url = None
-    if record is not None:
-        filename, archive_id = record.filename, record.archive_id
+            payload, payload_end = unpack_first(data)
+            archive_id, filename = archive_pointer(payload)
+            end = payload_end
+    except RecordError as error:
+        if data:
+            failure = undecoded_bytes(entry + suffix, str(error), data)
+        else:
+            failure = undecoded(root, path, str(error))
     if filename is not None:
         if suffix == ".http":
             url = policy_url(data, end, filename)
         parts = wheel_parts(filename)
         if parts is not None:
-            return (
-                entry,
-                suffix,
-                failure,
-                filename,
-                parts[1],
-                parts[2],
-                url,
-                archive_id,
-                cached_at,
-            )
+            return (entry, suffix, failure, filename, *parts[1:], url, archive_id, cached_at)
     version, tags, from_filename = key_parts(key, package)
     if filename is None and from_filename:
         filename = key + ".whl"  # a 0.5-style entry, named by the file name's stem
         if suffix == ".http":
             url = policy_url(data, end, filename)
     return (entry, suffix, failure, filename, version, tags, url, archive_id, cached_at)
-
-
-def _pointer(data: bytes, suffix: str) -> tuple[ArchiveRecord, int]:
-    """The archive record of a `.rev` or `.http` pointer, and where its payload ends."""
-    if not data:
-        raise RecordError("empty file")
-    if suffix == ".rev":
-        record = unpack_whole(data)
-        if not (isinstance(record, list) and len(record) == 2):
-            raise RecordError("not a timestamped archive pointer")
-        return archive_record(record[1]), len(data)
-    payload, end = unpack_first(data)
-    return archive_record(payload), end

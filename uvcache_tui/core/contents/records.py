@@ -159,6 +159,18 @@ def unpack_first(data: bytes) -> tuple[Any, int]:
 
 def archive_record(value: Any) -> ArchiveRecord:
     """An `Archive` in one of the shapes uv wrote (see the module's docstring)."""
+    archive_id, hashes, filename, size = _archive_fields(value)
+    return ArchiveRecord(archive_id, filename, size, _hashes(hashes))
+
+
+def archive_pointer(value: Any) -> tuple[str, str | None]:
+    """`archive_record`'s archive id and wheel file name, checked the same way (a wheel
+    pointer needs no more)."""
+    archive_id, _, filename, _ = _archive_fields(value)
+    return archive_id, filename
+
+
+def _archive_fields(value: Any) -> tuple[str, Any, str | None, int | None]:
     if isinstance(value, dict):
         fields = [value.get(key) for key in ("id", "hashes", "filename", "version", "size")]
         value = fields if "id" in value else None
@@ -175,7 +187,7 @@ def archive_record(value: Any) -> ArchiveRecord:
     size = value[4] if len(value) == 5 else None
     if size is not None and not isinstance(size, int):
         raise RecordError("archive record with a size that is not a number")
-    return ArchiveRecord(archive_id, filename, size, _hashes(hashes))
+    return archive_id, hashes, filename, size
 
 
 def _hashes(value: Any) -> tuple[str, ...]:

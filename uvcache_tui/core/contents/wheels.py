@@ -127,18 +127,15 @@ def _listing(path: str) -> list[str]:
         return []
 
 
-def _links_outside(ctx: Context, archive_id: str, allocated: int, reclaimable: int) -> int | None:
-    label = ctx.labels.get(archive_id)
-    if label is None:
-        return None
-    if reclaimable == allocated:
-        return 0  # every link of every file lies inside the archive
+def _metadata_links(ctx: Context, archive_id: str, label: str) -> int | None:
+    """Links to the archive's `METADATA` outside the cache (and outside cached environments)."""
     metadata = ctx.path(ARCHIVE_BUCKET, archive_id, f"{label}.dist-info", "METADATA")
     try:
         st = os.lstat(metadata)
     except OSError:
         return None
-    return max(0, st.st_nlink - 1 - ctx.in_cache.get((st.st_dev, st.st_ino), 0))
+    inside = ctx.in_cache.get((st.st_dev, st.st_ino), 0) if ctx.in_cache else 0
+    return max(0, st.st_nlink - 1 - inside)
 
 
 def wheel_of(
@@ -163,7 +160,13 @@ def wheel_of(
     allocated = reclaimable = links_outside = None
     if node is not None and archive:
         allocated, reclaimable = node.sub_alloc, node.sub_reclaim
-        links_outside = _links_outside(ctx, archive, allocated, reclaimable)
+        label = ctx.labels.get(archive)
+        if label is None:
+            links_outside = None
+        elif reclaimable == allocated:
+            links_outside = 0  # every link of every file lies inside the archive
+        else:
+            links_outside = _metadata_links(ctx, archive, label)
     return CachedWheel(
         package,
         filename,
@@ -171,7 +174,7 @@ def wheel_of(
         tags,
         built,
         origin,
-        display_path(entry),
+        entry if entry.isascii() else display_path(entry),
         bucket,
         current,
         archive,
