@@ -11,6 +11,11 @@ Runs, in turn and `--repeat` times, on one cache (a `bench_scan.py` tree, or any
 
 and prints the medians with the cost of listing every wheel as a share of the scan, next to
 the bar (<= 10 %). Warm page cache; the machine's load is printed too (`os.getloadavg`).
+Also printed: the read-ahead's own CPU time (its thread's, in the scan with the records)
+plus the joins, what the listing costs by itself: on a loaded machine the scans' wall
+times vary by more than the listing costs, this varies much less (on an idle 2-core one
+the scan with the records took about the read-ahead's CPU longer, benchmarks/README.md);
+and CPU seconds (this process and its scan workers).
 
 `--collections paused` (the default) times it as `show` runs: no garbage collection from
 the scan to the listing (`cli.common.collections_paused`); `--collections on` with the
@@ -44,10 +49,10 @@ from typing import Any, TextIO
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BAR = 0.10
-Run = tuple[float, float, int, float, float]
-"""(seconds to the model, seconds of `read_all` after it, wheels listed, and the CPU
-seconds of each: this process's and its scan workers'). The JSON's `runs` leave out the
-wheels."""
+Run = tuple[float, float, int, float, float, float]
+"""(seconds to the model, seconds of `read_all` after it, wheels listed, the CPU seconds of
+each: this process's and its scan workers', and the CPU seconds of the read-ahead in the
+scan's background thread). The JSON's `runs` leave out the wheels."""
 
 
 def _cpu() -> float:
@@ -57,9 +62,21 @@ def _cpu() -> float:
 
 
 def _once(cache: str, uv_version: str, read_records: bool, paused: bool) -> Run:
+    import uvcache_tui.core.cache as cache_module
     from uvcache_tui.core.buckets import table_for
     from uvcache_tui.core.cache import load_cache
 
+    ahead_cpu = [0.0]
+    read_ahead = getattr(cache_module, "read_ahead")  # noqa: B009 (not exported)
+
+    def timed_read_ahead(*args: Any, **kwargs: Any) -> Any:
+        started = time.thread_time()  # the background thread's own CPU
+        try:
+            return read_ahead(*args, **kwargs)
+        finally:
+            ahead_cpu[0] += time.thread_time() - started
+
+    setattr(cache_module, "read_ahead", timed_read_ahead)  # noqa: B010
     gc.collect()
     if paused:
         gc.disable()
@@ -71,9 +88,10 @@ def _once(cache: str, uv_version: str, read_records: bool, paused: bool) -> Run:
         cpu_done, done = _cpu(), time.perf_counter()
     finally:
         gc.enable()
+        setattr(cache_module, "read_ahead", read_ahead)  # noqa: B010
     wheels = sum(len(p.wheels) for p in contents.packages.values())
     cpu_scan, cpu_after = cpu_scanned - cpu_started, cpu_done - cpu_scanned
-    return scanned - started, done - scanned, wheels, cpu_scan, cpu_after
+    return scanned - started, done - scanned, wheels, cpu_scan, cpu_after, ahead_cpu[0]
 
 
 def _runs(args: argparse.Namespace) -> dict[str, list[Run]]:
@@ -94,7 +112,9 @@ def _runs_of(source: str, args: argparse.Namespace) -> dict[str, list[Run]]:
     command += ["--source", source, "--raw"]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     found: dict[str, list[Run]] = json.loads(output)
-    return {key: [(r[0], r[1], r[2], r[3], r[4]) for r in runs] for key, runs in found.items()}
+    return {
+        key: [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in runs] for key, runs in found.items()
+    }
 
 
 def _figures(runs: dict[str, list[Run]]) -> dict[str, Any]:
@@ -105,6 +125,8 @@ def _figures(runs: dict[str, list[Run]]) -> dict[str, Any]:
     added = scan_rec + decode - scan
     cpu_scan = statistics.median(r[3] for r in runs["scan"])
     cpu_added = statistics.median(r[3] + r[4] for r in runs["records"]) - cpu_scan
+    ahead = statistics.median(r[5] for r in runs["records"])
+    own = ahead + decode
     return {
         "wheels": runs["records"][0][2],
         "scan_s": round(scan, 3),
@@ -117,6 +139,9 @@ def _figures(runs: dict[str, list[Run]]) -> dict[str, Any]:
         "scan_cpu_s": round(cpu_scan, 3),
         "listing_cpu_s": round(cpu_added, 3),
         "listing_cpu_share": round(cpu_added / cpu_scan, 3),
+        "read_ahead_cpu_s": round(ahead, 3),
+        "listing_own_s": round(own, 3),
+        "listing_own_share": round(own / scan, 3),
         "runs": {
             key: [[round(v, 4) for i, v in enumerate(run) if i != 2] for run in value]
             for key, value in runs.items()
@@ -171,6 +196,11 @@ def _print(label: str, figures: dict[str, Any], out: TextIO) -> None:
         ("scan, records read meanwhile", f"{figures['scan_with_records_s']:.3f} s", ""),
         ("joins after that scan", f"{figures['decode_after_s']:.3f} s", ""),
         ("listing every wheel adds", f"{added:.3f} s", f"{added / scan:.1%} (bar <= {BAR:.0%})"),
+        (
+            "read-ahead's CPU + joins",
+            f"{figures['listing_own_s']:.3f} s",
+            f"{figures['listing_own_share']:.1%} ({figures['read_ahead_cpu_s']:.3f} s + joins)",
+        ),
         (
             "CPU: scan, listing adds",
             f"{figures['scan_cpu_s']:.3f} s",
