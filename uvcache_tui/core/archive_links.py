@@ -79,6 +79,7 @@ def find_links(
     archive_ids: Container[str] | None = None,
     listings: dict[str, list[str]] | None = None,
     unchecked: list[int] | None = None,
+    sdist_dirs: dict[str, tuple[list[str], list[str]]] | None = None,
 ) -> list[ArchiveLink]:
     """Every archive link inside the given wheels/sdists buckets: `walk_links`'s answer, in
     one pass with no per-link path arithmetic beyond slicing.
@@ -88,6 +89,8 @@ def find_links(
     every directory listed in a wheels bucket (`_wheel_packages` needs the same listings).
     `unchecked`: when given, links straight into `archive-v0` are kept without checking
     that the archive is a directory, and their indices go here (see `check_links`).
+    `sdist_dirs`: filled with the entry names and the subdirectories' names of every
+    directory listed whole in an sdists bucket (`source_dirs` reads the same listings).
     """
     links: list[ArchiveLink] = []
     if os.name == "nt":  # links are small text files there: the plain, general way
@@ -104,11 +107,14 @@ def find_links(
     readlink = os.readlink
     normpath = os.path.normpath
     for bucket in buckets:
-        keep_names = listings is not None and bucket_family(bucket) == "wheels"
+        family = bucket_family(bucket)
+        keep_names = listings is not None and family == "wheels"
+        keep_dirs = sdist_dirs is not None and family == "sdists"
         stack = [os.path.join(cache_root, bucket)]
         while stack:
             directory = stack.pop()
-            names: list[str] | None = [] if keep_names else None
+            names: list[str] | None = [] if keep_names or keep_dirs else None
+            dir_names: list[str] | None = [] if keep_dirs else None
             try:
                 with os.scandir(directory) as entries:
                     for entry in entries:
@@ -116,6 +122,8 @@ def find_links(
                         if names is not None:
                             names.append(name)
                         if entry.is_dir(follow_symlinks=False):
+                            if dir_names is not None:
+                                dir_names.append(name)
                             if name not in SKIP_DIRS:
                                 stack.append(entry.path)
                             continue
@@ -151,8 +159,11 @@ def find_links(
                             links.append(ArchiveLink(entry.path[cut:], archive_id))
             except OSError:
                 continue
-            if listings is not None and names is not None:
-                listings[directory] = names
+            if names is not None:
+                if dir_names is not None and sdist_dirs is not None:
+                    sdist_dirs[directory] = (names, dir_names)
+                elif listings is not None:
+                    listings[directory] = names
     return links
 
 

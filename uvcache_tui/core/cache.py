@@ -250,16 +250,22 @@ class _LinkPrefetch:
         self.listings: dict[str, list[str]] = {}
 
     def run(self) -> None:
+        # The sdists buckets' listings too, for the read-ahead (which drops them after).
+        sdist_dirs: dict[str, tuple[list[str], list[str]]] | None = (
+            {} if self.read_records else None
+        )
         try:
             self.buckets = _link_buckets(self.root)
-            self.links = find_links(self.root, self.buckets, None, self.listings, self.unchecked)
+            self.links = find_links(
+                self.root, self.buckets, None, self.listings, self.unchecked, sdist_dirs
+            )
         except Exception:  # build_model then does it all itself
             return
         self.done = True
         if self.read_records:
             try:
                 sdists = [b for b in self.buckets if bucket_family(b) == "sdists"]
-                self.ahead = read_ahead(self.root, self.listings, sdists)
+                self.ahead = read_ahead(self.root, self.listings, sdists, sdist_dirs)
             except Exception:  # the contents then read them themselves
                 self.ahead = ReadAhead()
 

@@ -81,14 +81,18 @@ class Contents:
 
     def read_all(self, cancelled: CancelCheck | None = None) -> Contents:
         """Every package's (for `show`)."""
-        if self._reader is not None:
+        reader = self._reader
+        if reader is not None:
             collecting = gc.isenabled()
             gc.disable()  # no cycles made; a collection would walk the whole scan tree
             try:
-                for name in self._reader.names:
+                packages, undecoded, read = self.packages, self.undecoded, reader.read
+                for name in reader.names:
                     if cancelled is not None and cancelled():
                         break
-                    self.of(name)
+                    if name not in packages:  # as `of`, without a call a package
+                        found = packages[name] = read(name) or PackageContents()
+                        undecoded.extend(found.undecoded)
             finally:
                 if collecting:
                     gc.enable()
@@ -100,19 +104,25 @@ class _PackageReader:
         self.context = context
         self.names = [name for name, _ in packages]
         self.dirs = dict(packages)
+        self.families: dict[str, str | None] = {}
+        """Bucket name -> its family."""
 
     def read(self, name: str) -> PackageContents | None:
         dirs = self.dirs.get(name)
         if dirs is None:
             return None
         found = PackageContents()
-        for directory in sorted(dirs):
-            family = bucket_family(directory.split("/", 1)[0])
+        for directory in sorted(dirs) if len(dirs) > 1 else dirs:
+            bucket = directory.split("/", 1)[0]
+            family = self.families.get(bucket)
+            if family is None:
+                family = self.families[bucket] = bucket_family(bucket)
             if family == "wheels":
                 read_wheel_dir(self.context, name, directory, found)
             elif family == "sdists":
                 read_sdist_dir(self.context, name, directory, found)
-        found.wheels.sort(key=lambda w: (not w.current, w.version, w.entry))
+        if len(found.wheels) > 1:
+            found.wheels.sort(key=lambda w: (not w.current, w.version, w.entry))
         return found
 
 

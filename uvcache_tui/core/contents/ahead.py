@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from uvcache_tui.core.contents.pointers import DirPointers, prefetch_wheel_records
-from uvcache_tui.core.contents.source_dirs import SourceDirReading, prefetch_source_dirs
+from uvcache_tui.core.contents.source_dirs import Listed, SourceDirReading, prefetch_source_dirs
 
 
 @dataclass
@@ -21,8 +21,14 @@ class ReadAhead:
     """Index package dir in an sdists bucket (relative) -> its version dirs, sorted."""
 
 
-def read_ahead(root: str, listings: dict[str, list[str]], sdist_buckets: list[str]) -> ReadAhead:
+def read_ahead(
+    root: str,
+    listings: dict[str, list[str]],
+    sdist_buckets: list[str],
+    sdist_dirs: Listed | None = None,
+) -> ReadAhead:
     """Everything a full listing of the contents reads that does not need the model:
-    `listings` are the wheels buckets' dirs `archive_links.find_links` listed."""
-    sources, versions = prefetch_source_dirs(root, sdist_buckets)
+    `listings` are the wheels buckets' dirs `archive_links.find_links` listed, `sdist_dirs`
+    the sdists buckets' (with their subdirectories)."""
+    sources, versions = prefetch_source_dirs(root, sdist_buckets, sdist_dirs)
     return ReadAhead(prefetch_wheel_records(root, listings), sources, versions)

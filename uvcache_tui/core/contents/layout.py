@@ -12,6 +12,7 @@ _WHEEL_RE = re.compile(
     r"^(?P<name>[^-]+)-(?P<version>[^-]+)(?:-(?P<build>\d[^-]*))?"
     r"-(?P<python>[^-]+)-(?P<abi>[^-]+)-(?P<platform>[^-]+)\.whl$"
 )
+_SEPARATORS_RE = re.compile(r"[-_.]+")
 PYPI_LABEL = "PyPI"
 
 
@@ -27,27 +28,68 @@ class WheelName:
 
 def parse_wheel_filename(filename: str) -> WheelName | None:
     """`numpy-2.1.0-cp312-cp312-manylinux_2_17_x86_64.whl` -> its name, version and tags."""
+    parts = wheel_parts(filename)
+    if parts is None:
+        return None
+    return WheelName(parts[0], parts[1], parts[2], from_filename=True)
+
+
+def wheel_parts(filename: str) -> tuple[str, str, str] | None:
+    """`parse_wheel_filename` as a tuple (name, version, tags): a split where the name has
+    the usual five or six parts, the pattern only for what a split cannot settle."""
+    if filename.endswith(".whl"):
+        parts = filename[:-4].split("-")
+        count = len(parts)
+        if count == 5 and all(parts):
+            return parts[0], parts[1], f"{parts[2]}-{parts[3]}-{parts[4]}"
+        if count == 6 and all(parts) and parts[2][0].isdecimal():
+            return parts[0], parts[1], f"{parts[3]}-{parts[4]}-{parts[5]}"
+        if count < 5:
+            return None  # the pattern needs five non-empty parts between dashes
     match = _WHEEL_RE.match(filename)
     if not match:
         return None
-    tags = f"{match['python']}-{match['abi']}-{match['platform']}"
-    return WheelName(match["name"], match["version"], tags, from_filename=True)
+    return match["name"], match["version"], f"{match['python']}-{match['abi']}-{match['platform']}"
 
 
 def parse_key(key: str, package: str) -> WheelName:
     """A wheels-bucket entry name: `<version>-<tags>` (from 0.6), `<version>-<16 hex>` for
     long tags, or the whole file name stem (0.5 and older, `idna-3.10-py3-none-any`)."""
-    stem = parse_wheel_filename(key + ".whl")
-    if stem is not None and normalize(stem.name) == package:
-        return stem
+    stem = _key_stem(key, package)
+    if stem is not None:
+        return WheelName(*stem, from_filename=True)
+    return WheelName(package, *_version_tags(key))
+
+
+def key_parts(key: str, package: str) -> tuple[str, str | None, bool]:
+    """`parse_key` as a tuple: (version, tags, named by a whole file name's stem)."""
+    stem = _key_stem(key, package)
+    if stem is not None:
+        return stem[1], stem[2], True
+    version, tags = _version_tags(key)
+    return version, tags, False
+
+
+def _key_stem(key: str, package: str) -> tuple[str, str, str] | None:
+    """The key as a whole file name's stem of this package's wheel, if it is one."""
+    if key.count("-") < 4:  # `wheel_parts` needs four dashes: the usual key has two or one
+        return None
+    stem = wheel_parts(key + ".whl")
+    return stem if stem is not None and normalize(stem[0]) == package else None
+
+
+def _version_tags(key: str) -> tuple[str, str | None]:
     version, _, rest = key.partition("-")
     if not rest or _HASHED_TAGS_RE.match(rest):
-        return WheelName(package, version, None)
-    return WheelName(package, version, rest)
+        return version, None
+    return version, rest
 
 
 def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+    """A package name as PEP 503 compares them: lower case, `-_.` runs as one `-`."""
+    if "_" not in name and "." not in name and "--" not in name:
+        return name.lower()  # nothing to collapse (the usual name)
+    return _SEPARATORS_RE.sub("-", name).lower()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgpack
 
@@ -32,15 +32,16 @@ RAW_KEPT = 64
 """Bytes of an undecoded record kept in the model, to show what it starts with."""
 
 _URL_RE = re.compile(rb"(?:https?|file)://[\x21-\x7e]+")
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 class RecordError(ValueError):
     """Why a record could not be decoded (becomes `Undecoded.reason`)."""
 
 
-@dataclass(frozen=True)
-class Undecoded:
-    """An entry this tool could not decode: kept, labelled, never guessed at."""
+class Undecoded(NamedTuple):
+    """An entry this tool could not decode: kept, labelled, never guessed at (a named tuple:
+    a cache with many bad records makes one each, while `show` reads them)."""
 
     path: str
     """Relative to the cache root."""
@@ -82,7 +83,7 @@ def read_timed_record(path: str, limit: int = MAX_RECORD_BYTES) -> tuple[bytes, 
     """A record's bytes (possibly empty) and its mtime, from one open; `RecordError` if it
     cannot be read or is too large to be a record."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, _OPEN_FLAGS)
     except OSError as error:
         raise RecordError(f"unreadable: {error.strerror or error}") from None
     try:
@@ -158,6 +159,18 @@ def unpack_first(data: bytes) -> tuple[Any, int]:
 
 def archive_record(value: Any) -> ArchiveRecord:
     """An `Archive` in one of the shapes uv wrote (see the module's docstring)."""
+    archive_id, hashes, filename, size = _archive_fields(value)
+    return ArchiveRecord(archive_id, filename, size, _hashes(hashes))
+
+
+def archive_pointer(value: Any) -> tuple[str, str | None]:
+    """`archive_record`'s archive id and wheel file name, checked the same way (a wheel
+    pointer needs no more)."""
+    archive_id, _, filename, _ = _archive_fields(value)
+    return archive_id, filename
+
+
+def _archive_fields(value: Any) -> tuple[str, Any, str | None, int | None]:
     if isinstance(value, dict):
         fields = [value.get(key) for key in ("id", "hashes", "filename", "version", "size")]
         value = fields if "id" in value else None
@@ -174,7 +187,7 @@ def archive_record(value: Any) -> ArchiveRecord:
     size = value[4] if len(value) == 5 else None
     if size is not None and not isinstance(size, int):
         raise RecordError("archive record with a size that is not a number")
-    return ArchiveRecord(archive_id, filename, size, _hashes(hashes))
+    return archive_id, hashes, filename, size
 
 
 def _hashes(value: Any) -> tuple[str, ...]:

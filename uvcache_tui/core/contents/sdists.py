@@ -4,7 +4,7 @@ dirs as read from disk (`source_dirs`, ahead or now) joined with the model (orig
 from __future__ import annotations
 
 from uvcache_tui.core.contents.git import repository_of
-from uvcache_tui.core.contents.layout import Origin, index_label, normalize, parse_wheel_filename
+from uvcache_tui.core.contents.layout import Origin, index_label, normalize, wheel_parts
 from uvcache_tui.core.contents.records import display_path
 from uvcache_tui.core.contents.source_dirs import (
     INDEX_KINDS,
@@ -50,6 +50,8 @@ def _read_revisions(
     if source.failure is not None:
         out.undecoded.append(source.failure)
     url = sdist_url(source.urls, package)
+    bucket = directory.split("/", 1)[0]
+    current = ctx.current.get(bucket, False)
     if kind == "index" and source.has_rev_pointer:
         kind = "find-links"  # a local --find-links dir: uv keeps a `.rev`, not `.http`
     for revision, built in source.revisions:
@@ -60,13 +62,24 @@ def _read_revisions(
         else:
             origin = Origin(kind, index=index, url=url)
         for wheel in built:
-            parsed = parse_wheel_filename(wheel.filename)
-            if parsed is None or normalize(parsed.name) != package:
+            parsed = wheel_parts(wheel.filename)
+            if parsed is None or normalize(parsed[0]) != package:
                 continue
             entry = f"{rev_dir}/{wheel.filename[: -len('.whl')]}"
             out.wheels.append(
                 wheel_of(
-                    ctx, package, entry, parsed, wheel.filename, True, origin, None, wheel.built_at
+                    ctx,
+                    package,
+                    entry,
+                    parsed[1],
+                    parsed[2],
+                    wheel.filename,
+                    True,
+                    origin,
+                    None,
+                    wheel.built_at,
+                    bucket,
+                    current,
                 )
             )
         sizes = ctx.sizes([rev_dir])

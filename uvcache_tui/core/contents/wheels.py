@@ -7,18 +7,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from uvcache_tui.core.archive_links import ARCHIVE_BUCKET
 from uvcache_tui.core.contents.git import GitCheckout
-from uvcache_tui.core.contents.layout import (
-    Origin,
-    WheelName,
-    index_label,
-    parse_key,
-)
-from uvcache_tui.core.contents.pointers import DirPointers, decode_dir, dir_package
-from uvcache_tui.core.contents.records import Undecoded, display_path, policy_url
+from uvcache_tui.core.contents.layout import Origin, index_label
+from uvcache_tui.core.contents.pointers import DirPointers, WheelPointer, decode_dir
+from uvcache_tui.core.contents.records import Undecoded, display_path
 from uvcache_tui.core.model import Sizes
 
 if TYPE_CHECKING:
@@ -26,8 +21,10 @@ if TYPE_CHECKING:
     from uvcache_tui.core.scan import DirNode
 
 
-@dataclass(frozen=True)
-class CachedWheel:
+class CachedWheel(NamedTuple):
+    """One cached wheel (a named tuple: `show` makes one per wheel of the cache, and a
+    frozen dataclass's `__init__` costs four times as much)."""
+
     package: str
     filename: str | None
     """The wheel's file name, where the record (or a 0.5-style entry name) gives it."""
@@ -102,6 +99,8 @@ class Context:
     """Relative path -> an sdist source dir read ahead (`sdists.prefetch_source_dirs`)."""
     versions: dict[str, list[str]] = field(default_factory=dict)
     """Relative index package dir of an sdists bucket -> its version dirs, read ahead."""
+    wheel_dirs: dict[str, WheelDirFacts] = field(default_factory=dict)
+    """Parent of wheels-bucket dirs (`wheels-v8/pypi`) -> what its dirs share."""
 
     def path(self, *relative: str) -> str:
         """An absolute path from parts relative to the root (no `os.path.join`: it is the
@@ -109,14 +108,16 @@ class Context:
         return os.sep.join((self.root, *relative))
 
 
-def _dir_pointers(ctx: Context, directory: str) -> DirPointers:
-    """A wheels-bucket dir's pointers decoded ahead, else decoded now."""
+def _dir_pointers(ctx: Context, package: str, directory: str) -> list[WheelPointer]:
+    """A wheels-bucket dir's pointers decoded ahead (for the package it is named after),
+    else decoded now."""
     ahead = ctx.records.pop(directory, None)
-    if ahead is not None:
-        return ahead
+    if ahead is not None and ahead[0] == package:
+        return ahead[1]
     absolute = ctx.path(directory)
     listed = ctx.listings.get(absolute)
-    return decode_dir(ctx.root, directory, listed if listed is not None else _listing(absolute))
+    names = listed if listed is not None else _listing(absolute)
+    return decode_dir(ctx.root, directory, names, package)[1]
 
 
 def _listing(path: str) -> list[str]:
@@ -126,84 +127,116 @@ def _listing(path: str) -> list[str]:
         return []
 
 
-def _links_outside(ctx: Context, archive_id: str, allocated: int, reclaimable: int) -> int | None:
-    label = ctx.labels.get(archive_id)
-    if label is None:
-        return None
-    if reclaimable == allocated:
-        return 0  # every link of every file lies inside the archive
+def _metadata_links(ctx: Context, archive_id: str, label: str) -> int | None:
+    """Links to the archive's `METADATA` outside the cache (and outside cached environments)."""
     metadata = ctx.path(ARCHIVE_BUCKET, archive_id, f"{label}.dist-info", "METADATA")
     try:
         st = os.lstat(metadata)
     except OSError:
         return None
-    return max(0, st.st_nlink - 1 - ctx.in_cache.get((st.st_dev, st.st_ino), 0))
+    inside = ctx.in_cache.get((st.st_dev, st.st_ino), 0) if ctx.in_cache else 0
+    return max(0, st.st_nlink - 1 - inside)
 
 
 def wheel_of(
     ctx: Context,
     package: str,
     entry: str,
-    name: WheelName,
+    version: str,
+    tags: str | None,
     filename: str | None,
     built: bool,
     origin: Origin,
     archive_id: str | None,
     cached_at: float | None,
+    bucket: str,
+    current: bool,
 ) -> CachedWheel:
+    """A cached wheel: what its entry says (`entry` relative to the root, in `bucket`, in
+    use by the running uv or not) joined with its link and its archive's sizes."""
     linked_id = ctx.links.get(entry)
     archive = linked_id or archive_id
     node = ctx.archives.get(archive) if archive else None
     allocated = reclaimable = links_outside = None
     if node is not None and archive:
         allocated, reclaimable = node.sub_alloc, node.sub_reclaim
-        links_outside = _links_outside(ctx, archive, allocated, reclaimable)
-    bucket = entry.split("/", 1)[0]
+        label = ctx.labels.get(archive)
+        if label is None:
+            links_outside = None
+        elif reclaimable == allocated:
+            links_outside = 0  # every link of every file lies inside the archive
+        else:
+            links_outside = _metadata_links(ctx, archive, label)
     return CachedWheel(
-        package=package,
-        filename=filename,
-        version=name.version,
-        tags=name.tags,
-        built=built,
-        origin=origin,
-        entry=display_path(entry),
-        bucket=bucket,
-        current=ctx.current.get(bucket, False),
-        archive_id=archive,
-        linked=linked_id is not None,
-        allocated=allocated,
-        reclaimable=reclaimable,
-        links_outside=links_outside,
-        cached_at=cached_at,
+        package,
+        filename,
+        version,
+        tags,
+        built,
+        origin,
+        entry if entry.isascii() else display_path(entry),
+        bucket,
+        current,
+        archive,
+        linked_id is not None,
+        allocated,
+        reclaimable,
+        links_outside,
+        cached_at,
     )
+
+
+WheelDirFacts = tuple[str, bool, str, str | None, Origin, Origin]
+"""What the wheels-bucket dirs of one parent (`wheels-v8/pypi`, `…/index/<digest>`) share:
+(bucket, used by the running uv, kind dir, index label, the origin of a `.rev` wheel, of an
+`.http` wheel without a URL): one `Origin` for all such wheels (immutable)."""
+
+
+def _wheel_dir_facts(ctx: Context, directory: str) -> WheelDirFacts:
+    parent = directory.rpartition("/")[0]
+    facts = ctx.wheel_dirs.get(parent)
+    if facts is None:
+        parts = directory.split("/")
+        kind_dir, digest = parts[1], (parts[2] if len(parts) > 3 else None)
+        index = index_label(kind_dir, digest, ctx.index_urls) if kind_dir != "url" else None
+        if kind_dir == "url":
+            local = no_url = Origin("path")
+        else:
+            local, no_url = Origin("find-links", index=index), Origin("index", index=index)
+        bucket = parts[0]
+        facts = (bucket, ctx.current.get(bucket, False), kind_dir, index, local, no_url)
+        ctx.wheel_dirs[parent] = facts
+    return facts
 
 
 def read_wheel_dir(ctx: Context, package: str, directory: str, out: PackageContents) -> None:
     """`wheels-vN/pypi/<name>`, `…/index/<digest>/<name>`, `…/url/<digest>/<name>`."""
-    parts = directory.split("/")
-    kind_dir, digest = parts[1], (parts[2] if len(parts) > 3 else None)
-    index = index_label(kind_dir, digest, ctx.index_urls) if kind_dir != "url" else None
-    own_package = dir_package(directory) == package
-    for key, suffix, pointer, by_key in _dir_pointers(ctx, directory):
-        entry = f"{directory}/{key}"
-        if pointer.failure is not None:
-            out.undecoded.append(pointer.failure)
-        record = pointer.record
-        filename = record.filename if record is not None else None
-        name, url = pointer.name, pointer.url
-        if name is None:
-            name = by_key if by_key is not None and own_package else parse_key(key, package)
-            if filename is None and name.from_filename:
-                filename = key + ".whl"  # a 0.5-style entry, named by the file name's stem
-                if suffix == ".http":
-                    url = policy_url(pointer.data, pointer.end, filename)
-        if kind_dir == "url":
-            origin = Origin("url", url=url) if suffix == ".http" else Origin("path")
-        elif suffix == ".rev":
-            origin = Origin("find-links", index=index)
+    bucket, current, kind_dir, index, local, no_url = _wheel_dir_facts(ctx, directory)
+    by_url = kind_dir == "url"
+    add_undecoded, add_wheel = out.undecoded.append, out.wheels.append
+    for (
+        entry,
+        suffix,
+        failure,
+        filename,
+        version,
+        tags,
+        url,
+        archive_id,
+        cached_at,
+    ) in _dir_pointers(ctx, package, directory):
+        if failure is not None:
+            add_undecoded(failure)
+        if suffix == ".rev":
+            origin = local
+        elif by_url:
+            origin = Origin("url", url=url)
+        elif url is None:
+            origin = no_url
         else:
             origin = Origin("index", index=index, url=url)
-        archive_id = record.archive_id if record else None
-        cached_at = pointer.cached_at
-        wheel = wheel_of(ctx, package, entry, name, filename, False, origin, archive_id, cached_at)
-        out.wheels.append(wheel)
+        wheel = wheel_of(
+            ctx, package, entry, version, tags, filename, False, origin, archive_id, cached_at,
+            bucket, current,
+        )  # fmt: skip
+        add_wheel(wheel)
