@@ -48,16 +48,19 @@ def test_normalize_matches_pep_503(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "package"),
+    ("key", "package", "expected"),
     [
-        ("3.10-py3-none-any", "idna"),
-        ("1.0-0123456789abcdef", "pkg"),
-        ("1.0", "pkg"),
-        ("idna-3.10-py3-none-any", "idna"),  # 0.5: the file name's stem
-        ("idna-3.10-py3-none-any", "other"),
-        ("Zope.Interface-6.0-cp312-cp312-linux_x86_64", "zope-interface"),
+        ("3.10-py3-none-any", "idna", ("3.10", "py3-none-any", False)),
+        ("1.0-0123456789abcdef", "pkg", ("1.0", None, False)),  # long tags, hashed
+        ("1.0", "pkg", ("1.0", None, False)),
+        ("idna-3.10-py3-none-any", "idna", ("3.10", "py3-none-any", True)),  # 0.5: the stem
+        ("idna-3.10-py3-none-any", "other", ("idna", "3.10-py3-none-any", False)),
+        (
+            "Zope.Interface-6.0-cp312-cp312-linux_x86_64",
+            "zope-interface",
+            ("6.0", "cp312-cp312-linux_x86_64", True),
+        ),
     ],
 )
-def test_key_parts_are_parse_key(key: str, package: str) -> None:
-    name = layout.parse_key(key, package)
-    assert layout.key_parts(key, package) == (name.version, name.tags, name.from_filename)
+def test_key_parts(key: str, package: str, expected: tuple[str, str | None, bool]) -> None:
+    assert layout.key_parts(key, package) == expected

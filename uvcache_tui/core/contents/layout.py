@@ -16,27 +16,10 @@ _SEPARATORS_RE = re.compile(r"[-_.]+")
 PYPI_LABEL = "PyPI"
 
 
-@dataclass(frozen=True)
-class WheelName:
-    name: str
-    version: str
-    tags: str | None
-    """`py3-none-any`; None where the entry name holds a digest of long tags instead."""
-    from_filename: bool = False
-    """Parsed from a whole wheel file name (or a 0.5-style entry named by its stem)."""
-
-
-def parse_wheel_filename(filename: str) -> WheelName | None:
-    """`numpy-2.1.0-cp312-cp312-manylinux_2_17_x86_64.whl` -> its name, version and tags."""
-    parts = wheel_parts(filename)
-    if parts is None:
-        return None
-    return WheelName(parts[0], parts[1], parts[2], from_filename=True)
-
-
 def wheel_parts(filename: str) -> tuple[str, str, str] | None:
-    """`parse_wheel_filename` as a tuple (name, version, tags): a split where the name has
-    the usual five or six parts, the pattern only for what a split cannot settle."""
+    """`numpy-2.1.0-cp312-cp312-manylinux_2_17_x86_64.whl` -> (name, version, tags): a split
+    where the name has the usual five or six parts, the pattern only for what a split
+    cannot settle."""
     if filename.endswith(".whl"):
         parts = filename[:-4].split("-")
         count = len(parts)
@@ -52,17 +35,10 @@ def wheel_parts(filename: str) -> tuple[str, str, str] | None:
     return match["name"], match["version"], f"{match['python']}-{match['abi']}-{match['platform']}"
 
 
-def parse_key(key: str, package: str) -> WheelName:
-    """A wheels-bucket entry name: `<version>-<tags>` (from 0.6), `<version>-<16 hex>` for
-    long tags, or the whole file name stem (0.5 and older, `idna-3.10-py3-none-any`)."""
-    stem = _key_stem(key, package)
-    if stem is not None:
-        return WheelName(*stem, from_filename=True)
-    return WheelName(package, *_version_tags(key))
-
-
 def key_parts(key: str, package: str) -> tuple[str, str | None, bool]:
-    """`parse_key` as a tuple: (version, tags, named by a whole file name's stem)."""
+    """A wheels-bucket entry name: `<version>-<tags>` (from 0.6), `<version>-<16 hex>` for
+    long tags (None), or the whole file name stem (0.5 and older, `idna-3.10-py3-none-any`):
+    (version, tags, named by a whole file name's stem)."""
     stem = _key_stem(key, package)
     if stem is not None:
         return stem[1], stem[2], True
