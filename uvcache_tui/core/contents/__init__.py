@@ -81,18 +81,14 @@ class Contents:
 
     def read_all(self, cancelled: CancelCheck | None = None) -> Contents:
         """Every package's (for `show`)."""
-        reader = self._reader
-        if reader is not None:
+        if self._reader is not None:
             collecting = gc.isenabled()
             gc.disable()  # no cycles made; a collection would walk the whole scan tree
             try:
-                packages, undecoded, read = self.packages, self.undecoded, reader.read
-                for name in reader.names:
+                for name in self._reader.names:
                     if cancelled is not None and cancelled():
                         break
-                    if name not in packages:  # as `of`, without a call a package
-                        found = packages[name] = read(name) or PackageContents()
-                        undecoded.extend(found.undecoded)
+                    self.of(name)
             finally:
                 if collecting:
                     gc.enable()
