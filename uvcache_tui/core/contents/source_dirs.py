@@ -56,14 +56,8 @@ Listed = dict[str, tuple[list[str], list[str]]]
 
 def subdirs(path: str, listed: Listed | None = None) -> list[str]:
     """Names of a directory's subdirectories, sorted (from the listing's types: no stat)."""
-    found = listed.get(path) if listed else None
-    if found is not None:
-        return sorted(found[1])
-    try:
-        with os.scandir(path) as entries:
-            return sorted(e.name for e in entries if e.is_dir(follow_symlinks=False))
-    except OSError:
-        return []
+    listing = _listing(path, listed)
+    return listing[1] if listing is not None else []
 
 
 def _built_wheels(path: str, listed: Listed | None) -> tuple[BuiltWheel, ...]:
