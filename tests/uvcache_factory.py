@@ -228,6 +228,17 @@ def du_bytes(path: Path) -> int:
     return int(output.split()[0])
 
 
+def du_apparent_bytes(path: Path) -> int:
+    """`du -s --apparent-size -B1` of a path: the reference figure apparent bytes must equal."""
+    output = subprocess.run(
+        ["du", "-s", "--apparent-size", "-B1", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return int(output.split()[0])
+
+
 def uv_cache_size(env: UvEnv) -> int:
     result = env.uv("cache", "size", "--output-format", "machine")
     return int(result.stdout.strip())

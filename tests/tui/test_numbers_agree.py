@@ -19,7 +19,7 @@ from tests.deep_cache import build_deep_cache
 from tests.tui.conftest import fill_cache, main_screen, make_app, run, settle
 from tests.tui.test_actions_tui import open_preview
 from tests.tui.test_app import plain, wait_until
-from tests.uvcache_factory import UvEnv, make_wheel
+from tests.uvcache_factory import UvEnv, du_apparent_bytes, make_wheel
 from uvcache_tui.core.units import format_size
 from uvcache_tui.core.words import counted
 
@@ -128,23 +128,11 @@ def test_one_package_is_one_package(tmp_path: Path) -> None:
     run(body)
 
 
-def apparent_bytes(root: Path) -> int:
-    """Apparent size as `du --apparent-size -bs` counts it: every inode once, dirs included."""
-    seen: set[tuple[int, int]] = set()
-    total = 0
-    for path in [root, *root.rglob("*")]:
-        st = path.lstat()
-        if (st.st_dev, st.st_ino) not in seen:
-            seen.add((st.st_dev, st.st_ino))
-            total += st.st_size
-    return total
-
-
 def test_info_shows_the_apparent_size_of_the_files(tmp_path: Path) -> None:
     """The one byte (not block) figure on screen: the snapshots mask it (it differs by host)."""
     env = UvEnv(tmp_path)
     fill_cache(env)
-    expected = f"apparent size {format_size(apparent_bytes(env.cache))}"
+    expected = f"apparent size {format_size(du_apparent_bytes(env.cache))}"
 
     async def body() -> str:
         app = make_app(env)
