@@ -25,7 +25,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from uvcache_tui import __version__
 from uvcache_tui.core.buckets import newest_writer, table_for
@@ -55,6 +55,9 @@ from uvcache_tui.core.cache import CacheModel, load_cache
 
 MANIFEST_SUFFIX = ".manifest.json"
 MANIFEST_FORMAT = 1
+
+
+T = TypeVar("T")
 
 
 class TransferError(HelperError):
@@ -98,17 +101,23 @@ def read_with_keys(
 ) -> tuple[CacheKey, ArchiveSummary, HelperRun]:
     """Extract the mount into the directory `into`, trying each key until one exists;
     `cancelled()` true stops the helper build (HelperCancelled)."""
+    key, (summary, run) = _first_key(
+        keys, lambda key: run_reader(resolved, key, image, _extract_into(into), cancelled=cancelled)
+    )
+    return key, summary, run
+
+
+def _first_key(keys: tuple[CacheKey, ...], read: Callable[[CacheKey], T]) -> tuple[CacheKey, T]:
+    """`read(key)` for each key in turn until one names an existing cache; the last
+    NoSuchKey when none does."""
     last: NoSuchKey | None = None
     for key in keys:
         try:
-            summary, run = run_reader(
-                resolved, key, image, _extract_into(into), cancelled=cancelled
-            )
+            return key, read(key)
         except NoSuchKey as exc:
             last = exc
-            continue
-        return key, summary, run
-    assert last is not None
+    if last is None:
+        raise ValueError("no cache key to try")
     raise last
 
 
@@ -315,16 +324,8 @@ def export_key(
 def _export_tar(
     resolved: ResolvedBuilder, keys: tuple[CacheKey, ...], image: str, temp: Path
 ) -> tuple[CacheKey, HelperRun]:
-    last: NoSuchKey | None = None
-    for key in keys:
-        try:
-            _, run = run_reader(resolved, key, image, _tar_sink(temp))
-        except NoSuchKey as exc:
-            last = exc
-            continue
-        return key, run
-    assert last is not None
-    raise last
+    key, (_, run) = _first_key(keys, lambda key: run_reader(resolved, key, image, _tar_sink(temp)))
+    return key, run
 
 
 # --- import ----------------------------------------------------------------------------
