@@ -207,6 +207,47 @@ def test_the_footer_recomposes_once_for_changes_that_come_together(shared_env: U
     run(body)
 
 
+def test_footer_keys_mount_without_restyling_themselves(
+    shared_env: UvEnv, monkeypatch: Any
+) -> None:
+    """The footer is recomposed at every tab switch: its new keys come with their compact
+    look set (the footer's, or on for the palette key, as Textual's watchers left them),
+    so none restyles itself as it mounts."""
+    from textual.widgets._footer import FooterKey
+
+    restyled: list[FooterKey] = []
+    original = FooterKey.update_node_styles
+
+    def recording(self: FooterKey, animate: bool = True) -> None:
+        restyled.append(self)
+        original(self, animate)
+
+    monkeypatch.setattr(FooterKey, "update_node_styles", recording)
+
+    async def body() -> None:
+        app = make_app(shared_env)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = main_screen(pilot)
+            footer = screen.query_one(KeysFooter)
+            for compact in (False, True, False):
+                footer.compact = compact
+                await pilot.pause()
+                restyled.clear()
+                footer.bindings_changed(screen)
+                await pilot.pause()
+                await pilot.pause()
+                keys = list(footer.query(FooterKey))
+                assert len(keys) > 3
+                assert not restyled, [key.action for key in restyled]
+                for key in keys:
+                    palette = key.has_class("-command-palette")
+                    assert key.compact is (compact or palette), key.action
+                    assert key.has_class("-compact") is (compact or palette), key.action
+
+    run(body)
+
+
 def rendered(renderable: Any, width: int) -> str:
     console = Console(width=width, record=True, file=io.StringIO(), force_terminal=True)
     console.print(renderable)
