@@ -163,6 +163,32 @@ def test_a_tab_opened_before_its_view_is_built_shows_the_same_rows(shared_env: U
     run(body)
 
 
+def test_a_new_model_fills_the_tab_shown_and_packages_first_and_the_others_after(
+    shared_env: UvEnv,
+) -> None:
+    """A model's arrival fills the tab shown and Packages (its marks are the actions') at
+    once; the other tabs one per frame after it, or at once when opened before."""
+    first = load_cache(str(shared_env.cache), table_for(None))
+    second = load_cache(str(shared_env.cache), table_for(None))
+
+    async def body() -> None:
+        app = TabsApp(first, lambda view: None)
+        async with app.run_test(size=SIZE) as pilot:
+            _, built = app.views()
+            built.show_model(first, None)
+            await wait_until(pilot, lambda: built.filled_tabs() == list(TABS))
+            built.show_model(second, None)
+            assert built.filled_tabs() == ["buckets", "packages"]
+            assert built.packages_view.model is second
+            built.show_tab("info")
+            assert built.filled_tabs() == ["buckets", "packages", "info"]
+            await wait_until(pilot, lambda: built.filled_tabs() == list(TABS))
+            assert built.files_view.current_relpath == "."
+            assert built.tabs.active == "info"
+
+    run(body)
+
+
 def test_the_packages_filter_opens_on_a_tab_not_built_yet(shared_env: UvEnv) -> None:
     model = load_cache(str(shared_env.cache), table_for(None))
 
