@@ -256,7 +256,7 @@ PARTS = (
     "uvcache_tui.tui.widgets.files_view:FilesView.show_scan",
     "uvcache_tui.tui.widgets.info_view:InfoView.show_model",
     "uvcache_tui.tui.widgets.interpreters_view:InterpretersView.show_model",
-    "uvcache_tui.tui.widgets.cache_view:archive_folder_labels",
+    "uvcache_tui.core.dir_listing:archive_folder_labels",
     "textual.screen:Screen.refresh_bindings",
     "uvcache_tui.tui.screens.main:MainScreen._finish",
     "uvcache_tui.tui.screens.main:MainScreen.refresh_detail",

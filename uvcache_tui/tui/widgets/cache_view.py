@@ -18,7 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 
 from uvcache_tui.core.cache import CacheModel
-from uvcache_tui.core.dir_listing import archive_folder_labels
+from uvcache_tui.core.dir_listing import ArchiveFolderLabels
 from uvcache_tui.core.model import Location
 from uvcache_tui.tui.format import format_count, format_size, short_path
 from uvcache_tui.tui.widgets.bucket_bar import BucketBar
@@ -297,7 +297,7 @@ class CacheView(Vertical):
         elif tab == "packages":
             self.packages_view.show_model(model)
         elif tab == "files":
-            labels = archive_folder_labels(model.archives, model.packages)
+            labels = ArchiveFolderLabels(model.archives, model.packages)
             self.files_view.show_scan(model.scan, labels)
         elif tab == "info":
             self.query_one(InfoView).show_model(model, self._location)
