@@ -96,6 +96,7 @@ def main() -> int:
                     profiler.enable()
         start = time.perf_counter()
         cpu = time.thread_time()
+        process_cpu = time.process_time()
         original_run(handle)
         wall = time.perf_counter() - start
         if wall > args.over:
@@ -112,7 +113,11 @@ def main() -> int:
                 what = repr(callback)[:80]
             big = sorted(dispatched, key=lambda item: -item[1])[:4]
             big += sorted(((f"<{k}>", v) for k, v in parts.items()), key=lambda i: -i[1])
-            steps.append((start - t0, wall, time.thread_time() - cpu, what, big))
+            own = time.thread_time() - cpu
+            # The other threads' CPU meanwhile: they hold the GIL the step waits for.
+            others = time.process_time() - process_cpu - own
+            big.insert(0, ("<other threads' cpu>", others))
+            steps.append((start - t0, wall, own, what, big))
 
     asyncio.events.Handle._run = timed_run  # type: ignore[method-assign]
 
