@@ -60,6 +60,8 @@ class Run:
     scan_keys: list[float] = field(default_factory=list)
     arrival_keys: list[float] = field(default_factory=list)
     after_keys: list[float] = field(default_factory=list)
+    arrival_pressed: list[float] = field(default_factory=list)
+    """When each of `arrival_keys` was pressed, seconds after the model's message."""
 
 
 def uv_binary() -> str:
@@ -171,6 +173,9 @@ async def one_run(cache: str, interval: float, after: float) -> Run:
         filled=filled_at - started,
         scan_keys=[end - start for start, end in typist.presses if start < arrival],
         arrival_keys=[end - start for start, end in typist.presses if arrival <= start < filled_at],
+        arrival_pressed=[
+            start - arrival for start, _ in typist.presses if arrival <= start < filled_at
+        ],
         after_keys=[end - start for start, end in typist.presses if start >= filled_at],
     )
 

@@ -53,9 +53,15 @@ def main() -> int:
         help="profile from the start to the model's arrival, from the model's arrival (to the"
         " end), only its handler, or from the table full (to the end)",
     )
+    parser.add_argument("--cprofile-dump", help="also write the profile there (pstats)")
     parser.add_argument("--after", type=float, default=2.0)
     parser.add_argument("--interval", type=float, default=0.05)
     parser.add_argument("--snapshots", help="snapshot dir (default: a temporary one)")
+    parser.add_argument(
+        "--parts",
+        action="store_true",
+        help="split each long step into the time of known parts (layout, render, restyle, ...)",
+    )
     args = parser.parse_args()
     sys.path.insert(0, args.source)
     os.environ.setdefault(
@@ -79,6 +85,7 @@ def main() -> int:
             original_run(handle)
             return
         dispatched.clear()
+        parts.clear()
         if profiler is not None and not profiling and screens and args.cprofile_from == "filled":
             state = screens[0].states.get(cache)
             view = screens[0].shown_cache_view()
@@ -89,6 +96,7 @@ def main() -> int:
                     profiler.enable()
         start = time.perf_counter()
         cpu = time.thread_time()
+        process_cpu = time.process_time()
         original_run(handle)
         wall = time.perf_counter() - start
         if wall > args.over:
@@ -104,7 +112,12 @@ def main() -> int:
             else:
                 what = repr(callback)[:80]
             big = sorted(dispatched, key=lambda item: -item[1])[:4]
-            steps.append((start - t0, wall, time.thread_time() - cpu, what, big))
+            big += sorted(((f"<{k}>", v) for k, v in parts.items()), key=lambda i: -i[1])
+            own = time.thread_time() - cpu
+            # The other threads' CPU meanwhile: they hold the GIL the step waits for.
+            others = time.process_time() - process_cpu - own
+            big.insert(0, ("<other threads' cpu>", others))
+            steps.append((start - t0, wall, own, what, big))
 
     asyncio.events.Handle._run = timed_run  # type: ignore[method-assign]
 
@@ -138,6 +151,10 @@ def main() -> int:
             collections.append((start - t0, wall, info["generation"], where))
 
     gc.callbacks.append(on_gc)
+
+    parts: dict[str, float] = {}
+    if args.parts:
+        time_parts(parts)
 
     typists: list[Any] = []
     typist_init = bench_tui_keys.Typist.__init__
@@ -207,12 +224,107 @@ def main() -> int:
         print(f"{start:7.3f} {line}")
     if profiler is not None:
         out = io.StringIO()
+        if args.cprofile_dump:
+            profiler.dump_stats(args.cprofile_dump)
         stats = pstats.Stats(profiler, stream=out)
         stats.sort_stats("cumulative").print_stats(args.cprofile)
         stats.sort_stats("tottime").print_stats(args.cprofile)
         print(out.getvalue())
     sys.stdout.flush()
     os._exit(0)
+
+
+PARTS = (
+    "textual.screen:Screen._refresh_layout",
+    "textual._compositor:Compositor.reflow",
+    "textual.screen:Screen._compositor_refresh",
+    "textual.css.stylesheet:Stylesheet.update_nodes",
+    "textual.app:App._register",
+    "textual.widgets._tabbed_content:TabbedContent._watch_active",
+    "textual.screen:Screen.set_focus",
+    "textual.widgets._content_switcher:ContentSwitcher.watch_current",
+    "textual.widget:Widget.compose_add_child",
+    "textual.css.stylesheet:Stylesheet.apply",
+    "textual.widgets._data_table:DataTable._render_line_in_row",
+    "textual.widgets._data_table:DataTable._render_cell",
+    "uvcache_tui.tui.widgets.table_columns:FittedTable._add_rows",
+    "uvcache_tui.tui.widgets.table_columns:FittedTable.set_columns",
+    "uvcache_tui.tui.widgets.table_columns:FittedTable.render_lines",
+    "uvcache_tui.tui.widgets.table_columns:FittedTable._update_dimensions",
+    "uvcache_tui.tui.widgets.packages_table:PackagesView._fill",
+    "uvcache_tui.tui.widgets.package_figures:sorted_packages",
+    "uvcache_tui.tui.widgets.cache_view:CacheView.show_model",
+    "uvcache_tui.tui.widgets.cache_view:CacheHeader.show_model",
+    "uvcache_tui.tui.widgets.bucket_bar:BucketBar.set_buckets",
+    "uvcache_tui.tui.widgets.buckets_table:BucketsTable.show_model",
+    "uvcache_tui.tui.widgets.packages_table:PackagesView.show_model",
+    "uvcache_tui.tui.widgets.files_view:FilesView.show_scan",
+    "uvcache_tui.tui.widgets.info_view:InfoView.show_model",
+    "uvcache_tui.tui.widgets.interpreters_view:InterpretersView.show_model",
+    "uvcache_tui.core.dir_listing:archive_folder_labels",
+    "textual.screen:Screen.refresh_bindings",
+    "uvcache_tui.tui.screens.main:MainScreen._finish",
+    "uvcache_tui.tui.screens.main:MainScreen.refresh_detail",
+    "uvcache_tui.tui.heap:settle_young",
+)
+"""What `--parts` times inside each long step (module:attribute path), outermost calls only."""
+
+
+def time_parts(parts: dict[str, float]) -> None:
+    """Wrap each of `PARTS` so its UI-thread time adds to `parts` (outermost calls only)."""
+    import functools
+    import importlib
+    import inspect
+
+    ui_thread = threading.get_ident()
+    depth: dict[str, int] = {}
+
+    def timed(name: str, function: Any) -> Any:
+        if inspect.iscoroutinefunction(function):
+            raise ValueError(f"{name}: a coroutine spans steps, time its parts instead")
+
+        @functools.wraps(function)
+        def wrapped(*a: Any, **k: Any) -> Any:
+            if threading.get_ident() != ui_thread or depth.get(name):
+                return function(*a, **k)
+            depth[name] = 1
+            start = time.perf_counter()
+            try:
+                return function(*a, **k)
+            finally:
+                depth[name] = 0
+                parts[name] = parts.get(name, 0.0) + time.perf_counter() - start
+
+        return wrapped
+
+    from textual.widget import Widget
+
+    render_lines = Widget.render_lines
+
+    def widget_render_lines(self: Any, crop: Any) -> Any:
+        # Every widget's own drawing, by type (a type overriding it is timed through super).
+        if threading.get_ident() != ui_thread or depth.get("render"):
+            return render_lines(self, crop)
+        depth["render"] = 1
+        start = time.perf_counter()
+        try:
+            return render_lines(self, crop)
+        finally:
+            depth["render"] = 0
+            name = f"draw {type(self).__name__}"
+            parts[name] = parts.get(name, 0.0) + time.perf_counter() - start
+
+    Widget.render_lines = widget_render_lines  # type: ignore[method-assign]
+
+    for spec in PARTS:
+        module_name, _, path = spec.partition(":")
+        owner: Any = importlib.import_module(module_name)
+        *outer, attr = path.split(".")
+        for step in outer:
+            owner = getattr(owner, step)
+        short = path.rsplit(".", 1)[-1] if outer else path
+        label = f"{outer[-1]}.{short}" if outer else short
+        setattr(owner, attr, timed(label, owner.__dict__[attr] if outer else getattr(owner, attr)))
 
 
 if __name__ == "__main__":

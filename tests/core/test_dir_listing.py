@@ -6,7 +6,12 @@ import os
 from pathlib import Path
 
 from tests.core.scan_walks import Walk
-from uvcache_tui.core.dir_listing import FILES_KEY, archive_folder_labels, list_directory
+from uvcache_tui.core.dir_listing import (
+    FILES_KEY,
+    ArchiveFolderLabels,
+    archive_folder_labels,
+    list_directory,
+)
 from uvcache_tui.core.packages import ArchiveEntry, PackageEntry
 from uvcache_tui.core.sorting import SortKey, SortOrder
 
@@ -160,3 +165,29 @@ def test_archive_folders_are_labelled_with_what_they_hold() -> None:
         "archive-v0/bbb": "environment",
         "archive-v0/ccc": "six",
     }
+
+
+class _Watched(list[PackageEntry]):
+    """Packages that count how often they are gone through."""
+
+    read = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self.read += 1
+        return super().__iter__()
+
+
+def test_archive_folder_labels_are_made_at_the_first_look_up_under_archive_v0() -> None:
+    archives = [
+        ArchiveEntry("aaa", "idna-3.20", False, ()),
+        ArchiveEntry("ccc", "ccc", False, ()),
+    ]
+    packages = _Watched([PackageEntry("six", {"1.17.0"}, ["wheels-v5/pypi/six"], {"ccc"})])
+    labels = ArchiveFolderLabels(archives, packages)
+    assert labels
+    assert labels.get("wheels-v5") is None and labels.get("archive-v0") is None
+    assert packages.read == 0
+    assert labels.get("archive-v0/ccc") == "six"
+    assert labels.get("archive-v0/zzz") is None
+    assert dict(labels) == archive_folder_labels(archives, packages)
+    assert packages.read == 2  # once made, and once by the reference

@@ -163,6 +163,32 @@ def test_a_tab_opened_before_its_view_is_built_shows_the_same_rows(shared_env: U
     run(body)
 
 
+def test_a_new_model_fills_the_tab_shown_and_packages_first_and_the_others_after(
+    shared_env: UvEnv,
+) -> None:
+    """A model's arrival fills the tab shown and Packages (its marks are the actions') at
+    once; the other tabs one per frame after it, or at once when opened before."""
+    first = load_cache(str(shared_env.cache), table_for(None))
+    second = load_cache(str(shared_env.cache), table_for(None))
+
+    async def body() -> None:
+        app = TabsApp(first, lambda view: None)
+        async with app.run_test(size=SIZE) as pilot:
+            _, built = app.views()
+            built.show_model(first, None)
+            await wait_until(pilot, lambda: built.filled_tabs() == list(TABS))
+            built.show_model(second, None)
+            assert built.filled_tabs() == ["buckets", "packages"]
+            assert built.packages_view.model is second
+            built.show_tab("info")
+            assert built.filled_tabs() == ["buckets", "packages", "info"]
+            await wait_until(pilot, lambda: built.filled_tabs() == list(TABS))
+            assert built.files_view.current_relpath == "."
+            assert built.tabs.active == "info"
+
+    run(body)
+
+
 def test_the_packages_filter_opens_on_a_tab_not_built_yet(shared_env: UvEnv) -> None:
     model = load_cache(str(shared_env.cache), table_for(None))
 
@@ -203,6 +229,47 @@ def test_the_footer_recomposes_once_for_changes_that_come_together(shared_env: U
             await pilot.pause()
             assert len(recomposed) == 1
             assert len(screen.query("#pinned-keys")) == 1
+
+    run(body)
+
+
+def test_footer_keys_mount_without_restyling_themselves(
+    shared_env: UvEnv, monkeypatch: Any
+) -> None:
+    """The footer is recomposed at every tab switch: its new keys come with their compact
+    look set (the footer's, or on for the palette key, as Textual's watchers left them),
+    so none restyles itself as it mounts."""
+    from textual.widgets._footer import FooterKey
+
+    restyled: list[FooterKey] = []
+    original = FooterKey.update_node_styles
+
+    def recording(self: FooterKey, animate: bool = True) -> None:
+        restyled.append(self)
+        original(self, animate)
+
+    monkeypatch.setattr(FooterKey, "update_node_styles", recording)
+
+    async def body() -> None:
+        app = make_app(shared_env)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = main_screen(pilot)
+            footer = screen.query_one(KeysFooter)
+            for compact in (False, True, False):
+                footer.compact = compact
+                await pilot.pause()
+                restyled.clear()
+                footer.bindings_changed(screen)
+                await pilot.pause()
+                await pilot.pause()
+                keys = list(footer.query(FooterKey))
+                assert len(keys) > 3
+                assert not restyled, [key.action for key in restyled]
+                for key in keys:
+                    palette = key.has_class("-command-palette")
+                    assert key.compact is (compact or palette), key.action
+                    assert key.has_class("-compact") is (compact or palette), key.action
 
     run(body)
 

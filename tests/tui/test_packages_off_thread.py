@@ -98,3 +98,50 @@ def test_workers_given_the_model_never_write_it_out(shared_env: UvEnv, monkeypat
 
     run(body)
     assert not written
+
+
+def test_the_packages_are_sorted_off_the_ui_thread_and_once_an_order(
+    shared_env: UvEnv, monkeypatch: Any
+) -> None:
+    """Sorting ~10k packages costs ~25 ms: the worker that measures them sorts them in the
+    table's order, and the UI thread sorts only for an order asked for the first time (a
+    Refit, a filter or an order asked for again reuses the sorted list)."""
+    from uvcache_tui.core.sorting import SortKey
+    from uvcache_tui.tui.widgets import package_figures
+
+    threads: list[int] = []
+    original = package_figures.sort_rows
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.get_ident())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(package_figures, "sort_rows", recording)
+
+    async def body() -> None:
+        app = make_app(shared_env)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            ui_thread = threading.get_ident()
+            packages = main_screen(pilot).packages_view
+            await pilot.press("2")
+            await pilot.pause()
+            by_size = packages.visible_names()
+            assert sorted(by_size) == ["alpha", "beta", "gamma"]
+            await pilot.resize_terminal(100, 40)  # a Refit: the table fills again
+            await pilot.press("slash", "a", "escape")
+            await settle(pilot)
+            assert packages.visible_names() == by_size
+            assert threads, "the packages were never sorted"
+            assert ui_thread not in threads
+            await pilot.press("n")  # a new order: sorted here, once
+            await settle(pilot)
+            assert packages.table.order.key is SortKey.NAME
+            assert packages.visible_names() == ["alpha", "beta", "gamma"]
+            assert threads.count(ui_thread) == 1
+            await pilot.press("s", "n")  # both orders again: no sort
+            await settle(pilot)
+            assert threads.count(ui_thread) == 1
+            assert packages.visible_names() == ["alpha", "beta", "gamma"]
+
+    run(body)

@@ -389,3 +389,39 @@ def test_rows_appended_are_found_on_their_lines_without_listing_every_row(
             assert keys(table) == [f"k{n}" for n in range(ROWS)]
 
     run(body)
+
+
+def test_a_table_draws_its_lines_with_its_style_combined_once(monkeypatch: Any) -> None:
+    """DataTable asks for its style (combined from every ancestor's) for each line it draws,
+    even a line drawn before: a table draws a screenful with it combined once, and the
+    same lines as before."""
+    from textual.dom import DOMNode
+
+    combined: list[object] = []
+    original = DOMNode.rich_style
+
+    def counting(node: DOMNode) -> Any:
+        if isinstance(node, FittedTable):
+            combined.append(node)
+        return original.fget(node)  # type: ignore[attr-defined]
+
+    async def body() -> None:
+        app = FocusApp()
+        async with app.run_test(size=SIZE) as pilot:
+            owner = app.query_one(Owner)
+            table = owner.table
+            owner.fill(owner.items)
+            table.focus()
+            await until_filled(pilot, table)
+            region = Region(0, 0, table.size.width, table.size.height)
+            first = [strip.text for strip in table.render_lines(region)]
+            monkeypatch.setattr(DOMNode, "rich_style", property(counting))
+            table.refresh()  # every line drawn again (from DataTable's caches)
+            again = [strip.text for strip in table.render_lines(region)]
+            assert again == first
+            assert len(first) > 20
+            assert len(combined) == 1
+            assert [line.split()[1] for line in again[1:6]] == ["0", "1", "2", "3", "4"]
+            assert table.rich_style == original.fget(table)  # type: ignore[attr-defined]
+
+    run(body)

@@ -72,6 +72,7 @@ def test_bucket_segments_largest_first_and_small_ones_folded() -> None:
 
 def test_versions_are_newest_first_and_capped() -> None:
     assert versions_text({"1.9", "1.10", "1.2"}) == "1.10, 1.9, 1.2"
+    assert versions_text({"1.10"}) == "1.10"
     assert versions_text({"1", "2", "3", "4", "5"}) == "5, 4, 3 +2"
 
 

@@ -16,7 +16,7 @@ inodes (`scan/tree.py`, `scan/links.py`): the scanner keeps nothing per file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 from uvcache_tui.core.archive_links import ARCHIVE_BUCKET
@@ -226,3 +226,34 @@ def archive_folder_labels(
         elif archive.archive_id in owners:
             labels[path] = owners[archive.archive_id]
     return labels
+
+
+class ArchiveFolderLabels(Mapping[str, str]):
+    """`archive_folder_labels`, made at the first look-up of a folder under `archive-v0`:
+    a model's arrival does not pay for them (~20 ms at 13k archives, on the TUI's UI
+    thread), the first listing of `archive-v0` does (itself the larger cost). A key outside
+    `archive-v0` is absent without making them. Always true: whether any label exists is
+    known only once they are made, and an absent label reads as none either way."""
+
+    def __init__(self, archives: Iterable[ArchiveEntry], packages: Iterable[PackageEntry]) -> None:
+        self._sources = (archives, packages)
+        self._labels: dict[str, str] | None = None
+
+    def _made(self) -> dict[str, str]:
+        if self._labels is None:
+            self._labels = archive_folder_labels(*self._sources)
+        return self._labels
+
+    def __getitem__(self, key: str) -> str:
+        if not key.startswith(ARCHIVE_BUCKET + "/"):
+            raise KeyError(key)
+        return self._made()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._made())
+
+    def __len__(self) -> int:
+        return len(self._made())
+
+    def __bool__(self) -> bool:
+        return True

@@ -7,6 +7,10 @@ the spacing is tighter and the keys in `WIDE_ONLY` (still in `?` and the palette
 out, so the contextual keys keep the room; a key that would still be cut is left out whole
 (never `C Clear al`).
 
+A new key comes with its compact look already set (`_settle_compact`): Textual's footer keys
+restyle themselves twice as they mount (compact on by default, then off from the footer),
+and the footer is recomposed at every tab switch.
+
 Recomposing is coalesced and runs in the footer's own queue: Textual's footer recomposes in
 the screen's after-refresh callbacks, once per bindings change, and each awaited there held
 back every callback behind it (six at launch, before the first figures' frame was done);
@@ -49,6 +53,8 @@ class KeysFooter(Footer):
     def compose(self) -> ComposeResult:
         pinned: dict[str, FooterKey] = {}
         for widget in super().compose():
+            if isinstance(widget, FooterKey):
+                self._settle_compact(widget)
             if isinstance(widget, FooterKey) and widget.action in PINNED:
                 pinned.setdefault(widget.action, widget)
             elif not (
@@ -62,6 +68,16 @@ class KeysFooter(Footer):
     def __init__(self) -> None:
         super().__init__()
         self._recompose_pending = False
+
+    def _settle_compact(self, key: FooterKey) -> None:
+        """Give a key, before it mounts, the compact value and class it would end with: the
+        footer's for a key bound to it (`data_bind`), the default (on) for the others. Its
+        watcher then changes nothing at mount, where it restyled the key twice (2-4 ms a
+        recompose, one per tab switch)."""
+        bound = key._reactive_connect is not None and "compact" in key._reactive_connect
+        compact = self.compact if bound else True  # FooterKey.compact's default
+        key.set_reactive(FooterKey.compact, compact)
+        key.set_class(compact, "-compact", update=False)
 
     def watch_compact(self) -> None:
         """`WIDE_ONLY` keys come and go with compact."""

@@ -20,7 +20,7 @@ from uvcache_tui.core.cache import CacheModel
 from uvcache_tui.core.model import Sizes
 from uvcache_tui.core.packages import PackageEntry
 from uvcache_tui.core.predict import clean_packages_sizes
-from uvcache_tui.core.sorting import sort_rows
+from uvcache_tui.core.sorting import SortOrder
 from uvcache_tui.core.words import counted
 from uvcache_tui.tui.format import format_count, format_size
 from uvcache_tui.tui.screens.wheels import WheelsScreen
@@ -125,6 +125,9 @@ class PackagesView(Vertical):
         self._figures: PackageFigures | None = None
         """The model's sizes, versions and widths (computed in a worker once a model);
         until they come, the table is empty."""
+        self._ordered: dict[SortOrder, list[PackageEntry]] = {}
+        """Every package of `_figures` by order, sorted once each: the worker's order, and
+        those sorted since (a filter, a Refit or a sort back to one reuses its list)."""
         self._shown: list[str] = []
         """The names the filter lets through, in the table's order: the table's rows once
         its fill is done (a large table fills in slices)."""
@@ -175,6 +178,7 @@ class PackagesView(Vertical):
         self._model = model
         if self._figures is not None and self._figures.model is not model:
             self._figures = None
+            self._ordered = {}
         names = {p.name for p in model.packages} if same_cache else set()
         if self.marked_packages - names:
             self.marked_packages &= names
@@ -182,7 +186,7 @@ class PackagesView(Vertical):
         self._fill(keep_cursor=False)
         if self._figures is None:
             # After the next frame: the model's first paint does not share the GIL with it.
-            self.call_after_refresh(self._compute_figures, model)
+            self.call_after_refresh(self._compute_figures, model, self.table.order)
 
     @work(
         thread=True,
@@ -192,9 +196,10 @@ class PackagesView(Vertical):
         # Given: by default the description is the arguments' repr, the whole model's.
         description="measuring the packages",
     )
-    def _compute_figures(self, model: CacheModel) -> None:
-        """A model's figures, off the UI thread; the table fills when they come."""
-        figures = package_figures(model)
+    def _compute_figures(self, model: CacheModel, order: SortOrder) -> None:
+        """A model's figures, its packages sorted in `order`, off the UI thread; the table
+        fills when they come."""
+        figures = package_figures(model, order)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._figures_ready, figures)
 
@@ -202,6 +207,7 @@ class PackagesView(Vertical):
         if figures.model is not self._model:
             return  # a newer model's figures are being computed
         self._figures = figures
+        self._ordered = {figures.order: figures.ordered}
         self._fill(keep_cursor=False)
 
     def open_filter(self) -> None:
@@ -302,12 +308,12 @@ class PackagesView(Vertical):
         if figures is not None and model is not None:
             needle = self.filter_text
             sizes = figures.sizes
-            shown = sort_rows(
-                [p for p in packages if needle in p.name],
-                order,
-                name=lambda p: p.name,
-                sizes=lambda p: sizes[p.name],
-            )
+            ordered = self._ordered.get(order)
+            if ordered is None:
+                ordered = self._ordered[order] = figures.sort(packages, order)
+            # The order is total (figure, name, then the model's order), so the filtered
+            # packages of the sorted list are the sorted filtered packages.
+            shown = [p for p in ordered if needle in p.name] if needle else ordered
             self._shown = [p.name for p in shown]
 
             def row(package: PackageEntry) -> TableRow:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from rich.style import Style
 from rich.text import Text, TextType
 from textual import events
 from textual.binding import Binding, BindingType
@@ -147,6 +148,8 @@ class FittedTable(DataTable[Text]):
         self._look_now: Hashable | None = None
         self._looks: dict[Hashable, tuple[Any, Any, Any]] = {}
         """Caches of rows, cells and lines drawn, by the look they were drawn with."""
+        self._drawing_style: Style | None = None
+        """`rich_style` while the table draws its lines (`render_lines`)."""
         super().__init__(**kwargs)
         self.squeeze = dict(squeeze or {})
         self.drop = tuple(drop)
@@ -396,7 +399,20 @@ class FittedTable(DataTable[Text]):
         if not self._look_known:
             self._look_known = True
             self._take_look(self._look())
-        return super().render_lines(crop)
+        # Nothing changes the styles while the lines are drawn: their base style once.
+        self._drawing_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing_style = None
+
+    @property
+    def rich_style(self) -> Style:
+        """DataTable asks for its style for every line it draws, even one it drew before,
+        and each time it is combined from every ancestor's styles (~0.1 ms, ~5 ms a
+        screenful): while the lines are drawn, the one computed before is given."""
+        style = self._drawing_style
+        return style if style is not None else super().rich_style
 
     def _take_look(self, look: Hashable) -> None:
         """Draw from the caches of `look`: kept from before, or new ones (and keep the
