@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from uvcache_tui.core.archive_links import ARCHIVE_BUCKET
+from uvcache_tui.core.contents.ahead import ReadAhead, ReadAheadChild
 from uvcache_tui.core.contents.git import GitCheckout
 from uvcache_tui.core.contents.layout import Origin, index_label
 from uvcache_tui.core.contents.pointers import DirPointers, WheelPointer, decode_dir
@@ -101,6 +102,14 @@ class Context:
     """Relative index package dir of an sdists bucket -> its version dirs, read ahead."""
     wheel_dirs: dict[str, WheelDirFacts] = field(default_factory=dict)
     """Parent of wheels-bucket dirs (`wheels-v8/pypi`) -> what its dirs share."""
+
+    def take_ahead(self, ahead: ReadAhead | ReadAheadChild) -> None:
+        """Use what was read ahead (waiting for the child that reads it, if it still does)."""
+        if isinstance(ahead, ReadAheadChild):
+            ahead = ahead.result()
+        self.records = ahead.wheel_pointers
+        self.sources = ahead.source_dirs
+        self.versions = ahead.version_dirs
 
     def path(self, *relative: str) -> str:
         """An absolute path from parts relative to the root (no `os.path.join`: it is the
