@@ -286,11 +286,14 @@ class _LinkPrefetch:
     def _sdists(self) -> list[str]:
         return [b for b in self.buckets if bucket_family(b) == "sdists"]
 
-    def start_later(self) -> None:
+    def start_later(self, result: ScanResult) -> None:
         """The records' child, once the scan is over (its thread done); without a fork
         (threads run now, a scan that walked in this process) the contents read them."""
         if self.later and self.done and fork_is_safe():
-            self.ahead = ReadAheadChild(self.root, self.listings, self._sdists(), self.sdist_dirs)
+            archives = result.root.child(ARCHIVE_BUCKET)
+            self.ahead = ReadAheadChild(
+                self.root, self.listings, self._sdists(), self.sdist_dirs, archives
+            )
         self.sdist_dirs = None
 
 
@@ -397,7 +400,7 @@ def load_cache(
     """
     prefetch = _LinkPrefetch(os.path.abspath(path), read_records, later=fork_is_safe())
     result = scan(path, progress, cancelled, workers=workers, background=prefetch.run)
-    prefetch.start_later()
+    prefetch.start_later(result)
     model = _build_model(result, table, prefetch)
     return complete_model(model, active, cancelled, host_paths)
 

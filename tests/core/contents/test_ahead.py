@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from tests.conftest import RichCache
 from tests.deep_cache import DeepCache
 from uvcache_tui.core.archive_links import find_links
 from uvcache_tui.core.buckets import bucket_family, table_for
@@ -81,3 +82,35 @@ def test_show_reads_the_records_in_a_child(
     assert model.contents is not None
     wheels = [w for p in model.contents.read_all().packages.values() for w in p.wheels]
     assert len(taken) == 1 and wheels
+
+
+def test_the_child_stats_the_metadata_of_wheels_linked_outside(
+    rich_cache: RichCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a venv installed by hardlink, the `METADATA` links of its wheels are counted
+    from the child's `lstat` (taken before `load_cache` returns), not stat'ed in the joins."""
+    if threading.active_count() != 1:
+        pytest.skip("threads run in this test process: no fork, the records read in a thread")
+    taken: list[ReadAhead] = []
+    result = ReadAheadChild.result
+
+    def recorded(self: ReadAheadChild) -> ReadAhead:
+        taken.append(result(self))
+        return taken[-1]
+
+    monkeypatch.setattr(ReadAheadChild, "result", recorded)
+    cache = rich_cache.cache
+    model = load_cache(str(cache), table_for("0.13.9"), workers=2, read_records=True)
+    [found] = taken
+    labels = {a.archive_id: a.label for a in model.archives}
+    assert {labels[aid] for aid in found.metadata} >= {"beta-0.5"}
+    # The venv's link goes now: the joins still say what the child saw.
+    [venv_metadata] = rich_cache.hardlink_venv.glob(
+        "lib/*/site-packages/beta-0.5.dist-info/METADATA"
+    )
+    venv_metadata.unlink()
+    assert model.contents is not None
+    beta = [w for w in model.contents.read_all().of("beta").wheels if w.current]
+    assert [w.links_outside for w in beta] == [1]
+    again = load_cache(str(cache), table_for("0.13.9"), workers=2).compute_contents()
+    assert [w.links_outside for w in again.of("beta").wheels if w.current] == [0]

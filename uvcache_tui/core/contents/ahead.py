@@ -12,9 +12,14 @@ import struct
 import time
 import weakref
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from uvcache_tui.core.archive_links import ARCHIVE_BUCKET
 from uvcache_tui.core.contents.pointers import DirPointers, prefetch_wheel_records
 from uvcache_tui.core.contents.source_dirs import Listed, SourceDirReading, prefetch_source_dirs
+
+if TYPE_CHECKING:
+    from uvcache_tui.core.scan import DirNode
 
 _CPU = struct.Struct("<d")
 """What a `ReadAheadChild` writes before its pickled result: the CPU seconds it took."""
@@ -31,8 +36,15 @@ class ReadAhead:
     """sdist source dir (relative) -> what it holds."""
     version_dirs: dict[str, list[str]] = field(default_factory=dict)
     """Index package dir in an sdists bucket (relative) -> its version dirs, sorted."""
+    metadata: dict[str, tuple[str, MetadataStat | None]] = field(default_factory=dict)
+    """Archive id -> (its dist-info's name, the `lstat` of its `METADATA`, None: failed),
+    for the archives with links to outside (`wheels.wheel_of`; read by the child only)."""
     cpu_s: float = 0.0
     """CPU seconds reading it took (its thread's; a child's whole process's), for benchmarks."""
+
+
+MetadataStat = tuple[int, int, int]
+"""(st_dev, st_ino, st_nlink) of a `METADATA`."""
 
 
 def read_ahead(
@@ -66,7 +78,10 @@ class ReadAheadChild:
         listings: dict[str, list[str]],
         sdist_buckets: list[str],
         sdist_dirs: Listed | None = None,
+        archives: DirNode | None = None,
     ) -> None:
+        """`archives`: the scan's `archive-v0` (its sizes summed): the `METADATA` of those
+        with links to outside are stat'ed too (`metadata_stats`)."""
         self._pid = 0
         memfd_create = getattr(os, "memfd_create", None)  # Linux, as fork here
         if memfd_create is None:
@@ -82,10 +97,10 @@ class ReadAheadChild:
             code = 1
             try:
                 gc.disable()  # a collection would copy every page of the parent's heap
-                data = pickle.dumps(
-                    read_ahead(root, listings, sdist_buckets, sdist_dirs),
-                    pickle.HIGHEST_PROTOCOL,
-                )
+                found = read_ahead(root, listings, sdist_buckets, sdist_dirs)
+                if archives is not None:
+                    found.metadata = metadata_stats(root, archives)
+                data = pickle.dumps(found, pickle.HIGHEST_PROTOCOL)
                 usage = resource.getrusage(resource.RUSAGE_SELF)  # since the fork
                 with os.fdopen(self._file, "wb", closefd=False) as out:
                     out.write(_CPU.pack(usage.ru_utime + usage.ru_stime))
@@ -119,6 +134,29 @@ class ReadAheadChild:
             return ReadAhead()
         found.cpu_s = _CPU.unpack_from(data)[0]
         return found
+
+
+def metadata_stats(root: str, archives: DirNode) -> dict[str, tuple[str, MetadataStat | None]]:
+    """The `METADATA` `lstat` of every archive whose files have links to outside it (venvs
+    installed by hardlink), by its first `.dist-info` dir (what `packages.archive_label`
+    names it by; the joins check the name and stat again where it differs)."""
+    found: dict[str, tuple[str, MetadataStat | None]] = {}
+    lstat = os.lstat
+    prefix = os.sep.join((root, ARCHIVE_BUCKET, ""))
+    for archive in archives.iter_children():
+        if archive.sub_reclaim == archive.sub_alloc:
+            continue  # every link of every file inside: none outside
+        for child in archive.iter_children():
+            name = child.name
+            if name.endswith(".dist-info"):
+                try:
+                    st = lstat(f"{prefix}{archive.name}/{name}/METADATA")
+                except OSError:
+                    found[archive.name] = (name[:-10], None)
+                else:
+                    found[archive.name] = (name[:-10], (st.st_dev, st.st_ino, st.st_nlink))
+                break
+    return found
 
 
 def _read_all(fd: int) -> bytes:
