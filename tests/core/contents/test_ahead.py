@@ -114,3 +114,15 @@ def test_the_child_stats_the_metadata_of_wheels_linked_outside(
     assert [w.links_outside for w in beta] == [1]
     again = load_cache(str(cache), table_for("0.13.9"), workers=2).compute_contents()
     assert [w.links_outside for w in again.of("beta").wheels if w.current] == [0]
+
+
+def test_a_child_whose_result_nobody_takes_is_stopped_and_waited_for(
+    deep_cache: DeepCache,
+) -> None:
+    root = str(deep_cache.cache)
+    child = ReadAheadChild(root, *_inputs(root))
+    pid = child._pid
+    assert pid > 0
+    del child  # e.g. a model built without the prefetch it was started for
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # neither running nor a zombie

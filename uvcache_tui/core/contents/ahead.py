@@ -8,6 +8,7 @@ import gc
 import os
 import pickle
 import resource
+import signal
 import struct
 import time
 import weakref
@@ -113,7 +114,7 @@ class ReadAheadChild:
 
     def result(self) -> ReadAhead:
         """What the child read (waits for it); empty if it failed. Once: it is handed over."""
-        if not self._pid or not self._done.alive:
+        if not self._pid or self._done.detach() is None:
             return ReadAhead()
         try:
             _, status = os.waitpid(self._pid, 0)
@@ -123,7 +124,7 @@ class ReadAheadChild:
         except OSError:
             return ReadAhead()
         finally:
-            self._done()
+            os.close(self._file)
         if len(data) <= _CPU.size:
             return ReadAhead()
         try:
@@ -168,7 +169,10 @@ def _read_all(fd: int) -> bytes:
 
 
 def _reap(fd: int, pid: int) -> None:
-    """Close the file and wait for the child (if `result` did not)."""
+    """A child whose result nobody took (`result` was not called): stopped and waited for
+    (not waited for yet, its pid cannot have been reused)."""
     os.close(fd)
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
