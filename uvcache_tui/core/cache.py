@@ -18,6 +18,7 @@ from uvcache_tui.core.buckets import (
 from uvcache_tui.core.cache_dir import CacheDirTag, read_cachedir_tag
 from uvcache_tui.core.contents import Contents, Sources, read_contents
 from uvcache_tui.core.contents.ahead import ReadAhead, ReadAheadChild, read_ahead
+from uvcache_tui.core.contents.source_dirs import Listed
 from uvcache_tui.core.lock import LockProbe, probe_lock
 from uvcache_tui.core.model import Sizes
 from uvcache_tui.core.mounts import mount_points_under
@@ -27,14 +28,8 @@ from uvcache_tui.core.packages import (
     archive_labels,
     collect_packages,
 )
-from uvcache_tui.core.scan import (
-    CancelCheck,
-    DirNode,
-    ProgressCallback,
-    ScanResult,
-    fork_is_safe,
-    scan,
-)
+from uvcache_tui.core.scan import CancelCheck, DirNode, ProgressCallback, ScanResult, scan
+from uvcache_tui.core.scan.parallel import fork_is_safe
 from uvcache_tui.core.scan.tree import add_sizes, file_sizes
 
 
@@ -245,28 +240,24 @@ class _LinkPrefetch:
     """The part of `build_model` that reads the filesystem without needing the scan (the
     archive links and the listings of the wheels/sdists buckets), run in a thread of the
     parent while the scan's worker processes walk; `build_model` checks it still fits.
+    `read_records`: the records too (`contents.ahead`): in a child forked once the walk is
+    over where this process can fork (`start_later`; the walk keeps every core busy, building
+    the model only one), else in that thread."""
 
-    `read_records`: the records too (`contents.ahead`), in that thread, or with `later`
-    in a child process forked once the walk is over (`start_later`): the walk keeps every
-    core busy, the model built after it only one (so `show` on a single-threaded CLI)."""
-
-    def __init__(self, root: str, read_records: bool = False, later: bool = False) -> None:
+    def __init__(self, root: str, read_records: bool = False) -> None:
         self.root = root
         self.read_records = read_records
-        self.later = read_records and later
+        self.later = read_records and fork_is_safe()
         self.ahead: ReadAhead | ReadAheadChild = ReadAhead()
         self.done = False
         self.buckets: list[str] = []
         self.links: list[ArchiveLink] = []
         self.unchecked: list[int] = []
         self.listings: dict[str, list[str]] = {}
-        self.sdist_dirs: dict[str, tuple[list[str], list[str]]] | None = None
+        self.sdist_dirs: Listed | None = {} if read_records else None  # for the records
 
     def run(self) -> None:
-        # The sdists buckets' listings too, for the read-ahead (which drops them after).
-        sdist_dirs: dict[str, tuple[list[str], list[str]]] | None = (
-            {} if self.read_records else None
-        )
+        sdist_dirs = self.sdist_dirs
         try:
             self.buckets = _link_buckets(self.root)
             self.links = find_links(
@@ -275,9 +266,7 @@ class _LinkPrefetch:
         except Exception:  # build_model then does it all itself
             return
         self.done = True
-        if self.later:
-            self.sdist_dirs = sdist_dirs
-        elif self.read_records:
+        if self.read_records and not self.later:
             try:
                 self.ahead = read_ahead(self.root, self.listings, self._sdists(), sdist_dirs)
             except Exception:  # the contents then read them themselves
@@ -287,14 +276,10 @@ class _LinkPrefetch:
         return [b for b in self.buckets if bucket_family(b) == "sdists"]
 
     def start_later(self, result: ScanResult) -> None:
-        """The records' child, once the scan is over (its thread done); without a fork
-        (threads run now, a scan that walked in this process) the contents read them."""
+        """The records' child, once the scan (and its thread) is over, where it can fork."""
         if self.later and self.done and fork_is_safe():
-            archives = result.root.child(ARCHIVE_BUCKET)
-            self.ahead = ReadAheadChild(
-                self.root, self.listings, self._sdists(), self.sdist_dirs, archives
-            )
-        self.sdist_dirs = None
+            archives, sdists = result.root.child(ARCHIVE_BUCKET), self._sdists()
+            self.ahead = ReadAheadChild(self.root, self.listings, sdists, self.sdist_dirs, archives)
 
 
 def build_model(result: ScanResult, table: BucketTable) -> CacheModel:
@@ -390,15 +375,14 @@ def load_cache(
 ) -> CacheModel:
     """Scan a cache dir and build its model (the one call the CLI and the TUI make);
     `active`: the cache the user's uv uses now, which may be empty (`check_cache_dir`).
-    `read_records`: read every wheel's record while the workers walk (from a single-threaded
-    process: in a child forked once they are done, while this one builds the model), for a
-    caller that lists every wheel next (`show`); the TUI reads one package's when opened.
+    `read_records`: read every wheel's record (`_LinkPrefetch`), for a caller that lists
+    every wheel next (`show`); the TUI reads one package's when it is opened.
     `host_paths`: False for a build's cache (a mount, an image layer; `CacheModel.host_paths`).
 
     The scan runs on several processes (`scan.scan`: forked from the single-threaded CLI,
     fresh interpreters from the TUI's threads; `workers` as there); the result is the same.
     """
-    prefetch = _LinkPrefetch(os.path.abspath(path), read_records, later=fork_is_safe())
+    prefetch = _LinkPrefetch(os.path.abspath(path), read_records)
     result = scan(path, progress, cancelled, workers=workers, background=prefetch.run)
     prefetch.start_later(result)
     model = _build_model(result, table, prefetch)
