@@ -7,7 +7,6 @@ import contextlib
 import gc
 import os
 import pickle
-import resource
 import signal
 import struct
 import time
@@ -102,6 +101,8 @@ class ReadAheadChild:
                 if archives is not None:
                     found.metadata = metadata_stats(root, archives)
                 data = pickle.dumps(found, pickle.HIGHEST_PROTOCOL)
+                import resource  # Unix only, as fork
+
                 usage = resource.getrusage(resource.RUSAGE_SELF)  # since the fork
                 with os.fdopen(self._file, "wb", closefd=False) as out:
                     out.write(_CPU.pack(usage.ru_utime + usage.ru_stime))
