@@ -6,13 +6,15 @@ Runs, in turn and `--repeat` times, on one cache (a `bench_scan.py` tree, or any
 - `read after`: `Contents.read_all` after that scan (every wheel's record read and decoded
   then: how `show` worked before the records were read during the scan);
 - `scan + records`: `load_cache(read_records=True)`, as `show` calls it now (the wheel
-  records read in the scan's background thread while the workers walk);
+  records read in a child process forked once the workers are done, while this one builds
+  the model, and taken over at its end; before 2026-12-02 in the scan's background thread
+  while the workers walked);
 - `decode after`: `read_all` after that (the joins with the model only).
 
 and prints the medians with the cost of listing every wheel as a share of the scan, next to
 the bar (<= 10 %). Warm page cache; the machine's load is printed too (`os.getloadavg`).
-Also printed: the read-ahead's own CPU time (its thread's, in the scan with the records)
-plus the joins, what the listing costs by itself: on a loaded machine the scans' wall
+Also printed: the read-ahead's own CPU time (its child's, or its thread's, in the scan with
+the records) plus the joins, what the listing costs by itself: on a loaded machine the scans' wall
 times vary by more than the listing costs, this varies much less (on an idle 2-core one
 the scan with the records took about the read-ahead's CPU longer, benchmarks/README.md);
 and CPU seconds (this process and its scan workers).
@@ -45,6 +47,7 @@ import statistics
 import subprocess
 import sys
 import time
+from importlib import import_module
 from typing import Any, TextIO
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -77,6 +80,20 @@ def _once(cache: str, uv_version: str, read_records: bool, paused: bool) -> Run:
             ahead_cpu[0] += time.thread_time() - started
 
     setattr(cache_module, "read_ahead", timed_read_ahead)  # noqa: B010
+    # Since 2026-12-02 `show` reads them in a child forked after the walk: its CPU comes
+    # with its result, plus this process's for taking it over (a checkout without it has
+    # no `ReadAheadChild`).
+    child = getattr(import_module("uvcache_tui.core.contents.ahead"), "ReadAheadChild", None)
+    child_result = getattr(child, "result", None)
+
+    def timed_result(self: Any) -> Any:
+        started = time.thread_time()
+        found = child_result(self)  # type: ignore[misc]
+        ahead_cpu[0] += found.cpu_s + time.thread_time() - started
+        return found
+
+    if child is not None:
+        setattr(child, "result", timed_result)  # noqa: B010
     gc.collect()
     if paused:
         gc.disable()
@@ -89,6 +106,8 @@ def _once(cache: str, uv_version: str, read_records: bool, paused: bool) -> Run:
     finally:
         gc.enable()
         setattr(cache_module, "read_ahead", read_ahead)  # noqa: B010
+        if child is not None:
+            setattr(child, "result", child_result)  # noqa: B010
     wheels = sum(len(p.wheels) for p in contents.packages.values())
     cpu_scan, cpu_after = cpu_scanned - cpu_started, cpu_done - cpu_scanned
     return scanned - started, done - scanned, wheels, cpu_scan, cpu_after, ahead_cpu[0]

@@ -17,7 +17,8 @@ from uvcache_tui.core.buckets import (
 )
 from uvcache_tui.core.cache_dir import CacheDirTag, read_cachedir_tag
 from uvcache_tui.core.contents import Contents, Sources, read_contents
-from uvcache_tui.core.contents.ahead import ReadAhead, read_ahead
+from uvcache_tui.core.contents.ahead import ReadAhead, ReadAheadChild, read_ahead
+from uvcache_tui.core.contents.source_dirs import Listed
 from uvcache_tui.core.lock import LockProbe, probe_lock
 from uvcache_tui.core.model import Sizes
 from uvcache_tui.core.mounts import mount_points_under
@@ -28,6 +29,7 @@ from uvcache_tui.core.packages import (
     collect_packages,
 )
 from uvcache_tui.core.scan import CancelCheck, DirNode, ProgressCallback, ScanResult, scan
+from uvcache_tui.core.scan.parallel import fork_is_safe
 from uvcache_tui.core.scan.tree import add_sizes, file_sizes
 
 
@@ -74,9 +76,9 @@ class CacheModel:
     _package_sizes: dict[str, Sizes] = field(default_factory=dict, repr=False)
     _listings: dict[str, list[str]] = field(default_factory=dict, repr=False)
     """The wheels buckets' listings from `build_model`, until `compute_contents` used them."""
-    _ahead: ReadAhead = field(default_factory=ReadAhead, repr=False)
-    """What the contents read during the scan (`load_cache(read_records=True)`), until
-    `compute_contents` handed it over."""
+    _ahead: ReadAhead | ReadAheadChild = field(default_factory=ReadAhead, repr=False)
+    """What the contents read during or after the scan (`load_cache(read_records=True)`),
+    until `compute_contents` handed it over."""
 
     @property
     def uv_version(self) -> str:
@@ -237,23 +239,25 @@ def _link_buckets(root: str) -> list[str]:
 class _LinkPrefetch:
     """The part of `build_model` that reads the filesystem without needing the scan (the
     archive links and the listings of the wheels/sdists buckets), run in a thread of the
-    parent while the scan's worker processes walk; `build_model` checks it still fits."""
+    parent while the scan's worker processes walk; `build_model` checks it still fits.
+    `read_records`: the records too (`contents.ahead`): in a child forked once the walk is
+    over where this process can fork (`start_later`; the walk keeps every core busy, building
+    the model only one), else in that thread."""
 
     def __init__(self, root: str, read_records: bool = False) -> None:
         self.root = root
         self.read_records = read_records
-        self.ahead = ReadAhead()
+        self.later = read_records and fork_is_safe()
+        self.ahead: ReadAhead | ReadAheadChild = ReadAhead()
         self.done = False
         self.buckets: list[str] = []
         self.links: list[ArchiveLink] = []
         self.unchecked: list[int] = []
         self.listings: dict[str, list[str]] = {}
+        self.sdist_dirs: Listed | None = {} if read_records else None  # for the records
 
     def run(self) -> None:
-        # The sdists buckets' listings too, for the read-ahead (which drops them after).
-        sdist_dirs: dict[str, tuple[list[str], list[str]]] | None = (
-            {} if self.read_records else None
-        )
+        sdist_dirs = self.sdist_dirs
         try:
             self.buckets = _link_buckets(self.root)
             self.links = find_links(
@@ -262,12 +266,20 @@ class _LinkPrefetch:
         except Exception:  # build_model then does it all itself
             return
         self.done = True
-        if self.read_records:
+        if self.read_records and not self.later:
             try:
-                sdists = [b for b in self.buckets if bucket_family(b) == "sdists"]
-                self.ahead = read_ahead(self.root, self.listings, sdists, sdist_dirs)
+                self.ahead = read_ahead(self.root, self.listings, self._sdists(), sdist_dirs)
             except Exception:  # the contents then read them themselves
                 self.ahead = ReadAhead()
+
+    def _sdists(self) -> list[str]:
+        return [b for b in self.buckets if bucket_family(b) == "sdists"]
+
+    def start_later(self, result: ScanResult) -> None:
+        """The records' child, once the scan (and its thread) is over, where it can fork."""
+        if self.later and self.done and fork_is_safe():
+            archives, sdists = result.root.child(ARCHIVE_BUCKET), self._sdists()
+            self.ahead = ReadAheadChild(self.root, self.listings, sdists, self.sdist_dirs, archives)
 
 
 def build_model(result: ScanResult, table: BucketTable) -> CacheModel:
@@ -301,7 +313,7 @@ def _build_model(
                 trees[name] = node
         if archive_node is not None and archive_node.complete:
             archive_ids = archive_node.children or {}
-    ahead: ReadAhead
+    ahead: ReadAhead | ReadAheadChild
     if (
         prefetch is not None
         and prefetch.done
@@ -363,8 +375,8 @@ def load_cache(
 ) -> CacheModel:
     """Scan a cache dir and build its model (the one call the CLI and the TUI make);
     `active`: the cache the user's uv uses now, which may be empty (`check_cache_dir`).
-    `read_records`: read every wheel's record while the workers walk, for a caller that
-    lists every wheel next (`show`); the TUI reads one package's when it is opened.
+    `read_records`: read every wheel's record (`_LinkPrefetch`), for a caller that lists
+    every wheel next (`show`); the TUI reads one package's when it is opened.
     `host_paths`: False for a build's cache (a mount, an image layer; `CacheModel.host_paths`).
 
     The scan runs on several processes (`scan.scan`: forked from the single-threaded CLI,
@@ -372,6 +384,7 @@ def load_cache(
     """
     prefetch = _LinkPrefetch(os.path.abspath(path), read_records)
     result = scan(path, progress, cancelled, workers=workers, background=prefetch.run)
+    prefetch.start_later(result)
     model = _build_model(result, table, prefetch)
     return complete_model(model, active, cancelled, host_paths)
 

@@ -164,8 +164,9 @@ def test_show_decodes_the_records_read_during_the_scan(
     deep_cache: DeepCache, tmp_path: Path
 ) -> None:
     """`load_cache(read_records=True)` (`show`) reads every wheel pointer and sdist source
-    dir while the workers walk: the contents are those, not the files' later state, and
-    equal a read after the scan."""
+    dir before it returns (in a child once the workers are done, or in a thread while they
+    walk): the contents are those, not the files' later state, and equal a read after the
+    scan."""
     cache = copy_cache(deep_cache.cache, tmp_path / "cache")
     table = table_for("0.13.9")
     after = load_cache(str(cache), table, workers=2).compute_contents().read_all()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from uvcache_tui.core.archive_links import ARCHIVE_BUCKET
 from uvcache_tui.core.buckets import bucket_family, bucket_version
-from uvcache_tui.core.contents.ahead import ReadAhead
+from uvcache_tui.core.contents.ahead import ReadAhead, ReadAheadChild
 from uvcache_tui.core.contents.git import GitCheckout, read_checkouts
 from uvcache_tui.core.contents.indexes import IndexPages, read_indexes
 from uvcache_tui.core.contents.interpreters import InterpreterEntry, read_interpreters
@@ -141,8 +141,9 @@ class Sources:
     """The model's `selection_sizes`."""
     listings: dict[str, list[str]]
     """Entry names of wheels-bucket dirs already listed (absolute path -> names)."""
-    ahead: ReadAhead = field(default_factory=ReadAhead)
-    """What was read during the scan (`ahead.read_ahead`), used instead of reading again."""
+    ahead: ReadAhead | ReadAheadChild = field(default_factory=ReadAhead)
+    """What was read during the scan (`ahead.read_ahead`) or is read after it in a child
+    (`ahead.ReadAheadChild`), used instead of reading again."""
     host_paths: bool = True
     """The paths inside the records are this machine's (not a build's: a mount, a layer)."""
 
@@ -203,9 +204,7 @@ def read_contents(sources: Sources) -> Contents:
         in_cache=_in_cache_links(root, (aid for aid, _, is_env in sources.archives if is_env)),
         archives=dict(archive_node.children or {}) if archive_node is not None else {},
         listings=sources.listings,
-        records=sources.ahead.wheel_pointers,
-        sources=sources.ahead.source_dirs,
-        versions=sources.ahead.version_dirs,
     )
+    context.take_ahead(sources.ahead)
     contents._reader = _PackageReader(context, sources.packages)
     return contents

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from uvcache_tui.core.archive_links import ARCHIVE_BUCKET
+from uvcache_tui.core.contents.ahead import MetadataStat, ReadAhead, ReadAheadChild
 from uvcache_tui.core.contents.git import GitCheckout
 from uvcache_tui.core.contents.layout import Origin, index_label
 from uvcache_tui.core.contents.pointers import DirPointers, WheelPointer, decode_dir
@@ -101,6 +102,17 @@ class Context:
     """Relative index package dir of an sdists bucket -> its version dirs, read ahead."""
     wheel_dirs: dict[str, WheelDirFacts] = field(default_factory=dict)
     """Parent of wheels-bucket dirs (`wheels-v8/pypi`) -> what its dirs share."""
+    metadata: dict[str, tuple[str, MetadataStat | None]] = field(default_factory=dict)
+    """Archive id -> its `METADATA`'s stat by dist-info name, read ahead (`ReadAhead`)."""
+
+    def take_ahead(self, ahead: ReadAhead | ReadAheadChild) -> None:
+        """Use what was read ahead (waiting for the child that reads it, if it still does)."""
+        if isinstance(ahead, ReadAheadChild):
+            ahead = ahead.result()
+        self.records = ahead.wheel_pointers
+        self.sources = ahead.source_dirs
+        self.versions = ahead.version_dirs
+        self.metadata = ahead.metadata
 
     def path(self, *relative: str) -> str:
         """An absolute path from parts relative to the root (no `os.path.join`: it is the
@@ -129,13 +141,20 @@ def _listing(path: str) -> list[str]:
 
 def _metadata_links(ctx: Context, archive_id: str, label: str) -> int | None:
     """Links to the archive's `METADATA` outside the cache (and outside cached environments)."""
-    metadata = ctx.path(ARCHIVE_BUCKET, archive_id, f"{label}.dist-info", "METADATA")
-    try:
-        st = os.lstat(metadata)
-    except OSError:
+    ahead = ctx.metadata.get(archive_id)
+    if ahead is not None and ahead[0] == label:
+        stat = ahead[1]
+    else:
+        metadata = ctx.path(ARCHIVE_BUCKET, archive_id, f"{label}.dist-info", "METADATA")
+        try:
+            st = os.lstat(metadata)
+        except OSError:
+            return None
+        stat = st.st_dev, st.st_ino, st.st_nlink
+    if stat is None:
         return None
-    inside = ctx.in_cache.get((st.st_dev, st.st_ino), 0) if ctx.in_cache else 0
-    return max(0, st.st_nlink - 1 - inside)
+    inside = ctx.in_cache.get(stat[:2], 0) if ctx.in_cache else 0
+    return max(0, stat[2] - 1 - inside)
 
 
 def wheel_of(
