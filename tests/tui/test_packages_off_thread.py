@@ -145,3 +145,53 @@ def test_the_packages_are_sorted_off_the_ui_thread_and_once_an_order(
             assert packages.visible_names() == ["alpha", "beta", "gamma"]
 
     run(body)
+
+
+def test_a_scans_package_figures_come_with_its_model(shared_env: UvEnv, monkeypatch: Any) -> None:
+    """The scan's worker computes the Packages figures before it hands the model over: at
+    the model's arrival no figures' worker shares the GIL with the UI thread. A model that
+    comes without them (an action's rescan, a BuildKit mount) still gets them from one."""
+    from textual.worker import get_current_worker
+
+    from uvcache_tui.tui.screens.main import SCAN_GROUP_PREFIX
+    from uvcache_tui.tui.widgets import package_figures, packages_table
+
+    groups: list[str] = []
+    original = package_figures.package_figures
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        groups.append(get_current_worker().group)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(package_figures, "package_figures", recording)
+    monkeypatch.setattr(packages_table, "package_figures", recording)
+
+    async def body() -> None:
+        app = make_app(shared_env)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = main_screen(pilot)
+            packages = screen.packages_view
+            await pilot.press("2")
+            await settle(pilot)
+            assert sorted(packages.visible_names()) == ["alpha", "beta", "gamma"]
+            scans = [g for g in groups if g.startswith(SCAN_GROUP_PREFIX)]
+            assert scans and scans == groups, groups
+            first = packages.model
+            await pilot.press("r")
+            await settle(pilot)
+            assert packages.model is not first
+            assert sorted(packages.visible_names()) == ["alpha", "beta", "gamma"]
+            assert all(g.startswith(SCAN_GROUP_PREFIX) for g in groups), groups
+            assert len(groups) == len(scans) + 1
+            groups.clear()
+            # A model without figures (as an action's rescan hands over): a worker's.
+            state = screen.selected_state
+            assert state is not None and state.model is not None
+            state.figures = None
+            screen.cache_view.show_model(first, state.location)
+            await settle(pilot)
+            assert groups == ["package-figures"]
+            assert sorted(packages.visible_names()) == ["alpha", "beta", "gamma"]
+
+    run(body)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # types only: the first frame does not wait for these modules
     from uvcache_tui.core.locate import Discovery
     from uvcache_tui.core.location import OpenedLocation
     from uvcache_tui.core.snapshot import SnapshotLoad
+    from uvcache_tui.tui.widgets.package_figures import PackageFigures
 
 
 @dataclass
@@ -58,6 +59,9 @@ class ScanFinished(Message):
     path: str
     scan_id: int
     outcome: OpenedLocation
+    figures: PackageFigures | None = None
+    """The Packages tab's figures of the outcome's model, computed in the scan's worker:
+    the model's arrival then has no figures' worker sharing the GIL with the UI thread."""
 
 
 @dataclass

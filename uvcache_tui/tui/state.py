@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # types only: the first frame does not wait for these modules
     from uvcache_tui.core.location import OpenedLocation
     from uvcache_tui.core.scan import ScanResult
     from uvcache_tui.core.snapshot import SnapshotLoad
+    from uvcache_tui.tui.widgets.package_figures import PackageFigures
 
 
 @dataclass
@@ -31,6 +32,8 @@ class LocationState:
     snapshot: SnapshotLoad | None = None
     """The last launch's figures, shown until the first scan of this run finishes; never
     planned from (actions need `model`)."""
+    figures: PackageFigures | None = None
+    """The Packages tab's figures of `model`, when its scan's worker computed them."""
 
     @property
     def sizes(self) -> Sizes | None:
@@ -40,8 +43,10 @@ class LocationState:
     def busy(self) -> bool:
         return self.status is LocationStatus.SCANNING
 
-    def apply(self, outcome: OpenedLocation) -> None:
-        """Take a finished scan's outcome: it replaces whatever an earlier scan found."""
+    def apply(self, outcome: OpenedLocation, figures: PackageFigures | None = None) -> None:
+        """Take a finished scan's outcome (and its model's Packages figures, if computed):
+        it replaces whatever an earlier scan found."""
+        self.figures = figures if figures is not None and figures.model is outcome.model else None
         self.status = outcome.status
         self.error = outcome.error
         self.progress = None

@@ -35,6 +35,7 @@ from uvcache_tui.core.locate import Discovery, discover
 from uvcache_tui.core.location import LocationStatus, OpenedLocation, open_location
 from uvcache_tui.core.model import Location, ScanProgress
 from uvcache_tui.core.snapshot import SnapshotLoad, identity_of
+from uvcache_tui.core.sorting import DEFAULT_ORDER, SortOrder
 from uvcache_tui.tui import heap
 from uvcache_tui.tui.buildkit.tree import BuildkitLocationsTree
 from uvcache_tui.tui.config import READ_ONLY_KEYS, READ_ONLY_NOTICE, AppConfig
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
     from uvcache_tui.core.cache import CacheModel
     from uvcache_tui.core.predict import ActionKind
     from uvcache_tui.tui.widgets.cache_view import CacheView
+    from uvcache_tui.tui.widgets.package_figures import PackageFigures
     from uvcache_tui.tui.widgets.packages_table import PackagesView
 
 SCAN_GROUP_PREFIX = "scan:"
@@ -287,8 +289,9 @@ class MainScreen(Screen[None]):
         self.locations_tree.refresh_location(state)
         if path == self.selected_path:
             self.refresh_detail()
+        order = self.packages_order()
         worker = self.run_worker(
-            partial(self._scan_worker, state.location, self.bucket_table, state.scan_id),
+            partial(self._scan_worker, state.location, self.bucket_table, state.scan_id, order),
             name=f"scan {path}",
             group=f"{SCAN_GROUP_PREFIX}{path}",
             description=f"scanning {path}",
@@ -347,7 +350,7 @@ class MainScreen(Screen[None]):
             self.call_later(switcher.mount_views, view)
             shown = False
         if shown and state.model is not None:
-            self.cache_view.show_model(state.model, state.location)
+            self.cache_view.show_model(state.model, state.location, state.figures)
             switcher.current = CACHE_VIEW
             if not self.sidebar_shown and self.focused is None:
                 self.focus_detail()
@@ -393,7 +396,18 @@ class MainScreen(Screen[None]):
         if identity is not None and self.config.snapshot_dir is not None:
             keep_snapshot(self.config.snapshot_dir, model, identity)
 
-    def _scan_worker(self, location: Location, table: BucketTable, scan_id: int) -> None:
+    def packages_order(self) -> SortOrder:
+        """The Packages table's order (the default until the cache view is mounted)."""
+        view = self.shown_cache_view()
+        if view is None or "packages" not in view.built_tabs():
+            return DEFAULT_ORDER
+        return view.packages_view.table.order
+
+    def _scan_worker(
+        self, location: Location, table: BucketTable, scan_id: int, order: SortOrder
+    ) -> None:
+        """Scan, keep the snapshot, and compute the Packages figures in `order` (here: at the
+        model's arrival no figures' worker shares the GIL with the UI thread)."""
         worker = get_current_worker()
         directory = self.config.snapshot_dir
         # Taken before the walk: a change during it makes the snapshot "changed since".
@@ -408,7 +422,12 @@ class MainScreen(Screen[None]):
         outcome = open_location(location, table, progress, cancelled=lambda: worker.is_cancelled)
         if directory and identity and outcome.model and outcome.status is LocationStatus.DONE:
             keep_snapshot(directory, outcome.model, identity)
-        self.post_message(ScanFinished(location.path, scan_id, outcome))
+        figures = None
+        if outcome.model is not None and not worker.is_cancelled:
+            from uvcache_tui.tui.widgets.package_figures import package_figures
+
+            figures = package_figures(outcome.model, order)
+        self.post_message(ScanFinished(location.path, scan_id, outcome, figures))
 
     # -- message handlers (UI thread) -------------------------------------------------------
 
@@ -500,9 +519,15 @@ class MainScreen(Screen[None]):
             # Shown at once; another location's views come with the others after the first
             # frame (mounting them here imported their modules on the UI thread at launch).
             await self.detail.mount_views(CACHE_VIEW, DATA_VIEW)
-        self._finish(message.path, message.scan_id, message.outcome)
+        self._finish(message.path, message.scan_id, message.outcome, message.figures)
 
-    def _finish(self, path: str, scan_id: int, outcome: OpenedLocation) -> None:
+    def _finish(
+        self,
+        path: str,
+        scan_id: int,
+        outcome: OpenedLocation,
+        figures: PackageFigures | None = None,
+    ) -> None:
         state = self.states.get(path)
         if state is None:
             heap.done(SCAN_GROUP_PREFIX + path)  # a location no longer listed
@@ -510,7 +535,7 @@ class MainScreen(Screen[None]):
         if state.scan_id != scan_id:
             return  # superseded by a newer scan (which holds full collections now)
         replaces = state.model is not None or state.result is not None
-        state.apply(outcome)
+        state.apply(outcome, figures)
         self.locations_tree.refresh_location(state)
         if path == self.selected_path:
             self.refresh_detail()

@@ -27,6 +27,7 @@ from uvcache_tui.tui.widgets.cache_tabs import FOCUS_TARGETS, TAB_TITLES, TABS
 from uvcache_tui.tui.widgets.files_view import FilesView
 from uvcache_tui.tui.widgets.info_view import InfoView
 from uvcache_tui.tui.widgets.interpreters_view import InterpretersView
+from uvcache_tui.tui.widgets.package_figures import PackageFigures
 from uvcache_tui.tui.widgets.packages_table import PackagesView
 
 
@@ -189,6 +190,7 @@ class CacheView(Vertical):
         super().__init__(id=id)
         self._model: CacheModel | None = None
         self._location: Location | None = None
+        self._figures: PackageFigures | None = None
         self._built: dict[str, CacheModel | None] = {TABS[0]: None}
         """Tab -> the model its view shows (None: not filled yet), for the tabs built."""
         self._building: set[str] = set()
@@ -260,13 +262,17 @@ class CacheView(Vertical):
         """The packages marked in the Packages tab (none while it is not built)."""
         return self.packages_view.marked_packages if "packages" in self._built else set()
 
-    def show_model(self, model: CacheModel, location: Location | None) -> None:
-        """Fill every part built; tables are rebuilt only when the model itself changed."""
+    def show_model(
+        self, model: CacheModel, location: Location | None, figures: PackageFigures | None = None
+    ) -> None:
+        """Fill every part built; tables are rebuilt only when the model itself changed.
+        `figures`: the model's Packages figures, if computed already (by its scan)."""
         self.query_one(CacheHeader).show_model(model, location)
         if model is self._model:
             return
         self._model = model
         self._location = location
+        self._figures = figures
         self.query_one(BucketBar).set_buckets(model.buckets)
         now = {self.tabs.active, "packages"}
         for tab in self._built:
@@ -295,7 +301,7 @@ class CacheView(Vertical):
         if tab == "buckets":
             self.query_one(BucketsTable).show_model(model)
         elif tab == "packages":
-            self.packages_view.show_model(model)
+            self.packages_view.show_model(model, self._figures)
         elif tab == "files":
             labels = ArchiveFolderLabels(model.archives, model.packages)
             self.files_view.show_scan(model.scan, labels)

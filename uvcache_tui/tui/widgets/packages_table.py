@@ -171,14 +171,17 @@ class PackagesView(Vertical):
         table is still filling."""
         return list(self._shown)
 
-    def show_model(self, model: CacheModel) -> None:
+    def show_model(self, model: CacheModel, figures: PackageFigures | None = None) -> None:
         """Show a scan's packages. A rescan keeps the marks of packages still there;
-        another cache starts unmarked, so an action never applies marks to the wrong cache."""
+        another cache starts unmarked, so an action never applies marks to the wrong cache.
+        `figures`: the model's, if computed already (by its scan); else a worker does."""
         same_cache = self._model is not None and self._model.path == model.path
         self._model = model
         if self._figures is not None and self._figures.model is not model:
             self._figures = None
             self._ordered = {}
+        if figures is not None and figures.model is model and self._figures is None:
+            self._take_figures(figures)
         names = {p.name for p in model.packages} if same_cache else set()
         if self.marked_packages - names:
             self.marked_packages &= names
@@ -206,9 +209,12 @@ class PackagesView(Vertical):
     def _figures_ready(self, figures: PackageFigures) -> None:
         if figures.model is not self._model:
             return  # a newer model's figures are being computed
+        self._take_figures(figures)
+        self._fill(keep_cursor=False)
+
+    def _take_figures(self, figures: PackageFigures) -> None:
         self._figures = figures
         self._ordered = {figures.order: figures.ordered}
-        self._fill(keep_cursor=False)
 
     def open_filter(self) -> None:
         self.add_class("filtering")
