@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from textual.widgets import Static
 
 from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
 from tests.uvcache_factory import UvEnv
+
+T = TypeVar("T")
+
+
+def record_calls(
+    monkeypatch: Any, module: Any, name: str, note: Callable[[], T], *more: Any
+) -> list[T]:
+    """`module.name` (and the same name in `more` modules that imported it) replaced by a
+    wrapper that appends `note()` for each call: which thread or worker did the work."""
+    noted: list[T] = []
+    original = getattr(module, name)
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        noted.append(note())
+        return original(*args, **kwargs)
+
+    for target in (module, *more):
+        monkeypatch.setattr(target, name, recording)
+    return noted
 
 
 def test_marks_and_filter_do_not_walk_on_the_ui_thread(shared_env: UvEnv) -> None:
@@ -49,14 +69,7 @@ def test_a_models_package_figures_are_computed_off_the_ui_thread(
     worker: the model's arrival does not compute them on the UI thread."""
     from uvcache_tui.tui.widgets import package_figures
 
-    threads: list[int] = []
-    original = package_figures.versions_text
-
-    def recording(versions: set[str]) -> str:
-        threads.append(threading.get_ident())
-        return original(versions)
-
-    monkeypatch.setattr(package_figures, "versions_text", recording)
+    threads = record_calls(monkeypatch, package_figures, "versions_text", threading.get_ident)
 
     async def body() -> None:
         app = make_app(shared_env)
@@ -109,14 +122,7 @@ def test_the_packages_are_sorted_off_the_ui_thread_and_once_an_order(
     from uvcache_tui.core.sorting import SortKey
     from uvcache_tui.tui.widgets import package_figures
 
-    threads: list[int] = []
-    original = package_figures.sort_rows
-
-    def recording(*args: Any, **kwargs: Any) -> Any:
-        threads.append(threading.get_ident())
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(package_figures, "sort_rows", recording)
+    threads = record_calls(monkeypatch, package_figures, "sort_rows", threading.get_ident)
 
     async def body() -> None:
         app = make_app(shared_env)
@@ -156,15 +162,13 @@ def test_a_scans_package_figures_come_with_its_model(shared_env: UvEnv, monkeypa
     from uvcache_tui.tui.screens.main import SCAN_GROUP_PREFIX
     from uvcache_tui.tui.widgets import package_figures, packages_table
 
-    groups: list[str] = []
-    original = package_figures.package_figures
-
-    def recording(*args: Any, **kwargs: Any) -> Any:
-        groups.append(get_current_worker().group)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(package_figures, "package_figures", recording)
-    monkeypatch.setattr(packages_table, "package_figures", recording)
+    groups = record_calls(
+        monkeypatch,
+        package_figures,
+        "package_figures",
+        lambda: get_current_worker().group,
+        packages_table,
+    )
 
     async def body() -> None:
         app = make_app(shared_env)
