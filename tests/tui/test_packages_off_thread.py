@@ -199,3 +199,44 @@ def test_a_scans_package_figures_come_with_its_model(shared_env: UvEnv, monkeypa
             assert sorted(packages.visible_names()) == ["alpha", "beta", "gamma"]
 
     run(body)
+
+
+def test_figures_that_fail_in_the_scan_leave_the_scan_done(
+    shared_env: UvEnv, monkeypatch: Any
+) -> None:
+    """If the figures fail in the scan's worker, the scan still ends done and the Packages
+    view's own worker computes them (where a failure is shown, not the scan's)."""
+    from textual.worker import get_current_worker
+
+    from uvcache_tui.core.location import LocationStatus
+    from uvcache_tui.tui.screens.main import SCAN_GROUP_PREFIX
+    from uvcache_tui.tui.widgets import package_figures, packages_table
+
+    original = package_figures.package_figures
+    groups: list[str] = []
+
+    def failing_in_scans(*args: Any, **kwargs: Any) -> Any:
+        group = get_current_worker().group
+        groups.append(group)
+        if group.startswith(SCAN_GROUP_PREFIX):
+            raise RuntimeError("figures failed")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(package_figures, "package_figures", failing_in_scans)
+    monkeypatch.setattr(packages_table, "package_figures", failing_in_scans)
+
+    async def body() -> None:
+        app = make_app(shared_env)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = main_screen(pilot)
+            await pilot.press("2")
+            await settle(pilot)
+            state = screen.selected_state
+            assert state is not None and state.status is LocationStatus.DONE
+            assert state.figures is None
+            assert sorted(screen.packages_view.visible_names()) == ["alpha", "beta", "gamma"]
+            assert "package-figures" in groups
+            assert any(g.startswith(SCAN_GROUP_PREFIX) for g in groups)
+
+    run(body)

@@ -424,9 +424,9 @@ class MainScreen(Screen[None]):
             keep_snapshot(directory, outcome.model, identity)
         figures = None
         if outcome.model is not None and not worker.is_cancelled:
-            from uvcache_tui.tui.widgets.package_figures import package_figures
+            from uvcache_tui.tui.widgets.package_figures import figures_if_possible
 
-            figures = package_figures(outcome.model, order)
+            figures = figures_if_possible(outcome.model, order)
         self.post_message(ScanFinished(location.path, scan_id, outcome, figures))
 
     # -- message handlers (UI thread) -------------------------------------------------------

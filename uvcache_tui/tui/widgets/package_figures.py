@@ -77,3 +77,13 @@ def package_figures(model: CacheModel, order: SortOrder) -> PackageFigures:
         order=order,
         ordered=sorted_packages(packages, sizes, order),
     )
+
+
+def figures_if_possible(model: CacheModel, order: SortOrder) -> PackageFigures | None:
+    """`package_figures` for a scan's worker to hand over with the model; None if they
+    failed: the Packages view's own worker then computes them and shows the error (the
+    scan itself did not fail)."""
+    try:
+        return package_figures(model, order)
+    except Exception:
+        return None
