@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -264,14 +265,20 @@ def _owner_of(referrer: str, owners: dict[str, PackageEntry]) -> PackageEntry | 
     return None
 
 
+def dist_info_label(child_names: Iterable[str]) -> str | None:
+    """`name-version` of an archive's first `.dist-info` dir; None without one."""
+    for name in child_names:
+        if name.endswith(".dist-info"):
+            return name[: -len(".dist-info")]
+    return None
+
+
 def archive_label(archive_path: str, child_names: list[str]) -> tuple[str, bool]:
     """What an archive holds: `name-version` from its dist-info, or a cached environment."""
     if os.path.exists(os.path.join(archive_path, "pyvenv.cfg")):
         return "environment", True
-    for name in child_names:
-        if name.endswith(".dist-info"):
-            return name[: -len(".dist-info")], False
-    return os.path.basename(archive_path), False
+    label = dist_info_label(child_names)
+    return (os.path.basename(archive_path) if label is None else label), False
 
 
 def archive_labels(
@@ -295,12 +302,8 @@ def archive_labels(
             if access(archive_id + suffix, exists, dir_fd=fd):
                 labels.append(("environment", True))
                 continue
-            for name in child_names:
-                if name.endswith(".dist-info"):
-                    labels.append((name[: -len(".dist-info")], False))
-                    break
-            else:
-                labels.append((archive_id, False))
+            label = dist_info_label(child_names)
+            labels.append((archive_id if label is None else label, False))
     finally:
         os.close(fd)
     return labels

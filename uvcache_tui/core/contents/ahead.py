@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from uvcache_tui.core.archive_links import ARCHIVE_BUCKET
 from uvcache_tui.core.contents.pointers import DirPointers, prefetch_wheel_records
 from uvcache_tui.core.contents.source_dirs import Listed, SourceDirReading, prefetch_source_dirs
+from uvcache_tui.core.packages import dist_info_label
 
 if TYPE_CHECKING:
     from uvcache_tui.core.scan import DirNode
@@ -148,16 +149,15 @@ def metadata_stats(root: str, archives: DirNode) -> dict[str, tuple[str, Metadat
     for archive in archives.iter_children():
         if archive.sub_reclaim == archive.sub_alloc:
             continue  # every link of every file inside: none outside
-        for child in archive.iter_children():
-            name = child.name
-            if name.endswith(".dist-info"):
-                try:
-                    st = lstat(f"{prefix}{archive.name}/{name}/METADATA")
-                except OSError:
-                    found[archive.name] = (name[:-10], None)
-                else:
-                    found[archive.name] = (name[:-10], (st.st_dev, st.st_ino, st.st_nlink))
-                break
+        label = dist_info_label(child.name for child in archive.iter_children())
+        if label is None:
+            continue
+        try:
+            st = lstat(f"{prefix}{archive.name}/{label}.dist-info/METADATA")
+        except OSError:
+            found[archive.name] = (label, None)
+        else:
+            found[archive.name] = (label, (st.st_dev, st.st_ino, st.st_nlink))
     return found
 
 
