@@ -61,22 +61,27 @@ def test_a_child_that_fails_leaves_the_records_to_the_joins(
     assert during.undecoded == after.undecoded
 
 
-def test_show_reads_the_records_in_a_child(
-    deep_cache: DeepCache, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """From a single-threaded process (the CLI), with the walk on worker processes, the
-    records are read in the child, and its result is taken over before `load_cache`
-    returns (nothing of it is read later)."""
+@pytest.fixture
+def taken(monkeypatch: pytest.MonkeyPatch) -> list[ReadAhead]:
+    """Every result taken over from a records child (skips where this process cannot fork:
+    the records are then read in a thread)."""
     if threading.active_count() != 1:
         pytest.skip("threads run in this test process: no fork, the records read in a thread")
-    taken: list[ReadAhead] = []
+    results: list[ReadAhead] = []
     result = ReadAheadChild.result
 
     def recorded(self: ReadAheadChild) -> ReadAhead:
-        taken.append(result(self))
-        return taken[-1]
+        results.append(result(self))
+        return results[-1]
 
     monkeypatch.setattr(ReadAheadChild, "result", recorded)
+    return results
+
+
+def test_show_reads_the_records_in_a_child(deep_cache: DeepCache, taken: list[ReadAhead]) -> None:
+    """From a single-threaded process (the CLI), with the walk on worker processes, the
+    records are read in the child, and its result is taken over before `load_cache`
+    returns (nothing of it is read later)."""
     model = load_cache(str(deep_cache.cache), table_for("0.13.9"), workers=2, read_records=True)
     assert len(taken) == 1 and taken[0].wheel_pointers
     assert model.contents is not None
@@ -85,20 +90,10 @@ def test_show_reads_the_records_in_a_child(
 
 
 def test_the_child_stats_the_metadata_of_wheels_linked_outside(
-    rich_cache: RichCache, monkeypatch: pytest.MonkeyPatch
+    rich_cache: RichCache, taken: list[ReadAhead]
 ) -> None:
     """With a venv installed by hardlink, the `METADATA` links of its wheels are counted
     from the child's `lstat` (taken before `load_cache` returns), not stat'ed in the joins."""
-    if threading.active_count() != 1:
-        pytest.skip("threads run in this test process: no fork, the records read in a thread")
-    taken: list[ReadAhead] = []
-    result = ReadAheadChild.result
-
-    def recorded(self: ReadAheadChild) -> ReadAhead:
-        taken.append(result(self))
-        return taken[-1]
-
-    monkeypatch.setattr(ReadAheadChild, "result", recorded)
     cache = rich_cache.cache
     model = load_cache(str(cache), table_for("0.13.9"), workers=2, read_records=True)
     [found] = taken
