@@ -202,10 +202,9 @@ class FakeEndpoint:
     @staticmethod
     def _answer(conn: socket.socket) -> None:
         body = b"hello world, this is not an engine"
-        answer = (
+        head = (
             b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
             + f"Content-Length: {len(body)}\r\n\r\n".encode()
-            + body
         )
         pending = b""
         try:
@@ -214,12 +213,20 @@ class FakeEndpoint:
             while chunk := conn.recv(65536):
                 pending += chunk
                 while b"\r\n\r\n" in pending:
-                    _request, pending = pending.split(b"\r\n\r\n", 1)
-                    conn.sendall(answer)
+                    request, pending = pending.split(b"\r\n\r\n", 1)
+                    conn.sendall(FakeEndpoint.answer_to(request, head, body))
         except OSError:
             pass
         finally:
             conn.close()
+
+    @staticmethod
+    def answer_to(request: bytes, head: bytes, body: bytes) -> bytes:
+        """The answer to one request. An answer to HEAD has no body (RFC 9110 §9.3.2): the
+        docker CLI pings with HEAD, and a body sent there stays on the keep-alive connection,
+        where the client reads the next answer's status line from it ("malformed HTTP status
+        code") instead of meeting the body that is not JSON."""
+        return head if request.startswith(b"HEAD ") else head + body
 
     def close(self) -> None:
         """Stop every thread: a thread left behind makes later tests see a threaded process
