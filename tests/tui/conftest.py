@@ -12,7 +12,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +25,7 @@ from tests.uvcache_factory import STABLE_PYTHON, UvEnv, make_sdist, make_wheel, 
 from uvcache_tui.core.uvbin import UvBinary
 from uvcache_tui.tui.app import UvCacheApp
 from uvcache_tui.tui.screens.main import MainScreen
+from uvcache_tui.tui.widgets.packages_table import PackagesView
 
 SIZE = (120, 40)
 T = TypeVar("T")
@@ -105,6 +106,28 @@ def make_app(env: UvEnv, **kwargs: Any) -> UvCacheApp:
     extra = kwargs.pop("uv_env", {})
     kwargs.setdefault("docker_env", NO_DOCKER)
     return UvCacheApp(uv=uv_for(env, **extra), **kwargs)
+
+
+@contextlib.asynccontextmanager
+async def settled_app(
+    env: UvEnv, size: tuple[int, int] = SIZE, **kwargs: Any
+) -> AsyncIterator[tuple[Pilot[Any], MainScreen]]:
+    """An app on `env` (`make_app`'s arguments) with every scan done: where most tests start."""
+    app = make_app(env, **kwargs)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        yield pilot, main_screen(pilot)
+
+
+async def show_packages(pilot: Pilot[Any], *, wait: bool = True) -> PackagesView:
+    """The Packages tab shown (key 2); `wait`: with its figures and rows in, else one pause
+    (what a user sees at once)."""
+    await pilot.press("2")
+    if wait:
+        await settle(pilot)
+    else:
+        await pilot.pause()
+    return main_screen(pilot).packages_view
 
 
 RANDOM_CHARS = 8

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual._compositor import CompositorUpdate
 from textual.app import App, ComposeResult
 
-from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
+from tests.tui.conftest import SIZE, main_screen, make_app, run, settle, settled_app
 from tests.tui.test_app import wait_until
 from tests.tui.test_reopen import first_launch
 from tests.uvcache_factory import UvEnv
@@ -208,10 +208,7 @@ def test_the_packages_filter_opens_on_a_tab_not_built_yet(shared_env: UvEnv) -> 
 
 def test_the_footer_recomposes_once_for_changes_that_come_together(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(shared_env) as (pilot, screen):
             footer = screen.query_one(KeysFooter)
             recomposed: list[int] = []
             recompose = footer.recompose
@@ -251,10 +248,7 @@ def test_footer_keys_mount_without_restyling_themselves(
     monkeypatch.setattr(FooterKey, "update_node_styles", recording)
 
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(shared_env) as (pilot, screen):
             footer = screen.query_one(KeysFooter)
             for compact in (False, True, False):
                 footer.compact = compact

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
+from tests.tui.conftest import run, settled_app
 from tests.uvcache_factory import UvEnv
 from uvcache_tui.tui.screens.confirm_quit import ConfirmQuitScreen
 
 
 def test_vi_keys_move_the_focused_list(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(shared_env) as (pilot, screen):
+            app = pilot.app
             await pilot.press("2")
             await pilot.pause()
             table = screen.packages_view.table
@@ -40,9 +38,8 @@ def test_vi_keys_move_the_focused_list(shared_env: UvEnv) -> None:
 
 def test_q_quits_at_once_when_nothing_runs(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(shared_env) as (pilot, _screen):
+            app = pilot.app
             await pilot.press("q")
             await pilot.pause()
             assert not app.is_running
@@ -52,9 +49,8 @@ def test_q_quits_at_once_when_nothing_runs(shared_env: UvEnv) -> None:
 
 def test_q_asks_while_uv_runs(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(shared_env) as (pilot, _screen):
+            app = pilot.app
             app.uv_is_running = lambda: True  # type: ignore[method-assign]
             await pilot.press("q")
             await pilot.pause()

@@ -9,7 +9,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from tests.tui.conftest import main_screen, make_app, run, settle
+from tests.tui.conftest import run, settle, settled_app
 from tests.uvcache_factory import UvEnv
 from uvcache_tui.tui.screens.main import MainScreen
 from uvcache_tui.tui.widgets.bucket_bar import BucketBar
@@ -64,10 +64,8 @@ async def resize(pilot: Pilot[Any], size: tuple[int, int]) -> None:
 
 def test_narrow_terminal_keeps_the_sizes_help_and_quit(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=NARROW) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(shared_env, size=NARROW) as (pilot, screen):
+            app = pilot.app
             assert screen.narrow and not screen.locations_tree.display
             # The focus is on the pane shown, never on the hidden sidebar.
             buckets = screen.query_one("#buckets-table", DataTable)
@@ -101,10 +99,8 @@ def test_narrow_terminal_keeps_the_sizes_help_and_quit(shared_env: UvEnv) -> Non
 
 def test_sidebar_toggle(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=NARROW) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(shared_env, size=NARROW) as (pilot, screen):
+            app = pilot.app
             tree = screen.locations_tree
             assert not tree.display
             await pilot.press("L")
@@ -139,10 +135,8 @@ def test_sidebar_toggle(shared_env: UvEnv) -> None:
 
 def test_resize_both_ways(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=WIDE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(shared_env, size=WIDE) as (pilot, screen):
+            app = pilot.app
             header = screen.query_one(CacheHeader)
             assert not screen.narrow and screen.locations_tree.display
             assert header.region.height >= 2
@@ -171,10 +165,8 @@ def test_resize_both_ways(shared_env: UvEnv) -> None:
 
 def test_slash_filters_the_list_in_focus(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=WIDE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(shared_env, size=WIDE) as (pilot, screen):
+            app = pilot.app
             await pilot.press("3")
             await settle(pilot)
             files = screen.cache_view.query_one(FilesView)

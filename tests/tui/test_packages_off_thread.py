@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from textual.widgets import Static
 
-from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
+from tests.tui.conftest import run, settle, settled_app, show_packages
 from tests.uvcache_factory import UvEnv
 
 T = TypeVar("T")
@@ -33,10 +33,8 @@ def record_calls(
 
 def test_marks_and_filter_do_not_walk_on_the_ui_thread(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            packages = main_screen(pilot).packages_view
+        async with settled_app(shared_env) as (pilot, screen):
+            packages = screen.packages_view
             model = packages.model
             assert model is not None
             ui_thread = threading.get_ident()
@@ -48,8 +46,7 @@ def test_marks_and_filter_do_not_walk_on_the_ui_thread(shared_env: UvEnv) -> Non
                 return original(nodes)
 
             model.scan.selection_sizes = recording  # type: ignore[method-assign]
-            await pilot.press("2")
-            await pilot.pause()
+            await show_packages(pilot, wait=False)
             await pilot.press("space", "down", "space")
             await pilot.press("slash", "a", "l", "escape")
             await settle(pilot)
@@ -72,13 +69,9 @@ def test_a_models_package_figures_are_computed_off_the_ui_thread(
     threads = record_calls(monkeypatch, package_figures, "versions_text", threading.get_ident)
 
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(shared_env) as (pilot, _screen):
             ui_thread = threading.get_ident()
-            packages = main_screen(pilot).packages_view
-            await pilot.press("2")
-            await pilot.pause()
+            packages = await show_packages(pilot, wait=False)
             assert sorted(packages.visible_names()) == ["alpha", "beta", "gamma"]
             assert threads, "the versions were never shown"
             assert ui_thread not in threads
@@ -100,14 +93,11 @@ def test_workers_given_the_model_never_write_it_out(shared_env: UvEnv, monkeypat
     monkeypatch.setattr(CacheModel, "__repr__", recording)
 
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            await pilot.press("2")
-            await pilot.pause()
+        async with settled_app(shared_env) as (pilot, _screen):
+            packages = await show_packages(pilot, wait=False)
             await pilot.press("space")
             await settle(pilot)
-            assert main_screen(pilot).packages_view.marked_packages
+            assert packages.marked_packages
 
     run(body)
     assert not written
@@ -125,13 +115,9 @@ def test_the_packages_are_sorted_off_the_ui_thread_and_once_an_order(
     threads = record_calls(monkeypatch, package_figures, "sort_rows", threading.get_ident)
 
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(shared_env) as (pilot, _screen):
             ui_thread = threading.get_ident()
-            packages = main_screen(pilot).packages_view
-            await pilot.press("2")
-            await pilot.pause()
+            packages = await show_packages(pilot, wait=False)
             by_size = packages.visible_names()
             assert sorted(by_size) == ["alpha", "beta", "gamma"]
             await pilot.resize_terminal(100, 40)  # a Refit: the table fills again
@@ -171,13 +157,8 @@ def test_a_scans_package_figures_come_with_its_model(shared_env: UvEnv, monkeypa
     )
 
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
-            packages = screen.packages_view
-            await pilot.press("2")
-            await settle(pilot)
+        async with settled_app(shared_env) as (pilot, screen):
+            packages = await show_packages(pilot)
             assert sorted(packages.visible_names()) == ["alpha", "beta", "gamma"]
             scans = [g for g in groups if g.startswith(SCAN_GROUP_PREFIX)]
             assert scans and scans == groups, groups
@@ -226,16 +207,12 @@ def test_figures_that_fail_in_the_scan_leave_the_scan_done(
     monkeypatch.setattr(packages_table, "package_figures", failing_in_scans)
 
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
-            await pilot.press("2")
-            await settle(pilot)
+        async with settled_app(shared_env) as (pilot, screen):
+            packages = await show_packages(pilot)
             state = screen.selected_state
             assert state is not None and state.status is LocationStatus.DONE
             assert state.figures is None
-            assert sorted(screen.packages_view.visible_names()) == ["alpha", "beta", "gamma"]
+            assert sorted(packages.visible_names()) == ["alpha", "beta", "gamma"]
             assert "package-figures" in groups
             assert any(g.startswith(SCAN_GROUP_PREFIX) for g in groups)
 

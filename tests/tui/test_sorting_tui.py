@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
+from tests.tui.conftest import main_screen, run, settle, settled_app
 from tests.uvcache_factory import UvEnv
 from uvcache_tui.core.dir_listing import FILES_KEY
 from uvcache_tui.tui.commands import binding_commands
@@ -43,10 +43,7 @@ async def click_header(pilot: Pilot[Any], table: DataTable[Any], key: str) -> No
 
 def test_buckets_sort_by_key_and_header_click(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(shared_env) as (pilot, screen):
             table = screen.cache_view.query_one("#buckets-table", DataTable)
             model = screen.cache_view.model
             assert model is not None
@@ -91,10 +88,7 @@ def test_buckets_sort_by_key_and_header_click(shared_env: UvEnv) -> None:
 
 def test_packages_sort_and_open_at_the_top_after_a_new_model(fresh_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(fresh_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(fresh_env) as (pilot, screen):
             packages = screen.packages_view
             table = packages.table
             model = packages.model
@@ -170,10 +164,8 @@ def test_files_marks_hardlinks_and_labels_archives(fresh_env: UvEnv) -> None:
     copies = _copy_archive(cache, largest.name, 3)
 
     async def body() -> None:
-        app = make_app(fresh_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            files: FilesView = main_screen(pilot).cache_view.files_view
+        async with settled_app(fresh_env) as (pilot, screen):
+            files: FilesView = screen.cache_view.files_view
             table = files.table
             await pilot.press("3")
             await pilot.pause()
@@ -221,10 +213,8 @@ def column_cell(table: DataTable[Any], row_key: str, column_key: str) -> str:
 
 def test_files_own_row_and_default_order(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            files: FilesView = main_screen(pilot).cache_view.files_view
+        async with settled_app(shared_env) as (pilot, screen):
+            files: FilesView = screen.cache_view.files_view
             table = files.table
             await pilot.press("3")
             await pilot.pause()

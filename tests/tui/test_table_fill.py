@@ -15,7 +15,7 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
+from tests.tui.conftest import SIZE, run, settle, settled_app
 from tests.uvcache_factory import UvEnv
 from uvcache_tui.core.dir_listing import FILES_KEY, DirRow
 from uvcache_tui.core.scan import DirNode
@@ -195,10 +195,7 @@ def test_packages_filter_typed_during_a_fill_shows_exactly_the_filtered_rows(
     shared_env: UvEnv,
 ) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(shared_env) as (pilot, screen):
             await pilot.press("2")
             await settle(pilot)
             view = screen.packages_view
@@ -305,6 +302,15 @@ class FocusApp(App[None]):
         yield Input()
 
 
+async def filled_and_focused(pilot: Pilot[Any]) -> tuple[FittedTable, Region]:
+    """FocusApp's table filled and focused, and the region of all its lines."""
+    owner = pilot.app.query_one(Owner)
+    owner.fill(owner.items)
+    owner.table.focus()
+    await until_filled(pilot, owner.table)
+    return owner.table, Region(0, 0, owner.table.size.width, owner.table.size.height)
+
+
 def test_a_table_focused_again_or_shown_again_draws_no_row_anew() -> None:
     """DataTable forgets what it drew on every style update (a focus, a blur) and every
     Resize (also a hidden table shown again at its size): a tab switch drew the whole
@@ -313,12 +319,7 @@ def test_a_table_focused_again_or_shown_again_draws_no_row_anew() -> None:
     async def body() -> None:
         app = FocusApp()
         async with app.run_test(size=SIZE) as pilot:
-            owner = app.query_one(Owner)
-            table = owner.table
-            owner.fill(owner.items)
-            table.focus()
-            await until_filled(pilot, table)
-            region = Region(0, 0, table.size.width, table.size.height)
+            table, region = await filled_and_focused(pilot)
 
             def draw() -> list[str]:
                 return [strip.text for strip in table.render_lines(region)]
@@ -343,9 +344,9 @@ def test_a_table_focused_again_or_shown_again_draws_no_row_anew() -> None:
             table.focus()
             await pilot.pause()
             assert draw() == focused
-            owner.display = False
+            app.query_one(Owner).display = False
             await pilot.pause()
-            owner.display = True
+            app.query_one(Owner).display = True
             await pilot.pause()
             assert draw() == focused
             app.query_one(Input).focus()
@@ -408,12 +409,7 @@ def test_a_table_draws_its_lines_with_its_style_combined_once(monkeypatch: Any) 
     async def body() -> None:
         app = FocusApp()
         async with app.run_test(size=SIZE) as pilot:
-            owner = app.query_one(Owner)
-            table = owner.table
-            owner.fill(owner.items)
-            table.focus()
-            await until_filled(pilot, table)
-            region = Region(0, 0, table.size.width, table.size.height)
+            table, region = await filled_and_focused(pilot)
             first = [strip.text for strip in table.render_lines(region)]
             monkeypatch.setattr(DOMNode, "rich_style", property(counting))
             table.refresh()  # every line drawn again (from DataTable's caches)
