@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import ContentSwitcher, Static
 
-from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
+from tests.tui.conftest import SIZE, main_screen, make_app, run, settle, settled_app
 from tests.uvcache_factory import UvEnv, du_bytes, make_wheel
 from uvcache_tui.core.buckets import table_for
 from uvcache_tui.core.cache import load_cache
@@ -336,6 +336,48 @@ def test_data_dir_shows_size_and_not_cache_note(shared_env: UvEnv, tmp_path: Pat
             text = plain(screen.query_one("#data-body", Static))
             assert DATA_NOTE in text
             assert format_size(state.sizes.allocated) in text and "cpython-3.12-fake" in text
+
+    run(body)
+
+
+def test_managed_pythons_listed_with_their_version(shared_env: UvEnv, tmp_path: Path) -> None:
+    """uv's python dir as uv lays it out (an installation, its minor-version symlink, a lock
+    file, a download cache): the installation is decoded (implementation, version, platform,
+    size, files), as `ls` decodes it; the other directories follow, the installation not
+    listed twice."""
+    pythons = tmp_path / "pythons"
+    install = pythons / "cpython-3.12.4-linux-x86_64-gnu"
+    (install / "bin").mkdir(parents=True)
+    (install / "bin" / "python3.12").write_bytes(b"\0" * 50_000)
+    (install / "lib").mkdir()
+    (install / "lib" / "os.py").write_bytes(b"#" * 9_000)
+    (pythons / "cpython-3.12-linux-x86_64-gnu").symlink_to(install.name)
+    (pythons / ".lock").write_text("")
+    (pythons / ".cache").mkdir()
+    (pythons / ".cache" / "download.part").write_bytes(b"x" * 20_000)
+
+    async def body() -> None:
+        async with settled_app(shared_env, uv_env={"UV_PYTHON_INSTALL_DIR": str(pythons)}) as (
+            pilot,
+            screen,
+        ):
+            screen.select_location(str(pythons))
+            await pilot.pause()
+            lines = plain(screen.query_one("#data-body", Static)).splitlines()
+            heading = lines.index("Installations")
+            (row,) = [line for line in lines if "cpython 3.12.4" in line]
+            assert lines.index(row) == heading + 1
+            assert row.split() == [
+                *format_size(du_bytes(install)).split(),
+                "cpython",
+                "3.12.4",
+                "linux-x86_64-gnu",
+                "2",
+                "files",
+            ]
+            others = lines[lines.index("Other entries") + 1 :]
+            assert others == [f"{format_size(du_bytes(pythons / '.cache'))}  .cache"]
+            assert not any(install.name in line for line in lines)
 
     run(body)
 

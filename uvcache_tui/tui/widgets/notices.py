@@ -9,8 +9,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from uvcache_tui.core.contents.pythons import ManagedPython, managed_pythons
 from uvcache_tui.core.location import LocationStatus
 from uvcache_tui.core.model import Location, LocationKind
+from uvcache_tui.core.scan import DirNode
 from uvcache_tui.core.words import counted
 from uvcache_tui.tui.format import format_count, format_size
 from uvcache_tui.tui.snapshots import snapshot_summary
@@ -76,19 +78,52 @@ def data_dir_summary(state: LocationState) -> RenderableType:
         summary.append("  ·  stopped before the end (lower bounds)", style="yellow")
     parts.append(summary)
     children = sorted(result.root.iter_children(), key=lambda n: (-n.sub_alloc, n.name))
+    pythons = managed_pythons(result) if location.kind is LocationKind.PYTHON else []
+    if pythons:
+        parts.extend([Text(""), Text("Installations", style="bold"), pythons_grid(pythons)])
+        installed = {python.name for python in pythons}
+        children = [child for child in children if child.name not in installed]
     if children:
-        grid = Table.grid(padding=(0, 2))
-        grid.add_column(justify="right", no_wrap=True)
-        grid.add_column()
-        for child in children[:DATA_CHILDREN]:
-            grid.add_row(format_size(child.sub_alloc), child.name)
-        if len(children) > DATA_CHILDREN:
-            grid.add_row("…", f"{len(children) - DATA_CHILDREN} more")
-        parts.extend([Text(""), grid])
+        parts.append(Text(""))
+        if pythons:
+            parts.append(Text("Other entries", style="bold"))
+        parts.append(entries_grid(children))
     if result.problems.total:
         problems = counted(result.problems.total, "problem")
         parts.extend([Text(""), Text(f"{problems} during the scan", style="yellow")])
     return Group(*parts)
+
+
+def entries_grid(children: list[DirNode]) -> Table:
+    """The biggest entries first, size and name, at most `DATA_CHILDREN` of them."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column()
+    for child in children[:DATA_CHILDREN]:
+        grid.add_row(format_size(child.sub_alloc), child.name)
+    if len(children) > DATA_CHILDREN:
+        grid.add_row("…", f"{len(children) - DATA_CHILDREN} more")
+    return grid
+
+
+def pythons_grid(pythons: list[ManagedPython]) -> Table:
+    """One row per installation, decoded by the core's rule (the CLI's `ls` uses it too):
+    size, implementation and version, platform (the dir is named after these), files."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(style="dim")
+    grid.add_column(justify="right", no_wrap=True)
+    for python in sorted(pythons, key=lambda p: (-p.allocated, p.name))[:DATA_CHILDREN]:
+        grid.add_row(
+            format_size(python.allocated),
+            Text(f"{python.implementation} {python.version}", style="bold"),
+            python.platform,
+            counted(python.files, "file"),
+        )
+    if len(pythons) > DATA_CHILDREN:
+        grid.add_row("…", f"{len(pythons) - DATA_CHILDREN} more")
+    return grid
 
 
 class NoticeView(VerticalScroll):
