@@ -22,6 +22,7 @@ from tests.tui.conftest import (
     make_app,
     run,
     settle,
+    settled_app,
     snapshot_cache,
     snapshot_place,
 )
@@ -100,9 +101,7 @@ def test_clean_marked_packages(fresh_env: UvEnv, tmp_path: Path) -> None:
     os.environ["UVCACHE_TUI_STATE_DIR"] = str(tmp_path / "state")
 
     async def body() -> None:
-        app = make_app(fresh_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(fresh_env) as (pilot, _screen):
             await pilot.press("c")  # nothing marked yet: a hint, no preview
             await pilot.pause()
             assert not isinstance(pilot.app.screen, PreviewScreen)

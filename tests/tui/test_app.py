@@ -52,10 +52,7 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: 
 
 def test_locations_listed_with_sizes(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(shared_env) as (pilot, screen):
             cache = str(shared_env.cache)
             assert screen.selected_path == cache
             state = screen.states[cache]
@@ -78,10 +75,7 @@ def test_locations_listed_with_sizes(shared_env: UvEnv) -> None:
 
 def test_header_totals_equal_the_core(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(shared_env) as (pilot, screen):
             model = screen.states[str(shared_env.cache)].model
             assert model is not None
             expected = load_cache(str(shared_env.cache), table_for("0.13.9")).totals
@@ -102,9 +96,8 @@ def test_header_totals_equal_the_core(shared_env: UvEnv) -> None:
 
 def test_tabs_switch_by_key_and_click(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(shared_env) as (pilot, _screen):
+            app = pilot.app
             tabs = main_screen(pilot).cache_view.tabs
             assert tabs.active == "buckets"
             for key, tab in (("2", "packages"), ("3", "files"), ("4", "info"), ("1", "buckets")):
@@ -124,9 +117,8 @@ def test_tabs_switch_by_key_and_click(shared_env: UvEnv) -> None:
 
 def test_filter_narrows_packages_and_escape_clears_it(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(shared_env) as (pilot, _screen):
+            app = pilot.app
             packages = main_screen(pilot).packages_view
             await pilot.press("2")
             await pilot.pause()
@@ -155,9 +147,7 @@ def test_filter_narrows_packages_and_escape_clears_it(shared_env: UvEnv) -> None
 
 def test_space_marks_packages(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(shared_env) as (pilot, _screen):
             packages = main_screen(pilot).packages_view
             await pilot.press("2")
             await pilot.pause()
@@ -189,9 +179,7 @@ def test_space_marks_packages(shared_env: UvEnv) -> None:
 
 def test_files_drill_down_and_sort(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(shared_env) as (pilot, _screen):
             files: FilesView = main_screen(pilot).cache_view.files_view
             table = files.table
             await pilot.press("3")
@@ -238,10 +226,7 @@ def test_files_drill_down_and_sort(shared_env: UvEnv) -> None:
 
 def test_r_rescans_and_sees_new_packages(fresh_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(fresh_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(fresh_env) as (pilot, screen):
             state = screen.states[str(fresh_env.cache)]
             assert "delta" not in {p.name for p in state.model.packages}  # type: ignore[union-attr]
             make_wheel(fresh_env.links, "delta", "4.0")
@@ -259,9 +244,8 @@ def test_r_rescans_and_sees_new_packages(fresh_env: UvEnv) -> None:
 
 def test_help_opens_and_closes(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(shared_env) as (pilot, _screen):
+            app = pilot.app
             await pilot.press("question_mark")
             await pilot.pause()
             assert isinstance(app.screen, HelpScreen)
@@ -279,10 +263,7 @@ def test_help_opens_and_closes(shared_env: UvEnv) -> None:
 
 def test_path_that_is_not_a_cache_shows_its_error(shared_env: UvEnv, not_a_cache: str) -> None:
     async def body() -> None:
-        app = make_app(shared_env, extra_caches=[not_a_cache])
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(shared_env, extra_caches=[not_a_cache]) as (pilot, screen):
             state = screen.states[not_a_cache]
             assert state.status is LocationStatus.ERROR
             assert state.location.source == "--cache-dir"
@@ -302,10 +283,8 @@ def test_missing_active_cache_is_an_empty_state(tmp_path: Path) -> None:
     env = UvEnv(tmp_path)  # nothing installed: the cache dir does not exist
 
     async def body() -> None:
-        app = make_app(env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(env) as (pilot, screen):
+            app = pilot.app
             state = screen.states[str(env.cache)]
             assert state.status is LocationStatus.MISSING and state.error is None
             notice = plain(screen.query_one("#notice-body", Static))
@@ -487,10 +466,7 @@ def test_a_crashing_scan_becomes_a_visible_error(shared_env: UvEnv) -> None:
 
 def test_mouse_selects_locations(shared_env: UvEnv, not_a_cache: str) -> None:
     async def body() -> None:
-        app = make_app(shared_env, extra_caches=[not_a_cache])
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(shared_env, extra_caches=[not_a_cache]) as (pilot, screen):
             tree = screen.locations_tree
             node = tree.node_for(not_a_cache)
             assert node is not None
@@ -508,9 +484,7 @@ def test_mouse_selects_locations(shared_env: UvEnv, not_a_cache: str) -> None:
 
 def test_command_palette_runs_rescan(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(shared_env) as (pilot, _screen):
             state = main_screen(pilot).states[str(shared_env.cache)]
             await pilot.press("ctrl+p")
             await pilot.pause()
@@ -527,9 +501,8 @@ def test_command_palette_runs_rescan(shared_env: UvEnv) -> None:
 
 def test_read_only_is_kept_on_the_app(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env, read_only=True)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(shared_env, read_only=True) as (pilot, _screen):
+            app = pilot.app
             assert app.config.read_only is True
             assert main_screen(pilot).config is app.config
             assert app.sub_title == "read-only"
@@ -542,10 +515,7 @@ def test_rows_of_other_sections_leave_the_local_views_alone(shared_env: UvEnv) -
     background do not take the detail pane back."""
 
     async def body() -> None:
-        app = make_app(shared_env, buildkit=False)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(shared_env, buildkit=False) as (pilot, screen):
             tree = screen.locations_tree
             assert tree.section("buildkit") is None  # buildkit=False: no branch, no Docker call
             section = tree.add_section("other", "Other")

@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.widgets import DataTable, Static
 
 from tests.deep_cache import build_deep_cache
-from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
+from tests.tui.conftest import main_screen, run, settle, settled_app
 from tests.tui.test_app import plain
 from tests.uvcache_factory import UvEnv
 from uvcache_tui.tui.screens.wheels import WheelsScreen
@@ -18,10 +18,8 @@ def test_package_opens_into_wheels_and_interpreters_tab(tmp_path: Path) -> None:
     deep = build_deep_cache(tmp_path)
 
     async def body() -> None:
-        app = make_app(deep.env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(deep.env) as (pilot, screen):
+            app = pilot.app
             await pilot.press("2")
             table = screen.cache_view.packages_view.table
             table.move_cursor(row=table.get_row_index("alpha"))
@@ -68,9 +66,7 @@ def test_package_opens_into_wheels_and_interpreters_tab(tmp_path: Path) -> None:
 
 def test_interpreters_tab_with_an_empty_model(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(shared_env) as (pilot, _screen):
             await pilot.press("5")
             await pilot.pause()
             screen = main_screen(pilot)

@@ -16,7 +16,7 @@ from textual.widgets import Static
 from tests.core.buildkit.scenarios import TARGETS_16180, build_16180
 from tests.core.doctor.test_findings import MOTIVATING, UV_DOCKER_EXAMPLE
 from tests.dockerenv import Tracker, wait_for
-from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
+from tests.tui.conftest import SIZE, main_screen, make_app, run, settled_app
 from tests.tui.test_app import plain, wait_until
 from tests.tui.test_keys import rendered_help
 from tests.uvcache_factory import UvEnv
@@ -112,9 +112,8 @@ def test_the_check_runs_in_a_worker_thread(
 
 def test_six_opens_the_doctor_and_escape_goes_back(shared_env: UvEnv) -> None:
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(shared_env) as (pilot, _screen):
+            app = pilot.app
             assert isinstance(app.screen, MainScreen)  # no --dockerfile: not opened at start
             await pilot.press("6")
             view = await checked(pilot)
@@ -172,9 +171,8 @@ def test_keys_in_the_help_and_the_palette(shared_env: UvEnv, tmp_path: Path) -> 
     assert "Doctor (6)" in text and "run the check again" in rows["r"] + text
 
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(shared_env) as (pilot, _screen):
+            app = pilot.app
             commands = {c.title: c for c in binding_commands(main_screen(pilot))}
             assert commands["Doctor"].help.endswith("(6)")
             app.call_next(commands["Doctor"].run)  # in the app, as the palette runs it

@@ -7,7 +7,7 @@ import gc
 import weakref
 from typing import Any
 
-from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
+from tests.tui.conftest import SIZE, main_screen, make_app, run, settle, settled_app
 from tests.uvcache_factory import UvEnv
 from uvcache_tui.tui import heap
 from uvcache_tui.tui.heap import settle_model, settle_young
@@ -65,9 +65,7 @@ def test_the_app_freezes_a_model_while_it_runs_and_releases_it_when_it_ends(
     seen: list[int] = []
 
     async def body() -> None:
-        app = make_app(shared_env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(shared_env) as (pilot, _screen):
             seen.append(gc.get_freeze_count())
 
     run(body)

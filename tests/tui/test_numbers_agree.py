@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.deep_cache import build_deep_cache
-from tests.tui.conftest import fill_cache, main_screen, make_app, run, settle
+from tests.tui.conftest import fill_cache, main_screen, run, settle, settled_app
 from tests.tui.test_actions_tui import open_preview
 from tests.tui.test_app import plain, wait_until
 from tests.uvcache_factory import UvEnv, du_apparent_bytes, make_wheel
@@ -53,9 +53,7 @@ def test_marked_totals_equal_the_clean_preview(tmp_path: Path) -> None:
     seen: dict[tuple[str, ...], tuple[int, int]] = {}
 
     async def body() -> None:
-        app = make_app(deep.env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(deep.env) as (pilot, _screen):
             await pilot.press("2")
             view = main_screen(pilot).packages_view
             for names in SELECTIONS:
@@ -110,9 +108,7 @@ def test_one_package_is_one_package(tmp_path: Path) -> None:
     env.install(env.venv("venv"), "solo")
 
     async def body() -> None:
-        app = make_app(env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(env) as (pilot, _screen):
             await pilot.press("2")
             view = main_screen(pilot).packages_view
             status = view.query_one("#packages-status", Static)
@@ -135,9 +131,7 @@ def test_info_shows_the_apparent_size_of_the_files(tmp_path: Path) -> None:
     expected = f"apparent size {format_size(du_apparent_bytes(env.cache))}"
 
     async def body() -> str:
-        app = make_app(env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(env) as (pilot, _screen):
             await pilot.press("4")
             await settle(pilot)
             info = main_screen(pilot).query_one("#info-body", Static)

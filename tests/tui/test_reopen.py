@@ -10,7 +10,7 @@ from typing import Any
 
 from textual.widgets import ContentSwitcher, Static
 
-from tests.tui.conftest import SIZE, main_screen, make_app, run, settle
+from tests.tui.conftest import SIZE, main_screen, make_app, run, settle, settled_app
 from tests.tui.test_app import plain, wait_until
 from tests.uvcache_factory import UvEnv
 from uvcache_tui.core.location import LocationStatus
@@ -36,9 +36,7 @@ def first_launch(env: UvEnv) -> int:
     """Run the app once to the end of its scans; the active cache's allocated total."""
 
     async def body() -> int:
-        app = make_app(env)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(env) as (pilot, _screen):
             state = main_screen(pilot).states[str(env.cache)]
             assert state.model is not None and state.snapshot is None
             return state.model.totals.allocated
@@ -91,9 +89,7 @@ def test_last_figures_show_while_the_scan_runs_and_no_action_plans_from_them(
 
 def test_no_snapshot_neither_keeps_nor_shows(shared_env: UvEnv, own_snapshot_dir: Path) -> None:
     async def body() -> None:
-        app = make_app(shared_env, snapshots=False)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with settled_app(shared_env, snapshots=False) as (pilot, _screen):
             assert main_screen(pilot).states[str(shared_env.cache)].model is not None
 
     run(body)
