@@ -302,10 +302,10 @@ def test_data_dir_shows_size_and_not_cache_note(shared_env: UvEnv, tmp_path: Pat
     (pythons / "cpython-3.12-fake" / "bin" / "python3.12").write_bytes(b"\0" * 50_000)
 
     async def body() -> None:
-        app = make_app(shared_env, uv_env={"UV_PYTHON_INSTALL_DIR": str(pythons)})
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = main_screen(pilot)
+        async with settled_app(shared_env, uv_env={"UV_PYTHON_INSTALL_DIR": str(pythons)}) as (
+            pilot,
+            screen,
+        ):
             state = screen.states[str(pythons)]
             assert state.status is LocationStatus.DONE
             assert state.sizes is not None and state.sizes.allocated == du_bytes(pythons)
