@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -94,36 +94,43 @@ def data_dir_summary(state: LocationState) -> RenderableType:
     return Group(*parts)
 
 
-def entries_grid(children: list[DirNode]) -> Table:
-    """The biggest entries first, size and name, at most `DATA_CHILDREN` of them."""
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(justify="right", no_wrap=True)
-    grid.add_column()
-    for child in children[:DATA_CHILDREN]:
-        grid.add_row(format_size(child.sub_alloc), child.name)
-    if len(children) > DATA_CHILDREN:
-        grid.add_row("…", f"{len(children) - DATA_CHILDREN} more")
+def capped_grid(rows: list[tuple[RenderableType, ...]], *columns: Column) -> Table:
+    """A borderless grid of at most `DATA_CHILDREN` rows, then how many more there are."""
+    grid = Table.grid(*columns, padding=(0, 2))
+    for row in rows[:DATA_CHILDREN]:
+        grid.add_row(*row)
+    if len(rows) > DATA_CHILDREN:
+        grid.add_row("…", f"{len(rows) - DATA_CHILDREN} more")
     return grid
+
+
+def entries_grid(children: list[DirNode]) -> Table:
+    """The biggest entries first: size and name."""
+    rows: list[tuple[RenderableType, ...]] = [
+        (format_size(child.sub_alloc), child.name) for child in children
+    ]
+    return capped_grid(rows, Column(justify="right", no_wrap=True), Column())
 
 
 def pythons_grid(pythons: list[ManagedPython]) -> Table:
     """One row per installation, decoded by the core's rule (the CLI's `ls` uses it too):
     size, implementation and version, platform (the dir is named after these), files."""
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(justify="right", no_wrap=True)
-    grid.add_column(no_wrap=True)
-    grid.add_column(style="dim")
-    grid.add_column(justify="right", no_wrap=True)
-    for python in sorted(pythons, key=lambda p: (-p.allocated, p.name))[:DATA_CHILDREN]:
-        grid.add_row(
+    rows: list[tuple[RenderableType, ...]] = [
+        (
             format_size(python.allocated),
             Text(f"{python.implementation} {python.version}", style="bold"),
             python.platform,
             counted(python.files, "file"),
         )
-    if len(pythons) > DATA_CHILDREN:
-        grid.add_row("…", f"{len(pythons) - DATA_CHILDREN} more")
-    return grid
+        for python in sorted(pythons, key=lambda p: (-p.allocated, p.name))
+    ]
+    return capped_grid(
+        rows,
+        Column(justify="right", no_wrap=True),
+        Column(no_wrap=True),
+        Column(style="dim"),
+        Column(justify="right", no_wrap=True),
+    )
 
 
 class NoticeView(VerticalScroll):
