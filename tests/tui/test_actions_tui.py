@@ -101,12 +101,12 @@ def test_clean_marked_packages(fresh_env: UvEnv, tmp_path: Path) -> None:
     os.environ["UVCACHE_TUI_STATE_DIR"] = str(tmp_path / "state")
 
     async def body() -> None:
-        async with settled_app(fresh_env) as (pilot, _screen):
+        async with settled_app(fresh_env) as (pilot, screen):
             await pilot.press("c")  # nothing marked yet: a hint, no preview
             await pilot.pause()
             assert not isinstance(pilot.app.screen, PreviewScreen)
             await pilot.press("2", "space")  # mark the package under the cursor
-            marked = main_screen(pilot).packages_view.marked_packages
+            marked = screen.packages_view.marked_packages
             assert len(marked) == 1
             (name,) = marked
             assert list(fresh_env.cache.glob(f"*-v*/*/*/{name}"))
@@ -114,7 +114,7 @@ def test_clean_marked_packages(fresh_env: UvEnv, tmp_path: Path) -> None:
             assert plain(preview.query_one("#preview-command", Static)).endswith(f" {name}")
             await run_and_close(pilot)
             assert not list(fresh_env.cache.glob(f"*-v*/*/*/{name}"))
-            assert main_screen(pilot).packages_view.marked_packages == set()
+            assert screen.packages_view.marked_packages == set()
 
     try:
         run(body)

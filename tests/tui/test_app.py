@@ -96,9 +96,9 @@ def test_header_totals_equal_the_core(shared_env: UvEnv) -> None:
 
 def test_tabs_switch_by_key_and_click(shared_env: UvEnv) -> None:
     async def body() -> None:
-        async with settled_app(shared_env) as (pilot, _screen):
+        async with settled_app(shared_env) as (pilot, screen):
             app = pilot.app
-            tabs = main_screen(pilot).cache_view.tabs
+            tabs = screen.cache_view.tabs
             assert tabs.active == "buckets"
             for key, tab in (("2", "packages"), ("3", "files"), ("4", "info"), ("1", "buckets")):
                 await pilot.press(key)
@@ -108,7 +108,7 @@ def test_tabs_switch_by_key_and_click(shared_env: UvEnv) -> None:
             await pilot.click("#--content-tab-files")
             await pilot.pause()
             assert tabs.active == "files"
-            info = plain(main_screen(pilot).query_one("#info-body", Static))
+            info = plain(screen.query_one("#info-body", Static))
             assert "present, valid signature" in info and "free" in info
             assert "UV_CACHE_DIR" in info and "bucket table exact" in info
 
@@ -117,9 +117,9 @@ def test_tabs_switch_by_key_and_click(shared_env: UvEnv) -> None:
 
 def test_filter_narrows_packages_and_escape_clears_it(shared_env: UvEnv) -> None:
     async def body() -> None:
-        async with settled_app(shared_env) as (pilot, _screen):
+        async with settled_app(shared_env) as (pilot, screen):
             app = pilot.app
-            packages = main_screen(pilot).packages_view
+            packages = screen.packages_view
             await pilot.press("2")
             await pilot.pause()
             assert sorted(packages.visible_names()) == ["alpha", "beta", "gamma"]
@@ -147,8 +147,8 @@ def test_filter_narrows_packages_and_escape_clears_it(shared_env: UvEnv) -> None
 
 def test_space_marks_packages(shared_env: UvEnv) -> None:
     async def body() -> None:
-        async with settled_app(shared_env) as (pilot, _screen):
-            packages = main_screen(pilot).packages_view
+        async with settled_app(shared_env) as (pilot, screen):
+            packages = screen.packages_view
             await pilot.press("2")
             await pilot.pause()
             first = packages.visible_names()[0]
@@ -179,8 +179,8 @@ def test_space_marks_packages(shared_env: UvEnv) -> None:
 
 def test_files_drill_down_and_sort(shared_env: UvEnv) -> None:
     async def body() -> None:
-        async with settled_app(shared_env) as (pilot, _screen):
-            files: FilesView = main_screen(pilot).cache_view.files_view
+        async with settled_app(shared_env) as (pilot, screen):
+            files: FilesView = screen.cache_view.files_view
             table = files.table
             await pilot.press("3")
             await pilot.pause()
@@ -484,8 +484,8 @@ def test_mouse_selects_locations(shared_env: UvEnv, not_a_cache: str) -> None:
 
 def test_command_palette_runs_rescan(shared_env: UvEnv) -> None:
     async def body() -> None:
-        async with settled_app(shared_env) as (pilot, _screen):
-            state = main_screen(pilot).states[str(shared_env.cache)]
+        async with settled_app(shared_env) as (pilot, screen):
+            state = screen.states[str(shared_env.cache)]
             await pilot.press("ctrl+p")
             await pilot.pause()
             await pilot.press(*"rescan selected")
@@ -501,10 +501,10 @@ def test_command_palette_runs_rescan(shared_env: UvEnv) -> None:
 
 def test_read_only_is_kept_on_the_app(shared_env: UvEnv) -> None:
     async def body() -> None:
-        async with settled_app(shared_env, read_only=True) as (pilot, _screen):
+        async with settled_app(shared_env, read_only=True) as (pilot, screen):
             app = pilot.app
             assert app.config.read_only is True
-            assert main_screen(pilot).config is app.config
+            assert screen.config is app.config
             assert app.sub_title == "read-only"
 
     run(body)

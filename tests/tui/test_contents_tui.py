@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.widgets import DataTable, Static
 
 from tests.deep_cache import build_deep_cache
-from tests.tui.conftest import main_screen, run, settle, settled_app
+from tests.tui.conftest import run, settle, settled_app
 from tests.tui.test_app import plain
 from tests.uvcache_factory import UvEnv
 from uvcache_tui.tui.screens.wheels import WheelsScreen
@@ -66,10 +66,9 @@ def test_package_opens_into_wheels_and_interpreters_tab(tmp_path: Path) -> None:
 
 def test_interpreters_tab_with_an_empty_model(shared_env: UvEnv) -> None:
     async def body() -> None:
-        async with settled_app(shared_env) as (pilot, _screen):
+        async with settled_app(shared_env) as (pilot, screen):
             await pilot.press("5")
             await pilot.pause()
-            screen = main_screen(pilot)
             assert screen.cache_view.tabs.active == "interpreters"
             table = screen.query_one("#interpreters-table", DataTable)
             assert table.row_count >= 1

@@ -16,7 +16,7 @@ from textual.widgets import Static
 from tests.core.buildkit.scenarios import TARGETS_16180, build_16180
 from tests.core.doctor.test_findings import MOTIVATING, UV_DOCKER_EXAMPLE
 from tests.dockerenv import Tracker, wait_for
-from tests.tui.conftest import SIZE, main_screen, make_app, run, settled_app
+from tests.tui.conftest import SIZE, make_app, run, settled_app
 from tests.tui.test_app import plain, wait_until
 from tests.tui.test_keys import rendered_help
 from tests.uvcache_factory import UvEnv
@@ -171,9 +171,9 @@ def test_keys_in_the_help_and_the_palette(shared_env: UvEnv, tmp_path: Path) -> 
     assert "Doctor (6)" in text and "run the check again" in rows["r"] + text
 
     async def body() -> None:
-        async with settled_app(shared_env) as (pilot, _screen):
+        async with settled_app(shared_env) as (pilot, screen):
             app = pilot.app
-            commands = {c.title: c for c in binding_commands(main_screen(pilot))}
+            commands = {c.title: c for c in binding_commands(screen)}
             assert commands["Doctor"].help.endswith("(6)")
             app.call_next(commands["Doctor"].run)  # in the app, as the palette runs it
             await pilot.pause()

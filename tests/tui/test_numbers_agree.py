@@ -53,9 +53,9 @@ def test_marked_totals_equal_the_clean_preview(tmp_path: Path) -> None:
     seen: dict[tuple[str, ...], tuple[int, int]] = {}
 
     async def body() -> None:
-        async with settled_app(deep.env) as (pilot, _screen):
+        async with settled_app(deep.env) as (pilot, screen):
             await pilot.press("2")
-            view = main_screen(pilot).packages_view
+            view = screen.packages_view
             for names in SELECTIONS:
                 view.marked_packages.clear()
                 line = await mark(pilot, names)
@@ -108,9 +108,9 @@ def test_one_package_is_one_package(tmp_path: Path) -> None:
     env.install(env.venv("venv"), "solo")
 
     async def body() -> None:
-        async with settled_app(env) as (pilot, _screen):
+        async with settled_app(env) as (pilot, screen):
             await pilot.press("2")
-            view = main_screen(pilot).packages_view
+            view = screen.packages_view
             status = view.query_one("#packages-status", Static)
             assert plain(status).startswith("1 package · "), plain(status)
             line = await mark(pilot, ("solo",))
@@ -131,10 +131,10 @@ def test_info_shows_the_apparent_size_of_the_files(tmp_path: Path) -> None:
     expected = f"apparent size {format_size(du_apparent_bytes(env.cache))}"
 
     async def body() -> str:
-        async with settled_app(env) as (pilot, _screen):
+        async with settled_app(env) as (pilot, screen):
             await pilot.press("4")
             await settle(pilot)
-            info = main_screen(pilot).query_one("#info-body", Static)
+            info = screen.query_one("#info-body", Static)
             console = Console(width=200, record=True, file=io.StringIO())
             console.print(info.content)
             return console.export_text()

@@ -36,8 +36,8 @@ def first_launch(env: UvEnv) -> int:
     """Run the app once to the end of its scans; the active cache's allocated total."""
 
     async def body() -> int:
-        async with settled_app(env) as (pilot, _screen):
-            state = main_screen(pilot).states[str(env.cache)]
+        async with settled_app(env) as (pilot, screen):
+            state = screen.states[str(env.cache)]
             assert state.model is not None and state.snapshot is None
             return state.model.totals.allocated
 
@@ -89,8 +89,8 @@ def test_last_figures_show_while_the_scan_runs_and_no_action_plans_from_them(
 
 def test_no_snapshot_neither_keeps_nor_shows(shared_env: UvEnv, own_snapshot_dir: Path) -> None:
     async def body() -> None:
-        async with settled_app(shared_env, snapshots=False) as (pilot, _screen):
-            assert main_screen(pilot).states[str(shared_env.cache)].model is not None
+        async with settled_app(shared_env, snapshots=False) as (pilot, screen):
+            assert screen.states[str(shared_env.cache)].model is not None
 
     run(body)
     assert not own_snapshot_dir.exists()
